@@ -1,0 +1,121 @@
+"""create_app(settings) -> Starlette: mounts each area's routes, middleware and error pages.
+
+Process-wide objects (settings, engine, templates, HTTP client, OIDC clients) live on
+app.state rather than in lifespan state, so that the development provider can also be
+reached in-process (tests route the portal's own HTTP calls through ASGI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from mijn import PROJECT_ROOT
+from mijn.auth import devidp
+from mijn.auth import routes as auth_routes
+from mijn.auth.oidc import OidcClient
+from mijn.auth.session import SESSION_COOKIE, LoginRequired, login_url
+from mijn.db import make_engine, make_sessionmaker
+from mijn.dossiers import routes as dossier_routes
+from mijn.pages import routes as page_routes
+from mijn.settings import Settings, load_settings
+from mijn.web import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
+
+STATIC = PROJECT_ROOT / "mijn" / "static"
+NODE_MODULES = PROJECT_ROOT / "node_modules"
+VENDOR = {
+    "htmx": NODE_MODULES / "htmx.org" / "dist",
+    "utrecht-css": NODE_MODULES / "@utrecht" / "component-library-css" / "dist",
+    "utrecht-tokens": NODE_MODULES / "@utrecht" / "design-tokens" / "dist",
+}
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    url = login_url(request, exc)
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _static_mounts() -> list[Mount]:
+    mounts = [
+        Mount(f"/static/vendor/{name}", StaticFiles(directory=path, check_dir=False), name=name)
+        for name, path in VENDOR.items()
+    ]
+    mounts.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
+    return mounts
+
+
+def _oidc_clients(settings: Settings, http: httpx.AsyncClient) -> dict[str, OidcClient]:
+    clients = {}
+    for name, audience in settings.audiences.items():
+        if audience.issuer:
+            clients[name] = OidcClient(audience, audience.issuer, http)
+        elif settings.dev_idp_enabled:
+            clients[name] = OidcClient(audience, devidp.issuer_url(settings), http)
+    return clients
+
+
+def create_app(
+    settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
+    """Build the portal for the given settings (default: from the environment)."""
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+    http = httpx.AsyncClient(transport=http_transport, timeout=httpx.Timeout(10.0))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await http.aclose()
+        await engine.dispose()
+
+    routes = [
+        *_static_mounts(),
+        *dossier_routes.routes,
+        *page_routes,
+        *auth_routes.routes,
+    ]
+    if settings.dev_idp_enabled:
+        routes.insert(0, Mount("/dev-idp", routes=devidp.routes, name="devidp"))
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key.reveal(),
+            session_cookie=SESSION_COOKIE,
+            max_age=settings.session_idle_minutes * 60,
+            same_site="lax",
+            https_only=settings.is_production,
+        ),
+        Middleware(SecurityMiddleware, settings=settings, exempt=("/api/", "/dev-idp/token")),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            HTTPException: http_error,
+            LoginRequired: _login_required,
+            500: server_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.templates = make_environment()
+    app.state.http = http
+    app.state.oidc_clients = _oidc_clients(settings, http)
+    if settings.dev_idp_enabled:
+        app.state.dev_idp_key = devidp.load_signing_key(settings.data_dir)
+    return app

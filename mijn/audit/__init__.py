@@ -1,0 +1,1 @@
+"""The audit log: who looked at whose data, and when (verwerkingenlogging)."""

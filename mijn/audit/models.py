@@ -1,0 +1,27 @@
+"""The audit table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mijn.db import Base, UTCDateTime, utcnow
+
+
+class AuditEvent(Base):
+    """One access to a party's data: who, whose, what and when."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_party_at", "party_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_type: Mapped[str] = mapped_column(String(20))  # party | staff | system
+    actor_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"))
+    dossier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="SET NULL")
+    )

@@ -1,0 +1,20 @@
+"""Recording accesses to a party's data; written in the same transaction as the request."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mijn.audit.models import AuditEvent
+
+
+async def record_access(
+    session: AsyncSession, *, actor_type: str, actor_id: str, action: str,
+    party_id: int | None, dossier_id: int | None = None,
+) -> None:
+    """Note who looked at whose data (the caller commits)."""
+    session.add(
+        AuditEvent(
+            actor_type=actor_type, actor_id=actor_id, action=action,
+            party_id=party_id, dossier_id=dossier_id,
+        )
+    )

@@ -1,0 +1,1 @@
+"""Login per audience through OIDC, the portal session and the development provider."""

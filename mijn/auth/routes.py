@@ -1,0 +1,172 @@
+"""Login, callback and logout per audience."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import asdict
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from mijn.auth.oidc import LoginError, LoginRequest, OidcClient
+from mijn.auth.session import ACTIVE_COOKIE, Identity, current_identity, end_session, start_session
+from mijn.db import request_session
+from mijn.parties.service import InvalidIdentifier, get_or_create_party
+from mijn.settings import Settings
+from mijn.web import redirect, render, safe_next
+
+log = logging.getLogger("mijn.auth")
+LOGIN_COOKIE = "mijn_login"
+LOGIN_MAX_AGE = 600
+
+
+def _client(request: Request, audience: str) -> OidcClient:
+    clients: dict[str, OidcClient] = request.app.state.oidc_clients
+    return clients[audience]
+
+
+def _serializer(request: Request) -> URLSafeTimedSerializer:
+    settings: Settings = request.app.state.settings
+    return URLSafeTimedSerializer(settings.secret_key.reveal(), salt="mijn.login")
+
+
+def _redirect_uri(request: Request, audience: str) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.base_url + request.app.url_path_for("auth:callback", audience=audience)
+
+
+async def login_choice(request: Request) -> Response:
+    """The page that offers the ways to log in."""
+    next_url = safe_next(request.query_params.get("next"), "/mijn/dossiers")
+    expired = request.query_params.get("reden") == "verlopen"
+    return render(request, "auth/login.html", {"next_url": next_url, "expired": expired})
+
+
+async def login(request: Request) -> Response:
+    """Send the visitor to the provider of this audience."""
+    audience = request.path_params["audience"]
+    if audience != "citizen":
+        return render(request, "errors/error.html", {"code": 404, "kind": "http"}, status_code=404)
+    next_url = safe_next(request.query_params.get("next"), "/mijn/dossiers")
+    try:
+        url, pending = await _client(request, audience).authorization_url(
+            _redirect_uri(request, audience), next_url
+        )
+    except LoginError as exc:
+        log.warning("login could not start: %s", exc)
+        return _login_failed(request, "unavailable")
+    response = RedirectResponse(url, status_code=303)
+    settings: Settings = request.app.state.settings
+    response.set_cookie(
+        LOGIN_COOKIE,
+        _serializer(request).dumps({"aud": audience, **asdict(pending)}),
+        max_age=LOGIN_MAX_AGE,
+        path="/auth",
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+    )
+    return response
+
+
+def _login_failed(request: Request, reason: str, status_code: int = 400) -> Response:
+    response = render(
+        request, "auth/login_failed.html", {"reason": reason}, status_code=status_code
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/auth")
+    return response
+
+
+def _pending_login(request: Request, audience: str) -> LoginRequest | None:
+    raw = request.cookies.get(LOGIN_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _serializer(request).loads(raw, max_age=LOGIN_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.pop("aud", None) != audience:
+        return None
+    return LoginRequest(**data)
+
+
+async def callback(request: Request) -> Response:
+    """The provider sends the visitor back: check everything, then start the session."""
+    audience = request.path_params["audience"]
+    pending = _pending_login(request, audience)
+    state = request.query_params.get("state", "")
+    if pending is None or not hmac.compare_digest(pending.state, state):
+        log.warning("login refused: unknown or tampered state")
+        return _login_failed(request, "state")
+    if request.query_params.get("error") or not request.query_params.get("code"):
+        return _login_failed(request, "cancelled")
+    client = _client(request, audience)
+    try:
+        claims = await client.exchange(
+            request.query_params["code"], _redirect_uri(request, audience), pending
+        )
+    except LoginError as exc:
+        log.warning("login refused: %s", exc)
+        return _login_failed(request, "token")
+    return await _finish_login(request, audience, claims, pending.next_url)
+
+
+async def _finish_login(
+    request: Request, audience: str, claims: dict[str, object], next_url: str
+) -> Response:
+    client = _client(request, audience)
+    bsn = claims.get(client.audience.claims["bsn"])
+    name = claims.get(client.audience.claims.get("name", "name"))
+    async with request_session(request) as session:
+        try:
+            party = await get_or_create_party(
+                session, "bsn", str(bsn or ""), name if isinstance(name, str) else ""
+            )
+        except InvalidIdentifier:
+            log.warning("login refused: the provider sent no valid BSN claim")
+            return _login_failed(request, "identifier")
+        await session.commit()
+        party_id = party.id
+    acr = claims.get("acr")
+    start_session(
+        request,
+        Identity(party_id=party_id, audience=audience, roles=(), loa=str(acr or "")),
+    )
+    response = RedirectResponse(safe_next(next_url, "/mijn/dossiers"), status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path="/auth")
+    settings: Settings = request.app.state.settings
+    response.set_cookie(
+        ACTIVE_COOKIE, "1", httponly=True, samesite="lax", secure=settings.is_production
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """End the session here and, when the provider offers it, there too."""
+    identity = current_identity(request)
+    end_session(request)
+    settings: Settings = request.app.state.settings
+    done = settings.base_url + request.app.url_path_for("auth:logged_out")
+    target = done
+    if identity is not None and identity.audience in request.app.state.oidc_clients:
+        target = await _client(request, identity.audience).logout_url(done) or done
+    response = redirect(request, target)
+    response.delete_cookie(ACTIVE_COOKIE)
+    return response
+
+
+async def logged_out(request: Request) -> Response:
+    """The page after logging out."""
+    return render(request, "auth/logged_out.html")
+
+
+routes = [
+    Route("/inloggen", login_choice, name="auth:login_choice"),
+    Route("/uitloggen", logout, methods=["POST"], name="auth:logout"),
+    Route("/uitgelogd", logged_out, name="auth:logged_out"),
+    Route("/auth/{audience}/login", login, name="auth:login"),
+    Route("/auth/{audience}/callback", callback, name="auth:callback"),
+]

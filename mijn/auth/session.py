@@ -1,0 +1,89 @@
+"""The portal session: who is logged in, with which roles and level of assurance, until when."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from mijn.settings import Settings
+from mijn.web import safe_next
+
+SESSION_COOKIE = "mijn_session"
+# Set at login, removed at logout: tells an expired session from never having logged in.
+ACTIVE_COOKIE = "mijn_active"
+
+
+class LoginRequired(Exception):
+    """The page needs a logged-in party; the visitor is sent to log in and back."""
+
+    def __init__(self, next_url: str, expired: bool) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+        self.expired = expired
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The logged-in party as the session knows it."""
+
+    party_id: int
+    audience: str
+    roles: tuple[str, ...]
+    loa: str
+
+
+def start_session(request: Request, identity: Identity) -> None:
+    """Replace whatever the session held by a fresh login (no fixation)."""
+    settings: Settings = request.app.state.settings
+    request.session.clear()
+    request.session.update(
+        {
+            "pid": identity.party_id,
+            "aud": identity.audience,
+            "roles": list(identity.roles),
+            "loa": identity.loa,
+            "exp": int(time.time()) + settings.session_max_hours * 3600,
+        }
+    )
+
+
+def end_session(request: Request) -> None:
+    """Forget the login."""
+    request.session.clear()
+
+
+def current_identity(request: Request) -> Identity | None:
+    """The logged-in party, or None; a session past its absolute lifetime is ended."""
+    data = request.session
+    if not data.get("pid"):
+        return None
+    if int(data.get("exp", 0)) < time.time():
+        data.clear()
+        return None
+    return Identity(
+        party_id=int(data["pid"]),
+        audience=str(data.get("aud", "citizen")),
+        roles=tuple(data.get("roles", ())),
+        loa=str(data.get("loa", "")),
+    )
+
+
+def require_identity(request: Request, audience: str = "citizen") -> Identity:
+    """The logged-in party of this audience, or LoginRequired (back to this page afterwards)."""
+    identity = current_identity(request)
+    if identity is None or identity.audience != audience:
+        had_cookie = ACTIVE_COOKIE in request.cookies
+        next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(safe_next(next_url), expired=had_cookie and identity is None)
+    return identity
+
+
+def login_url(request: Request, exc: LoginRequired) -> str:
+    """Where to send a visitor who must log in first."""
+    query = {"next": exc.next_url}
+    if exc.expired:
+        query["reden"] = "verlopen"
+    return str(request.url_for("auth:login_choice")) + "?" + urlencode(query)

@@ -1,0 +1,183 @@
+"""Idempotent demo data: dossier types with their statuses, citizens, a business, dossiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mijn.auth.personas import CITIZENS
+from mijn.dossiers.models import Dossier, DossierType
+from mijn.dossiers.service import (
+    StatusSpec,
+    create_dossier,
+    ensure_dossier_type,
+    record_status,
+    status_type,
+)
+from mijn.parties.service import get_or_create_party
+from mijn.progress import Progress
+
+S = StatusSpec
+DOSSIER_TYPES: dict[str, tuple[str, str, str, list[StatusSpec]]] = {
+    "omgevingsvergunning": ("case", "Omgevingsvergunning", "Environmental permit", [
+        S("ontvangen", "Ontvangen", "Received",
+          "Wij hebben uw aanvraag ontvangen. We kijken of alle gegevens compleet zijn.",
+          "We have received your application. We are checking that it is complete."),
+        S("in_behandeling", "In behandeling", "Being processed",
+          "Een vakspecialist beoordeelt uw aanvraag. Soms gaan we ter plekke kijken.",
+          "A specialist is assessing your application. Sometimes we visit the site."),
+        S("publicatie", "Gepubliceerd", "Published",
+          "Het besluit is gepubliceerd. Anderen kunnen 6 weken bezwaar maken.",
+          "The decision has been published. Others can object within 6 weeks."),
+        S("besluit", "Besluit genomen", "Decision made",
+          "Wij hebben een besluit genomen. U krijgt de brief ook per post.",
+          "We have made a decision. You will also receive the letter by post.", True),
+    ]),
+    "subsidie": ("case", "Subsidie", "Grant", [
+        S("ontvangen", "Ontvangen", "Received",
+          "Wij hebben uw subsidieaanvraag ontvangen.", "We have received your grant application."),
+        S("beoordeling", "In beoordeling", "Being assessed",
+          "We beoordelen of uw aanvraag past binnen de regels van de subsidie.",
+          "We are checking whether your application fits the grant's rules."),
+        S("besluit", "Besluit genomen", "Decision made",
+          "Wij hebben besloten over uw subsidie. Lees de brief voor het bedrag.",
+          "We have decided on your grant. See the letter for the amount.", True),
+    ]),
+    "water_energie": ("case", "Water- en energievergoeding", "Water and energy allowance", [
+        S("ontvangen", "Ontvangen", "Received",
+          "Wij hebben uw aanvraag voor de vergoeding ontvangen.",
+          "We have received your application for the allowance."),
+        S("in_behandeling", "In behandeling", "Being processed",
+          "We controleren uw gegevens en uw inkomen.",
+          "We are checking your details and your income."),
+        S("toegekend", "Afgehandeld", "Completed",
+          "Uw aanvraag is afgehandeld. Het geld staat binnen 5 werkdagen op uw rekening.",
+          "Your application is complete. The money will be in your account within 5 working "
+          "days.", True),
+    ]),
+    "melding_openbare_ruimte": ("report", "Melding openbare ruimte", "Public space report", [
+        S("ontvangen", "Ontvangen", "Received",
+          "Wij hebben uw melding ontvangen. Dank u wel.", "We have received your report. Thank you."),
+        S("ingepland", "Ingepland", "Scheduled",
+          "Een ploeg gaat het probleem oplossen. Meestal binnen 2 weken.",
+          "A team will fix the problem, usually within 2 weeks."),
+        S("opgelost", "Opgelost", "Resolved",
+          "Het probleem is opgelost.", "The problem has been resolved.", True),
+    ]),
+}
+
+BUSINESS_KVK = "69599084"
+
+
+@dataclass(frozen=True)
+class DemoDossier:
+    """One demo dossier: whose, what, and how far along (days ago for each status)."""
+
+    reference: str
+    owner: str
+    type_code: str
+    title: str
+    channel: str
+    department: str
+    opened_days_ago: int
+    expected_in_days: int | None
+    statuses: tuple[tuple[str, int], ...]
+
+
+D = DemoDossier
+JAN, FATIMA = CITIZENS[0].bsn, CITIZENS[1].bsn
+DEMO_DOSSIERS = (
+    D("Z-2026-0001", JAN, "omgevingsvergunning", "Dakkapel aan de achterkant", "web",
+      "Vergunningen", 40, 16, (("ontvangen", 40), ("in_behandeling", 30))),
+    D("Z-2026-0002", JAN, "subsidie", "Subsidie isolatie woning", "web",
+      "Duurzaamheid", 70, -5, (("ontvangen", 70), ("beoordeling", 50))),
+    D("M-2026-0003", JAN, "melding_openbare_ruimte", "Losse stoeptegel bij de bushalte", "phone",
+      "Beheer openbare ruimte", 12, 2, (("ontvangen", 12), ("ingepland", 9))),
+    D("M-2026-0004", JAN, "melding_openbare_ruimte", "Lantaarnpaal doet het niet", "social_media",
+      "Beheer openbare ruimte", 30, None, (("ontvangen", 30), ("ingepland", 25),
+                                           ("opgelost", 20))),
+    D("Z-2026-0005", JAN, "water_energie", "Vergoeding energiekosten 2026", "counter",
+      "Werk en inkomen", 90, None, (("ontvangen", 90), ("in_behandeling", 80), ("toegekend", 60))),
+    D("M-2026-0006", JAN, "melding_openbare_ruimte", "Zwerfafval in het park", "email",
+      "Beheer openbare ruimte", 5, 9, (("ontvangen", 5),)),
+    D("M-2026-0007", JAN, "melding_openbare_ruimte", "Boom hangt over het fietspad", "partner",
+      "Provincie, wegbeheer", 20, 10, (("ontvangen", 20), ("ingepland", 15))),
+    *(
+        D(f"M-2026-{8 + i:04d}", JAN, "melding_openbare_ruimte", title, channel,
+          "Beheer openbare ruimte", 100 + 10 * i, None,
+          (("ontvangen", 100 + 10 * i), ("opgelost", 95 + 10 * i)))
+        for i, (title, channel) in enumerate([
+            ("Kapotte bank op het plein", "web"), ("Gat in de weg", "phone"),
+            ("Graffiti op de brug", "web"), ("Verstopte put", "email"),
+            ("Scheve verkeerspaal", "counter"), ("Overvolle afvalbak", "social_media"),
+            ("Omgewaaid hek", "web"), ("Wateroverlast in de straat", "phone"),
+            ("Kapotte schommel", "web"), ("Losliggende kabel", "email"),
+        ])
+    ),
+    D("Z-2026-0101", FATIMA, "water_energie", "Vergoeding waterkosten", "web",
+      "Werk en inkomen", 15, 13, (("ontvangen", 15),)),
+    D("M-2026-0102", FATIMA, "melding_openbare_ruimte", "Kapotte speeltoestel", "phone",
+      "Beheer openbare ruimte", 45, -20, (("ontvangen", 45), ("ingepland", 40))),
+    D("Z-2026-0103", FATIMA, "subsidie", "Subsidie buurtfeest", "email",
+      "Wijkzaken", 120, None, (("ontvangen", 120), ("beoordeling", 110), ("besluit", 90))),
+    D("Z-2026-0201", BUSINESS_KVK, "omgevingsvergunning", "Uitbreiding bakkerij", "web",
+      "Vergunningen", 60, 30, (("ontvangen", 60), ("in_behandeling", 45), ("publicatie", 10))),
+    D("Z-2026-0202", BUSINESS_KVK, "subsidie", "Subsidie zonnepanelen bedrijfspand", "web",
+      "Duurzaamheid", 25, 40, (("ontvangen", 25),)),
+    D("M-2026-0203", BUSINESS_KVK, "melding_openbare_ruimte", "Laadperron geblokkeerd", "phone",
+      "Beheer openbare ruimte", 8, 6, (("ontvangen", 8), ("ingepland", 6))),
+)
+
+
+def _at(days_ago: int, today: date) -> datetime:
+    return datetime.combine(today - timedelta(days=days_ago), time(10, 30), tzinfo=UTC)
+
+
+async def seed_demo(session: AsyncSession, today: date | None = None) -> dict[str, int]:
+    """Write the demo data; running it again adds nothing that is already there."""
+    today = today or date.today()
+    types: dict[str, DossierType] = {}
+    for code, (kind, name_nl, name_en, statuses) in DOSSIER_TYPES.items():
+        types[code] = await ensure_dossier_type(session, code, kind, name_nl, name_en, statuses)
+    parties = {p.bsn: await get_or_create_party(session, "bsn", p.bsn, p.name) for p in CITIZENS}
+    parties[BUSINESS_KVK] = await get_or_create_party(
+        session, "kvk", BUSINESS_KVK, "Bakkerij De Korenschoof"
+    )
+    existing = set(await session.scalars(select(Dossier.reference)))
+    progress = Progress("demo dossiers", len(DEMO_DOSSIERS))
+    created = 0
+    for spec in DEMO_DOSSIERS:
+        progress.advance()
+        if spec.reference in existing:
+            continue
+        await _create(session, spec, types[spec.type_code], parties[spec.owner].id, today)
+        created += 1
+    await session.commit()
+    progress.finish(
+        f"Demo data ready: {len(types)} dossier types, {len(parties)} parties, "
+        f"{created} dossiers added, {len(DEMO_DOSSIERS) - created} already there."
+    )
+    return {"types": len(types), "parties": len(parties), "created": created}
+
+
+async def _create(
+    session: AsyncSession, spec: DemoDossier, dossier_type: DossierType, party_id: int,
+    today: date,
+) -> None:
+    dossier = await create_dossier(
+        session, reference=spec.reference, party_id=party_id, dossier_type=dossier_type,
+        title=spec.title, channel=spec.channel, department=spec.department,
+        opened_on=today - timedelta(days=spec.opened_days_ago),
+        expected_end=(
+            today + timedelta(days=spec.expected_in_days)
+            if spec.expected_in_days is not None else None
+        ),
+    )
+    for code, days_ago in spec.statuses:
+        status = await status_type(session, dossier_type.id, code)
+        await record_status(
+            session, dossier, status, _at(days_ago, today), channel=spec.channel
+        )

@@ -1,0 +1,1 @@
+"""Dossiers (cases and reports), their types and status timelines."""

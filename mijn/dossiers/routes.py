@@ -1,0 +1,55 @@
+"""HTTP for a party's dossiers: the overview with tabs and paging, and a dossier's page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mijn.audit.service import record_access
+from mijn.auth.session import require_identity
+from mijn.db import request_session
+from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers
+from mijn.settings import Settings
+from mijn.web import render
+
+
+def _page_number(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 7 else 1
+
+
+async def overview(request: Request) -> Response:
+    """Mijn dossiers: open or closed, a page at a time (htmx swaps only the list)."""
+    identity = require_identity(request)
+    settings: Settings = request.app.state.settings
+    tab = request.query_params.get("tab", "open")
+    tab = tab if tab in TABS else "open"
+    page = _page_number(request.query_params.get("pagina"))
+    async with request_session(request) as session:
+        listing = await list_dossiers(session, identity.party_id, tab, page, settings.page_size)
+    return render(request, "dossiers/overview.html", {"listing": listing, "today": date.today()}, block="listing")
+
+
+async def detail(request: Request) -> Response:
+    """One dossier: its status timeline, what happens next, the expected end."""
+    identity = require_identity(request)
+    reference = request.path_params["reference"]
+    async with request_session(request) as session:
+        view = await get_dossier_view(session, reference, identity.party_id)
+        if view is None:
+            raise HTTPException(status_code=404)
+        await record_access(
+            session, actor_type="party", actor_id=str(identity.party_id), action="dossier.view",
+            party_id=view.dossier.party_id, dossier_id=view.dossier.id,
+        )
+        await session.commit()
+    return render(request, "dossiers/detail.html", {"view": view})
+
+
+routes = [
+    Route("/mijn/dossiers", overview, name="dossiers:list"),
+    Route("/mijn/dossiers/{reference}", detail, name="dossiers:detail"),
+]

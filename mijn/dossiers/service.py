@@ -1,0 +1,222 @@
+"""What the dossiers area can do: list and show a party's dossiers, record statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import Row, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mijn.dossiers.models import CHANNELS, KINDS, Dossier, DossierType, StatusEvent, StatusType
+
+TABS = ("open", "closed")
+
+
+class DossierError(ValueError):
+    """A dossier or status that cannot be recorded as given."""
+
+
+@dataclass(frozen=True)
+class DossierPage:
+    """One page of a party's dossiers in one tab, with the counts of both tabs."""
+
+    tab: str
+    page: int
+    pages: int
+    rows: list[Row[tuple[object, ...]]]
+    open_count: int
+    closed_count: int
+
+
+@dataclass(frozen=True)
+class DossierView:
+    """Everything the dossier page shows."""
+
+    dossier: Dossier
+    dossier_type: DossierType
+    current: StatusType | None
+    timeline: list[tuple[StatusEvent, StatusType]]
+    next_status: StatusType | None
+
+    @property
+    def overdue(self) -> bool:
+        """Past the expected end and not yet closed."""
+        d = self.dossier
+        return d.closed_on is None and d.expected_end is not None and d.expected_end < date.today()
+
+
+def _summary_columns() -> tuple[object, ...]:
+    return (
+        Dossier.reference, Dossier.kind, Dossier.title, Dossier.channel,
+        Dossier.last_changed_at, Dossier.expected_end, Dossier.closed_on,
+        DossierType.name_nl.label("type_name_nl"), DossierType.name_en.label("type_name_en"),
+        StatusType.label_nl.label("status_label_nl"), StatusType.label_en.label("status_label_en"),
+    )
+
+
+async def list_dossiers(
+    session: AsyncSession, party_id: int, tab: str, page: int, page_size: int
+) -> DossierPage:
+    """A page of the party's open or closed dossiers, most recently changed first."""
+    tab = tab if tab in TABS else "open"
+    counts = (
+        await session.execute(
+            select(
+                func.count(case((Dossier.closed_on.is_(None), 1))),
+                func.count(Dossier.closed_on),
+            ).where(Dossier.party_id == party_id)
+        )
+    ).one()
+    open_count, closed_count = int(counts[0]), int(counts[1])
+    total = open_count if tab == "open" else closed_count
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    in_tab = Dossier.closed_on.is_(None) if tab == "open" else Dossier.closed_on.is_not(None)
+    query = (
+        select(*_summary_columns())  # type: ignore[call-overload]
+        .join(DossierType, DossierType.id == Dossier.dossier_type_id)
+        .outerjoin(StatusType, StatusType.id == Dossier.current_status_id)
+        .where(Dossier.party_id == party_id, in_tab)
+        .order_by(Dossier.last_changed_at.desc(), Dossier.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = list((await session.execute(query)).all())
+    return DossierPage(tab, page, pages, rows, open_count, closed_count)
+
+
+async def get_dossier_view(
+    session: AsyncSession, reference: str, party_id: int
+) -> DossierView | None:
+    """A dossier of this party with its timeline; None for another party's or unknown ones."""
+    found = (
+        await session.execute(
+            select(Dossier, DossierType, StatusType)
+            .join(DossierType, DossierType.id == Dossier.dossier_type_id)
+            .outerjoin(StatusType, StatusType.id == Dossier.current_status_id)
+            .where(Dossier.reference == reference, Dossier.party_id == party_id)
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    dossier, dossier_type, current = found
+    events = await session.execute(
+        select(StatusEvent, StatusType)
+        .join(StatusType, StatusType.id == StatusEvent.status_type_id)
+        .where(StatusEvent.dossier_id == dossier.id)
+        .order_by(StatusEvent.occurred_at, StatusEvent.id)
+    )
+    timeline = [(event, status) for event, status in events.all()]
+    upcoming = None
+    if dossier.closed_on is None:
+        upcoming = await session.scalar(
+            select(StatusType)
+            .where(
+                StatusType.dossier_type_id == dossier.dossier_type_id,
+                StatusType.position > (current.position if current else -1),
+            )
+            .order_by(StatusType.position)
+            .limit(1)
+        )
+    return DossierView(dossier, dossier_type, current, timeline, upcoming)
+
+
+@dataclass(frozen=True)
+class StatusSpec:
+    """A status type as a dossier type declares it."""
+
+    code: str
+    label_nl: str
+    label_en: str
+    text_nl: str
+    text_en: str
+    is_final: bool = False
+
+
+async def ensure_dossier_type(
+    session: AsyncSession, code: str, kind: str, name_nl: str, name_en: str,
+    statuses: list[StatusSpec],
+) -> DossierType:
+    """Create or update a dossier type and its ordered status types."""
+    if kind not in KINDS:
+        raise DossierError(f"kind must be one of {', '.join(KINDS)}")
+    dossier_type = await session.scalar(select(DossierType).where(DossierType.code == code))
+    if dossier_type is None:
+        dossier_type = DossierType(code=code)
+        session.add(dossier_type)
+    dossier_type.kind, dossier_type.name_nl, dossier_type.name_en = kind, name_nl, name_en
+    await session.flush()
+    existing = {
+        s.code: s
+        for s in await session.scalars(
+            select(StatusType).where(StatusType.dossier_type_id == dossier_type.id)
+        )
+    }
+    for position, spec in enumerate(statuses):
+        status = existing.get(spec.code) or StatusType(dossier_type_id=dossier_type.id)
+        status.code, status.position, status.is_final = spec.code, position, spec.is_final
+        status.label_nl, status.label_en = spec.label_nl, spec.label_en
+        status.text_nl, status.text_en = spec.text_nl, spec.text_en
+        session.add(status)
+    await session.flush()
+    return dossier_type
+
+
+async def status_type(session: AsyncSession, dossier_type_id: int, code: str) -> StatusType:
+    """A status type of a dossier type by its code."""
+    found = await session.scalar(
+        select(StatusType).where(
+            StatusType.dossier_type_id == dossier_type_id, StatusType.code == code
+        )
+    )
+    if found is None:
+        raise DossierError(f"unknown status {code!r} for this dossier type")
+    return found
+
+
+async def record_status(
+    session: AsyncSession, dossier: Dossier, status: StatusType, occurred_at: datetime,
+    explanation: str = "", set_by: str = "system", channel: str | None = None,
+    source_event_id: str | None = None,
+) -> StatusEvent:
+    """Append a status event; the latest occurred-at decides the current status."""
+    if status.dossier_type_id != dossier.dossier_type_id:
+        raise DossierError("status belongs to another dossier type")
+    event = StatusEvent(
+        dossier_id=dossier.id, status_type_id=status.id, explanation=explanation,
+        occurred_at=occurred_at, set_by=set_by, channel=channel, source_event_id=source_event_id,
+    )
+    session.add(event)
+    if dossier.status_changed_at is None or occurred_at >= dossier.status_changed_at:
+        dossier.current_status_id = status.id
+        dossier.status_changed_at = occurred_at
+        dossier.closed_on = occurred_at.date() if status.is_final else None
+    if dossier.last_changed_at is None or occurred_at > dossier.last_changed_at:
+        dossier.last_changed_at = occurred_at
+    await session.flush()
+    return event
+
+
+def check_channel(channel: str) -> str:
+    """The channel, if it is one Mijn knows."""
+    if channel not in CHANNELS:
+        raise DossierError(f"channel must be one of {', '.join(CHANNELS)}")
+    return channel
+
+
+async def create_dossier(
+    session: AsyncSession, *, reference: str, party_id: int, dossier_type: DossierType,
+    title: str, channel: str, department: str, opened_on: date,
+    expected_end: date | None = None, source: str | None = None, external_id: str | None = None,
+) -> Dossier:
+    """Register a new dossier of a party; its statuses follow through record_status."""
+    dossier = Dossier(
+        reference=reference, kind=dossier_type.kind, dossier_type_id=dossier_type.id,
+        title=title, party_id=party_id, channel=check_channel(channel), department=department,
+        opened_on=opened_on, expected_end=expected_end, source=source, external_id=external_id,
+        last_changed_at=datetime.combine(opened_on, time(9), tzinfo=UTC),
+    )
+    session.add(dossier)
+    await session.flush()
+    return dossier

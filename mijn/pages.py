@@ -1,0 +1,43 @@
+"""Pages that belong to no area: the home page and the language switch."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mijn.i18n import LANGUAGES
+from mijn.settings import Settings
+from mijn.web import LANG_COOKIE, redirect, render, safe_next
+
+
+async def home(request: Request) -> Response:
+    """The front door: log in, or go on to Mijn dossiers."""
+    return render(request, "home.html")
+
+
+async def switch_language(request: Request) -> Response:
+    """Remember the chosen language and go back to the page the visitor was on."""
+    form = await request.form()
+    code = str(form.get("lang", ""))
+    back = safe_next(str(form.get("next", "")), "/")
+    response = redirect(request, back)
+    if code in LANGUAGES:
+        settings: Settings = request.app.state.settings
+        response.set_cookie(
+            LANG_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+            secure=settings.is_production,
+        )
+    return response
+
+
+async def health(request: Request) -> Response:
+    """Liveness for load balancers."""
+    return Response("ok", media_type="text/plain")
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/taal", switch_language, methods=["POST"], name="language"),
+    Route("/health", health, name="health"),
+]

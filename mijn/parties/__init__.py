@@ -1,0 +1,1 @@
+"""People and organisations: identifiers, contact details, preferences."""

@@ -1,0 +1,86 @@
+"""What the parties area can do: find people and organisations, create them on first login."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from stdnum.be import nn, vat
+from stdnum.exceptions import ValidationError
+from stdnum.nl import bsn as nl_bsn
+
+from mijn.parties.models import Party
+
+PERSON_IDENTIFIERS = ("bsn", "national_number")
+ORGANISATION_IDENTIFIERS = ("kvk", "kbo")
+
+
+class InvalidIdentifier(ValueError):
+    """An identifier that fails its check (11-proef, mod 97, format)."""
+
+
+def normalise_identifier(identifier_type: str, value: str) -> str:
+    """Validate an identifier of the given type and return it in its compact form."""
+    try:
+        match identifier_type:
+            case "bsn":
+                return str(nl_bsn.validate(value))
+            case "national_number":
+                return str(nn.validate(value))
+            case "kbo":
+                return str(vat.validate(value)).removeprefix("BE")
+            case "kvk":
+                compact = value.replace(" ", "").replace(".", "")
+                if len(compact) == 8 and compact.isdigit():
+                    return compact
+                raise InvalidIdentifier("a KvK number has 8 digits")
+    except ValidationError as exc:
+        raise InvalidIdentifier(f"invalid {identifier_type}") from exc
+    raise InvalidIdentifier(f"unknown identifier type {identifier_type!r}")
+
+
+def party_kind(identifier_type: str) -> str:
+    """person or organisation, from the kind of identifier."""
+    if identifier_type in PERSON_IDENTIFIERS:
+        return "person"
+    if identifier_type in ORGANISATION_IDENTIFIERS:
+        return "organisation"
+    raise InvalidIdentifier(f"unknown identifier type {identifier_type!r}")
+
+
+async def find_party(session: AsyncSession, identifier_type: str, identifier: str) -> Party | None:
+    """The party with this identifier, if known."""
+    value = normalise_identifier(identifier_type, identifier)
+    return await session.scalar(
+        select(Party).where(Party.identifier_type == identifier_type, Party.identifier == value)
+    )
+
+
+async def get_or_create_party(
+    session: AsyncSession, identifier_type: str, identifier: str, name: str = ""
+) -> Party:
+    """The party with this identifier, created when first seen (e.g. at first login)."""
+    value = normalise_identifier(identifier_type, identifier)
+    party = await find_party(session, identifier_type, value)
+    if party is not None:
+        if name and party.name != name:
+            party.name = name
+        return party
+    party = Party(
+        kind=party_kind(identifier_type), identifier_type=identifier_type, identifier=value,
+        name=name, language="nl",
+    )
+    try:
+        async with session.begin_nested():
+            session.add(party)
+    except IntegrityError:
+        # Another request created it at the same moment: use theirs.
+        found = await find_party(session, identifier_type, value)
+        assert found is not None
+        return found
+    return party
+
+
+async def get_party(session: AsyncSession, party_id: int) -> Party | None:
+    """A party by its internal id."""
+    return await session.get(Party, party_id)

@@ -1,0 +1,170 @@
+"""All configuration of Mijn, read from MIJN_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"
+AUDIENCES = ("citizen", "business", "staff")
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot be used; the message says what to set."""
+
+
+class Secret:
+    """A string that never shows itself in logs, reprs or tracebacks."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret value itself."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class OidcAudience:
+    """One OIDC login audience (citizen, business or staff)."""
+
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: Secret
+    scopes: str
+    claims: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_dev_provider(self) -> bool:
+        """True when no issuer is configured: the built-in development provider is used."""
+        return not self.issuer
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Mijn can be configured with."""
+
+    env: str = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: Secret = field(default_factory=lambda: Secret(DEV_SECRET_KEY))
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str = ""
+    data_dir: Path = Path("var")
+    session_idle_minutes: int = 15
+    session_max_hours: int = 8
+    organisation_name: str = "Gemeente Voorbeeld"
+    page_size: int = 10
+    audiences: Mapping[str, OidcAudience] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        """True when running in production mode."""
+        return self.env == "production"
+
+    @property
+    def dev_idp_enabled(self) -> bool:
+        """The development identity provider runs only in development, for unset audiences."""
+        return not self.is_production and any(
+            a.uses_dev_provider for a in self.audiences.values()
+        )
+
+    @property
+    def is_embedded_database(self) -> bool:
+        """True for the zero set-up SQLite default."""
+        return self.database_url.startswith("sqlite")
+
+    def audience(self, name: str) -> OidcAudience:
+        """The OIDC settings of one audience."""
+        return self.audiences[name]
+
+    def check(self) -> None:
+        """Refuse settings that must not run; the message says what to set."""
+        if self.env not in ("development", "production"):
+            raise ConfigurationError(
+                f"MIJN_ENV must be 'development' or 'production', not {self.env!r}."
+            )
+        if not self.is_production:
+            return
+        if self.secret_key.reveal() in ("", DEV_SECRET_KEY) or len(self.secret_key.reveal()) < 32:
+            raise ConfigurationError(
+                "MIJN_ENV=production needs MIJN_SECRET_KEY: a random value of at least 32 "
+                "characters (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        for audience in self.audiences.values():
+            if audience.uses_dev_provider and audience.name == "citizen":
+                raise ConfigurationError(
+                    "MIJN_ENV=production does not run the development identity provider: set "
+                    "MIJN_OIDC_CITIZEN_ISSUER, MIJN_OIDC_CITIZEN_CLIENT_ID and "
+                    "MIJN_OIDC_CITIZEN_CLIENT_SECRET."
+                )
+        if not self.base_url.startswith("https://"):
+            raise ConfigurationError("MIJN_ENV=production needs an https:// MIJN_BASE_URL.")
+
+
+_CLAIM_DEFAULTS: dict[str, dict[str, str]] = {
+    "citizen": {"bsn": "bsn", "name": "name"},
+    "business": {
+        "kvk": "urn:etoegang:core:LegalSubjectID",
+        "branch": "urn:etoegang:1.9:ServiceRestriction:Vestigingsnr",
+    },
+    "staff": {"roles": "roles"},
+}
+
+
+def _audience(env: Mapping[str, str], name: str) -> OidcAudience:
+    prefix = f"MIJN_OIDC_{name.upper()}_"
+    claims = {
+        key: env.get(f"{prefix}{key.upper()}_CLAIM", default)
+        for key, default in _CLAIM_DEFAULTS[name].items()
+    }
+    return OidcAudience(
+        name=name,
+        issuer=env.get(f"{prefix}ISSUER", "").rstrip("/"),
+        client_id=env.get(f"{prefix}CLIENT_ID", f"mijn-{name}"),
+        client_secret=Secret(env.get(f"{prefix}CLIENT_SECRET", f"mijn-{name}-dev-secret")),
+        scopes=env.get(f"{prefix}SCOPES", "openid"),
+        claims=claims,
+    )
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{key} must be a whole number, not {raw!r}.") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment (or the given mapping) and check them."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("MIJN_DATA_DIR", "var"))
+    settings = Settings(
+        env=env.get("MIJN_ENV", "development"),
+        database_url=env.get("MIJN_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir}/mijn.sqlite3"),
+        secret_key=Secret(env.get("MIJN_SECRET_KEY", DEV_SECRET_KEY)),
+        base_url=env.get("MIJN_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        smtp_url=env.get("MIJN_SMTP_URL", ""),
+        data_dir=data_dir,
+        session_idle_minutes=_int(env, "MIJN_SESSION_IDLE_MINUTES", 15),
+        session_max_hours=_int(env, "MIJN_SESSION_MAX_HOURS", 8),
+        organisation_name=env.get("MIJN_ORGANISATION_NAME", "Gemeente Voorbeeld"),
+        page_size=_int(env, "MIJN_PAGE_SIZE", 10),
+        audiences={name: _audience(env, name) for name in AUDIENCES},
+    )
+    settings.check()
+    return settings

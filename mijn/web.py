@@ -1,0 +1,329 @@
+"""Templates, htmx helpers, CSRF, security headers, language and error pages."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from itsdangerous import BadSignature, URLSafeSerializer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments import render_block
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mijn import PROJECT_ROOT
+from mijn.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language
+from mijn.settings import Settings
+
+CSRF_COOKIE = "mijn_csrf"
+LANG_COOKIE = "mijn_lang"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+
+
+class CsrfError(HTTPException):
+    """A state-changing request came without a valid CSRF token."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=403, detail="csrf")
+
+
+def N_(message: str) -> str:  # noqa: N802 - the customary name for gettext_noop
+    """Mark a message for translation where it is defined; it is translated where shown."""
+    return message
+
+
+CHANNEL_LABELS = {
+    "web": N_("Website"),
+    "phone": N_("Telefoon"),
+    "email": N_("E-mail"),
+    "social_media": N_("Sociale media"),
+    "counter": N_("Balie"),
+    "partner": N_("Partnerorganisatie"),
+}
+KIND_LABELS = {"case": N_("Aanvraag"), "report": N_("Melding")}
+
+
+def label_helpers(lang: Language) -> dict[str, Any]:
+    """Template helpers that show codes and bilingual data in the visitor's language."""
+
+    def tr(nl: str | None, en: str | None) -> str:
+        return (en if lang.code == "en" and en else nl) or ""
+
+    def channel_label(code: str) -> str:
+        return lang.gettext(CHANNEL_LABELS[code]) if code in CHANNEL_LABELS else code
+
+    def kind_label(code: str) -> str:
+        return lang.gettext(KIND_LABELS.get(code, KIND_LABELS["case"]))
+
+    return {"tr": tr, "channel_label": channel_label, "kind_label": kind_label}
+
+
+def make_environment() -> Environment:
+    """The Jinja2 environment: autoescaped HTML templates with the i18n extension."""
+    env = Environment(
+        loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["date"] = _format_date
+    env.filters["datetime"] = _format_datetime
+    return env
+
+
+def _format_date(value: date | None, lang: str) -> str:
+    return format_date(value, format="long", locale=lang) if value else ""
+
+
+def _format_datetime(value: datetime | None, lang: str) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(LOCAL_TZ), format="d MMMM y, HH:mm", locale=lang)
+
+
+def is_htmx(request: Request) -> bool:
+    """True when htmx made this request (and expects a fragment)."""
+    return request.headers.get("hx-request") == "true"
+
+
+def current_language(request: Request) -> Language:
+    """The visitor's language: their choice from the cookie, else Dutch."""
+    return language(request.cookies.get(LANG_COOKIE, DEFAULT_LANGUAGE))
+
+
+def _csrf_serializer(request: Request) -> URLSafeSerializer:
+    settings: Settings = request.app.state.settings
+    return URLSafeSerializer(settings.secret_key.reveal(), salt="mijn.csrf")
+
+
+def csrf_token(request: Request) -> str:
+    """The form token: the signed value of this browser's CSRF cookie."""
+    value = request.scope.get("mijn.csrf")
+    return str(_csrf_serializer(request).dumps(value)) if value else ""
+
+
+def csrf_valid(request: Request, token: str | None) -> bool:
+    """Whether a submitted token belongs to this browser's CSRF cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not token or not cookie:
+        return False
+    try:
+        value = _csrf_serializer(request).loads(token)
+    except BadSignature:
+        return False
+    return isinstance(value, str) and hmac.compare_digest(value, cookie)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page, or only one named block of it for htmx; templates do no I/O."""
+    env: Environment = request.app.state.templates
+    lang = current_language(request)
+    full = {
+        "request": request,
+        "settings": request.app.state.settings,
+        "csrf_token": csrf_token(request),
+        "languages": LANGUAGES,
+        "url_for": lambda name, **params: str(request.app.url_path_for(name, **params)),
+        "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "logged_in": "session" in request.scope and bool(request.session.get("pid")),
+        **lang.template_globals(),
+        **label_helpers(lang),
+        **(context or {}),
+    }
+    if block is not None and is_htmx(request):
+        html = render_block(env, template, block, full)
+    else:
+        html = env.get_template(template).render(full)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers.append("Vary", "HX-Request")
+    response.headers["Content-Language"] = lang.code
+    return response
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to; anything else (another host, //x) becomes the default."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target
+
+
+def redirect(request: Request, url: str) -> Response:
+    """Redirect after a form post: 303, or HX-Redirect for htmx."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def content_security_policy(settings: Settings) -> str:
+    """A strict policy: nothing inline, nothing from elsewhere, except the login providers."""
+    form_action = ["'self'"]
+    for audience in settings.audiences.values():
+        if audience.issuer:
+            parts = urlsplit(audience.issuer)
+            form_action.append(f"{parts.scheme}://{parts.netloc}")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action {' '.join(dict.fromkeys(form_action))}",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+class SecurityMiddleware:
+    """Security headers on every response; a CSRF cookie, checked on every state change."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.settings = settings
+        self.exempt = exempt
+        self.csp = content_security_policy(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        cookie = request.cookies.get(CSRF_COOKIE)
+        new_cookie = None if cookie else secrets.token_urlsafe(32)
+        scope["mijn.csrf"] = cookie or new_cookie
+        wrapped_send = self._sender(send, new_cookie, scope)
+        path: str = scope["path"]
+        if scope["method"] in SAFE_METHODS or path.startswith(self.exempt):
+            await self.app(scope, receive, wrapped_send)
+            return
+        receive = await self._check_csrf(scope, receive, wrapped_send)
+        if receive is not None:
+            await self.app(scope, receive, wrapped_send)
+
+    async def _check_csrf(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        replay = _replaying(body, receive)
+        request = Request(scope, _replaying(body, receive))
+        token = request.headers.get(CSRF_HEADER)
+        if token is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            form = await request.form()
+            field = form.get(CSRF_FIELD)
+            token = field if isinstance(field, str) else None
+        request = Request(scope)
+        if csrf_valid(request, token):
+            return replay
+        response = await _csrf_error_page(scope)
+        await response(scope, replay, send)
+        return None
+
+    def _sender(self, send: Send, new_cookie: str | None, scope: Scope) -> Send:
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", self.csp)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+                if self.settings.is_production:
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                if new_cookie and not scope["path"].startswith("/static"):
+                    secure = "; Secure" if self.settings.is_production else ""
+                    headers.append(
+                        "Set-Cookie",
+                        f"{CSRF_COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                    )
+            await send(message)
+
+        return wrapped
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _csrf_error_page(scope: Scope) -> Response:
+    request = Request(scope)
+    if scope["path"].startswith("/api/"):
+        return problem(403, "CSRF token missing or invalid.")
+    return render(request, "errors/error.html", {"code": 403, "kind": "csrf"}, status_code=403)
+
+
+def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem details response."""
+    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status}
+    body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 422: "Unprocessable Content", 500: "Internal Server Error"}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Render an HTTP error as a page (or JSON for the API)."""
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        return problem(exc.status_code, str(exc.detail))
+    kind = "csrf" if exc.detail == "csrf" else "http"
+    return render(
+        request,
+        "errors/error.html",
+        {"code": exc.status_code, "kind": kind},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected error: a calm page, nothing of the cause shown."""
+    if request.url.path.startswith("/api/"):
+        return problem(500, "An unexpected error occurred.")
+    return render(request, "errors/error.html", {"code": 500, "kind": "http"}, status_code=500)

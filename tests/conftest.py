@@ -1,0 +1,204 @@
+"""Shared fixtures: every test that uses a database runs on SQLite and on PostgreSQL.
+
+- `database_url`: a migrated database per backend (PostgreSQL: created and dropped here).
+- `app` / `client`: the portal on that database; the portal's own HTTP calls (to the
+  built-in development provider) go through ASGI, so no server is needed.
+- `auth`: logs a demo persona in through the real OIDC flow of the development provider.
+- `run`: runs a coroutine function with a database session on the app's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from mijn.app import create_app
+from mijn.db import Base
+from mijn.migrate import upgrade
+from mijn.models import import_all
+from mijn.settings import Settings, load_settings
+
+T = TypeVar("T")
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_URL = os.environ.get("MIJN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+BASE_URL = "http://testserver"
+
+
+async def _postgres(statement: str) -> None:
+    connection = await asyncpg.connect(f"{POSTGRES_URL}/postgres")
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database of one backend, for the whole session."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'mijn.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    name = f"mijn_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_postgres(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is needed for the tests: {exc}")
+    url = f"{POSTGRES_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    upgrade(url)
+    yield url
+    asyncio.run(_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the development provider keeps its key during the tests."""
+    return tmp_path_factory.mktemp("data")
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settings:
+    """Settings as the environment would give them, for tests."""
+    env = {
+        "MIJN_DATABASE_URL": database_url,
+        "MIJN_DATA_DIR": str(data_dir),
+        "MIJN_BASE_URL": BASE_URL,
+        "MIJN_ENV": "development",
+        **overrides,
+    }
+    return load_settings(env)
+
+
+class _SelfTransport(httpx.AsyncBaseTransport):
+    """Routes the portal's outgoing HTTP to its own ASGI app (the dev provider)."""
+
+    def __init__(self) -> None:
+        self.app: Starlette | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert self.app is not None
+        return await httpx.ASGITransport(app=self.app).handle_async_request(request)
+
+
+def build_app(settings: Settings) -> Starlette:
+    """The portal with its own HTTP calls routed in-process."""
+    transport = _SelfTransport()
+    app = create_app(settings, http_transport=transport)
+    transport.app = app
+    return app
+
+
+@pytest.fixture
+def settings(database_url: str, data_dir: Path) -> Settings:
+    """Test settings on the current backend."""
+    return make_settings(database_url, data_dir)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Starlette:
+    """The portal."""
+    return build_app(settings)
+
+
+async def _wipe(app: Starlette) -> None:
+    import_all()
+    async with app.state.sessionmaker() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            await session.execute(delete(table))
+        await session.commit()
+
+
+@pytest.fixture
+def client(app: Starlette) -> Iterator[TestClient]:
+    """A browser-like client; the database is emptied after the test."""
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as test_client:
+        try:
+            yield test_client
+        finally:
+            test_client.portal.call(_wipe, app)
+
+
+Runner = Callable[..., Any]
+
+
+@pytest.fixture
+def run(client: TestClient, app: Starlette) -> Runner:
+    """Run `fn(session, *args)` on the app's event loop with a fresh session; commits after."""
+
+    async def _call(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        session: AsyncSession
+        async with app.state.sessionmaker() as session:
+            result = await fn(session, *args)
+            await session.commit()
+            return result
+
+    def runner(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        return client.portal.call(_call, fn, *args)
+
+    return runner
+
+
+@pytest.fixture
+def demo(run: Runner) -> None:
+    """The demo data: Jan (many dossiers), Fatima (three), Sanne (none), a business."""
+    from mijn.demo import seed_demo
+
+    run(seed_demo)
+
+
+def form_fields(page: str) -> dict[str, str]:
+    """The named input values of a page's forms (hidden fields included)."""
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)
+    }
+
+
+class Auth:
+    """Logs in and out through the real flow of the development provider."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def login(self, persona: str = "demo-jan", next_url: str = "/mijn/dossiers") -> httpx.Response:
+        """Log in as a demo persona; returns the portal's final redirect."""
+        start = self.client.get("/auth/citizen/login", params={"next": next_url})
+        assert start.status_code == 303, start.text
+        page = self.client.get(start.headers["location"])
+        assert page.status_code == 200, page.text
+        fields = form_fields(page.text)
+        fields["persona"] = persona
+        back = self.client.post("/dev-idp/authorize", data=fields)
+        assert back.status_code == 303, back.text
+        done = self.client.get(back.headers["location"])
+        assert done.status_code == 303, done.text
+        return done
+
+    def csrf(self) -> str:
+        """A valid CSRF token for this client's cookie (read from a page, as a browser would)."""
+        page = self.client.get("/")
+        return form_fields(page.text)["csrf_token"]
+
+    def logout(self) -> httpx.Response:
+        """Log out with the header form."""
+        return self.client.post("/uitloggen", data={"csrf_token": self.csrf()})
+
+
+@pytest.fixture
+def auth(client: TestClient) -> Auth:
+    """Login helper for the test client."""
+    return Auth(client)
