@@ -60,7 +60,8 @@ DOSSIER_TYPES: dict[str, tuple[str, str, str, list[StatusSpec]]] = {
     ]),
     "melding_openbare_ruimte": ("report", "Melding openbare ruimte", "Public space report", [
         S("ontvangen", "Ontvangen", "Received",
-          "Wij hebben uw melding ontvangen. Dank u wel.", "We have received your report. Thank you."),
+          "Wij hebben uw melding ontvangen. Dank u wel.",
+          "We have received your report. Thank you."),
         S("ingepland", "Ingepland", "Scheduled",
           "Een ploeg gaat het probleem oplossen. Meestal binnen 2 weken.",
           "A team will fix the problem, usually within 2 weeks."),

@@ -100,7 +100,8 @@ class Settings:
         if self.secret_key.reveal() in ("", DEV_SECRET_KEY) or len(self.secret_key.reveal()) < 32:
             raise ConfigurationError(
                 "MIJN_ENV=production needs MIJN_SECRET_KEY: a random value of at least 32 "
-                "characters (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+                "characters (for example: "
+                "python -c 'import secrets; print(secrets.token_hex(32))')."
             )
         for audience in self.audiences.values():
             if audience.uses_dev_provider and audience.name == "citizen":

@@ -225,9 +225,9 @@ class SecurityMiddleware:
         if scope["method"] in SAFE_METHODS or path.startswith(self.exempt):
             await self.app(scope, receive, wrapped_send)
             return
-        receive = await self._check_csrf(scope, receive, wrapped_send)
-        if receive is not None:
-            await self.app(scope, receive, wrapped_send)
+        replay = await self._check_csrf(scope, receive, wrapped_send)
+        if replay is not None:
+            await self.app(scope, replay, wrapped_send)
 
     async def _check_csrf(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         body = b""

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import os
 import re
@@ -130,6 +131,23 @@ def client(app: Starlette) -> Iterator[TestClient]:
             yield test_client
         finally:
             test_client.portal.call(_wipe, app)
+
+
+@pytest.fixture
+def client_with(database_url: str, data_dir: Path) -> Iterator[Callable[..., Any]]:
+    """Clients of portals with other settings (MIJN_* overrides); emptied afterwards."""
+    stack = contextlib.ExitStack()
+
+    def make(**overrides: str) -> TestClient:
+        app = build_app(make_settings(database_url, data_dir, **overrides))
+        test_client = stack.enter_context(
+            TestClient(app, base_url=BASE_URL, follow_redirects=False)
+        )
+        stack.callback(test_client.portal.call, _wipe, app)
+        return test_client
+
+    with stack:
+        yield make
 
 
 Runner = Callable[..., Any]

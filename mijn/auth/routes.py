@@ -35,7 +35,7 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
 
 def _redirect_uri(request: Request, audience: str) -> str:
     settings: Settings = request.app.state.settings
-    return settings.base_url + request.app.url_path_for("auth:callback", audience=audience)
+    return settings.base_url + str(request.app.url_path_for("auth:callback", audience=audience))
 
 
 async def login_choice(request: Request) -> Response:

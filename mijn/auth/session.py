@@ -1,4 +1,8 @@
-"""The portal session: who is logged in, with which roles and level of assurance, until when."""
+"""The portal session: who is logged in, with which roles and level of assurance, until when.
+
+The cookie is Starlette's signed session cookie; its signature age is the idle timeout
+(re-signed on activity) and "exp" inside it the absolute lifetime.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from mijn.web import safe_next
 SESSION_COOKIE = "mijn_session"
 # Set at login, removed at logout: tells an expired session from never having logged in.
 ACTIVE_COOKIE = "mijn_active"
+# Activity refreshes the signed session cookie at most once a minute.
+TOUCH_INTERVAL = 60
 
 
 class LoginRequired(Exception):
@@ -46,6 +52,7 @@ def start_session(request: Request, identity: Identity) -> None:
             "roles": list(identity.roles),
             "loa": identity.loa,
             "exp": int(time.time()) + settings.session_max_hours * 3600,
+            "seen": int(time.time()),
         }
     )
 
@@ -60,9 +67,12 @@ def current_identity(request: Request) -> Identity | None:
     data = request.session
     if not data.get("pid"):
         return None
-    if int(data.get("exp", 0)) < time.time():
+    now = int(time.time())
+    if int(data.get("exp", 0)) < now:
         data.clear()
         return None
+    if now - int(data.get("seen", 0)) >= TOUCH_INTERVAL:
+        data["seen"] = now  # re-signs the cookie: the idle timeout slides with activity
     return Identity(
         party_id=int(data["pid"]),
         audience=str(data.get("aud", "citizen")),
@@ -86,4 +96,4 @@ def login_url(request: Request, exc: LoginRequired) -> str:
     query = {"next": exc.next_url}
     if exc.expired:
         query["reden"] = "verlopen"
-    return str(request.url_for("auth:login_choice")) + "?" + urlencode(query)
+    return str(request.app.url_path_for("auth:login_choice")) + "?" + urlencode(query)

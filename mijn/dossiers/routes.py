@@ -30,7 +30,8 @@ async def overview(request: Request) -> Response:
     page = _page_number(request.query_params.get("pagina"))
     async with request_session(request) as session:
         listing = await list_dossiers(session, identity.party_id, tab, page, settings.page_size)
-    return render(request, "dossiers/overview.html", {"listing": listing, "today": date.today()}, block="listing")
+    context = {"listing": listing, "today": date.today()}
+    return render(request, "dossiers/overview.html", context, block="listing")
 
 
 async def detail(request: Request) -> Response:

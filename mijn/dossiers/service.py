@@ -108,17 +108,19 @@ async def get_dossier_view(
         .order_by(StatusEvent.occurred_at, StatusEvent.id)
     )
     timeline = [(event, status) for event, status in events.all()]
-    upcoming = None
+    upcoming: StatusType | None = None
     if dossier.closed_on is None:
-        upcoming = await session.scalar(
+        after: int = current.position if current else -1
+        next_query = (
             select(StatusType)
             .where(
                 StatusType.dossier_type_id == dossier.dossier_type_id,
-                StatusType.position > (current.position if current else -1),
+                StatusType.position > after,
             )
             .order_by(StatusType.position)
             .limit(1)
         )
+        upcoming = (await session.scalars(next_query)).first()
     return DossierView(dossier, dossier_type, current, timeline, upcoming)
 
 

@@ -14,7 +14,9 @@ class Party(Base):
     """A person (BSN, rijksregisternummer) or an organisation (KvK, KBO)."""
 
     __tablename__ = "parties"
-    __table_args__ = (UniqueConstraint("identifier_type", "identifier", name="uq_parties_identifier"),)
+    __table_args__ = (
+        UniqueConstraint("identifier_type", "identifier", name="uq_parties_identifier"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # person | organisation
