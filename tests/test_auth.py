@@ -7,11 +7,11 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import Auth, Runner, form_fields
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
+from conftest import Auth, Runner, form_fields
 from mijn.parties.models import Party
 
 

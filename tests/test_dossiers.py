@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import Auth, Runner
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
+from conftest import Auth, Runner
 from mijn.audit.models import AuditEvent
 
 

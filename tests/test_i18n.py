@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from conftest import Auth
 from starlette.testclient import TestClient
 
+from conftest import Auth
 from mijn import PROJECT_ROOT
 from mijn.i18n import language
 

@@ -1,0 +1,120 @@
+"""Security on every response and every state change: headers, CSRF, authorisation matrix."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.routing import Mount, Route
+from starlette.testclient import TestClient
+
+from conftest import Auth
+
+CSP_MUST = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'")
+
+
+@pytest.mark.parametrize("path", ["/", "/inloggen", "/mijn/dossiers", "/bestaat-niet", "/static/css/mijn.css"])
+def test_security_headers_on_every_response(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    csp = response.headers["content-security-policy"]
+    for directive in CSP_MUST:
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+
+
+def test_pages_have_no_inline_script_or_style(client: TestClient, auth: Auth, demo: None) -> None:
+    auth.login()
+    for path in ("/", "/mijn/dossiers", "/mijn/dossiers/Z-2026-0001", "/inloggen"):
+        page = client.get(path).text
+        assert "<script>" not in page and " style=" not in page and "<style" not in page
+        assert " onclick=" not in page.lower()
+
+
+def _post_routes(client: TestClient) -> list[str]:
+    paths = []
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        routes = route.routes if isinstance(route, Mount) else [route]
+        prefix = route.path if isinstance(route, Mount) else ""
+        for sub in routes:
+            if isinstance(sub, Route) and "POST" in (sub.methods or ()):
+                paths.append(prefix + sub.path.replace("{audience}", "citizen"))
+    return paths
+
+
+def test_every_post_route_without_csrf_token_is_refused(client: TestClient, auth: Auth) -> None:
+    auth.login()
+    exempt = {"/dev-idp/token"}  # back-channel: client credentials, no cookies
+    posts = [p for p in _post_routes(client) if p not in exempt]
+    assert "/uitloggen" in posts and "/taal" in posts
+    for path in posts:
+        plain = client.post(path, data={"lang": "en"})
+        assert plain.status_code == 403, path
+        htmx = client.post(path, data={"lang": "en"}, headers={"HX-Request": "true"})
+        assert htmx.status_code == 403, path
+        forged = client.post(path, data={"lang": "en", "csrf_token": "forged.token"})
+        assert forged.status_code == 403, path
+    assert "Formulier verlopen" in client.post("/taal", data={"lang": "en"}).text
+
+
+def test_csrf_token_in_htmx_header_is_accepted(client: TestClient, auth: Auth) -> None:
+    token = auth.csrf()
+    response = client.post(
+        "/taal", data={"lang": "en", "next": "/"}, headers={"HX-Request": "true", "X-CSRF-Token": token}
+    )
+    assert response.status_code == 204 and response.headers["hx-redirect"] == "/"
+
+
+def test_token_of_another_browser_is_refused(client: TestClient, auth: Auth, app: object) -> None:
+    token = auth.csrf()
+    with TestClient(client.app, base_url="http://testserver") as other:  # type: ignore[arg-type]
+        other.get("/")  # gets its own CSRF cookie
+        assert other.post("/taal", data={"lang": "en", "csrf_token": token}).status_code == 403
+
+
+DOSSIER_ROUTES = [
+    "/mijn/dossiers",
+    "/mijn/dossiers?tab=closed",
+    "/mijn/dossiers?tab=closed&pagina=2",
+    "/mijn/dossiers/{own}",
+    "/mijn/dossiers/{other}",
+    "/mijn/dossiers/BESTAAT-NIET",
+]
+OWN = {"demo-jan": "Z-2026-0001", "demo-fatima": "Z-2026-0101"}
+EXPECTED = {
+    # route: (anonymous, own party)
+    "/mijn/dossiers": (303, 200),
+    "/mijn/dossiers?tab=closed": (303, 200),
+    "/mijn/dossiers?tab=closed&pagina=2": (303, 200),
+    "/mijn/dossiers/{own}": (303, 200),
+    "/mijn/dossiers/{other}": (303, 404),
+    "/mijn/dossiers/BESTAAT-NIET": (303, 404),
+}
+
+
+@pytest.mark.parametrize("route", DOSSIER_ROUTES)
+@pytest.mark.parametrize("who", ["anonymous", "demo-jan", "demo-fatima"])
+def test_authorisation_matrix(client: TestClient, auth: Auth, demo: None, route: str, who: str) -> None:
+    if who != "anonymous":
+        auth.login(who)
+        own = OWN[who]
+        other = next(ref for persona, ref in OWN.items() if persona != who)
+    else:
+        own, other = OWN["demo-jan"], OWN["demo-fatima"]
+    response = client.get(route.format(own=own, other=other))
+    anonymous, logged_in = EXPECTED[route]
+    assert response.status_code == (anonymous if who == "anonymous" else logged_in)
+    if response.status_code == 404:
+        assert "Pagina niet gevonden" in response.text
+        assert "Vergoeding waterkosten" not in response.text  # Fatima's title
+        assert "Dakkapel aan de achterkant" not in response.text  # Jan's title
+    if who != "anonymous" and response.status_code == 200:
+        other_titles = {"demo-jan": "Vergoeding waterkosten", "demo-fatima": "Dakkapel aan de achterkant"}
+        assert other_titles[who] not in response.text
+
+
+def test_another_partys_dossier_answers_like_an_unknown_one(client: TestClient, auth: Auth, demo: None) -> None:
+    auth.login("demo-fatima")
+    foreign = client.get("/mijn/dossiers/Z-2026-0001")
+    unknown = client.get("/mijn/dossiers/Z-2099-9999")
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.text.replace("Z-2026-0001", "X") == unknown.text.replace("Z-2099-9999", "X")
