@@ -144,7 +144,7 @@ class OidcClient:
             registry = jwt.JWTClaimsRegistry(
                 leeway=CLOCK_LEEWAY,
                 iss={"essential": True, "value": self.issuer},
-                aud={"essential": True},
+                aud={"essential": True, "value": self.audience.client_id},
                 sub={"essential": True},
                 exp={"essential": True},
                 iat={"essential": True},
