@@ -5,13 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_debian=(nodejs npm)
+# Debian package -> a command it provides (skipped when that command is already there).
+declare -A want_debian=([nodejs]=node [npm]=npm)
 if [[ "${MIJN_SETUP_TESTS:-0}" == "1" ]]; then
-  want_debian+=(chromium postgresql-client wrk)
+  want_debian+=([chromium]=chromium [postgresql-client]=pg_isready [wrk]=wrk)
 fi
 missing=()
-for pkg in "${want_debian[@]}"; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+for pkg in "${!want_debian[@]}"; do
+  command -v "${want_debian[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if (( ${#missing[@]} )); then
   if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null; then
@@ -32,13 +33,13 @@ fi
 if ! cmp -s requirements.lock .venv/.installed-lock 2>/dev/null; then
   echo "setup: installing Python packages from requirements.lock"
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
-  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
-    || .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
   cp requirements.lock .venv/.installed-lock
 fi
 
-if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+if ! cmp -s package-lock.json node_modules/.mijn-installed-lock 2>/dev/null; then
   echo "setup: installing npm packages from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.mijn-installed-lock
 fi
 echo "setup: done"
