@@ -17,7 +17,13 @@ from jinja2_fragments import render_block
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mijn import PROJECT_ROOT
@@ -29,6 +35,7 @@ LANG_COOKIE = "mijn_lang"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_FORM_BYTES = 1024 * 1024  # forms are small; the CSRF check reads the body into memory
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 
 
@@ -236,6 +243,10 @@ class SecurityMiddleware:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
+            if len(body) > MAX_FORM_BYTES:
+                too_large = PlainTextResponse("Request body too large", status_code=413)
+                await too_large(scope, receive, send)
+                return None
         replay = _replaying(body, receive)
         request = Request(scope, _replaying(body, receive))
         token = request.headers.get(CSRF_HEADER)

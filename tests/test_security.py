@@ -118,3 +118,9 @@ def test_another_partys_dossier_answers_like_an_unknown_one(client: TestClient, 
     unknown = client.get("/mijn/dossiers/Z-2099-9999")
     assert foreign.status_code == unknown.status_code == 404
     assert foreign.text.replace("Z-2026-0001", "X") == unknown.text.replace("Z-2099-9999", "X")
+
+
+def test_oversized_form_is_refused_before_parsing(client: TestClient, auth: Auth) -> None:
+    response = client.post("/taal", content=b"lang=en&x=" + b"a" * (1024 * 1024 + 10),
+                           headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413
