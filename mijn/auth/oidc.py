@@ -24,6 +24,7 @@ from mijn.settings import OidcAudience
 DISCOVERY_TTL = 3600
 CLOCK_LEEWAY = 30
 ALGORITHMS = ["RS256", "PS256", "ES256"]
+REQUIRED_METADATA = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 
 
 class LoginError(Exception):
@@ -63,6 +64,9 @@ class OidcClient:
             document = await self._get_json(url)
             if document.get("issuer") != self.issuer:
                 raise LoginError("discovery document names another issuer")
+            missing = [k for k in REQUIRED_METADATA if not isinstance(document.get(k), str)]
+            if missing:
+                raise LoginError(f"discovery document lacks {', '.join(missing)}")
             self._cache = _Cached(metadata=document, keys=None, fetched=time.monotonic())
         return self._cache.metadata
 
@@ -127,7 +131,10 @@ class OidcClient:
             raise LoginError(f"token request failed: {type(exc).__name__}") from exc
         if response.status_code != 200:
             raise LoginError(f"token endpoint answered {response.status_code}")
-        tokens = response.json()
+        try:
+            tokens = response.json()
+        except ValueError as exc:
+            raise LoginError("token response is not JSON") from exc
         if not isinstance(tokens, dict) or "id_token" not in tokens:
             raise LoginError("token response without id_token")
         claims = await self.validate_id_token(str(tokens["id_token"]), login.nonce)
