@@ -153,3 +153,12 @@ def test_dev_provider_token_needs_the_pkce_verifier(client: TestClient) -> None:
         auth=("mijn-citizen", "mijn-citizen-dev-secret"),
     )
     assert token.status_code == 400 and token.json()["error"] == "invalid_grant"
+
+
+def test_authorization_response_from_another_issuer_is_refused(client: TestClient, run: Runner) -> None:
+    start = client.get("/auth/citizen/login")
+    page = client.get(start.headers["location"])
+    back = client.post("/dev-idp/authorize", data=form_fields(page.text) | {"persona": "demo-jan"})
+    refused = client.get(back.headers["location"] + "&iss=https%3A%2F%2Fevil.example")
+    assert refused.status_code == 400
+    assert client.get("/mijn/dossiers").status_code == 303

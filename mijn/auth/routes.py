@@ -104,6 +104,10 @@ async def callback(request: Request) -> Response:
     if request.query_params.get("error") or not request.query_params.get("code"):
         return _login_failed(request, "cancelled")
     client = _client(request, audience)
+    iss = request.query_params.get("iss")
+    if iss is not None and iss != client.issuer:  # RFC 9207: a mix-up between providers
+        log.warning("login refused: authorization response from another issuer")
+        return _login_failed(request, "token")
     try:
         claims = await client.exchange(
             request.query_params["code"], _redirect_uri(request, audience), pending
