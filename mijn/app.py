@@ -27,6 +27,8 @@ from mijn.auth.oidc import OidcClient
 from mijn.auth.session import SESSION_COOKIE, LoginRequired, login_url
 from mijn.db import make_engine, make_sessionmaker
 from mijn.dossiers import routes as dossier_routes
+from mijn.intake import routes as intake_routes
+from mijn.intake.service import IntakeError
 from mijn.pages import routes as page_routes
 from mijn.settings import Settings, load_settings
 from mijn.web import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
@@ -84,6 +86,7 @@ def create_app(
     routes = [
         *_static_mounts(),
         *dossier_routes.routes,
+        *intake_routes.routes,
         *page_routes,
         *auth_routes.routes,
     ]
@@ -107,6 +110,8 @@ def create_app(
         exception_handlers={
             HTTPException: http_error,
             LoginRequired: _login_required,
+            intake_routes.ApiProblem: intake_routes.problem_response,
+            IntakeError: intake_routes.problem_response,
             500: server_error,
         },
     )

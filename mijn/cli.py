@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import Any
 
 from mijn.settings import ConfigurationError, Settings, load_settings
 
@@ -49,6 +50,66 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_session(settings: Settings, work: Any) -> Any:
+    from mijn.db import make_engine, make_sessionmaker
+
+    async def run() -> Any:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _api_client_create(settings: Settings, args: argparse.Namespace) -> int:
+    from mijn.intake.service import IntakeError, create_api_client
+
+    async def work(session: Any) -> str:
+        _client, token = await create_api_client(session, args.name, args.source, args.scope)
+        return token
+
+    try:
+        token = _with_session(settings, work)
+    except IntakeError as exc:
+        print(f"mijn: {exc}", file=sys.stderr)
+        return 2
+    print(f"API client {args.name!r} for source {args.source!r} created. Its token (shown "
+          "only now; store it in the back-office's secret store):", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def _api_client_list(settings: Settings, args: argparse.Namespace) -> int:
+    from mijn.intake.service import list_api_clients
+
+    clients = _with_session(settings, list_api_clients)
+    if not clients:
+        print("No API clients yet: mijn api-client create NAME --source SOURCE", file=sys.stderr)
+    for client in clients:
+        state = f"revoked {client.revoked_at:%Y-%m-%d %H:%M}" if client.revoked_at else "active"
+        print(f"{client.name}\tsource={client.source}\tscopes={client.scopes}\t{state}")
+    return 0
+
+
+def _api_client_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from mijn.intake.service import revoke_api_client
+
+    async def work(session: Any) -> bool:
+        return await revoke_api_client(session, args.name)
+
+    if not _with_session(settings, work):
+        print(f"mijn: no active API client named {args.name!r} (see mijn api-client list)",
+              file=sys.stderr)
+        return 1
+    print(f"API client {args.name!r} revoked; its token no longer works.", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     p = argparse.ArgumentParser(prog="mijn", description="Mijn, the self-service portal.")
@@ -66,6 +127,18 @@ def parser() -> argparse.ArgumentParser:
     up.set_defaults(func=_db_upgrade)
     demo = sub.add_parser("demo", help="load the demo data (safe to run again)")
     demo.set_defaults(func=_demo)
+    api = sub.add_parser("api-client", help="API clients of back-office systems")
+    api_sub = api.add_subparsers(dest="api_command", required=True)
+    create = api_sub.add_parser("create", help="create a client and print its token once")
+    create.add_argument("name")
+    create.add_argument("--source", required=True, help="the source whose dossiers it writes")
+    create.add_argument("--scope", action="append", default=[],
+                        help="dossiers (default) and/or catalogue; repeat for more")
+    create.set_defaults(func=_api_client_create)
+    api_sub.add_parser("list", help="list the clients").set_defaults(func=_api_client_list)
+    revoke = api_sub.add_parser("revoke", help="revoke a client's token")
+    revoke.add_argument("name")
+    revoke.set_defaults(func=_api_client_revoke)
     return p
 
 

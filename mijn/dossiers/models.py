@@ -83,7 +83,7 @@ class Dossier(Base):
 
 
 class StatusEvent(Base):
-    """One status a dossier reached: append-only, the timeline is the history."""
+    """One status a dossier reached, or its forwarding to a partner: append-only history."""
 
     __tablename__ = "status_events"
     __table_args__ = (
@@ -93,7 +93,9 @@ class StatusEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
-    status_type_id: Mapped[int] = mapped_column(ForeignKey("status_types.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="status")  # status | forwarded
+    status_type_id: Mapped[int | None] = mapped_column(ForeignKey("status_types.id"))
+    partner_name: Mapped[str | None] = mapped_column(String(200))  # forwarded: to whom
     explanation: Mapped[str] = mapped_column(Text, default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     set_by: Mapped[str] = mapped_column(String(20), default="system")  # system | agent

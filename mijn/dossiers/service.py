@@ -36,7 +36,7 @@ class DossierView:
     dossier: Dossier
     dossier_type: DossierType
     current: StatusType | None
-    timeline: list[tuple[StatusEvent, StatusType]]
+    timeline: list[tuple[StatusEvent, StatusType | None]]
     next_status: StatusType | None
 
     @property
@@ -103,11 +103,13 @@ async def get_dossier_view(
     dossier, dossier_type, current = found
     events = await session.execute(
         select(StatusEvent, StatusType)
-        .join(StatusType, StatusType.id == StatusEvent.status_type_id)
+        .outerjoin(StatusType, StatusType.id == StatusEvent.status_type_id)
         .where(StatusEvent.dossier_id == dossier.id)
         .order_by(StatusEvent.occurred_at, StatusEvent.id)
     )
-    timeline = [(event, status) for event, status in events.all()]
+    timeline: list[tuple[StatusEvent, StatusType | None]] = [
+        (event, status) for event, status in events.all()
+    ]
     upcoming: StatusType | None = None
     if dossier.closed_on is None:
         after: int = current.position if current else -1

@@ -1,0 +1,1 @@
+"""The API for back-office systems and partner organisations, and ZGW notification callbacks."""

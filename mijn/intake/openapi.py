@@ -1,0 +1,157 @@
+"""The OpenAPI 3.1 document of the intake API, built from the same schemas that validate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mijn.intake import schemas
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+def _body(ref: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+ERRORS = {
+    "400": _problem("The body is not JSON."),
+    "401": _problem("No token, or an unknown or revoked one."),
+    "403": _problem("The token may not write this source, or lacks the scope."),
+    "422": _problem("A field is missing or invalid; errors[] names each field."),
+}
+NOT_FOUND = {"404": _problem("No such dossier.")}
+DOSSIER_PATH_PARAMS = [
+    {"name": "source", "in": "path", "required": True,
+     "schema": {"type": "string", "minLength": 1, "maxLength": 80},
+     "description": "Your API client's source."},
+    {"name": "external_id", "in": "path", "required": True,
+     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+     "description": "Your id of the dossier."},
+]
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    """The whole document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Mijn intake API",
+            "version": "1.0.0",
+            "description": (
+                "Back-office systems push dossiers (cases and reports) and their statuses. "
+                "Every write is idempotent: PUT a dossier as often as you like; a status "
+                "with an event_id seen before is recorded once. Statuses may arrive out of "
+                "order: the latest occurred_at is the current status. Unknown dossier types "
+                "are refused: register them first with PUT /api/v1/dossier-types/{code} "
+                "(scope 'catalogue'). Errors are RFC 9457 problem details."
+            ),
+        },
+        "servers": [{"url": base_url}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "DossierTypeIn": schemas.DOSSIER_TYPE_IN,
+                "DossierIn": schemas.DOSSIER_IN,
+                "StatusIn": schemas.STATUS_IN,
+                "ForwardingIn": schemas.FORWARDING_IN,
+                "Dossier": schemas.DOSSIER_OUT,
+                "StatusOut": schemas.STATUS_OUT,
+                "Problem": schemas.PROBLEM,
+            },
+        },
+        "paths": {
+            "/api/v1/ping": {
+                "get": {
+                    "operationId": "ping", "summary": "Check your token.",
+                    "responses": {
+                        "200": {"description": "The token is valid.", "content": {
+                            "application/json": {"schema": {"type": "object"}}}},
+                        "401": ERRORS["401"], "403": ERRORS["403"],
+                    },
+                }
+            },
+            "/api/v1/dossier-types/{code}": {
+                "put": {
+                    "operationId": "putDossierType",
+                    "summary": "Register or update a dossier type and its ordered statuses.",
+                    "parameters": [{"name": "code", "in": "path", "required": True,
+                                    "schema": {"type": "string", "minLength": 1,
+                                               "maxLength": 80}}],
+                    "requestBody": _body("DossierTypeIn"),
+                    "responses": {"204": {"description": "Stored."}, **ERRORS},
+                }
+            },
+            "/api/v1/dossiers/{source}/{external_id}": {
+                "parameters": DOSSIER_PATH_PARAMS,
+                "put": {
+                    "operationId": "putDossier",
+                    "summary": "Create or update a dossier (idempotent upsert).",
+                    "requestBody": _body("DossierIn"),
+                    "responses": {
+                        "200": _json("Dossier", "Updated (or unchanged)."),
+                        "201": _json("Dossier", "Created."),
+                        **ERRORS,
+                        "409": _problem("The reference is taken, or the type would change."),
+                    },
+                },
+                "get": {
+                    "operationId": "getDossier",
+                    "summary": "Read a dossier back.",
+                    "responses": {
+                        "200": _json("Dossier", "The dossier."),
+                        "401": ERRORS["401"], "403": ERRORS["403"], **NOT_FOUND,
+                    },
+                },
+            },
+            "/api/v1/dossiers/{source}/{external_id}/statuses": {
+                "parameters": DOSSIER_PATH_PARAMS,
+                "post": {
+                    "operationId": "postStatus",
+                    "summary": "Record a status event (idempotent by event_id).",
+                    "requestBody": _body("StatusIn"),
+                    "responses": {
+                        "200": _json("StatusOut", "Seen before: nothing changed."),
+                        "201": _json("StatusOut", "Recorded."),
+                        **ERRORS, **NOT_FOUND,
+                    },
+                },
+            },
+            "/api/v1/dossiers/{source}/{external_id}/forwardings": {
+                "parameters": DOSSIER_PATH_PARAMS,
+                "post": {
+                    "operationId": "postForwarding",
+                    "summary": "Forward a dossier to a partner organisation.",
+                    "description": (
+                        "The partner's API client (source partner_source) then records "
+                        "statuses at /api/v1/dossiers/{partner_source}/{partner_external_id}"
+                        "/statuses, and they appear on the same dossier."
+                    ),
+                    "requestBody": _body("ForwardingIn"),
+                    "responses": {
+                        "200": _json("Dossier", "Forwarded before: nothing changed."),
+                        "201": _json("Dossier", "Forwarded."),
+                        **ERRORS, **NOT_FOUND,
+                        "409": _problem("The partner id belongs to another dossier."),
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,300 @@
+"""HTTP API for back-office systems under /api/v1: dossier types, dossiers, statuses, forwarding."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mijn.db import request_session
+from mijn.dossiers.models import Dossier, DossierType, StatusType
+from mijn.dossiers.service import StatusSpec, ensure_dossier_type
+from mijn.intake import schemas
+from mijn.intake.models import ApiClient, DossierLink
+from mijn.intake.openapi import openapi_document
+from mijn.intake.service import (
+    DossierInput,
+    IntakeError,
+    StatusInput,
+    add_status,
+    authenticate,
+    find_dossier,
+    forward_dossier,
+    upsert_dossier,
+)
+from mijn.web import problem
+
+MAX_BODY = 256 * 1024
+_FORMATS = FormatChecker()
+
+
+class ApiProblem(Exception):
+    """An API request that fails: answered as RFC 9457 problem details."""
+
+    def __init__(
+        self, status: int, detail: str, errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.errors, self.headers = status, detail, errors, headers
+
+
+async def problem_response(request: Request, exc: Exception) -> Response:
+    """Map ApiProblem and IntakeError to problem details."""
+    if isinstance(exc, IntakeError):
+        errors = [{"field": exc.field, "message": str(exc)}] if exc.field else None
+        return problem(exc.status, str(exc), **({"errors": errors} if errors else {}))
+    assert isinstance(exc, ApiProblem)
+    extra: dict[str, Any] = {"errors": exc.errors} if exc.errors else {}
+    response = problem(exc.status, exc.detail, **extra)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _api_client(request: Request, session: AsyncSession, scope: str) -> ApiClient:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiProblem(401, "Send your API token as 'Authorization: Bearer <token>'.",
+                         headers={"WWW-Authenticate": "Bearer"})
+    client = await authenticate(session, token.strip())
+    if client is None:
+        raise ApiProblem(401, "The API token is unknown or revoked.",
+                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if scope not in client.scopes.split():
+        raise ApiProblem(403, f"This API client lacks the scope {scope!r}.")
+    return client
+
+
+def _own_source(client: ApiClient, source: str) -> None:
+    if client.source != source:
+        raise ApiProblem(403, f"This API client may only write dossiers of source "
+                              f"{client.source!r}, not {source!r}.")
+
+
+def _field(error: ValidationError) -> str:
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [p for p in error.validator_value if p not in error.instance]
+        path.append(missing[0] if missing else "")
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        extra = [p for p in error.instance if p not in allowed]
+        path.append(extra[0] if extra else "")
+    return ".".join(path) or "(body)"
+
+
+async def _json(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise ApiProblem(413, f"The body is larger than {MAX_BODY} bytes.")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise ApiProblem(400, "The body is not valid JSON.") from None
+    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ApiProblem(422, "Some fields are missing or invalid: " + ", ".join(
+            dict.fromkeys(_field(e) for e in errors)) + ".",
+            [{"field": _field(e), "message": e.message} for e in errors])
+    assert isinstance(data, dict)
+    return data
+
+
+def _date(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiProblem(422, f"{field} must be a date like 2026-03-01.",
+                         [{"field": field, "message": "not a date (YYYY-MM-DD)"}]) from None
+
+
+def _moment(value: str, field: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ApiProblem(422, f"{field} must be a date and time with a time zone, like "
+                              "2026-03-01T10:00:00+01:00.",
+                         [{"field": field, "message": "not a date-time with time zone"}])
+    return moment
+
+
+def _path_ids(request: Request) -> tuple[str, str]:
+    source, external_id = request.path_params["source"], request.path_params["external_id"]
+    if not 0 < len(source) <= 80 or not 0 < len(external_id) <= 200:
+        raise ApiProblem(404, "No such dossier.")
+    return source, external_id
+
+
+async def _dossier_json(session: AsyncSession, dossier: Dossier) -> dict[str, Any]:
+    type_code = await session.scalar(
+        select(DossierType.code).where(DossierType.id == dossier.dossier_type_id)
+    )
+    status_code = None
+    if dossier.current_status_id is not None:
+        status_code = await session.scalar(
+            select(StatusType.code).where(StatusType.id == dossier.current_status_id)
+        )
+    partners = await session.scalars(
+        select(DossierLink.partner_name).where(DossierLink.dossier_id == dossier.id)
+        .order_by(DossierLink.id)
+    )
+    return {
+        "source": dossier.source, "external_id": dossier.external_id,
+        "reference": dossier.reference, "kind": dossier.kind, "dossier_type": type_code,
+        "title": dossier.title, "channel": dossier.channel, "department": dossier.department,
+        "opened_on": dossier.opened_on.isoformat(),
+        "expected_end": dossier.expected_end.isoformat() if dossier.expected_end else None,
+        "closed_on": dossier.closed_on.isoformat() if dossier.closed_on else None,
+        "current_status": status_code, "forwarded_to": list(partners),
+    }
+
+
+async def put_dossier_type(request: Request) -> Response:
+    """Register or update a dossier type with its ordered statuses."""
+    code = request.path_params["code"]
+    async with request_session(request) as session:
+        await _api_client(request, session, "catalogue")
+        body = await _json(request, schemas.DOSSIER_TYPE_IN)
+        statuses = [
+            StatusSpec(s["code"], s["label_nl"], s.get("label_en", ""), s["text_nl"],
+                       s.get("text_en", ""), s.get("is_final", False))
+            for s in body["statuses"]
+        ]
+        if len({s.code for s in statuses}) != len(statuses):
+            raise ApiProblem(422, "Status codes must be unique within a dossier type.",
+                             [{"field": "statuses", "message": "duplicate code"}])
+        if len(code) > 80 or not code.replace("_", "").replace("-", "").isalnum():
+            raise ApiProblem(422, "The code may hold letters, digits, - and _ (at most 80).",
+                             [{"field": "code", "message": "invalid code"}])
+        await ensure_dossier_type(session, code, body["kind"], body["name_nl"],
+                                  body.get("name_en", ""), statuses)
+        await session.commit()
+    return Response(status_code=204)
+
+
+async def put_dossier(request: Request) -> Response:
+    """Create or update a dossier (idempotent)."""
+    source, external_id = _path_ids(request)
+    async with request_session(request) as session:
+        client = await _api_client(request, session, "dossiers")
+        _own_source(client, source)
+        body = await _json(request, schemas.DOSSIER_IN)
+        opened_on = _date(body["opened_on"], "opened_on")
+        assert opened_on is not None
+        data = DossierInput(
+            source=source, external_id=external_id, party_type=body["party"]["type"],
+            party_id=body["party"]["id"], dossier_type=body["dossier_type"],
+            title=body["title"], channel=body["channel"],
+            department=body.get("department", ""), opened_on=opened_on,
+            expected_end=_date(body.get("expected_end"), "expected_end"),
+            reference=body.get("reference"),
+        )
+        dossier, created = await upsert_dossier(session, data)
+        await session.commit()
+        return JSONResponse(await _dossier_json(session, dossier), 201 if created else 200)
+
+
+async def _existing(session: AsyncSession, source: str, external_id: str) -> Dossier:
+    found = await find_dossier(session, source, external_id, lock=True)
+    if found is None:
+        raise ApiProblem(404, f"No dossier {external_id!r} of source {source!r}: create it "
+                              "first with PUT.")
+    return found[0]
+
+
+async def get_dossier(request: Request) -> Response:
+    """A dossier as Mijn holds it."""
+    source, external_id = _path_ids(request)
+    async with request_session(request) as session:
+        client = await _api_client(request, session, "dossiers")
+        _own_source(client, source)
+        found = await find_dossier(session, source, external_id)
+        if found is None:
+            raise ApiProblem(404, "No such dossier.")
+        return JSONResponse(await _dossier_json(session, found[0]))
+
+
+async def post_status(request: Request) -> Response:
+    """Record a status event (idempotent by event_id; order of arrival does not matter)."""
+    source, external_id = _path_ids(request)
+    async with request_session(request) as session:
+        client = await _api_client(request, session, "dossiers")
+        _own_source(client, source)
+        body = await _json(request, schemas.STATUS_IN)
+        occurred_at = _moment(body["occurred_at"], "occurred_at")
+        dossier = await _existing(session, source, external_id)
+        data = StatusInput(
+            event_id=body["event_id"], status=body["status"], occurred_at=occurred_at,
+            explanation=body.get("explanation", ""), channel=body.get("channel"),
+        )
+        _event, created = await add_status(session, dossier, source, data)
+        await session.commit()
+        current = await _dossier_json(session, dossier)
+    return JSONResponse(
+        {"event_id": data.event_id, "status": data.status,
+         "occurred_at": occurred_at.isoformat(), "current_status": current["current_status"]},
+        201 if created else 200,
+    )
+
+
+async def post_forwarding(request: Request) -> Response:
+    """Forward a dossier to a partner organisation, which then pushes its own statuses."""
+    source, external_id = _path_ids(request)
+    async with request_session(request) as session:
+        client = await _api_client(request, session, "dossiers")
+        _own_source(client, source)
+        body = await _json(request, schemas.FORWARDING_IN)
+        occurred_at = _moment(body["occurred_at"], "occurred_at")
+        dossier = await _existing(session, source, external_id)
+        if body["partner_source"] == source:
+            raise ApiProblem(422, "A dossier cannot be forwarded to its own source.",
+                             [{"field": "partner_source", "message": "same as the source"}])
+        _link, created = await forward_dossier(
+            session, dossier, partner_source=body["partner_source"],
+            partner_external_id=body["partner_external_id"],
+            partner_name=body["partner_name"], occurred_at=occurred_at,
+            explanation=body.get("explanation", ""),
+        )
+        await session.commit()
+        return JSONResponse(await _dossier_json(session, dossier), 201 if created else 200)
+
+
+async def ping(request: Request) -> Response:
+    """Check a token: an authenticated no-op."""
+    async with request_session(request) as session:
+        client = await _api_client(request, session, "dossiers")
+        return JSONResponse({"client": client.name, "source": client.source})
+
+
+async def openapi(request: Request) -> Response:
+    """The OpenAPI description of this API."""
+    return JSONResponse(openapi_document(request.app.state.settings.base_url))
+
+
+routes = [
+    Route("/api/v1/openapi.json", openapi, name="api:openapi"),
+    Route("/api/v1/ping", ping, name="api:ping"),
+    Route("/api/v1/dossier-types/{code}", put_dossier_type, methods=["PUT"],
+          name="api:dossier_type"),
+    Route("/api/v1/dossiers/{source}/{external_id}", put_dossier, methods=["PUT"],
+          name="api:dossier"),
+    Route("/api/v1/dossiers/{source}/{external_id}", get_dossier, methods=["GET"],
+          name="api:dossier_get"),
+    Route("/api/v1/dossiers/{source}/{external_id}/statuses", post_status, methods=["POST"],
+          name="api:statuses"),
+    Route("/api/v1/dossiers/{source}/{external_id}/forwardings", post_forwarding,
+          methods=["POST"], name="api:forwardings"),
+]
