@@ -59,7 +59,6 @@ CHANNEL_LABELS = {
     "counter": N_("Balie"),
     "partner": N_("Partnerorganisatie"),
 }
-KIND_LABELS = {"case": N_("Aanvraag"), "report": N_("Melding")}
 
 
 def label_helpers(lang: Language) -> dict[str, Any]:
@@ -71,10 +70,7 @@ def label_helpers(lang: Language) -> dict[str, Any]:
     def channel_label(code: str) -> str:
         return lang.gettext(CHANNEL_LABELS[code]) if code in CHANNEL_LABELS else code
 
-    def kind_label(code: str) -> str:
-        return lang.gettext(KIND_LABELS.get(code, KIND_LABELS["case"]))
-
-    return {"tr": tr, "channel_label": channel_label, "kind_label": kind_label}
+    return {"tr": tr, "channel_label": channel_label}
 
 
 def make_environment() -> Environment:
