@@ -29,6 +29,7 @@ from mijn.db import make_engine, make_sessionmaker
 from mijn.dossiers import routes as dossier_routes
 from mijn.intake import routes as intake_routes
 from mijn.intake.service import IntakeError
+from mijn.intake.zgw import ZgwClient
 from mijn.pages import routes as page_routes
 from mijn.settings import Settings, load_settings
 from mijn.web import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
@@ -76,11 +77,18 @@ def create_app(
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)
     http = httpx.AsyncClient(transport=http_transport, timeout=httpx.Timeout(10.0))
+    # The ZGW APIs are other hosts: their own client, always real HTTP, their own timeout.
+    zgw_http = (
+        httpx.AsyncClient(timeout=httpx.Timeout(settings.zgw.timeout))
+        if settings.zgw.enabled else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await http.aclose()
+        if zgw_http is not None:
+            await zgw_http.aclose()
         await engine.dispose()
 
     routes = [
@@ -121,6 +129,7 @@ def create_app(
     app.state.templates = make_environment()
     app.state.http = http
     app.state.oidc_clients = _oidc_clients(settings, http)
+    app.state.zgw = ZgwClient(settings.zgw, zgw_http) if zgw_http is not None else None
     if settings.dev_idp_enabled:
         app.state.dev_idp_key = devidp.load_signing_key(settings.data_dir)
     return app

@@ -1,4 +1,4 @@
-"""The `mijn` command: serve, db upgrade, demo."""
+"""The `mijn` command: serve, db upgrade, demo, api-client, zgw retry."""
 
 from __future__ import annotations
 
@@ -110,6 +110,56 @@ def _api_client_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _zgw_retry(settings: Settings, args: argparse.Namespace) -> int:
+    import httpx
+
+    from mijn.db import make_engine, make_sessionmaker
+    from mijn.intake.zgw import ZgwClient, pending_count, process_due
+
+    if not settings.zgw.enabled:
+        print("mijn: ZGW is not configured: set MIJN_ZGW_NOTIFICATIONS_TOKEN, "
+              "MIJN_ZGW_ZAKEN_URL, MIJN_ZGW_CATALOGI_URL, MIJN_ZGW_CLIENT_ID and "
+              "MIJN_ZGW_SECRET.", file=sys.stderr)
+        return 2
+
+    async def one_round(sessionmaker: Any, client: ZgwClient, first: bool) -> None:
+        counts = await process_due(sessionmaker, client, settings.zgw, args.limit,
+                                   ignore_schedule=args.now and first)
+        async with sessionmaker() as session:
+            waiting = await pending_count(session)
+        if counts or not args.loop:
+            print(f"ZGW notifications: {counts['done']} done, {counts['ignored']} ignored, "
+                  f"{counts['failed']} failed, {counts['pending']} to retry later; "
+                  f"{waiting} pending in all.", file=sys.stderr, flush=True)
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(settings.zgw.timeout))
+        try:
+            sessionmaker = make_sessionmaker(engine)
+            client = ZgwClient(settings.zgw, http)
+            if args.loop:
+                print(f"Retrying ZGW notifications every {args.interval:g} s "
+                      "(stop with Ctrl+C)", file=sys.stderr, flush=True)
+            await one_round(sessionmaker, client, True)
+            while args.loop:
+                await asyncio.sleep(args.interval)
+                try:
+                    await one_round(sessionmaker, client, False)
+                except Exception as exc:  # a worker outlives a database restart
+                    print(f"mijn: this round failed ({type(exc).__name__}); trying again "
+                          f"in {args.interval:g} s", file=sys.stderr, flush=True)
+        finally:
+            await http.aclose()
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     p = argparse.ArgumentParser(prog="mijn", description="Mijn, the self-service portal.")
@@ -139,6 +189,18 @@ def parser() -> argparse.ArgumentParser:
     revoke = api_sub.add_parser("revoke", help="revoke a client's token")
     revoke.add_argument("name")
     revoke.set_defaults(func=_api_client_revoke)
+    zgw = sub.add_parser("zgw", help="ZGW notifications")
+    zgw_sub = zgw.add_subparsers(dest="zgw_command", required=True)
+    retry = zgw_sub.add_parser("retry", help="process the notifications that are due")
+    retry.add_argument("--loop", action="store_true", help="keep running (a worker)")
+    retry.add_argument("--interval", type=float, default=30.0,
+                       help="seconds between rounds with --loop (default 30)")
+    retry.add_argument("--limit", type=int, default=100,
+                       help="at most this many notifications per round (default 100)")
+    retry.add_argument("--now", action="store_true",
+                       help="retry every pending one now, ignoring its back-off "
+                            "(e.g. after an outage is over)")
+    retry.set_defaults(func=_zgw_retry)
     return p
 
 

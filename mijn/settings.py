@@ -10,6 +10,11 @@ from pathlib import Path
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"
 AUDIENCES = ("citizen", "business", "staff")
+# vertrouwelijkheidaanduiding of the ZGW APIs, from low to high.
+CONFIDENTIALITY = (
+    "openbaar", "beperkt_openbaar", "intern", "zaakvertrouwelijk", "vertrouwelijk",
+    "confidentieel", "geheim", "zeer_geheim",
+)
 
 
 class ConfigurationError(Exception):
@@ -53,6 +58,59 @@ class OidcAudience:
 
 
 @dataclass(frozen=True)
+class ZgwSettings:
+    """The ZGW intake: Notificaties API callbacks, and the Zaken and Catalogi APIs it reads."""
+
+    notifications_token: Secret = field(default_factory=lambda: Secret(""))
+    zaken_url: str = ""
+    catalogi_url: str = ""
+    client_id: str = ""
+    secret: Secret = field(default_factory=lambda: Secret(""))
+    max_confidentiality: str = "beperkt_openbaar"
+    timeout: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        """True when notifications are accepted (MIJN_ZGW_NOTIFICATIONS_TOKEN is set)."""
+        return bool(self.notifications_token)
+
+    def shows(self, confidentiality: str) -> bool:
+        """Whether a zaak of this vertrouwelijkheidaanduiding may be shown (unknown: no)."""
+        if confidentiality not in CONFIDENTIALITY:
+            return False
+        return CONFIDENTIALITY.index(confidentiality) <= CONFIDENTIALITY.index(
+            self.max_confidentiality
+        )
+
+    def check(self, production: bool) -> None:
+        """Refuse an incomplete or unsafe ZGW configuration."""
+        if self.max_confidentiality not in CONFIDENTIALITY:
+            raise ConfigurationError(
+                f"MIJN_ZGW_MAX_CONFIDENTIALITY must be one of {', '.join(CONFIDENTIALITY)}, "
+                f"not {self.max_confidentiality!r}."
+            )
+        if not 0 < self.timeout <= 300:
+            raise ConfigurationError("MIJN_ZGW_TIMEOUT must be between 0 and 300 seconds.")
+        if not self.enabled:
+            return
+        needed = {
+            "MIJN_ZGW_ZAKEN_URL": self.zaken_url, "MIJN_ZGW_CATALOGI_URL": self.catalogi_url,
+            "MIJN_ZGW_CLIENT_ID": self.client_id, "MIJN_ZGW_SECRET": self.secret.reveal(),
+        }
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            raise ConfigurationError(
+                f"MIJN_ZGW_NOTIFICATIONS_TOKEN is set, so {', '.join(missing)} must be set too."
+            )
+        for name in ("MIJN_ZGW_ZAKEN_URL", "MIJN_ZGW_CATALOGI_URL"):
+            url = needed[name]
+            if production and not url.startswith("https://"):
+                raise ConfigurationError(f"MIJN_ENV=production needs an https:// {name}.")
+            if not url.startswith(("https://", "http://")):
+                raise ConfigurationError(f"{name} must be an http(s):// URL, not {url!r}.")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything Mijn can be configured with."""
 
@@ -67,6 +125,7 @@ class Settings:
     organisation_name: str = "Gemeente Voorbeeld"
     page_size: int = 10
     audiences: Mapping[str, OidcAudience] = field(default_factory=dict)
+    zgw: ZgwSettings = field(default_factory=ZgwSettings)
 
     @property
     def is_production(self) -> bool:
@@ -95,6 +154,7 @@ class Settings:
             raise ConfigurationError(
                 f"MIJN_ENV must be 'development' or 'production', not {self.env!r}."
             )
+        self.zgw.check(self.is_production)
         if not self.is_production:
             return
         if self.secret_key.reveal() in ("", DEV_SECRET_KEY) or len(self.secret_key.reveal()) < 32:
@@ -150,6 +210,28 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         raise ConfigurationError(f"{key} must be a whole number, not {raw!r}.") from None
 
 
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{key} must be a number of seconds, not {raw!r}.") from None
+
+
+def _zgw(env: Mapping[str, str]) -> ZgwSettings:
+    return ZgwSettings(
+        notifications_token=Secret(env.get("MIJN_ZGW_NOTIFICATIONS_TOKEN", "")),
+        zaken_url=env.get("MIJN_ZGW_ZAKEN_URL", "").rstrip("/"),
+        catalogi_url=env.get("MIJN_ZGW_CATALOGI_URL", "").rstrip("/"),
+        client_id=env.get("MIJN_ZGW_CLIENT_ID", ""),
+        secret=Secret(env.get("MIJN_ZGW_SECRET", "")),
+        max_confidentiality=env.get("MIJN_ZGW_MAX_CONFIDENTIALITY", "beperkt_openbaar").strip(),
+        timeout=_float(env, "MIJN_ZGW_TIMEOUT", 10.0),
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment (or the given mapping) and check them."""
     env = os.environ if env is None else env
@@ -166,6 +248,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         organisation_name=env.get("MIJN_ORGANISATION_NAME", "Gemeente Voorbeeld"),
         page_size=_int(env, "MIJN_PAGE_SIZE", 10),
         audiences={name: _audience(env, name) for name in AUDIENCES},
+        zgw=_zgw(env),
     )
     settings.check()
     return settings

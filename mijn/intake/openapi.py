@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mijn.intake import schemas
+from mijn.intake import schemas, zgw
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -66,7 +66,14 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "servers": [{"url": base_url}],
         "security": [{"bearer": []}],
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "zgwNotifications": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "MIJN_ZGW_NOTIFICATIONS_TOKEN itself, or a ZGW JWT "
+                                   "(HS256) signed with it as the secret.",
+                },
+            },
             "schemas": {
                 "DossierTypeIn": schemas.DOSSIER_TYPE_IN,
                 "DossierIn": schemas.DOSSIER_IN,
@@ -74,6 +81,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "ForwardingIn": schemas.FORWARDING_IN,
                 "Dossier": schemas.DOSSIER_OUT,
                 "StatusOut": schemas.STATUS_OUT,
+                "ZgwNotificatie": zgw.NOTIFICATION_SCHEMA,
                 "Problem": schemas.PROBLEM,
             },
         },
@@ -150,6 +158,32 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "201": _json("Dossier", "Forwarded."),
                         **ERRORS, **NOT_FOUND,
                         "409": _problem("The partner id belongs to another dossier."),
+                    },
+                },
+            },
+            "/api/v1/zgw/notificaties": {
+                "post": {
+                    "operationId": "postZgwNotificatie",
+                    "summary": "Callback of the ZGW Notificaties API (abonnement kanaal 'zaken').",
+                    "description": (
+                        "Subscribe this URL to kanaal 'zaken' with the notifications token as "
+                        "auth. The message is stored at once and answered 204; Mijn then "
+                        "reads the zaak, its initiator (rol), its status and the zaaktype "
+                        "from the Zaken and Catalogi APIs and shows the dossier to the "
+                        "initiator. hoofdObject and resourceUrl must be URLs of the Zaken "
+                        "API this portal reads. A remote API that is down does not lose the "
+                        "message: it is retried (`mijn zgw retry`). Zaken above the "
+                        "configured vertrouwelijkheidaanduiding are not shown. Kanaal 'test' "
+                        "only checks the connection."
+                    ),
+                    "security": [{"zgwNotifications": []}],
+                    "requestBody": _body("ZgwNotificatie"),
+                    "responses": {
+                        "204": {"description": "Received (or nothing to do for Mijn)."},
+                        "400": ERRORS["400"],
+                        "401": _problem("No token, or a wrong one."),
+                        "404": _problem("This portal takes no ZGW notifications."),
+                        "422": ERRORS["422"],
                     },
                 },
             },

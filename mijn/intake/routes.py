@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,7 +19,7 @@ from starlette.routing import Route
 from mijn.db import request_session
 from mijn.dossiers.models import Dossier, DossierType, StatusType
 from mijn.dossiers.service import StatusSpec, ensure_dossier_type
-from mijn.intake import schemas
+from mijn.intake import schemas, zgw
 from mijn.intake.models import ApiClient, DossierLink
 from mijn.intake.openapi import openapi_document
 from mijn.intake.service import (
@@ -32,6 +35,7 @@ from mijn.intake.service import (
 from mijn.web import problem
 
 MAX_BODY = 256 * 1024
+log = logging.getLogger(__name__)
 _FORMATS = FormatChecker()
 
 
@@ -279,6 +283,47 @@ async def ping(request: Request) -> Response:
         return JSONResponse({"client": client.name, "source": client.source})
 
 
+def _zgw_authorise(request: Request) -> None:
+    settings = request.app.state.settings.zgw
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiProblem(401, "Send the notifications token as 'Authorization: Bearer <token>' "
+                              "(the token itself, or a ZGW JWT signed with it).",
+                         headers={"WWW-Authenticate": "Bearer"})
+    if not zgw.notification_token_valid(token.strip(), settings):
+        raise ApiProblem(401, "The token is not valid for ZGW notifications.",
+                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+async def _process_soon(app: Starlette, notification_id: int) -> None:
+    """Process a new notification after the answer went out; a failure waits for a retry."""
+    try:
+        await zgw.process_received(app.state.sessionmaker, app.state.zgw,
+                                   app.state.settings.zgw, notification_id)
+    except Exception:
+        log.exception("ZGW notification %s: not processed now; `mijn zgw retry` will retry it",
+                      notification_id)
+
+
+async def zgw_notification(request: Request) -> Response:
+    """A Notificaties API callback: stored at once, processed after the 204 went out."""
+    if request.app.state.zgw is None:
+        raise ApiProblem(404, "This portal does not take ZGW notifications "
+                              "(MIJN_ZGW_NOTIFICATIONS_TOKEN is not set).")
+    _zgw_authorise(request)
+    body = await _json(request, zgw.NOTIFICATION_SCHEMA)
+    async with request_session(request) as session:
+        notification = await zgw.receive_notification(
+            session, body, request.app.state.settings.zgw
+        )
+        await session.commit()
+    if notification is None:
+        return Response(status_code=204)
+    return Response(status_code=204,
+                    background=BackgroundTask(_process_soon, request.app, notification.id))
+
+
 async def openapi(request: Request) -> Response:
     """The OpenAPI description of this API."""
     return JSONResponse(openapi_document(request.app.state.settings.base_url))
@@ -297,4 +342,6 @@ routes = [
           name="api:statuses"),
     Route("/api/v1/dossiers/{source}/{external_id}/forwardings", post_forwarding,
           methods=["POST"], name="api:forwardings"),
+    Route("/api/v1/zgw/notificaties", zgw_notification, methods=["POST"],
+          name="api:zgw_notificaties"),
 ]

@@ -12,7 +12,7 @@ from stdnum.nl import bsn as nl_bsn
 from mijn.parties.models import Party
 
 PERSON_IDENTIFIERS = ("bsn", "national_number")
-ORGANISATION_IDENTIFIERS = ("kvk", "kbo")
+ORGANISATION_IDENTIFIERS = ("kvk", "kbo", "rsin")
 
 
 class InvalidIdentifier(ValueError):
@@ -24,6 +24,10 @@ def normalise_identifier(identifier_type: str, value: str) -> str:
     try:
         match identifier_type:
             case "bsn":
+                return str(nl_bsn.validate(value))
+            case "rsin":
+                # The RSIN of a legal entity is a 9-digit number with the BSN's 11-proef
+                # (python-stdnum has no stdnum.nl.rsin).
                 return str(nl_bsn.validate(value))
             case "national_number":
                 return str(nn.validate(value))
