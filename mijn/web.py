@@ -311,6 +311,7 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
 
 
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+           409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type",
            405: "Method Not Allowed", 422: "Unprocessable Content", 500: "Internal Server Error"}
 
 

@@ -34,6 +34,8 @@ ERRORS = {
     "400": _problem("The body is not JSON."),
     "401": _problem("No token, or an unknown or revoked one."),
     "403": _problem("The token may not write this source, or lacks the scope."),
+    "413": _problem("The body is larger than 256 KiB."),
+    "415": _problem("The body is not sent as application/json."),
     "422": _problem("A field is missing or invalid; errors[] names each field."),
 }
 NOT_FOUND = {"404": _problem("No such dossier.")}
@@ -101,8 +103,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     "operationId": "putDossierType",
                     "summary": "Register or update a dossier type and its ordered statuses.",
                     "parameters": [{"name": "code", "in": "path", "required": True,
-                                    "schema": {"type": "string", "minLength": 1,
-                                               "maxLength": 80}}],
+                                    "schema": schemas.CODE}],
                     "requestBody": _body("DossierTypeIn"),
                     "responses": {"204": {"description": "Stored."}, **ERRORS},
                 }
@@ -126,6 +127,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     "responses": {
                         "200": _json("Dossier", "The dossier."),
                         "401": ERRORS["401"], "403": ERRORS["403"], **NOT_FOUND,
+                        "422": _problem("The source or external_id in the path is invalid."),
                     },
                 },
             },

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
@@ -95,14 +96,58 @@ def _field(error: ValidationError) -> str:
     return ".".join(path) or "(body)"
 
 
-async def _json(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > MAX_BODY:
+def _unstorable(value: object, path: str = "") -> str | None:
+    """The field of the first text a database cannot store (NUL, lone surrogates), if any."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "(body)"
+        return (path or "(body)") if "\x00" in value else None
+    if isinstance(value, dict):
+        items: list[tuple[str, object]] = [(str(k), v) for k, v in value.items()]
+        items += [(str(k), k) for k in value]
+    elif isinstance(value, list):
+        items = [(str(i), v) for i, v in enumerate(value)]
+    else:
+        return None
+    for key, item in items:
+        found = _unstorable(item, f"{path}.{key}" if path else key)
+        if found:
+            return found
+    return None
+
+
+def _check_media_type(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise ApiProblem(415, "Send the body as JSON with 'Content-Type: application/json'.")
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
         raise ApiProblem(413, f"The body is larger than {MAX_BODY} bytes.")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise ApiProblem(413, f"The body is larger than {MAX_BODY} bytes.")
+    return body
+
+
+async def _json(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
+    _check_media_type(request)
+    body = await _read_body(request)
     try:
         data = json.loads(body)
-    except ValueError:
-        raise ApiProblem(400, "The body is not valid JSON.") from None
+    except (ValueError, RecursionError):
+        raise ApiProblem(400, "The body is not valid JSON (UTF-8, at most 256 KiB).") from None
+    bad = _unstorable(data)
+    if bad:
+        raise ApiProblem(422, f"The field {bad} holds characters that cannot be stored "
+                              "(NUL or a broken surrogate).",
+                         [{"field": bad, "message": "invalid characters"}])
     validator = Draft202012Validator(schema, format_checker=_FORMATS)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -128,17 +173,22 @@ def _moment(value: str, field: str) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ApiProblem(422, f"{field} must be a date and time with a time zone, like "
-                              "2026-03-01T10:00:00+01:00.",
-                         [{"field": field, "message": "not a date-time with time zone"}])
-    return moment
+    if moment is not None and moment.tzinfo is not None:
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            pass  # e.g. 0001-01-01T00:30+01:00 lies before the year 1 in UTC
+    raise ApiProblem(422, f"{field} must be a date and time with a time zone, like "
+                          "2026-03-01T10:00:00+01:00.",
+                     [{"field": field, "message": "not a date-time with time zone"}])
 
 
 def _path_ids(request: Request) -> tuple[str, str]:
     source, external_id = request.path_params["source"], request.path_params["external_id"]
-    if not 0 < len(source) <= 80 or not 0 < len(external_id) <= 200:
-        raise ApiProblem(404, "No such dossier.")
+    for field, value, limit in (("source", source, 80), ("external_id", external_id, 200)):
+        if not 0 < len(value) <= limit or _unstorable(value):
+            raise ApiProblem(422, f"The {field} in the path must be 1 to {limit} characters "
+                                  "without NUL.", [{"field": field, "message": "invalid"}])
     return source, external_id
 
 
@@ -180,8 +230,9 @@ async def put_dossier_type(request: Request) -> Response:
         if len({s.code for s in statuses}) != len(statuses):
             raise ApiProblem(422, "Status codes must be unique within a dossier type.",
                              [{"field": "statuses", "message": "duplicate code"}])
-        if len(code) > 80 or not code.replace("_", "").replace("-", "").isalnum():
-            raise ApiProblem(422, "The code may hold letters, digits, - and _ (at most 80).",
+        if not re.fullmatch(schemas.CODE["pattern"], code):
+            raise ApiProblem(422, "The code may hold ASCII letters, digits, _ . : and - "
+                                  "(at most 80, starting with a letter or digit).",
                              [{"field": "code", "message": "invalid code"}])
         await ensure_dossier_type(session, code, body["kind"], body["name_nl"],
                                   body.get("name_en", ""), statuses)

@@ -21,6 +21,7 @@ from mijn.parties.service import get_or_create_party
 
 TOKEN_PREFIX = "mijn_"  # noqa: S105 - a prefix, not a secret
 SCOPES = ("dossiers", "catalogue")
+EVENT_KEY_LENGTH = 200  # status_events.source_event_id
 
 
 class IntakeError(ValueError):
@@ -226,11 +227,19 @@ async def _update_as_partner(dossier: Dossier, data: DossierInput) -> Dossier:
     return dossier
 
 
+def event_key(source: str, event_id: str) -> str:
+    """The stored idempotency key of an event: its source and id, hashed when too long."""
+    key = f"{source}:{event_id}"
+    if len(key) <= EVENT_KEY_LENGTH:
+        return key
+    return f"{source}:sha256:{hashlib.sha256(event_id.encode()).hexdigest()}"
+
+
 async def add_status(
     session: AsyncSession, dossier: Dossier, source: str, data: StatusInput
 ) -> tuple[StatusEvent, bool]:
     """Record a status event once per event id; the latest occurred-at stays current."""
-    key = f"{source}:{data.event_id}"
+    key = event_key(source, data.event_id)
     existing = await session.scalar(
         select(StatusEvent).where(
             StatusEvent.dossier_id == dossier.id, StatusEvent.source_event_id == key
