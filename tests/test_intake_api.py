@@ -54,6 +54,7 @@ def tokens(run: Runner) -> dict[str, str]:
 def api(client: TestClient, tokens: dict[str, str]) -> Callable[..., Any]:
     def call(method: str, path: str, who: str = "gemeente", **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+        headers.update(kwargs.pop("headers", {}))
         return client.request(method, path, headers=headers, **kwargs)
 
     assert call("PUT", "/api/v1/dossier-types/melding", json=TYPE).status_code == 204
@@ -166,7 +167,10 @@ def test_bad_payload_names_the_field(api: Callable[..., Any], run: Runner, body:
 
 
 def test_not_json_and_not_an_object(api: Callable[..., Any]) -> None:
-    assert api("PUT", "/api/v1/dossiers/gemeente/1", content=b"{nope").status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    assert api("PUT", "/api/v1/dossiers/gemeente/1", content=b"{nope", headers=json_type).status_code == 400
+    as_text = api("PUT", "/api/v1/dossiers/gemeente/1", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert as_text.status_code == 415 and as_text.json()["title"] == "Unsupported Media Type"
     assert api("PUT", "/api/v1/dossiers/gemeente/1", json=[1, 2]).status_code == 422
 
 
@@ -186,3 +190,13 @@ def test_openapi_describes_every_endpoint(client: TestClient) -> None:
     api_paths = {r.path for r in client.app.routes if getattr(r, "path", "").startswith("/api/v1/")}  # type: ignore[attr-defined]
     api_paths.discard("/api/v1/openapi.json")
     assert api_paths <= set(document["paths"])
+
+
+def test_the_zgw_source_is_reserved(run: Runner) -> None:
+    from mijn.intake.service import IntakeError
+
+    async def make(session: AsyncSession) -> None:
+        await create_api_client(session, "sneaky", "zgw", ["dossiers"])
+
+    with pytest.raises(IntakeError, match="reserved"):
+        run(make)

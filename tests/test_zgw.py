@@ -265,6 +265,7 @@ def portal(client_with: Callable[..., TestClient], fake: FakeZgw) -> TestClient:
 
 def send(portal: TestClient, message: Any, token: str | None = TOKEN, **kwargs: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers["Content-Type"] = "application/json"
     if "content" in kwargs:
         return portal.post("/api/v1/zgw/notificaties", headers=headers, **kwargs)
     return portal.post("/api/v1/zgw/notificaties", headers=headers, json=message)

@@ -21,6 +21,7 @@ from mijn.parties.service import get_or_create_party
 
 TOKEN_PREFIX = "mijn_"  # noqa: S105 - a prefix, not a secret
 SCOPES = ("dossiers", "catalogue")
+RESERVED_SOURCES = ("zgw",)  # dossiers read from the ZGW APIs; no client writes them
 EVENT_KEY_LENGTH = 200  # status_events.source_event_id
 
 
@@ -47,6 +48,8 @@ async def create_api_client(
         raise IntakeError(f"unknown scope {unknown[0]!r}; known: {', '.join(SCOPES)}", "scope")
     if not source or len(source) > 80:
         raise IntakeError("source must be 1 to 80 characters", "source")
+    if source in RESERVED_SOURCES:
+        raise IntakeError(f"source {source!r} is reserved for Mijn's own ZGW intake", "source")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(
         name=name, source=source, scopes=" ".join(scopes or ["dossiers"]),
