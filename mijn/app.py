@@ -25,7 +25,7 @@ from mijn.auth import devidp
 from mijn.auth import routes as auth_routes
 from mijn.auth.oidc import OidcClient
 from mijn.auth.session import SESSION_COOKIE, LoginRequired, login_url
-from mijn.db import make_engine, make_sessionmaker
+from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from mijn.dossiers import routes as dossier_routes
 from mijn.intake import routes as intake_routes
 from mijn.intake.service import IntakeError
@@ -126,6 +126,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.autocommit_sessionmaker = make_autocommit_sessionmaker(engine)
     app.state.templates = make_environment()
     app.state.http = http
     app.state.oidc_clients = _oidc_clients(settings, http)

@@ -89,9 +89,25 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def make_autocommit_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions without a transaction (same pool): each statement commits on its own.
+
+    For pages that read, and at most append a row (an audit event): they skip the
+    BEGIN and ROLLBACK/COMMIT round trips of a transaction they do not need.
+    """
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
+
+
 @asynccontextmanager
-async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def request_session(
+    request: Request, *, autocommit: bool = False
+) -> AsyncIterator[AsyncSession]:
     """One session for one request; the handler commits explicitly after a write."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    state = request.app.state
+    sessionmaker: async_sessionmaker[AsyncSession] = (
+        state.autocommit_sessionmaker if autocommit else state.sessionmaker
+    )
     async with sessionmaker() as session:
         yield session

@@ -28,7 +28,7 @@ async def overview(request: Request) -> Response:
     tab = request.query_params.get("tab", "open")
     tab = tab if tab in TABS else "open"
     page = _page_number(request.query_params.get("pagina"))
-    async with request_session(request) as session:
+    async with request_session(request, autocommit=True) as session:
         listing = await list_dossiers(session, identity.party_id, tab, page, settings.page_size)
     context = {"listing": listing, "today": date.today()}
     return render(request, "dossiers/overview.html", context, block="listing")
@@ -38,7 +38,7 @@ async def detail(request: Request) -> Response:
     """One dossier: its status timeline, what happens next, the expected end."""
     identity = require_identity(request)
     reference = request.path_params["reference"]
-    async with request_session(request) as session:
+    async with request_session(request, autocommit=True) as session:
         view = await get_dossier_view(session, reference, identity.party_id)
         if view is None:
             raise HTTPException(status_code=404)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from sqlalchemy import Row, case, func, select
+from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.dossiers.models import CHANNELS, KINDS, Dossier, DossierType, StatusEvent, StatusType
@@ -55,35 +56,64 @@ def _summary_columns() -> tuple[object, ...]:
     )
 
 
+def _tab_query(tab: str) -> Select[Any]:
+    in_tab = Dossier.closed_on.is_(None) if tab == "open" else Dossier.closed_on.is_not(None)
+    query: Select[Any] = (
+        select(*_summary_columns())  # type: ignore[call-overload]
+        .join(DossierType, DossierType.id == Dossier.dossier_type_id)
+        .outerjoin(StatusType, StatusType.id == Dossier.current_status_id)
+        .where(Dossier.party_id == bindparam("party_id"), in_tab)
+        .order_by(Dossier.last_changed_at.desc(), Dossier.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return query
+
+
+# Built once: the overview is the most visited page, and building a statement costs
+# more than running it (SQLAlchemy then only looks up its compiled form).
+_COUNTS = select(
+    func.count(case((Dossier.closed_on.is_(None), 1))), func.count(Dossier.closed_on)
+).where(Dossier.party_id == bindparam("party_id"))
+_TAB_QUERIES = {tab: _tab_query(tab) for tab in TABS}
+
+
 async def list_dossiers(
     session: AsyncSession, party_id: int, tab: str, page: int, page_size: int
 ) -> DossierPage:
     """A page of the party's open or closed dossiers, most recently changed first."""
     tab = tab if tab in TABS else "open"
-    counts = (
-        await session.execute(
-            select(
-                func.count(case((Dossier.closed_on.is_(None), 1))),
-                func.count(Dossier.closed_on),
-            ).where(Dossier.party_id == party_id)
-        )
-    ).one()
+    counts = (await session.execute(_COUNTS, {"party_id": party_id})).one()
     open_count, closed_count = int(counts[0]), int(counts[1])
     total = open_count if tab == "open" else closed_count
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
-    in_tab = Dossier.closed_on.is_(None) if tab == "open" else Dossier.closed_on.is_not(None)
-    query = (
-        select(*_summary_columns())  # type: ignore[call-overload]
-        .join(DossierType, DossierType.id == Dossier.dossier_type_id)
-        .outerjoin(StatusType, StatusType.id == Dossier.current_status_id)
-        .where(Dossier.party_id == party_id, in_tab)
-        .order_by(Dossier.last_changed_at.desc(), Dossier.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    )
-    rows = list((await session.execute(query)).all())
+    params = {"party_id": party_id, "limit": page_size, "offset": (page - 1) * page_size}
+    rows = list((await session.execute(_TAB_QUERIES[tab], params)).all())
     return DossierPage(tab, page, pages, rows, open_count, closed_count)
+
+
+_DOSSIER = (
+    select(Dossier, DossierType, StatusType)
+    .join(DossierType, DossierType.id == Dossier.dossier_type_id)
+    .outerjoin(StatusType, StatusType.id == Dossier.current_status_id)
+    .where(Dossier.reference == bindparam("reference"), Dossier.party_id == bindparam("party_id"))
+)
+_TIMELINE = (
+    select(StatusEvent, StatusType)
+    .outerjoin(StatusType, StatusType.id == StatusEvent.status_type_id)
+    .where(StatusEvent.dossier_id == bindparam("dossier_id"))
+    .order_by(StatusEvent.occurred_at, StatusEvent.id)
+)
+_NEXT_STATUS = (
+    select(StatusType)
+    .where(
+        StatusType.dossier_type_id == bindparam("dossier_type_id"),
+        StatusType.position > bindparam("after"),
+    )
+    .order_by(StatusType.position)
+    .limit(1)
+)
 
 
 async def get_dossier_view(
@@ -91,38 +121,22 @@ async def get_dossier_view(
 ) -> DossierView | None:
     """A dossier of this party with its timeline; None for another party's or unknown ones."""
     found = (
-        await session.execute(
-            select(Dossier, DossierType, StatusType)
-            .join(DossierType, DossierType.id == Dossier.dossier_type_id)
-            .outerjoin(StatusType, StatusType.id == Dossier.current_status_id)
-            .where(Dossier.reference == reference, Dossier.party_id == party_id)
-        )
+        await session.execute(_DOSSIER, {"reference": reference, "party_id": party_id})
     ).one_or_none()
     if found is None:
         return None
     dossier, dossier_type, current = found
-    events = await session.execute(
-        select(StatusEvent, StatusType)
-        .outerjoin(StatusType, StatusType.id == StatusEvent.status_type_id)
-        .where(StatusEvent.dossier_id == dossier.id)
-        .order_by(StatusEvent.occurred_at, StatusEvent.id)
-    )
+    events = await session.execute(_TIMELINE, {"dossier_id": dossier.id})
     timeline: list[tuple[StatusEvent, StatusType | None]] = [
         (event, status) for event, status in events.all()
     ]
     upcoming: StatusType | None = None
     if dossier.closed_on is None:
-        after: int = current.position if current else -1
-        next_query = (
-            select(StatusType)
-            .where(
-                StatusType.dossier_type_id == dossier.dossier_type_id,
-                StatusType.position > after,
-            )
-            .order_by(StatusType.position)
-            .limit(1)
-        )
-        upcoming = (await session.scalars(next_query)).first()
+        params = {
+            "dossier_type_id": dossier.dossier_type_id,
+            "after": current.position if current else -1,
+        }
+        upcoming = (await session.scalars(_NEXT_STATUS, params)).first()
     return DossierView(dossier, dossier_type, current, timeline, upcoming)
 
 
