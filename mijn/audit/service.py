@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.audit.models import AuditEvent
+from mijn.db import utcnow
+
+# A plain INSERT (no ORM unit of work): audit rows are written on every dossier view.
+_INSERT = insert(AuditEvent)
 
 
 async def record_access(
@@ -12,9 +17,10 @@ async def record_access(
     party_id: int | None, dossier_id: int | None = None,
 ) -> None:
     """Note who looked at whose data (the caller commits)."""
-    session.add(
-        AuditEvent(
-            actor_type=actor_type, actor_id=actor_id, action=action,
-            party_id=party_id, dossier_id=dossier_id,
-        )
+    await session.execute(
+        _INSERT,
+        {
+            "at": utcnow(), "actor_type": actor_type, "actor_id": actor_id, "action": action,
+            "party_id": party_id, "dossier_id": dossier_id,
+        },
     )
