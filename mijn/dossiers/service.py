@@ -181,13 +181,14 @@ async def ensure_dossier_type(
     return dossier_type
 
 
+_STATUS_BY_CODE = select(StatusType).where(
+    StatusType.dossier_type_id == bindparam("type_id"), StatusType.code == bindparam("code")
+)
+
+
 async def status_type(session: AsyncSession, dossier_type_id: int, code: str) -> StatusType:
     """A status type of a dossier type by its code."""
-    found = await session.scalar(
-        select(StatusType).where(
-            StatusType.dossier_type_id == dossier_type_id, StatusType.code == code
-        )
-    )
+    found = await session.scalar(_STATUS_BY_CODE, {"type_id": dossier_type_id, "code": code})
     if found is None:
         raise DossierError(f"unknown status {code!r} for this dossier type")
     return found

@@ -29,6 +29,7 @@ from mijn.intake.service import (
     StatusInput,
     add_status,
     authenticate,
+    current_status_code,
     find_dossier,
     forward_dossier,
     upsert_dossier,
@@ -136,6 +137,17 @@ async def _read_body(request: Request) -> bytes:
     return body
 
 
+_VALIDATORS: dict[int, Draft202012Validator] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """One validator per schema (the schemas are module constants): building one is costly."""
+    found = _VALIDATORS.get(id(schema))
+    if found is None:
+        found = _VALIDATORS[id(schema)] = Draft202012Validator(schema, format_checker=_FORMATS)
+    return found
+
+
 async def _json(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
     _check_media_type(request)
     body = await _read_body(request)
@@ -148,7 +160,7 @@ async def _json(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
         raise ApiProblem(422, f"The field {bad} holds characters that cannot be stored "
                               "(NUL or a broken surrogate).",
                          [{"field": bad, "message": "invalid characters"}])
-    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    validator = _validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise ApiProblem(422, "Some fields are missing or invalid: " + ", ".join(
@@ -296,11 +308,11 @@ async def post_status(request: Request) -> Response:
             explanation=body.get("explanation", ""), channel=body.get("channel"),
         )
         _event, created = await add_status(session, dossier, source, data)
+        current = await current_status_code(session, dossier)
         await session.commit()
-        current = await _dossier_json(session, dossier)
     return JSONResponse(
         {"event_id": data.event_id, "status": data.status,
-         "occurred_at": occurred_at.isoformat(), "current_status": current["current_status"]},
+         "occurred_at": occurred_at.isoformat(), "current_status": current},
         201 if created else 200,
     )
 

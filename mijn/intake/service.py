@@ -8,19 +8,26 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import utcnow
-from mijn.dossiers.models import Dossier, DossierType, StatusEvent
+from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
 from mijn.dossiers.service import DossierError, check_channel, record_status, status_type
 from mijn.intake.models import ApiClient, DossierLink
 from mijn.parties.service import get_or_create_party
 
 TOKEN_PREFIX = "mijn_"  # noqa: S105 - a prefix, not a secret
 SCOPES = ("dossiers", "catalogue")
+# Statements run on every API call, built once.
+_CLIENT_BY_HASH = select(ApiClient).where(ApiClient.token_hash == bindparam("digest"))
+_EVENT_BY_KEY = select(StatusEvent).where(
+    StatusEvent.dossier_id == bindparam("dossier_id"),
+    StatusEvent.source_event_id == bindparam("key"),
+)
+_STATUS_CODE = select(StatusType.code).where(StatusType.id == bindparam("id"))
 RESERVED_SOURCES = ("zgw",)  # dossiers read from the ZGW APIs; no client writes them
 EVENT_KEY_LENGTH = 200  # status_events.source_event_id
 
@@ -83,7 +90,7 @@ async def authenticate(session: AsyncSession, token: str) -> ApiClient | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     digest = hash_token(token)
-    client = await session.scalar(select(ApiClient).where(ApiClient.token_hash == digest))
+    client = await session.scalar(_CLIENT_BY_HASH, {"digest": digest})
     if client is None or client.revoked_at is not None:
         return None
     return client if hmac.compare_digest(client.token_hash, digest) else None
@@ -123,25 +130,30 @@ def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+_BY_SOURCE = select(Dossier).where(
+    Dossier.source == bindparam("source"), Dossier.external_id == bindparam("external_id")
+)
+_LINK_BY_SOURCE = select(DossierLink).where(
+    DossierLink.source == bindparam("source"), DossierLink.external_id == bindparam("external_id")
+)
+_BY_ID = select(Dossier).where(Dossier.id == bindparam("id"))
+_LOCKED = {False: (_BY_SOURCE, _BY_ID), True: (_BY_SOURCE.with_for_update(),
+                                               _BY_ID.with_for_update())}
+
+
 async def find_dossier(
     session: AsyncSession, source: str, external_id: str, *, lock: bool = False
 ) -> tuple[Dossier, DossierLink | None] | None:
     """A dossier by the id its source (or a partner it was forwarded to) knows it by."""
-    query = select(Dossier).where(Dossier.source == source, Dossier.external_id == external_id)
-    if lock:
-        query = query.with_for_update()
-    dossier = await session.scalar(query)
+    by_source, by_id = _LOCKED[lock]
+    ids = {"source": source, "external_id": external_id}
+    dossier = await session.scalar(by_source, ids)
     if dossier is not None:
         return dossier, None
-    link = await session.scalar(
-        select(DossierLink).where(
-            DossierLink.source == source, DossierLink.external_id == external_id
-        )
-    )
+    link = await session.scalar(_LINK_BY_SOURCE, ids)
     if link is None:
         return None
-    query = select(Dossier).where(Dossier.id == link.dossier_id)
-    dossier = await session.scalar(query.with_for_update() if lock else query)
+    dossier = await session.scalar(by_id, {"id": link.dossier_id})
     return (dossier, link) if dossier is not None else None
 
 
@@ -230,6 +242,13 @@ async def _update_as_partner(dossier: Dossier, data: DossierInput) -> Dossier:
     return dossier
 
 
+async def current_status_code(session: AsyncSession, dossier: Dossier) -> str | None:
+    """The code of the dossier's current status."""
+    if dossier.current_status_id is None:
+        return None
+    return await session.scalar(_STATUS_CODE, {"id": dossier.current_status_id})
+
+
 def event_key(source: str, event_id: str) -> str:
     """The stored idempotency key of an event: its source and id, hashed when too long."""
     key = f"{source}:{event_id}"
@@ -243,11 +262,7 @@ async def add_status(
 ) -> tuple[StatusEvent, bool]:
     """Record a status event once per event id; the latest occurred-at stays current."""
     key = event_key(source, data.event_id)
-    existing = await session.scalar(
-        select(StatusEvent).where(
-            StatusEvent.dossier_id == dossier.id, StatusEvent.source_event_id == key
-        )
-    )
+    existing = await session.scalar(_EVENT_BY_KEY, {"dossier_id": dossier.id, "key": key})
     if existing is not None:
         return existing, False
     try:
