@@ -14,7 +14,7 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 
 echo "test: ruff"
-.venv/bin/ruff check mijn tests bench migrations
+.venv/bin/ruff check .
 echo "test: mypy"
 .venv/bin/mypy mijn
 echo "test: pytest (SQLite and PostgreSQL)"

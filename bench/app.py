@@ -1,0 +1,91 @@
+"""The portal as the benchmark serves it: the product app plus one template-only route.
+
+    uvicorn bench.app:create_bench_app --factory
+
+/bench/template-only renders "dossiers/overview.html" with the same render() helper and
+the same login check as /mijn/dossiers, from a DossierPage built once in memory (10 rows,
+more pages): everything the real page does except the database. The ratio of the two
+throughputs shows how much of a request the data access costs. This route exists only in
+this benchmark app, never in the product.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple, cast
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mijn.app import create_app
+from mijn.auth.session import require_identity
+from mijn.demo import DOSSIER_TYPES
+from mijn.dossiers.service import DossierPage
+from mijn.web import render
+
+TEMPLATE_ONLY_PATH = "/bench/template-only"
+ROWS = 10
+
+
+class SummaryRow(NamedTuple):
+    """The columns list_dossiers selects (mijn.dossiers.service._summary_columns)."""
+
+    reference: str
+    kind: str
+    title: str
+    channel: str
+    last_changed_at: datetime
+    expected_end: date | None
+    closed_on: date | None
+    type_name_nl: str
+    type_name_en: str
+    status_label_nl: str
+    status_label_en: str
+
+
+def sample_listing(today: date | None = None) -> DossierPage:
+    """A first page of open dossiers like the seeded ones: 10 rows, 2 pages, both tabs counted."""
+    today = today or date.today()
+    types = list(DOSSIER_TYPES.values())
+    channels = ("web", "phone", "email", "social_media", "counter", "partner")
+    titles = ("Dakkapel aan de achterkant", "Subsidie isolatie woning", "Vergoeding energiekosten",
+              "Losse stoeptegel bij de bushalte", "Lantaarnpaal doet het niet")
+    rows = []
+    for i in range(ROWS):
+        kind, name_nl, name_en, statuses = types[i % len(types)]
+        status = statuses[1 if len(statuses) > 2 else 0]
+        changed = datetime.combine(today - timedelta(days=3 * i + 1), datetime.min.time(), UTC)
+        rows.append(SummaryRow(
+            reference=f"B-{1_000_000 - i:07d}", kind=kind, title=titles[i % len(titles)],
+            channel=channels[i % len(channels)],
+            last_changed_at=changed + timedelta(hours=9, minutes=7 * i),
+            # Some past their expected end, so the overdue badge is rendered too.
+            expected_end=today + timedelta(days=14 - 5 * i) if i % 4 else None,
+            closed_on=None, type_name_nl=name_nl, type_name_en=name_en,
+            status_label_nl=status.label_nl, status_label_en=status.label_en,
+        ))
+    return DossierPage(tab="open", page=1, pages=2, rows=cast(Any, rows),
+                       open_count=14, closed_count=6)
+
+
+def template_only_endpoint() -> Any:
+    """The handler of /bench/template-only, with its listing built once."""
+    listing = sample_listing()
+
+    async def template_only(request: Request) -> Response:
+        require_identity(request)
+        return render(request, "dossiers/overview.html",
+                      {"listing": listing, "today": date.today()}, block="listing")
+
+    return template_only
+
+
+def create_bench_app() -> Starlette:
+    """The normal portal (settings from the environment) plus /bench/template-only."""
+    app = create_app()
+    app.router.routes.insert(
+        0, Route(TEMPLATE_ONLY_PATH, template_only_endpoint(), name="bench:template-only")
+    )
+    return app
