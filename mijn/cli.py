@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from typing import Any
 
@@ -18,11 +19,32 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.is_embedded_database:
         upgrade(settings.database_url)
     print(f"Mijn runs on http://{args.host}:{args.port} (stop with Ctrl+C)", file=sys.stderr)
-    uvicorn.run(
+    config = uvicorn.Config(
         "mijn.app:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, proxy_headers=True, log_level=args.log_level,
     )
+    if args.workers <= 1:
+        uvicorn.Server(config).run()
+        return 0
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[tcp_listener(args.host, args.port)]).run()
     return 0
+
+
+def tcp_listener(host: str, port: int) -> socket.socket:
+    """The shared listening socket for several workers, created as IPPROTO_TCP.
+
+    uvicorn binds it with protocol 0 when it has several workers; asyncio then leaves
+    TCP_NODELAY off on accepted connections, and Nagle's algorithm with delayed ACKs
+    holds each response body back ~40 ms on keep-alive connections (bench/README.md).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
