@@ -254,7 +254,11 @@ def status_kb(pid: int, key: str) -> int:
 
 
 def process_ticks() -> dict[int, tuple[str, int]]:
-    """(name, utime + stime in clock ticks) of every process."""
+    """(name, utime + stime in clock ticks) of every process.
+
+    The PostgreSQL postmaster (key -1) also gets the ticks of the backends it reaped
+    (cutime + cstime): a pool that opens and closes connections leaves no live process.
+    """
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -266,6 +270,8 @@ def process_ticks() -> dict[int, tuple[str, int]]:
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat.rsplit(")", 1)[1].split()
         found[int(entry.name)] = (name, int(fields[11]) + int(fields[12]))
+        if name == "postgres" and "-D" in cmdline(int(entry.name)).split():
+            found[-1] = ("postgres: ended backends", int(fields[13]) + int(fields[14]))
     return found
 
 
@@ -343,12 +349,16 @@ class CpuMeter:
         m1, p1 = machine_ticks(), process_ticks()
         ports = self.ports | client_ports(self.workers, self.db_port)
         busy, total = busy_total(self.m0, m1)
-        spent: dict[str, float] = {"workers": 0, "postgres": 0, "runner": 0, "others": 0}
+        spent: dict[str, float] = {
+            "workers": 0, "postgres": 0, "postgres_ended": 0, "runner": 0, "others": 0,
+        }
         per_worker: dict[str, float] = {}
         others: dict[str, float] = {}
         for pid, (name, ticks) in p1.items():
             used = (ticks - self.p0.get(pid, (name, 0))[1]) / self.hz
-            if pid in self.workers:
+            if pid == -1:
+                spent["postgres_ended"] = used
+            elif pid in self.workers:
                 spent["workers"] += used
                 per_worker[str(pid)] = round(used, 1)
             elif pid in self.ours:
@@ -368,6 +378,8 @@ class CpuMeter:
             "machine_busy_pct": round(100 * busy / max(total, 1), 1),
             "workers_cpu_s": round(spent["workers"], 1),
             "postgres_cpu_s": round(spent["postgres"], 1),
+            # Backends that ended during the phase: the pool's or anyone's (see pg_sessions).
+            "postgres_ended_backends_cpu_s": round(spent["postgres_ended"], 1),
             "wrk_cpu_s": round(spent["wrk"], 1),
             "runner_cpu_s": round(spent["runner"], 1),
             "irq_softirq_cpu_s": round(kernel, 1),
@@ -642,6 +654,18 @@ async def database_facts(url: str, truncate_audit: bool) -> dict[str, Any]:
     return facts
 
 
+async def pg_sessions(url: str) -> dict[str, int]:
+    """Connections ever opened to each database (pg_stat_database.sessions)."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT datname, sessions FROM pg_stat_database WHERE datname IS NOT NULL"
+        )
+    finally:
+        await conn.close()
+    return {r["datname"]: int(r["sessions"]) for r in rows}
+
+
 async def prewarm(url: str) -> dict[str, Any]:
     """Read every table and index of the database through the OS cache (pg_prewarm).
 
@@ -772,8 +796,16 @@ def measure_once(phase: Phase, route: Route) -> dict[str, Any]:
     write_lua(phase.script, phase.sessions)
     db_port = make_url(args.database_url).port or 5432
     meter = CpuMeter(workers, db_port, (phase.server.process.pid,))
+    sessions_before = asyncio.run(pg_sessions(args.database_url))
     result = run_wrk(args, phase.script, route, args.duration, workers, meter)
     result["cpu"] = meter.stop() | {"machine_busy_before_pct": busy_before}
+    after = asyncio.run(pg_sessions(args.database_url))
+    # New PostgreSQL connections per database during the phase (minus this query's own).
+    result["pg_sessions_opened"] = {
+        db: n - sessions_before.get(db, 0) - (1 if db == make_url(args.database_url).database
+                                               else 0)
+        for db, n in after.items() if n - sessions_before.get(db, 0) > 0
+    }
     result["cpu"]["other_pct"] = round(
         100 * result["cpu"]["other_cpu_s"] / max(result["cpu"]["available_cpu_s"], 1), 1
     )
