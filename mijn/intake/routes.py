@@ -85,6 +85,13 @@ def _own_source(client: ApiClient, source: str) -> None:
                               f"{client.source!r}, not {source!r}.")
 
 
+async def _source_client(request: Request, session: AsyncSession, source: str) -> ApiClient:
+    """The API client, allowed to write dossiers of this source."""
+    client = await _api_client(request, session, "dossiers")
+    _own_source(client, source)
+    return client
+
+
 def _field(error: ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, dict):
@@ -256,8 +263,7 @@ async def put_dossier(request: Request) -> Response:
     """Create or update a dossier (idempotent)."""
     source, external_id = _path_ids(request)
     async with request_session(request) as session:
-        client = await _api_client(request, session, "dossiers")
-        _own_source(client, source)
+        await _source_client(request, session, source)
         body = await _json(request, schemas.DOSSIER_IN)
         opened_on = _date(body["opened_on"], "opened_on")
         assert opened_on is not None
@@ -286,8 +292,7 @@ async def get_dossier(request: Request) -> Response:
     """A dossier as Mijn holds it."""
     source, external_id = _path_ids(request)
     async with request_session(request) as session:
-        client = await _api_client(request, session, "dossiers")
-        _own_source(client, source)
+        await _source_client(request, session, source)
         found = await find_dossier(session, source, external_id)
         if found is None:
             raise ApiProblem(404, "No such dossier.")
@@ -298,8 +303,7 @@ async def post_status(request: Request) -> Response:
     """Record a status event (idempotent by event_id; order of arrival does not matter)."""
     source, external_id = _path_ids(request)
     async with request_session(request) as session:
-        client = await _api_client(request, session, "dossiers")
-        _own_source(client, source)
+        await _source_client(request, session, source)
         body = await _json(request, schemas.STATUS_IN)
         occurred_at = _moment(body["occurred_at"], "occurred_at")
         dossier = await _existing(session, source, external_id)
@@ -321,8 +325,7 @@ async def post_forwarding(request: Request) -> Response:
     """Forward a dossier to a partner organisation, which then pushes its own statuses."""
     source, external_id = _path_ids(request)
     async with request_session(request) as session:
-        client = await _api_client(request, session, "dossiers")
-        _own_source(client, source)
+        await _source_client(request, session, source)
         body = await _json(request, schemas.FORWARDING_IN)
         occurred_at = _moment(body["occurred_at"], "occurred_at")
         dossier = await _existing(session, source, external_id)
