@@ -269,7 +269,10 @@ async def snapshot(conn: asyncpg.Connection) -> dict[str, Any]:
                (SELECT coalesce(max(id), 0) FROM status_events) AS max_id,
                (SELECT count(*) FROM dossiers) AS dossiers,
                xact_commit, xact_rollback, sessions,
-               pg_current_wal_lsn()::text AS wal_lsn
+               pg_current_wal_lsn()::text AS wal_lsn,
+               (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) AS checkpoints,
+               (SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database
+                WHERE datname IS DISTINCT FROM current_database()) AS other_xacts
         FROM pg_stat_database WHERE datname = current_database()
         """
     )
@@ -572,6 +575,9 @@ def measure_once(bench: Bench, route: Route) -> dict[str, Any]:
     result["rollbacks"] = after["xact_rollback"] - before["xact_rollback"]
     # Connections opened meanwhile (the pool's overflow connections are closed on return).
     result["db_sessions"] = after["sessions"] - before["sessions"] - 1  # settle()'s own
+    # Others' use of the same PostgreSQL (a test run creating databases forces checkpoints).
+    result["checkpoints"] = after["checkpoints"] - before["checkpoints"]
+    result["other_databases_xacts"] = int(after["other_xacts"] - before["other_xacts"])
     result["wal_bytes"] = wal_bytes(before["wal_lsn"], after["wal_lsn"])
     if not result["ok"]:
         fail_loudly(route.name, result, "bad responses")
@@ -702,6 +708,10 @@ def report(results: dict[str, Any]) -> str:
             + (f"; measured {len(r['phase_attempts'])}x" if len(r["phase_attempts"]) > 1 else "")
             + (f" (DISTURBED: other load {r['cpu']['other_pct']}%)" if r["disturbed"] else "")
         )
+        if r["checkpoints"] or r["other_databases_xacts"]:
+            out.append(f"         meanwhile on the same PostgreSQL: {r['checkpoints']} "
+                       f"checkpoints, {r['other_databases_xacts']} transactions in other "
+                       "databases")
     ev = phases["status"]["events"]
     discarded = sum(ev["rows_of_discarded_starts"].values())
     out.append("")
