@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -45,15 +43,14 @@ from bench.run import (
     RssSampler,
     Server,
     machine,
-    port_free,
     run_wrk,
+    start_server,
     status_kb,
     verdict,
     wait_for_quiet,
     worker_pids,
 )
 from bench.seed import asyncpg_dsn, database_name, quote_ident, valid_bsns
-from mijn import PROJECT_ROOT
 from mijn.db import make_engine, make_sessionmaker
 from mijn.intake.service import create_api_client
 from mijn.migrate import upgrade_async
@@ -61,7 +58,6 @@ from mijn.progress import Progress
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_ingest"
 APP = "mijn.app:create_app"
-SECRET_KEY = "bench-ingest-secret-key-7c3e9a1f5b2d4e6a8c0b1d3f5a7e9c2b"
 SOURCE = "bench"
 CLIENT_NAME = "bench-ingest"
 TYPE_CODE = "bench_melding"
@@ -356,53 +352,6 @@ async def database_facts(url: str) -> dict[str, Any]:
     finally:
         await conn.close()
     return facts
-
-
-def serve_nodelay(workers: int, host: str, port: int) -> None:
-    """`uvicorn mijn.app:create_app --workers N` with TCP_NODELAY (see bench/serve.py)."""
-    from uvicorn import Config
-    from uvicorn.supervisors import Multiprocess
-
-    from bench.serve import tcp_listener
-
-    config = Config(APP, factory=True, host=host, port=port, workers=workers, access_log=False)
-    Multiprocess(config, sockets=[tcp_listener(host, port)]).run()
-
-
-def start_portal(args: argparse.Namespace, log: Path) -> Server:
-    """Start the portal on the bench database and wait until every worker is up."""
-    if not port_free(args.port):
-        raise SystemExit(f"ingest: port {args.port} is in use; choose another with --port")
-    env = {
-        **os.environ,
-        "MIJN_DATABASE_URL": args.database_url,
-        "MIJN_SECRET_KEY": SECRET_KEY,
-        "MIJN_ENV": "development",
-        "MIJN_DATA_DIR": str(RESULTS_DIR / "data"),
-    }
-    if args.server == "nodelay":
-        cmd = [sys.executable, "-c", "from bench.ingest import serve_nodelay; "
-               f"serve_nodelay({args.workers}, '127.0.0.1', {args.port})"]
-    else:
-        cmd = [sys.executable, "-m", "uvicorn", APP, "--factory", "--workers",
-               str(args.workers), "--host", "127.0.0.1", "--port", str(args.port),
-               "--no-access-log"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    server = Server(process, log)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"ingest: uvicorn exited ({process.returncode}):\n{server.tail()}")
-        started = log.read_text(errors="replace").count("Application startup complete")
-        workers = worker_pids(process.pid)
-        if started >= args.workers and len(workers) == args.workers:
-            server.workers = workers
-            return server
-        time.sleep(0.2)
-    server.stop()
-    raise SystemExit(f"ingest: uvicorn did not start in 90 s:\n{server.tail()}")
 
 
 # --- setup through the API --------------------------------------------------------------
@@ -785,7 +734,7 @@ def main_inner(args: argparse.Namespace) -> int:
     asyncio.run(recreate_database(args.database_url))
     token = asyncio.run(make_token(args.database_url))
     log = RESULTS_DIR / f"ingest-uvicorn-{stamp}.log"
-    server = start_portal(args, log)
+    server = start_server(args, log, app=APP, label="ingest")
     results: dict[str, Any] = {
         "started_at": stamp, "machine": machine(), "config": vars(args),
         "workers": server.workers, "app": APP,

@@ -481,10 +481,13 @@ def port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def start_server(args: argparse.Namespace, log: Path) -> Server:
-    """Start uvicorn with the bench app and wait until every worker is up."""
+def start_server(
+    args: argparse.Namespace, log: Path, app: str = "bench.app:create_bench_app",
+    label: str = "run",
+) -> Server:
+    """Start uvicorn with the given app and wait until every worker is up."""
     if not port_free(args.port):
-        raise SystemExit(f"run: port {args.port} is in use; choose another with --port")
+        raise SystemExit(f"{label}: port {args.port} is in use; choose another with --port")
     env = {
         **os.environ,
         "MIJN_DATABASE_URL": args.database_url,
@@ -494,9 +497,9 @@ def start_server(args: argparse.Namespace, log: Path) -> Server:
     }
     if args.server == "nodelay":
         cmd = [sys.executable, "-m", "bench.serve", "--workers", str(args.workers),
-               "--host", "127.0.0.1", "--port", str(args.port)]
+               "--host", "127.0.0.1", "--port", str(args.port), "--app", app]
     else:
-        cmd = [sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory",
+        cmd = [sys.executable, "-m", "uvicorn", app, "--factory",
                "--workers", str(args.workers), "--host", "127.0.0.1", "--port", str(args.port),
                "--no-access-log"]
     with log.open("wb") as out:
@@ -506,7 +509,7 @@ def start_server(args: argparse.Namespace, log: Path) -> Server:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"run: uvicorn exited ({process.returncode}):\n{server.tail()}")
+            raise SystemExit(f"{label}: uvicorn exited ({process.returncode}):\n{server.tail()}")
         started = log.read_text(errors="replace").count("Application startup complete")
         workers = worker_pids(process.pid)
         if started >= args.workers and len(workers) == args.workers:
@@ -514,7 +517,7 @@ def start_server(args: argparse.Namespace, log: Path) -> Server:
             return server
         time.sleep(0.2)
     server.stop()
-    raise SystemExit(f"run: uvicorn did not start in 90 s:\n{server.tail()}")
+    raise SystemExit(f"{label}: uvicorn did not start in 90 s:\n{server.tail()}")
 
 
 # --- checks and load ------------------------------------------------------------------

@@ -15,19 +15,11 @@ benchmark can show the portal's own cost next to the stock command's
 from __future__ import annotations
 
 import argparse
-import socket
 
 from uvicorn import Config
 from uvicorn.supervisors import Multiprocess
 
-
-def tcp_listener(host: str, port: int) -> socket.socket:
-    """A bound IPv4 TCP socket whose accepted connections asyncio sets to TCP_NODELAY."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
+from mijn.cli import tcp_listener
 
 
 def main() -> None:
@@ -36,8 +28,9 @@ def main() -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--app", default="bench.app:create_bench_app", help="the app factory")
     args = p.parse_args()
-    config = Config("bench.app:create_bench_app", factory=True, host=args.host, port=args.port,
+    config = Config(args.app, factory=True, host=args.host, port=args.port,
                     workers=args.workers, access_log=False)
     Multiprocess(config, sockets=[tcp_listener(args.host, args.port)]).run()
 
