@@ -14,7 +14,6 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
@@ -24,13 +23,15 @@ from mijn import PROJECT_ROOT
 from mijn.auth import devidp
 from mijn.auth import routes as auth_routes
 from mijn.auth.oidc import OidcClient
-from mijn.auth.session import SESSION_COOKIE, LoginRequired, login_url
+from mijn.auth.session import LoginRequired, SessionsMiddleware, login_url
 from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from mijn.dossiers import routes as dossier_routes
 from mijn.intake import routes as intake_routes
 from mijn.intake.service import IntakeError
 from mijn.intake.zgw import ZgwClient
 from mijn.pages import routes as page_routes
+from mijn.questions import kcc as kcc_routes
+from mijn.questions import routes as question_routes
 from mijn.settings import Settings, load_settings
 from mijn.web import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
 
@@ -94,6 +95,8 @@ def create_app(
     routes = [
         *_static_mounts(),
         *dossier_routes.routes,
+        *question_routes.routes,
+        *kcc_routes.routes,
         *intake_routes.routes,
         *page_routes,
         *auth_routes.routes,
@@ -101,14 +104,7 @@ def create_app(
     if settings.dev_idp_enabled:
         routes.insert(0, Mount("/dev-idp", routes=devidp.routes, name="devidp"))
     middleware = [
-        Middleware(
-            SessionMiddleware,
-            secret_key=settings.secret_key.reveal(),
-            session_cookie=SESSION_COOKIE,
-            max_age=settings.session_idle_minutes * 60,
-            same_site="lax",
-            https_only=settings.is_production,
-        ),
+        Middleware(SessionsMiddleware, settings=settings),
         Middleware(SecurityMiddleware, settings=settings, exempt=("/api/", "/dev-idp/token")),
     ]
     app = Starlette(

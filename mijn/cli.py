@@ -65,7 +65,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> None:
         engine = make_engine(settings.database_url)
         async with make_sessionmaker(engine)() as session:
-            await seed_demo(session)
+            await seed_demo(session, settings=settings)
         await engine.dispose()
 
     asyncio.run(run())

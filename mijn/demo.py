@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn.auth.personas import CITIZENS
+from mijn.auth.personas import CITIZENS, STAFF
 from mijn.dossiers.models import Dossier, DossierType
 from mijn.dossiers.service import (
     StatusSpec,
@@ -19,6 +19,11 @@ from mijn.dossiers.service import (
 )
 from mijn.parties.service import get_or_create_party
 from mijn.progress import Progress
+from mijn.questions import service as questions
+from mijn.questions.models import Topic
+from mijn.questions.service import Handover, NewQuestion, Staff
+from mijn.settings import Settings
+from mijn.staff.service import ensure_team, record_login
 
 S = StatusSpec
 DOSSIER_TYPES: dict[str, tuple[str, str, str, list[StatusSpec]]] = {
@@ -137,7 +142,17 @@ def _at(days_ago: int, today: date) -> datetime:
     return datetime.combine(today - timedelta(days=days_ago), time(10, 30), tzinfo=UTC)
 
 
-async def seed_demo(session: AsyncSession, today: date | None = None) -> dict[str, int]:
+TEAMS = (
+    ("vergunningen", "Vergunningen", "Permits"),
+    ("belastingen", "Belastingen", "Taxes"),
+    ("openbare-ruimte", "Beheer openbare ruimte", "Public space maintenance"),
+    ("werk-en-inkomen", "Werk en inkomen", "Work and income"),
+)
+
+
+async def seed_demo(
+    session: AsyncSession, today: date | None = None, settings: Settings | None = None
+) -> dict[str, int]:
     """Write the demo data; running it again adds nothing that is already there."""
     today = today or date.today()
     types: dict[str, DossierType] = {}
@@ -156,12 +171,74 @@ async def seed_demo(session: AsyncSession, today: date | None = None) -> dict[st
             continue
         await _create(session, spec, types[spec.type_code], parties[spec.owner].id, today)
         created += 1
+    asked = await _questions(session, parties[JAN].id, settings or Settings())
     await session.commit()
     progress.finish(
         f"Demo data ready: {len(types)} dossier types, {len(parties)} parties, "
-        f"{created} dossiers added, {len(DEMO_DOSSIERS) - created} already there."
+        f"{created} dossiers added, {len(DEMO_DOSSIERS) - created} already there, "
+        f"{asked} questions added."
     )
-    return {"types": len(types), "parties": len(parties), "created": created}
+    return {"types": len(types), "parties": len(parties), "created": created, "asked": asked}
+
+
+async def _staff(session: AsyncSession, settings: Settings) -> dict[str, Staff]:
+    """The demo staff as the development provider logs them in, with their teams."""
+    for code, name_nl, name_en in TEAMS:
+        await ensure_team(session, code, name_nl, name_en)
+    issuer = f"{settings.base_url}/dev-idp"
+    members = {}
+    for persona in STAFF:
+        member = await record_login(
+            session, f"{issuer}|{persona.sub}", persona.name, persona.roles, persona.teams
+        )
+        members[persona.sub] = Staff(member.id, persona.roles)
+    return members
+
+
+async def _questions(session: AsyncSession, jan: int, settings: Settings) -> int:
+    """Jan's questions: one answered, one waiting in the queue, one with the permits team."""
+    staff = await _staff(session, settings)
+    agent = staff["demo-agent"]
+    topics = {t.code: t.id for t in await session.scalars(select(Topic))}
+    dossiers = {d.reference: d.id for d in await session.scalars(select(Dossier))}
+    asked = 0
+    specs = (
+        ("demo-1", "subsidie", "Z-2026-0002",
+         "Mijn subsidie voor isolatie duurt al lang. Wanneer hoor ik iets?"),
+        ("demo-2", "dossier", "Z-2026-0001", "Moet ik nog tekeningen opsturen voor de dakkapel?"),
+        ("demo-3", "vergunning", "Z-2026-0001",
+         "Mag de dakkapel 3 meter breed zijn, of moet ik de aanvraag aanpassen?"),
+    )
+    for key, topic, reference, body in specs:
+        question, created = await questions.ask(
+            session,
+            NewQuestion(jan, topics[topic], body, dossiers.get(reference), submit_key=key),
+            settings.calendar,
+        )
+        if not created:
+            continue
+        asked += 1
+        if key == "demo-1":
+            await questions.claim(session, question, agent)
+            await questions.reply(
+                session, question, agent,
+                "Uw aanvraag ligt bij de beoordelaar. U krijgt binnen 2 weken een besluit. "
+                "Het spijt ons dat het langer duurt dan we zeiden.",
+            )
+        elif key == "demo-3":
+            team = await ensure_team(session, *TEAMS[0])
+            await questions.hand_over(session, question, agent, Handover(
+                team.id, None, "Jan Jansen, bereikbaar via Mijn.",
+                "Wil weten of een dakkapel van 3 meter breed mag.",
+                "Regels in het bestemmingsplan bekeken, maar niet zeker.",
+            ))
+    if asked:
+        await questions.register_contact(
+            session, agent, jan, "phone",
+            "Gebeld over de losse stoeptegel. Uitgelegd dat de ploeg binnen 2 weken komt.",
+            internal=False,
+        )
+    return asked
 
 
 async def _create(

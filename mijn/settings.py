@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mijn.questions.sla import WorkingCalendar, parse_calendar
+
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"
 AUDIENCES = ("citizen", "business", "staff")
@@ -122,10 +124,13 @@ class Settings:
     data_dir: Path = Path("var")
     session_idle_minutes: int = 15
     session_max_hours: int = 8
+    staff_session_idle_minutes: int = 60
     organisation_name: str = "Gemeente Voorbeeld"
     page_size: int = 10
     audiences: Mapping[str, OidcAudience] = field(default_factory=dict)
     zgw: ZgwSettings = field(default_factory=ZgwSettings)
+    # Office hours for service levels (SLA): questions are due in working time.
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
     @property
     def is_production(self) -> bool:
@@ -180,7 +185,7 @@ _CLAIM_DEFAULTS: dict[str, dict[str, str]] = {
         "kvk": "urn:etoegang:core:LegalSubjectID",
         "branch": "urn:etoegang:1.9:ServiceRestriction:Vestigingsnr",
     },
-    "staff": {"roles": "roles"},
+    "staff": {"roles": "roles", "teams": "teams", "name": "name"},
 }
 
 
@@ -232,6 +237,19 @@ def _zgw(env: Mapping[str, str]) -> ZgwSettings:
     )
 
 
+def _calendar(env: Mapping[str, str]) -> WorkingCalendar:
+    try:
+        return parse_calendar(
+            env.get("MIJN_WORKING_HOURS", "08:30-17:00"),
+            env.get("MIJN_WORKING_DAYS", "1-5"),
+            env.get("MIJN_HOLIDAYS", ""),
+        )
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"MIJN_WORKING_HOURS, MIJN_WORKING_DAYS or MIJN_HOLIDAYS cannot be used: {exc}"
+        ) from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment (or the given mapping) and check them."""
     env = os.environ if env is None else env
@@ -245,10 +263,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         session_idle_minutes=_int(env, "MIJN_SESSION_IDLE_MINUTES", 15),
         session_max_hours=_int(env, "MIJN_SESSION_MAX_HOURS", 8),
+        staff_session_idle_minutes=_int(env, "MIJN_STAFF_SESSION_IDLE_MINUTES", 60),
         organisation_name=env.get("MIJN_ORGANISATION_NAME", "Gemeente Voorbeeld"),
         page_size=_int(env, "MIJN_PAGE_SIZE", 10),
         audiences={name: _audience(env, name) for name in AUDIENCES},
         zgw=_zgw(env),
+        calendar=_calendar(env),
     )
     settings.check()
     return settings

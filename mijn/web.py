@@ -61,6 +61,25 @@ CHANNEL_LABELS = {
 }
 
 
+# How a citizen reads a question's state; staff see the plain state names.
+QUESTION_STATE_LABELS = {
+    "new": N_("Ontvangen"),
+    "claimed": N_("In behandeling"),
+    "handed_over": N_("Doorgezet naar een specialist"),
+    "waiting": N_("Wij wachten op uw reactie"),
+    "answered": N_("Beantwoord"),
+    "closed": N_("Gesloten"),
+}
+STAFF_STATE_LABELS = {
+    "new": N_("Nieuw"),
+    "claimed": N_("Opgepakt"),
+    "handed_over": N_("Doorgezet"),
+    "waiting": N_("Wacht op klant"),
+    "answered": N_("Beantwoord"),
+    "closed": N_("Gesloten"),
+}
+
+
 def label_helpers(lang: Language) -> dict[str, Any]:
     """Template helpers that show codes and bilingual data in the visitor's language."""
 
@@ -70,7 +89,11 @@ def label_helpers(lang: Language) -> dict[str, Any]:
     def channel_label(code: str) -> str:
         return lang.gettext(CHANNEL_LABELS[code]) if code in CHANNEL_LABELS else code
 
-    return {"tr": tr, "channel_label": channel_label}
+    def state_label(code: str, staff: bool = False) -> str:
+        labels = STAFF_STATE_LABELS if staff else QUESTION_STATE_LABELS
+        return lang.gettext(labels[code]) if code in labels else code
+
+    return {"tr": tr, "channel_label": channel_label, "state_label": state_label}
 
 
 def make_environment() -> Environment:

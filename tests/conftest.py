@@ -30,7 +30,7 @@ from starlette.testclient import TestClient
 from mijn.app import create_app
 from mijn.db import Base
 from mijn.migrate import upgrade
-from mijn.models import import_all
+from mijn.models import REFERENCE_TABLES, import_all
 from mijn.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -119,7 +119,8 @@ async def _wipe(app: Starlette) -> None:
     import_all()
     async with app.state.sessionmaker() as session:
         for table in reversed(Base.metadata.sorted_tables):
-            await session.execute(delete(table))
+            if table.name not in REFERENCE_TABLES:
+                await session.execute(delete(table))
         await session.commit()
 
 
@@ -171,11 +172,12 @@ def run(client: TestClient, app: Starlette) -> Runner:
 
 
 @pytest.fixture
-def demo(run: Runner) -> None:
-    """The demo data: Jan (many dossiers), Fatima (three), Sanne (none), a business."""
+def demo(run: Runner, settings: Settings) -> None:
+    """The demo data: Jan (many dossiers, three questions), Fatima, Sanne (none), a business,
+    and the demo staff with their teams."""
     from mijn.demo import seed_demo
 
-    run(seed_demo)
+    run(seed_demo, None, settings)
 
 
 def form_fields(page: str) -> dict[str, str]:
@@ -192,9 +194,11 @@ class Auth:
     def __init__(self, client: TestClient) -> None:
         self.client = client
 
-    def login(self, persona: str = "demo-jan", next_url: str = "/mijn/dossiers") -> httpx.Response:
+    def login(
+        self, persona: str = "demo-jan", next_url: str = "/mijn/dossiers", audience: str = "citizen"
+    ) -> httpx.Response:
         """Log in as a demo persona; returns the portal's final redirect."""
-        start = self.client.get("/auth/citizen/login", params={"next": next_url})
+        start = self.client.get(f"/auth/{audience}/login", params={"next": next_url})
         assert start.status_code == 303, start.text
         page = self.client.get(start.headers["location"])
         assert page.status_code == 200, page.text
@@ -205,6 +209,10 @@ class Auth:
         done = self.client.get(back.headers["location"])
         assert done.status_code == 303, done.text
         return done
+
+    def login_staff(self, persona: str = "demo-agent", next_url: str = "/kcc") -> httpx.Response:
+        """Log in as a demo staff member (agent, specialist or lead) into the staff session."""
+        return self.login(persona, next_url, audience="staff")
 
     def csrf(self) -> str:
         """A valid CSRF token for this client's cookie (read from a page, as a browser would)."""

@@ -37,7 +37,7 @@ from mijn import PROJECT_ROOT
 from mijn.db import Base, make_engine, make_sessionmaker
 from mijn.dossiers.models import Dossier, StatusEvent
 from mijn.intake.service import create_api_client
-from mijn.models import import_all
+from mijn.models import REFERENCE_TABLES, import_all
 
 T = TypeVar("T")
 SOURCE = "concurrency"
@@ -92,7 +92,8 @@ async def _wipe(session: AsyncSession) -> None:
     """Empty every table, as conftest._wipe does, so later tests find the database empty."""
     import_all()
     for table in reversed(Base.metadata.sorted_tables):
-        await session.execute(delete(table))
+        if table.name not in REFERENCE_TABLES:
+            await session.execute(delete(table))
 
 
 def _free_port() -> int:

@@ -14,13 +14,14 @@ _INSERT = insert(AuditEvent)
 
 async def record_access(
     session: AsyncSession, *, actor_type: str, actor_id: str, action: str,
-    party_id: int | None, dossier_id: int | None = None,
+    party_id: int | None, dossier_id: int | None = None, actor_role: str | None = None,
 ) -> None:
     """Note who looked at whose data (the caller commits)."""
     await session.execute(
         _INSERT,
         {
-            "at": utcnow(), "actor_type": actor_type, "actor_id": actor_id, "action": action,
+            "at": utcnow(), "actor_type": actor_type, "actor_id": actor_id,
+            "actor_role": actor_role, "action": action,
             "party_id": party_id, "dossier_id": dossier_id,
         },
     )

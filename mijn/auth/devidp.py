@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mijn.auth.personas import CITIZENS, find_persona
+from mijn.auth.personas import Persona, find_persona, personas_for
 from mijn.settings import OidcAudience, Settings
 from mijn.web import render
 
@@ -99,7 +99,7 @@ async def discovery(request: Request) -> Response:
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "scopes_supported": ["openid"],
-            "claims_supported": ["sub", "bsn", "name", "acr"],
+            "claims_supported": ["sub", "bsn", "name", "acr", "roles", "teams"],
         }
     )
 
@@ -143,10 +143,12 @@ async def authorize(request: Request) -> Response:
         return render(
             request, "devidp/error.html", {"problem": problem}, status_code=400
         )
+    audience = _dev_audiences(_settings(request))[params["client_id"]].name
     if request.method == "GET":
-        return render(request, "devidp/login.html", {"params": params, "personas": CITIZENS})
+        personas = personas_for(audience)
+        return render(request, "devidp/login.html", {"params": params, "personas": personas})
     back = params["redirect_uri"] + "?"
-    persona = find_persona(str(source.get("persona", "")))
+    persona = find_persona(str(source.get("persona", "")), audience)
     if persona is None:
         query = {"error": "access_denied", "state": params["state"]}
         return RedirectResponse(back + urlencode(query), status_code=303)
@@ -195,11 +197,11 @@ async def token(request: Request) -> Response:
     verifier = form.get("code_verifier", "")
     if not verifier or create_s256_code_challenge(verifier) != code["code_challenge"]:
         return _error("invalid_grant", "PKCE verification failed")
-    persona = find_persona(code["sub"])
+    persona = find_persona(code["sub"], audience.name)
     if persona is None:
         return _error("invalid_grant", "unknown subject")
-    claims = _claims(request, persona.sub, client_id, code)
-    access = _serializer(request, "access").dumps({"sub": persona.sub})
+    claims = _claims(request, persona, client_id, code)
+    access = _serializer(request, "access").dumps({"sub": persona.sub, "aud": audience.name})
     return JSONResponse(
         {
             "access_token": access,
@@ -211,21 +213,25 @@ async def token(request: Request) -> Response:
     )
 
 
-def _claims(request: Request, sub: str, client_id: str, code: dict[str, Any]) -> dict[str, Any]:
-    persona = find_persona(sub)
-    assert persona is not None
+def _claims(
+    request: Request, persona: Persona, client_id: str, code: dict[str, Any]
+) -> dict[str, Any]:
     now = int(time.time())
+    who: dict[str, Any] = (
+        {"roles": list(persona.roles), "teams": list(persona.teams)}
+        if persona.audience == "staff" else {"bsn": persona.bsn}
+    )
     return {
         "iss": issuer_url(_settings(request)),
-        "sub": sub,
+        "sub": persona.sub,
         "aud": client_id,
         "iat": now,
         "exp": now + TOKEN_LIFETIME,
         "auth_time": code["auth_time"],
         "nonce": code["nonce"],
         "acr": persona.acr,
-        "bsn": persona.bsn,
         "name": persona.name,
+        **who,
     }
 
 
@@ -241,7 +247,7 @@ async def userinfo(request: Request) -> Response:
         data = _serializer(request, "access").loads(header[7:], max_age=TOKEN_LIFETIME)
     except BadSignature:
         return _error("invalid_token", "access token invalid or expired", 401)
-    persona = find_persona(str(data.get("sub")))
+    persona = find_persona(str(data.get("sub")), str(data.get("aud", "citizen")))
     if persona is None:
         return _error("invalid_token", "unknown subject", 401)
     return JSONResponse({"sub": persona.sub, "bsn": persona.bsn, "name": persona.name})

@@ -15,6 +15,9 @@ class Persona:
     description_nl: str
     description_en: str
     acr: str = "urn:etoegang:core:assurance-class:loa3"
+    audience: str = "citizen"
+    roles: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
 
 
 CITIZENS = (
@@ -30,6 +33,27 @@ CITIZENS = (
 )
 
 
-def find_persona(sub: str) -> Persona | None:
-    """The persona with this subject identifier."""
-    return next((p for p in CITIZENS if p.sub == sub), None)
+STAFF = (
+    Persona("demo-agent", "Anouk Bakker", "",
+            "KCC-medewerker: beantwoordt vragen en zet ze door.",
+            "Contact centre agent: answers questions and hands them over.",
+            audience="staff", roles=("agent",)),
+    Persona("demo-specialist", "Sam Visser", "",
+            "Vakspecialist vergunningen: beantwoordt doorgezette vragen.",
+            "Permits specialist: answers questions handed over to the team.",
+            audience="staff", roles=("specialist",), teams=("vergunningen",)),
+    Persona("demo-lead", "Lotte de Boer", "",
+            "Teamleider KCC: ziet de wachtrij en de vragen die te laat dreigen te worden.",
+            "Contact centre team lead: watches the queue and questions about to be late.",
+            audience="staff", roles=("lead", "agent")),
+)
+
+
+def personas_for(audience: str) -> tuple[Persona, ...]:
+    """The demo personas offered to one audience's login."""
+    return STAFF if audience == "staff" else CITIZENS
+
+
+def find_persona(sub: str, audience: str = "citizen") -> Persona | None:
+    """The persona with this subject identifier, among those of an audience."""
+    return next((p for p in personas_for(audience) if p.sub == sub), None)

@@ -12,15 +12,24 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mijn.auth.oidc import LoginError, LoginRequest, OidcClient
-from mijn.auth.session import ACTIVE_COOKIE, Identity, current_identity, end_session, start_session
+from mijn.auth.session import (
+    Identity,
+    active_cookie,
+    current_identity,
+    end_session,
+    start_session,
+)
 from mijn.db import request_session
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
 from mijn.settings import Settings
+from mijn.staff.service import known_roles, record_login, team_codes
 from mijn.web import redirect, render, safe_next
 
 log = logging.getLogger("mijn.auth")
 LOGIN_COOKIE = "mijn_login"
 LOGIN_MAX_AGE = 600
+LOGIN_AUDIENCES = ("citizen", "staff")
+HOME = {"citizen": "/mijn/dossiers", "staff": "/kcc"}
 
 
 def _client(request: Request, audience: str) -> OidcClient:
@@ -48,9 +57,9 @@ async def login_choice(request: Request) -> Response:
 async def login(request: Request) -> Response:
     """Send the visitor to the provider of this audience."""
     audience = request.path_params["audience"]
-    if audience != "citizen":
+    if audience not in LOGIN_AUDIENCES or audience not in request.app.state.oidc_clients:
         return render(request, "errors/error.html", {"code": 404, "kind": "http"}, status_code=404)
-    next_url = safe_next(request.query_params.get("next"), "/mijn/dossiers")
+    next_url = safe_next(request.query_params.get("next"), HOME[audience])
     try:
         url, pending = await _client(request, audience).authorization_url(
             _redirect_uri(request, audience), next_url
@@ -118,10 +127,8 @@ async def callback(request: Request) -> Response:
     return await _finish_login(request, audience, claims, pending.next_url)
 
 
-async def _finish_login(
-    request: Request, audience: str, claims: dict[str, object], next_url: str
-) -> Response:
-    client = _client(request, audience)
+async def _citizen_identity(request: Request, claims: dict[str, object]) -> Identity | None:
+    client = _client(request, "citizen")
     bsn = claims.get(client.audience.claims["bsn"])
     name = claims.get(client.audience.claims.get("name", "name"))
     async with request_session(request) as session:
@@ -131,19 +138,50 @@ async def _finish_login(
             )
         except InvalidIdentifier:
             log.warning("login refused: the provider sent no valid BSN claim")
-            return _login_failed(request, "identifier")
+            return None
         await session.commit()
         party_id = party.id
-    acr = claims.get("acr")
-    start_session(
-        request,
-        Identity(party_id=party_id, audience=audience, roles=(), loa=str(acr or "")),
-    )
-    response = RedirectResponse(safe_next(next_url, "/mijn/dossiers"), status_code=303)
+    loa = str(claims.get("acr") or "")
+    return Identity(party_id=party_id, audience="citizen", roles=(), loa=loa)
+
+
+async def _staff_identity(request: Request, claims: dict[str, object]) -> Identity | None:
+    client = _client(request, "staff")
+    roles = known_roles(claims.get(client.audience.claims["roles"]))
+    if not roles:
+        log.warning("staff login refused: no known role in the roles claim")
+        return None
+    name = claims.get(client.audience.claims.get("name", "name"))
+    teams = team_codes(claims.get(client.audience.claims.get("teams", "teams")))
+    subject = f"{client.issuer}|{claims.get('sub')}"
+    async with request_session(request) as session:
+        member = await record_login(
+            session, subject, name if isinstance(name, str) else "", roles, teams
+        )
+        await session.commit()
+        staff_id = member.id
+    loa = str(claims.get("acr") or "")
+    return Identity(party_id=staff_id, audience="staff", roles=roles, loa=loa)
+
+
+async def _finish_login(
+    request: Request, audience: str, claims: dict[str, object], next_url: str
+) -> Response:
+    if audience == "staff":
+        identity = await _staff_identity(request, claims)
+        if identity is None:
+            return _login_failed(request, "no_role", 403)
+    else:
+        identity = await _citizen_identity(request, claims)
+        if identity is None:
+            return _login_failed(request, "identifier")
+    start_session(request, identity)
+    response = RedirectResponse(safe_next(next_url, HOME[audience]), status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/auth")
     settings: Settings = request.app.state.settings
     response.set_cookie(
-        ACTIVE_COOKIE, "1", httponly=True, samesite="lax", secure=settings.is_production
+        active_cookie(audience), "1", httponly=True, samesite="lax",
+        secure=settings.is_production,
     )
     return response
 
@@ -158,7 +196,7 @@ async def logout(request: Request) -> Response:
     if identity is not None and identity.audience in request.app.state.oidc_clients:
         target = await _client(request, identity.audience).logout_url(done) or done
     response = redirect(request, target)
-    response.delete_cookie(ACTIVE_COOKIE)
+    response.delete_cookie(active_cookie(identity.audience if identity else "citizen"))
     return response
 
 

@@ -10,14 +10,60 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mijn.settings import Settings
 from mijn.web import safe_next
 
 SESSION_COOKIE = "mijn_session"
+STAFF_SESSION_COOKIE = "mijn_staff"
 # Set at login, removed at logout: tells an expired session from never having logged in.
 ACTIVE_COOKIE = "mijn_active"
+STAFF_ACTIVE_COOKIE = "mijn_staff_active"
+# Paths where the staff session, not the citizen session, is request.session.
+STAFF_PATHS = ("/kcc", "/auth/staff/")
+
+
+def is_staff_path(path: str) -> bool:
+    """Whether a path belongs to the staff side (and its separate session)."""
+    return path == "/kcc" or path.startswith(("/kcc/", "/auth/staff/"))
+
+
+def active_cookie(audience: str) -> str:
+    """The name of the "was logged in" marker cookie of an audience."""
+    return STAFF_ACTIVE_COOKIE if audience == "staff" else ACTIVE_COOKIE
+
+
+class SessionsMiddleware:
+    """Two signed-cookie sessions: citizens' and staff's, never the same cookie.
+
+    Staff pages (/kcc, /auth/staff/) see only the staff cookie as request.session, every
+    other page only the citizen cookie: a citizen session never opens a staff page, and
+    logging in as staff does not touch a citizen's session in the same browser.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        common = {
+            "secret_key": settings.secret_key.reveal(),
+            "same_site": "lax",
+            "https_only": settings.is_production,
+        }
+        self.citizen = SessionMiddleware(
+            app, session_cookie=SESSION_COOKIE,
+            max_age=settings.session_idle_minutes * 60, **common,  # type: ignore[arg-type]
+        )
+        self.staff = SessionMiddleware(
+            app, session_cookie=STAFF_SESSION_COOKIE,
+            max_age=settings.staff_session_idle_minutes * 60, **common,  # type: ignore[arg-type]
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_staff_path(scope["path"]):
+            await self.staff(scope, receive, send)
+        else:
+            await self.citizen(scope, receive, send)
 # Activity refreshes the signed session cookie at most once a minute.
 TOUCH_INTERVAL = 60
 
@@ -25,10 +71,11 @@ TOUCH_INTERVAL = 60
 class LoginRequired(Exception):
     """The page needs a logged-in party; the visitor is sent to log in and back."""
 
-    def __init__(self, next_url: str, expired: bool) -> None:
+    def __init__(self, next_url: str, expired: bool, audience: str = "citizen") -> None:
         super().__init__(next_url)
         self.next_url = next_url
         self.expired = expired
+        self.audience = audience
 
 
 @dataclass(frozen=True)
@@ -85,9 +132,11 @@ def require_identity(request: Request, audience: str = "citizen") -> Identity:
     """The logged-in party of this audience, or LoginRequired (back to this page afterwards)."""
     identity = current_identity(request)
     if identity is None or identity.audience != audience:
-        had_cookie = ACTIVE_COOKIE in request.cookies
+        had_cookie = active_cookie(audience) in request.cookies
         next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(safe_next(next_url), expired=had_cookie and identity is None)
+        raise LoginRequired(
+            safe_next(next_url), expired=had_cookie and identity is None, audience=audience
+        )
     return identity
 
 
@@ -96,4 +145,5 @@ def login_url(request: Request, exc: LoginRequired) -> str:
     query = {"next": exc.next_url}
     if exc.expired:
         query["reden"] = "verlopen"
-    return str(request.app.url_path_for("auth:login_choice")) + "?" + urlencode(query)
+    page = "kcc:login" if exc.audience == "staff" else "auth:login_choice"
+    return str(request.app.url_path_for(page)) + "?" + urlencode(query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 from starlette.exceptions import HTTPException
@@ -13,6 +14,7 @@ from mijn.audit.service import record_access
 from mijn.auth.session import require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers
+from mijn.questions.service import MAX_BODY, dossier_questions, list_topics
 from mijn.settings import Settings
 from mijn.web import render
 
@@ -47,7 +49,14 @@ async def detail(request: Request) -> Response:
             party_id=view.dossier.party_id, dossier_id=view.dossier.id,
         )
         await session.commit()
-    return render(request, "dossiers/detail.html", {"view": view})
+        questions = await dossier_questions(session, view.dossier.id, identity.party_id)
+        topics = await list_topics(session)
+    context = {
+        "view": view, "questions": questions, "topics": topics, "error": None,
+        "values": {"submit_key": secrets.token_urlsafe(16)},
+        "fixed_dossier": view.dossier.reference, "max_body": MAX_BODY,
+    }
+    return render(request, "dossiers/detail.html", context)
 
 
 routes = [

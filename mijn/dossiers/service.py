@@ -239,3 +239,39 @@ async def create_dossier(
     session.add(dossier)
     await session.flush()
     return dossier
+
+
+_PARTY_DOSSIERS = (
+    select(*_summary_columns(), Dossier.id)  # type: ignore[call-overload]
+    .join(DossierType, DossierType.id == Dossier.dossier_type_id)
+    .outerjoin(StatusType, StatusType.id == Dossier.current_status_id)
+    .where(Dossier.party_id == bindparam("party_id"))
+    .order_by(Dossier.closed_on.is_not(None), Dossier.last_changed_at.desc(), Dossier.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+async def party_dossiers(
+    session: AsyncSession, party_id: int, limit: int = 100
+) -> list[Row[tuple[object, ...]]]:
+    """A party's dossiers with their current status: open ones first, then by last change."""
+    params = {"party_id": party_id, "limit": limit}
+    return list((await session.execute(_PARTY_DOSSIERS, params)).all())
+
+
+async def party_dossier_id(session: AsyncSession, reference: str, party_id: int) -> int | None:
+    """The id of this party's dossier with this reference; None for another's or unknown."""
+    found = await session.scalar(
+        select(Dossier.id).where(Dossier.reference == reference, Dossier.party_id == party_id)
+    )
+    return int(found) if found is not None else None
+
+
+async def dossier_references(session: AsyncSession, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Reference and title of dossiers by id (for lists that mention dossiers)."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Dossier.id, Dossier.reference, Dossier.title).where(Dossier.id.in_(ids))
+    )
+    return {row.id: (row.reference, row.title) for row in rows}

@@ -46,7 +46,7 @@ from sqlalchemy import delete
 from mijn import PROJECT_ROOT
 from mijn.db import Base, make_engine
 from mijn.i18n import language
-from mijn.models import import_all
+from mijn.models import REFERENCE_TABLES, import_all
 
 CHROMIUM = os.environ.get("MIJN_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -169,7 +169,8 @@ def _wipe(database_url: str) -> None:
         try:
             async with engine.begin() as connection:
                 for table in reversed(Base.metadata.sorted_tables):
-                    await connection.execute(delete(table))
+                    if table.name not in REFERENCE_TABLES:
+                        await connection.execute(delete(table))
         finally:
             await engine.dispose()
 

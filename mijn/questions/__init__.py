@@ -1,0 +1,1 @@
+"""Follow-up questions, the KCC queue, handover and the agent workspace."""

@@ -1,0 +1,139 @@
+"""Tables of the questions area: topics, questions, their messages and state changes, contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mijn.db import Base, UTCDateTime, utcnow
+
+STATES = ("new", "claimed", "handed_over", "waiting", "answered", "closed")
+OPEN_STATES = ("new", "claimed", "handed_over", "waiting")
+KINDS = ("question", "callback")
+# Messages a citizen reads; notes and handover notes are for staff only.
+PUBLIC_MESSAGE_KINDS = ("citizen", "reply")
+MESSAGE_KINDS = ("citizen", "reply", "note", "handover")
+
+
+class Topic(Base):
+    """What a question is about, with its service level in working hours."""
+
+    __tablename__ = "question_topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    label_nl: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200), default="")
+    sla_hours: Mapped[int] = mapped_column(Integer, default=16)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Question(Base):
+    """A follow-up question of a party (or a callback request), optionally about a dossier."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("party_id", "submit_key", name="uq_questions_party_submit_key"),
+        # The queue: unassigned questions, most urgent first ("Volgende vraag").
+        Index(
+            "ix_questions_queue", "sla_due_at", "id",
+            postgresql_where=text("state = 'new'"), sqlite_where=text("state = 'new'"),
+        ),
+        Index("ix_questions_party_updated", "party_id", "updated_at"),
+        Index("ix_questions_assignee_state", "assignee_id", "state"),
+        Index("ix_questions_team_state", "team_id", "state"),
+        Index("ix_questions_state_due", "state", "sla_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="question")
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="SET NULL"))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("question_topics.id"))
+    channel: Mapped[str] = mapped_column(String(20), default="web")
+    state: Mapped[str] = mapped_column(String(20), default="new")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While waiting on the citizen the clock stands still: the working time that was left.
+    sla_remaining_seconds: Mapped[int | None] = mapped_column(Integer)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handed_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Answered by the KCC without a handover; None while unanswered.
+    first_contact_resolution: Mapped[bool | None] = mapped_column(Boolean)
+    party_unread: Mapped[bool] = mapped_column(Boolean, default=False)
+    submit_key: Mapped[str | None] = mapped_column(String(64))
+    callback_phone: Mapped[str | None] = mapped_column(String(30))
+    callback_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    callback_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class QuestionMessage(Base):
+    """One message in a question's thread: the party's, a public reply or an internal note."""
+
+    __tablename__ = "question_messages"
+    __table_args__ = (Index("ix_question_messages_question_created", "question_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # citizen | reply | note | handover
+    body: Mapped[str] = mapped_column(Text)
+    author_type: Mapped[str] = mapped_column(String(20))  # party | staff
+    author_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuestionEvent(Base):
+    """One state change of a question: who, when, from, to (and to whom it was handed)."""
+
+    __tablename__ = "question_events"
+    __table_args__ = (Index("ix_question_events_question_at", "question_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_type: Mapped[str] = mapped_column(String(20))  # party | staff
+    actor_id: Mapped[int] = mapped_column(Integer)
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    target_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Contact(Base):
+    """An interaction through any channel, registered on a party and optionally a dossier."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_party_at", "party_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

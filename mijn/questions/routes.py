@@ -1,0 +1,193 @@
+"""HTTP for citizens' questions: Mijn vragen, asking (also from a dossier), a thread, replying."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mijn.audit.service import record_access
+from mijn.auth.session import Identity, require_identity
+from mijn.db import request_session
+from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
+from mijn.questions import service
+from mijn.questions.models import Question, Topic
+from mijn.questions.service import MAX_BODY, NewQuestion, QuestionError
+from mijn.questions.states import TransitionRefused
+from mijn.settings import Settings
+from mijn.web import redirect, render
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+
+
+async def my_questions(request: Request) -> Response:
+    """Mijn vragen: every question with its state (new replies marked), and public contacts."""
+    identity = require_identity(request)
+    async with request_session(request, autocommit=True) as session:
+        questions = await service.party_questions(session, identity.party_id)
+        contacts = await service.party_contacts(
+            session, identity.party_id, include_internal=False
+        )
+        dossiers = await dossier_references(
+            session, [q.dossier_id for q, _ in questions if q.dossier_id]
+        )
+    context = {"questions": questions, "contacts": contacts, "dossiers": dossiers}
+    return render(request, "questions/list.html", context)
+
+
+async def _ask_context(
+    session: AsyncSession, identity: Identity, values: dict[str, str], error: QuestionError | None
+) -> dict[str, Any]:
+    return {
+        "topics": await service.list_topics(session),
+        "dossiers": await party_dossiers(session, identity.party_id),
+        "values": values,
+        "error": error,
+        "max_body": MAX_BODY,
+    }
+
+
+async def ask_form(request: Request) -> Response:
+    """The form to ask a question, about a dossier if one is given."""
+    identity = require_identity(request)
+    values = {
+        "dossier": request.query_params.get("dossier", ""),
+        "submit_key": secrets.token_urlsafe(16),
+    }
+    async with request_session(request, autocommit=True) as session:
+        context = await _ask_context(session, identity, values, None)
+    return render(request, "questions/ask.html", context)
+
+
+async def ask(request: Request) -> Response:
+    """Save the question first; an empty or too long one comes back with its text."""
+    identity = require_identity(request)
+    values = await _form(request)
+    async with request_session(request) as session:
+        try:
+            dossier_id = await _dossier_id(session, values.get("dossier", ""), identity)
+            question, _created = await service.ask(
+                session,
+                NewQuestion(
+                    party_id=identity.party_id, topic_id=_int(values.get("topic")),
+                    body=values.get("body", ""), dossier_id=dossier_id,
+                    submit_key=values.get("submit_key") or None,
+                ),
+                _settings(request).calendar,
+            )
+        except QuestionError as error:
+            context = await _ask_context(session, identity, values, error)
+            return render(request, "questions/ask.html", context, status_code=422)
+        await session.commit()
+    url = request.app.url_path_for("questions:detail", reference=question.reference)
+    return redirect(request, f"{url}?verstuurd=1")
+
+
+async def _dossier_id(session: AsyncSession, reference: str, identity: Identity) -> int | None:
+    if not reference:
+        return None
+    found = await party_dossier_id(session, reference, identity.party_id)
+    if found is None:
+        raise QuestionError("dossier", "unknown")
+    return found
+
+
+async def _detail_context(
+    session: AsyncSession, question: Question
+) -> dict[str, Any]:
+    topic = await session.get(Topic, question.topic_id)
+    ids = [question.dossier_id] if question.dossier_id else []
+    dossiers = await dossier_references(session, ids)
+    messages = await service.public_thread(session, question)
+    handovers = [
+        e for e in await service.question_events(session, question.id) if e.action == "hand_over"
+    ]
+    # One thread: the messages, and where the question went to a specialist (no details).
+    thread = sorted(
+        [(m.created_at, "message", m) for m in messages]
+        + [(e.at, "handover", e) for e in handovers],
+        key=lambda item: (item[0], item[1] == "message"),
+    )
+    return {
+        "question": question,
+        "topic": topic,
+        "thread": thread,
+        "dossier": dossiers.get(question.dossier_id or 0),
+    }
+
+
+async def detail(request: Request) -> Response:
+    """A question's thread: the citizen's messages and the public replies."""
+    identity = require_identity(request)
+    reference = request.path_params["reference"]
+    async with request_session(request) as session:
+        question = await service.party_question(session, reference, identity.party_id)
+        if question is None:
+            raise HTTPException(status_code=404)
+        await service.mark_read(session, question)
+        await record_access(
+            session, actor_type="party", actor_id=str(identity.party_id),
+            action="question.view", party_id=question.party_id,
+        )
+        await session.commit()
+        context = await _detail_context(session, question)
+    context["sent"] = request.query_params.get("verstuurd") == "1"
+    context["values"], context["error"] = {}, None
+    return render(request, "questions/detail.html", context)
+
+
+async def respond(request: Request) -> Response:
+    """The citizen replies (reopening a waiting, answered or closed question) or closes it."""
+    identity = require_identity(request)
+    reference, action = request.path_params["reference"], request.path_params["action"]
+    if action not in ("reactie", "sluiten"):
+        raise HTTPException(status_code=404)
+    values = await _form(request)
+    async with request_session(request) as session:
+        question = await service.party_question(session, reference, identity.party_id, lock=True)
+        if question is None:
+            raise HTTPException(status_code=404)
+        try:
+            if action == "reactie":
+                await service.citizen_reply(
+                    session, question, values.get("body", ""), _settings(request).calendar
+                )
+            else:
+                await service.citizen_close(session, question)
+        except QuestionError as error:  # checked before anything changed
+            context = await _detail_context(session, question)
+            context.update(values=values, error=error, sent=False)
+            return render(request, "questions/detail.html", context, status_code=422)
+        except TransitionRefused:
+            raise HTTPException(status_code=409) from None
+        await session.commit()
+    return redirect(request, str(request.app.url_path_for("questions:detail", reference=reference)))
+
+
+routes = [
+    Route("/mijn/vragen", my_questions, name="questions:list"),
+    Route("/mijn/vragen", ask, methods=["POST"], name="questions:ask"),
+    Route("/mijn/vragen/nieuw", ask_form, name="questions:new"),
+    Route("/mijn/vragen/{reference}", detail, name="questions:detail"),
+    Route(
+        "/mijn/vragen/{reference}/{action:str}", respond, methods=["POST"],
+        name="questions:respond",
+    ),
+]

@@ -1,0 +1,1 @@
+"""Staff members (agents, specialists, team leads) and the teams they belong to."""

@@ -1,0 +1,134 @@
+"""What the staff area can do: record staff logins with their roles and teams, list them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mijn.db import utcnow
+from mijn.staff.models import ROLES, StaffMember, Team, TeamMember
+
+
+def known_roles(claimed: object) -> tuple[str, ...]:
+    """The roles Mijn knows among a claim's value (a list, or a space/comma-separated string)."""
+    if isinstance(claimed, str):
+        values: Iterable[object] = claimed.replace(",", " ").split()
+    elif isinstance(claimed, list | tuple):
+        values = claimed
+    else:
+        return ()
+    return tuple(role for role in ROLES if role in {str(v).strip() for v in values})
+
+
+def team_codes(claimed: object) -> tuple[str, ...]:
+    """Team codes from a claim's value (a list, or a space/comma-separated string)."""
+    if isinstance(claimed, str):
+        return tuple(dict.fromkeys(claimed.replace(",", " ").split()))
+    if isinstance(claimed, list | tuple):
+        return tuple(dict.fromkeys(str(v).strip() for v in claimed if str(v).strip()))
+    return ()
+
+
+async def ensure_team(session: AsyncSession, code: str, name_nl: str, name_en: str = "") -> Team:
+    """Create or rename a team."""
+    team = await session.scalar(select(Team).where(Team.code == code))
+    if team is None:
+        team = Team(code=code, name_nl=name_nl, name_en=name_en or name_nl)
+        session.add(team)
+    else:
+        team.name_nl, team.name_en = name_nl, name_en or name_nl
+    await session.flush()
+    return team
+
+
+async def record_login(
+    session: AsyncSession, subject: str, name: str, roles: Sequence[str], teams: Sequence[str]
+) -> StaffMember:
+    """The staff member behind a login, with roles and team memberships as the login says."""
+    member = await session.scalar(select(StaffMember).where(StaffMember.subject == subject))
+    if member is None:
+        member = StaffMember(subject=subject)
+        try:
+            async with session.begin_nested():
+                session.add(member)
+        except IntegrityError:  # the same person logged in twice at once
+            member = await session.scalar(
+                select(StaffMember).where(StaffMember.subject == subject)
+            )
+            assert member is not None
+    member.name, member.roles, member.last_login_at = name, " ".join(roles), utcnow()
+    await session.flush()
+    await _sync_teams(session, member.id, teams)
+    return member
+
+
+async def _sync_teams(session: AsyncSession, staff_id: int, codes: Sequence[str]) -> None:
+    wanted: set[int] = set()
+    for code in codes:
+        team = await session.scalar(select(Team).where(Team.code == code))
+        # A team the identity provider knows but Mijn does not yet: created with its code.
+        wanted.add((team or await ensure_team(session, code, code)).id)
+    await session.execute(
+        delete(TeamMember).where(
+            TeamMember.staff_id == staff_id, TeamMember.team_id.not_in(wanted or {0})
+        )
+    )
+    present = set(
+        await session.scalars(select(TeamMember.team_id).where(TeamMember.staff_id == staff_id))
+    )
+    session.add_all(TeamMember(team_id=t, staff_id=staff_id) for t in wanted - present)
+    await session.flush()
+
+
+def team_ids_of(staff_id: int) -> Select[tuple[int]]:
+    """A subquery: the ids of the teams a staff member belongs to."""
+    return select(TeamMember.team_id).where(  # type: ignore[return-value]
+        TeamMember.staff_id == staff_id
+    )
+
+
+async def list_teams(session: AsyncSession) -> list[Team]:
+    """All teams, by name."""
+    return list(await session.scalars(select(Team).order_by(Team.name_nl)))
+
+
+async def list_specialists(session: AsyncSession) -> list[StaffMember]:
+    """Staff members with the specialist role, by name."""
+    found = await session.scalars(
+        select(StaffMember).where(StaffMember.roles.contains("specialist")).order_by(
+            StaffMember.name
+        )
+    )
+    return list(found)
+
+
+async def get_staff(session: AsyncSession, staff_id: int) -> StaffMember | None:
+    """A staff member by id."""
+    return await session.get(StaffMember, staff_id)
+
+
+async def get_team(session: AsyncSession, team_id: int) -> Team | None:
+    """A team by id."""
+    return await session.get(Team, team_id)
+
+
+async def teams_of(session: AsyncSession, staff_id: int) -> list[Team]:
+    """The teams a staff member belongs to."""
+    return list(
+        await session.scalars(
+            select(Team).where(Team.id.in_(team_ids_of(staff_id))).order_by(Team.name_nl)
+        )
+    )
+
+
+async def staff_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """Names of staff members by id."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_(ids))
+    )
+    return {row.id: row.name for row in rows}
