@@ -146,7 +146,8 @@ async def authorize(request: Request) -> Response:
     audience = _dev_audiences(_settings(request))[params["client_id"]].name
     if request.method == "GET":
         personas = personas_for(audience)
-        return render(request, "devidp/login.html", {"params": params, "personas": personas})
+        context = {"params": params, "personas": personas, "audience": audience}
+        return render(request, "devidp/login.html", context)
     back = params["redirect_uri"] + "?"
     persona = find_persona(str(source.get("persona", "")), audience)
     if persona is None:

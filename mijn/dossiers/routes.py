@@ -14,9 +14,9 @@ from mijn.audit.service import record_access
 from mijn.auth.session import require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers
-from mijn.questions.service import MAX_BODY, dossier_questions, list_topics
+from mijn.questions.service import MAX_BODY, dossier_questions, list_topics, unread_count
 from mijn.settings import Settings
-from mijn.web import render
+from mijn.web import is_htmx, render
 
 
 def _page_number(raw: str | None) -> int:
@@ -32,7 +32,8 @@ async def overview(request: Request) -> Response:
     page = _page_number(request.query_params.get("pagina"))
     async with request_session(request, autocommit=True) as session:
         listing = await list_dossiers(session, identity.party_id, tab, page, settings.page_size)
-    context = {"listing": listing, "today": date.today()}
+        unread = 0 if is_htmx(request) else await unread_count(session, identity.party_id)
+    context = {"listing": listing, "today": date.today(), "unread": unread}
     return render(request, "dossiers/overview.html", context, block="listing")
 
 

@@ -85,7 +85,9 @@ async def login_page(request: Request) -> Response:
     """The staff login: one button to the organisation's identity provider."""
     next_url = request.query_params.get("next", "/kcc")
     expired = request.query_params.get("reden") == "verlopen"
-    return render(request, "kcc/login.html", {"next_url": next_url, "expired": expired})
+    available = "staff" in request.app.state.oidc_clients
+    context = {"next_url": next_url, "expired": expired, "available": available}
+    return render(request, "kcc/login.html", context)
 
 
 # --- the queue ------------------------------------------------------------------------------

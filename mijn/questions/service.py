@@ -284,10 +284,12 @@ async def party_contacts(
 
 async def unread_count(session: AsyncSession, party_id: int) -> int:
     """How many of a party's questions have a reply they have not seen."""
-    found = await session.scalars(
-        select(Question.id).where(Question.party_id == party_id, Question.party_unread.is_(True))
+    found = await session.scalar(
+        select(func.count()).where(
+            Question.party_id == party_id, Question.party_unread.is_(True)
+        )
     )
-    return len(list(found))
+    return int(found or 0)
 
 
 async def dossier_questions(
