@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
@@ -22,12 +24,26 @@ def test_security_headers_on_every_response(client: TestClient, path: str) -> No
     assert response.headers["referrer-policy"] == "same-origin"
 
 
+def _assert_no_inline_code(page: str) -> None:
+    assert "<script>" not in page and " style=" not in page and "<style" not in page
+    assert " onclick=" not in page.lower()
+
+
 def test_pages_have_no_inline_script_or_style(client: TestClient, auth: Auth, demo: None) -> None:
     auth.login()
-    for path in ("/", "/mijn/dossiers", "/mijn/dossiers/Z-2026-0001", "/inloggen"):
-        page = client.get(path).text
-        assert "<script>" not in page and " style=" not in page and "<style" not in page
-        assert " onclick=" not in page.lower()
+    paths = ["/", "/mijn/dossiers", "/mijn/dossiers/Z-2026-0001", "/inloggen", "/mijn/vragen",
+             "/mijn/vragen/nieuw"]
+    listing = client.get("/mijn/vragen").text
+    paths += sorted(set(re.findall(r'href="(/mijn/vragen/V-[0-9A-Z]+)"', listing)))
+    assert len(paths) == 9  # Jan's three demo questions
+    auth.login_staff("demo-agent")
+    queue = client.get("/kcc?weergave=queue").text
+    paths += ["/kcc", "/kcc/inloggen", "/kcc/klanten", "/kcc?weergave=escalated"]
+    paths += sorted(set(re.findall(r'href="(/kcc/vragen/V-[0-9A-Z]+)"', queue)))[:2]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        _assert_no_inline_code(response.text)
 
 
 def _post_routes(client: TestClient) -> list[str]:
