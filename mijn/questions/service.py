@@ -505,11 +505,11 @@ async def hand_over(
     """Pass the question on warmly; the citizen sees it went to a specialist, nothing more."""
     check_handover(handover)
     now = utcnow()
-    question.handed_over = True
-    await _change(
+    await _change(  # refuses before anything changed
         session, question, staff, "hand_over", now,
         team_id=handover.team_id, target_staff_id=handover.specialist_id,
     )
+    question.handed_over = True
     question.team_id = handover.team_id
     question.assignee_id = handover.specialist_id
     if question.answered_at is not None:
