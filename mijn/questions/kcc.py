@@ -51,7 +51,17 @@ IDENTIFIER_TYPES = ("bsn", "national_number", "kvk", "kbo")
 def require_staff(request: Request) -> Staff:
     """The logged-in staff member (from the staff session only), or off to the staff login."""
     identity = require_identity(request, "staff")
-    return Staff(id=identity.party_id, roles=identity.roles)
+    staff = Staff(id=identity.party_id, roles=identity.roles)
+    request.state.staff = staff  # for the menu of every KCC page
+    return staff
+
+
+def _render(
+    request: Request, template: str, context: dict[str, Any], **options: Any
+) -> Response:
+    """Render a KCC page; the menu knows who is logged in."""
+    context.setdefault("staff", getattr(request.state, "staff", None))
+    return render(request, template, context, **options)
 
 
 def _settings(request: Request) -> Settings:
@@ -118,7 +128,7 @@ async def queue(request: Request) -> Response:
         "views": service.views_for(staff), "now": utcnow(),
         "empty": request.query_params.get("leeg") == "1",
     }
-    return render(request, "kcc/queue.html", context, block="queue")
+    return _render(request, "kcc/queue.html", context, block="queue")
 
 
 async def take_next(request: Request) -> Response:
@@ -187,7 +197,7 @@ async def question_page(request: Request) -> Response:
                      staff.role_for(question))
         await session.commit()
         context = await _workspace(session, question, staff)
-    return render(request, "kcc/question.html", context)
+    return _render(request, "kcc/question.html", context)
 
 
 def _handover(values: dict[str, str]) -> Handover:
@@ -244,7 +254,7 @@ async def _rerender(
     assert question is not None
     context = await _workspace(session, question, staff)
     context.update(values=values, error=error, form=form)
-    return render(request, "kcc/question.html", context, status_code=422)
+    return _render(request, "kcc/question.html", context, status_code=422)
 
 
 # --- parties: search, picture, contacts, questions on their behalf, callbacks ---------------
@@ -275,7 +285,7 @@ async def find(request: Request) -> Response:
             return redirect(request, str(url))
     context: dict[str, Any] = {"values": values, "error": error, "not_found": error is None,
                "identifier_types": IDENTIFIER_TYPES, "person_types": PERSON_IDENTIFIERS}
-    return render(request, "kcc/find.html", context, status_code=422 if error else 200)
+    return _render(request, "kcc/find.html", context, status_code=422 if error else 200)
 
 
 async def find_page(request: Request) -> Response:
@@ -285,7 +295,7 @@ async def find_page(request: Request) -> Response:
         raise HTTPException(status_code=404)
     context: dict[str, Any] = {"values": {}, "error": None, "not_found": False,
                "identifier_types": IDENTIFIER_TYPES, "person_types": PERSON_IDENTIFIERS}
-    return render(request, "kcc/find.html", context)
+    return _render(request, "kcc/find.html", context)
 
 
 async def _party_context(
@@ -317,7 +327,7 @@ async def party_page(request: Request) -> Response:
                      _main_role(staff))
         await session.commit()
     context["saved"] = request.query_params.get("opgeslagen", "")
-    return render(request, "kcc/party.html", context)
+    return _render(request, "kcc/party.html", context)
 
 
 def _window(values: dict[str, str]) -> tuple[datetime, datetime]:
@@ -412,7 +422,8 @@ async def party_act(request: Request) -> Response:
         except QuestionError as error:
             await session.rollback()
             context = await _party_context(session, party_id, values, error, action)
-            return render(request, "kcc/party.html", context, status_code=422)
+            assert context is not None  # the party was there a moment ago
+            return _render(request, "kcc/party.html", context, status_code=422)
         await session.commit()
     url = request.app.url_path_for("kcc:party", party_id=str(party_id))
     return redirect(request, f"{url}?opgeslagen={saved}")

@@ -404,7 +404,8 @@ def test_journey_log_in_browse_switch_language_log_out(session: Session) -> None
     timeline = page.locator(".mijn-timeline__item")
     expect(timeline.locator(".mijn-timeline__title")).to_have_text(["In behandeling", "Ontvangen"])
     expect(timeline.locator("time")).to_have_count(2)
-    expect(page.get_by_text("Vergunningen", exact=True)).to_be_visible()  # the department
+    facts = page.locator(".mijn-facts dd")
+    expect(facts.get_by_text("Vergunningen", exact=True)).to_be_visible()  # the department
     s.axe("dossier")
 
     # English: the same page, in English (texts as far as the catalogue has them).
@@ -489,7 +490,8 @@ def test_keyboard_skip_link_and_opening_a_dossier(session: Session) -> None:
     expect(page).to_have_url(portal.url("/mijn/dossiers#inhoud"))
     expect(page.get_by_role("main")).to_be_focused()
 
-    # From the main content, Tab goes on through the two tabs to the first dossier.
+    # From the main content, Tab goes on (past the link to Jan's unread news) through the
+    # two tabs to the first dossier.
     visited = []
     for _ in range(10):
         page.keyboard.press("Tab")
@@ -498,8 +500,8 @@ def test_keyboard_skip_link_and_opening_a_dossier(session: Session) -> None:
             break
     else:
         pytest.fail("Tab did not reach a dossier link; focus went to:\n" + "\n".join(visited))
-    assert visited[:2] == ['a#tab-open "Lopend (5)"', 'a#tab-closed "Afgerond (12)"'], visited
-    assert len(visited) == 3, visited
+    assert visited[-3:-1] == ['a#tab-open "Lopend (5)"', 'a#tab-closed "Afgerond (12)"'], visited
+    assert len(visited) <= 4, visited
     title = page.evaluate("() => document.activeElement.textContent.trim()")
     href = page.evaluate("() => document.activeElement.getAttribute('href')")
     page.keyboard.press("Enter")
