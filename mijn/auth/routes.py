@@ -17,6 +17,7 @@ from mijn.auth.session import (
     active_cookie,
     current_identity,
     end_session,
+    is_staff_path,
     start_session,
 )
 from mijn.db import request_session
@@ -196,7 +197,9 @@ async def logout(request: Request) -> Response:
     if identity is not None and identity.audience in request.app.state.oidc_clients:
         target = await _client(request, identity.audience).logout_url(done) or done
     response = redirect(request, target)
-    response.delete_cookie(active_cookie(identity.audience if identity else "citizen"))
+    # Which side logs out is decided by the path (its cookie), not by who was logged in.
+    audience = "staff" if is_staff_path(request.url.path) else "citizen"
+    response.delete_cookie(active_cookie(audience))
     return response
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -133,11 +133,22 @@ def require_identity(request: Request, audience: str = "citizen") -> Identity:
     identity = current_identity(request)
     if identity is None or identity.audience != audience:
         had_cookie = active_cookie(audience) in request.cookies
-        next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(
-            safe_next(next_url), expired=had_cookie and identity is None, audience=audience
+            safe_next(_back_to(request), "/kcc" if audience == "staff" else "/"),
+            expired=had_cookie and identity is None, audience=audience,
         )
     return identity
+
+
+def _back_to(request: Request) -> str:
+    """This page; for a form post, the page the form was on (same origin only): after
+    logging in again the visitor returns there, not to an address that only takes POSTs."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return ""
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def login_url(request: Request, exc: LoginRequired) -> str:

@@ -428,6 +428,8 @@ async def release(session: AsyncSession, question: Question, staff: Staff) -> No
 
 async def take(session: AsyncSession, question: Question, staff: Staff) -> None:
     """A specialist takes a question handed over to their team."""
+    if "specialist" not in staff.roles:
+        raise PermissionError("only specialists take handed-over questions")
     await _change(session, question, staff, "take", utcnow())
     question.assignee_id = staff.id
     await session.flush()
@@ -499,11 +501,22 @@ def check_handover(handover: Handover) -> None:
         raise QuestionError("tried", "too_long")
 
 
+async def check_target(session: AsyncSession, handover: Handover) -> None:
+    """QuestionError when the team or the specialist does not exist (or is no specialist)."""
+    if handover.team_id is not None and await session.get(Team, handover.team_id) is None:
+        raise QuestionError("target", "unknown")
+    if handover.specialist_id is not None:
+        member = await session.get(StaffMember, handover.specialist_id)
+        if member is None or "specialist" not in member.roles.split():
+            raise QuestionError("target", "unknown")
+
+
 async def hand_over(
     session: AsyncSession, question: Question, staff: Staff, handover: Handover
 ) -> None:
     """Pass the question on warmly; the citizen sees it went to a specialist, nothing more."""
     check_handover(handover)
+    await check_target(session, handover)
     now = utcnow()
     await _change(  # refuses before anything changed
         session, question, staff, "hand_over", now,
@@ -586,6 +599,7 @@ async def request_callback(
     if callback.window_until <= utcnow():
         raise QuestionError("window", "past")
     check_handover(callback.handover)
+    await check_target(session, callback.handover)
     question, _ = await ask(
         session,
         NewQuestion(callback.party_id, callback.topic_id, "", callback.dossier_id, "phone",
