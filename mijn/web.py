@@ -120,6 +120,23 @@ def _format_datetime(value: datetime | None, lang: str) -> str:
     return format_datetime(value.astimezone(LOCAL_TZ), format="d MMMM y, HH:mm", locale=lang)
 
 
+def app_settings(request: Request) -> Settings:
+    """The settings of the running portal."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def form_values(request: Request) -> dict[str, str]:
+    """The text fields of a posted form (file uploads are not taken)."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def small_int(raw: str | None) -> int | None:
+    """A positive whole number from a form or query (an id, a page); None for anything else."""
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+
+
 def is_htmx(request: Request) -> bool:
     """True when htmx made this request (and expects a fragment)."""
     return request.headers.get("hx-request") == "true"

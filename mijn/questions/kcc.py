@@ -42,7 +42,7 @@ from mijn.questions.service import (
 from mijn.questions.states import TransitionRefused, allowed_actions
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names
-from mijn.web import LOCAL_TZ, redirect, render
+from mijn.web import LOCAL_TZ, app_settings, form_values, redirect, render, small_int
 
 CONTACT_CHANNELS = ("phone", "counter", "email", "social_media")
 IDENTIFIER_TYPES = ("bsn", "national_number", "kvk", "kbo")
@@ -62,20 +62,6 @@ def _render(
     """Render a KCC page; the menu knows who is logged in."""
     context.setdefault("staff", getattr(request.state, "staff", None))
     return render(request, template, context, **options)
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
 
 
 async def _audit(
@@ -106,7 +92,7 @@ async def login_page(request: Request) -> Response:
 def _filters(request: Request) -> QueueFilters:
     channel = request.query_params.get("kanaal", "")
     return QueueFilters(
-        topic_id=_int(request.query_params.get("onderwerp")),
+        topic_id=small_int(request.query_params.get("onderwerp")),
         channel=channel if channel in CHANNELS else None,
         overdue=request.query_params.get("te_laat") == "1",
     )
@@ -116,7 +102,7 @@ async def queue(request: Request) -> Response:
     """The queue views: unassigned by due time, mine, handed over to my team, escalated."""
     staff = require_staff(request)
     view = request.query_params.get("weergave", "")
-    page = _int(request.query_params.get("pagina")) or 1
+    page = small_int(request.query_params.get("pagina")) or 1
     filters = _filters(request)
     async with request_session(request, autocommit=True) as session:
         listing = await service.staff_queue(
@@ -136,9 +122,9 @@ async def take_next(request: Request) -> Response:
     staff = require_staff(request)
     if not staff.sees_all:
         raise HTTPException(status_code=404)
-    form = await _form(request)
+    form = await form_values(request)
     async with request_session(request) as session:
-        reference = await service.claim_next(session, staff, _int(form.get("onderwerp")))
+        reference = await service.claim_next(session, staff, small_int(form.get("onderwerp")))
         await session.commit()
     if reference is None:
         return redirect(request, str(request.app.url_path_for("kcc:queue")) + "?leeg=1")
@@ -202,7 +188,7 @@ async def question_page(request: Request) -> Response:
 
 def _handover(values: dict[str, str]) -> Handover:
     return Handover(
-        team_id=_int(values.get("team")), specialist_id=_int(values.get("specialist")),
+        team_id=small_int(values.get("team")), specialist_id=small_int(values.get("specialist")),
         who=values.get("who", ""), what=values.get("what", ""), tried=values.get("tried", ""),
     )
 
@@ -227,13 +213,13 @@ async def act(request: Request) -> Response:
     reference, action = request.path_params["reference"], request.path_params["action"]
     if action not in ACTIONS:
         raise HTTPException(status_code=404)
-    values = await _form(request)
+    values = await form_values(request)
     async with request_session(request) as session:
         question = await service.staff_question(session, reference, staff, lock=True)
         if question is None:
             raise HTTPException(status_code=404)
         try:
-            await ACTIONS[action](session, question, staff, values, _settings(request))
+            await ACTIONS[action](session, question, staff, values, app_settings(request))
         except QuestionError as error:  # checked before anything changed
             await session.rollback()
             return await _rerender(request, session, reference, staff, values, error, action)
@@ -266,7 +252,7 @@ async def find(request: Request) -> Response:
     staff = require_staff(request)
     if not staff.sees_all:
         raise HTTPException(status_code=404)
-    values = await _form(request)
+    values = await form_values(request)
     kind = values.get("identifier_type", "bsn")
     kind = kind if kind in IDENTIFIER_TYPES else "bsn"
     async with request_session(request) as session:
@@ -318,7 +304,7 @@ async def party_page(request: Request) -> Response:
     staff = require_staff(request)
     if not staff.sees_all:
         raise HTTPException(status_code=404)
-    party_id = _int(request.path_params["party_id"])
+    party_id = small_int(request.path_params["party_id"])
     async with request_session(request) as session:
         context = await _party_context(session, party_id or 0, {}, None, None)
         if context is None:
@@ -374,7 +360,7 @@ async def _question_for(
         service.clean_body(answer, "answer")
     question, created = await service.ask(
         session,
-        NewQuestion(party_id, _int(values.get("topic")), values.get("body", ""),
+        NewQuestion(party_id, small_int(values.get("topic")), values.get("body", ""),
                     await _dossier(session, values, party_id), channel,
                     submit_key=values.get("submit_key") or None),
         settings.calendar, staff,
@@ -390,7 +376,7 @@ async def _callback(
 ) -> str:
     window_from, window_until = _window(values)
     callback = Callback(
-        party_id=party_id, topic_id=_int(values.get("topic")), phone=values.get("phone", ""),
+        party_id=party_id, topic_id=small_int(values.get("topic")), phone=values.get("phone", ""),
         window_from=window_from, window_until=window_until, handover=_handover(values),
         dossier_id=await _dossier(session, values, party_id),
     )
@@ -410,14 +396,14 @@ async def party_act(request: Request) -> Response:
     action = request.path_params["action"]
     if not staff.sees_all or action not in PARTY_ACTIONS:
         raise HTTPException(status_code=404)
-    party_id = _int(request.path_params["party_id"]) or 0
-    values = await _form(request)
+    party_id = small_int(request.path_params["party_id"]) or 0
+    values = await form_values(request)
     async with request_session(request) as session:
         if await get_party(session, party_id) is None:
             raise HTTPException(status_code=404)
         try:
             saved = await PARTY_ACTIONS[action](
-                session, staff, party_id, values, _settings(request)
+                session, staff, party_id, values, app_settings(request)
             )
         except QuestionError as error:
             await session.rollback()

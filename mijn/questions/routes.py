@@ -19,22 +19,7 @@ from mijn.questions import service
 from mijn.questions.models import Question, Topic
 from mijn.questions.service import MAX_BODY, NewQuestion, QuestionError
 from mijn.questions.states import TransitionRefused
-from mijn.settings import Settings
-from mijn.web import redirect, render
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+from mijn.web import app_settings, form_values, redirect, render, small_int
 
 
 async def my_questions(request: Request) -> Response:
@@ -79,18 +64,18 @@ async def ask_form(request: Request) -> Response:
 async def ask(request: Request) -> Response:
     """Save the question first; an empty or too long one comes back with its text."""
     identity = require_identity(request)
-    values = await _form(request)
+    values = await form_values(request)
     async with request_session(request) as session:
         try:
             dossier_id = await _dossier_id(session, values.get("dossier", ""), identity)
             question, _created = await service.ask(
                 session,
                 NewQuestion(
-                    party_id=identity.party_id, topic_id=_int(values.get("topic")),
+                    party_id=identity.party_id, topic_id=small_int(values.get("topic")),
                     body=values.get("body", ""), dossier_id=dossier_id,
                     submit_key=values.get("submit_key") or None,
                 ),
-                _settings(request).calendar,
+                app_settings(request).calendar,
             )
         except QuestionError as error:
             context = await _ask_context(session, identity, values, error)
@@ -159,7 +144,7 @@ async def respond(request: Request) -> Response:
     reference, action = request.path_params["reference"], request.path_params["action"]
     if action not in ("reactie", "sluiten"):
         raise HTTPException(status_code=404)
-    values = await _form(request)
+    values = await form_values(request)
     async with request_session(request) as session:
         question = await service.party_question(session, reference, identity.party_id, lock=True)
         if question is None:
@@ -167,7 +152,7 @@ async def respond(request: Request) -> Response:
         try:
             if action == "reactie":
                 await service.citizen_reply(
-                    session, question, values.get("body", ""), _settings(request).calendar
+                    session, question, values.get("body", ""), app_settings(request).calendar
                 )
             else:
                 await service.citizen_close(session, question)
