@@ -1,12 +1,19 @@
 """The portal as the benchmark serves it: the product app plus one template-only route.
 
     uvicorn bench.app:create_bench_app --factory
+    uvicorn bench.app:create_kcc_bench_app --factory     # bench/kcc.py
 
 /bench/template-only renders "dossiers/overview.html" with the same render() helper and
 the same login check as /mijn/dossiers, from a DossierPage built once in memory (10 rows,
 more pages): everything the real page does except the database. The ratio of the two
 throughputs shows how much of a request the data access costs. This route exists only in
 this benchmark app, never in the product.
+
+create_kcc_bench_app() is the product app plus POST /kcc/bench/noop for bench/kcc.py: the
+"Volgende vraag" request (POST /kcc/volgende) without the claim. It goes through the same
+middleware (staff session cookie, CSRF check of the POST), the same staff check and form
+parsing, opens a transaction on a pooled connection, runs SELECT 1, commits and answers
+the same 303. The claim's own cost is what is left when it is compared with that.
 """
 
 from __future__ import annotations
@@ -14,18 +21,24 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
+from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.app import create_app
 from mijn.auth.session import require_identity
+from mijn.db import request_session
 from mijn.demo import DOSSIER_TYPES
 from mijn.dossiers.service import DossierPage
-from mijn.web import render
+from mijn.questions.kcc import require_staff
+from mijn.web import redirect, render
 
 TEMPLATE_ONLY_PATH = "/bench/template-only"
+KCC_NOOP_PATH = "/kcc/bench/noop"  # under /kcc: the staff session applies, as on /kcc/volgende
+KCC_NOOP_REFERENCE = "V-0000000000"  # where the no-op redirects (no such question)
 ROWS = 10
 
 
@@ -87,5 +100,28 @@ def create_bench_app() -> Starlette:
     app = create_app()
     app.router.routes.insert(
         0, Route(TEMPLATE_ONLY_PATH, template_only_endpoint(), name="bench:template-only")
+    )
+    return app
+
+
+async def kcc_noop(request: Request) -> Response:
+    """POST /kcc/bench/noop: take_next (mijn.questions.kcc) without claim_next."""
+    staff = require_staff(request)
+    if not staff.sees_all:
+        raise HTTPException(status_code=404)
+    await request.form()  # take_next reads the form (the topic filter)
+    async with request_session(request) as session:
+        await session.execute(text("SELECT 1"))
+        await session.commit()
+    return redirect(
+        request, str(request.app.url_path_for("kcc:question", reference=KCC_NOOP_REFERENCE))
+    )
+
+
+def create_kcc_bench_app() -> Starlette:
+    """The normal portal (settings from the environment) plus POST /kcc/bench/noop."""
+    app = create_app()
+    app.router.routes.insert(
+        0, Route(KCC_NOOP_PATH, kcc_noop, methods=["POST"], name="bench:kcc-noop")
     )
     return app

@@ -123,7 +123,8 @@ async def take_next(request: Request) -> Response:
     if not staff.sees_all:
         raise HTTPException(status_code=404)
     form = await form_values(request)
-    async with request_session(request) as session:
+    one_statement = service.claims_in_one_statement(request.app.state.engine.dialect.name)
+    async with request_session(request, autocommit=one_statement) as session:
         reference = await service.claim_next(session, staff, small_int(form.get("onderwerp")))
         await session.commit()
     if reference is None:

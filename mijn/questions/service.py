@@ -9,12 +9,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from mijn.db import utcnow
+from mijn.db import UTCDateTime, utcnow
 from mijn.dossiers.models import CHANNELS
 from mijn.dossiers.service import party_dossiers
 from mijn.parties.models import Party
@@ -365,6 +377,38 @@ def _claim_next_statement(topic_id: int | None) -> object:
 _CLAIM_NEXT = {None: _claim_next_statement(None)}
 _EVENT_INSERT = insert(QuestionEvent)
 
+# PostgreSQL: the pick, the claim and its event in one statement (one round trip, the row
+# locked only while it runs). 'new' is written as a literal so that every plan, a cached
+# generic one too, can use the partial index ix_questions_queue.
+_PG_CLAIM = """
+WITH pick AS (
+    SELECT id FROM questions
+    WHERE state = 'new'{topic}
+    ORDER BY sla_due_at, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE questions SET state = 'claimed', assignee_id = :staff_id, updated_at = :now
+    FROM pick WHERE questions.id = pick.id AND questions.state = 'new'
+    RETURNING questions.id, questions.reference
+), logged AS (
+    INSERT INTO question_events
+        (question_id, action, from_state, to_state, actor_type, actor_id, actor_role, at)
+    SELECT id, 'claim', 'new', 'claimed', 'staff', :staff_id, :role, :now FROM claimed
+)
+SELECT reference FROM claimed
+"""
+_PG_CLAIM_NEXT = {
+    with_topic: text(_PG_CLAIM.format(topic=" AND topic_id = :topic_id" if with_topic else ""))
+    .bindparams(bindparam("now", type_=UTCDateTime))
+    for with_topic in (False, True)
+}
+
+
+def claims_in_one_statement(dialect: str) -> bool:
+    """Whether claim_next is one atomic statement here (then it needs no transaction)."""
+    return dialect == "postgresql"
+
 
 async def claim_next(
     session: AsyncSession, staff: Staff, topic_id: int | None = None, now: datetime | None = None
@@ -373,6 +417,11 @@ async def claim_next(
     if not staff.sees_all:
         raise PermissionError("only agents and team leads take questions from the queue")
     now = now or utcnow()
+    role = "lead" if "agent" not in staff.roles else "agent"
+    if session.bind is not None and claims_in_one_statement(session.bind.dialect.name):
+        params = {"staff_id": staff.id, "role": role, "now": now, "topic_id": topic_id}
+        found = await session.scalar(_PG_CLAIM_NEXT[topic_id is not None], params)
+        return str(found) if found is not None else None
     statement = _CLAIM_NEXT[None] if topic_id is None else _claim_next_statement(topic_id)
     row = (
         await session.execute(
@@ -385,8 +434,7 @@ async def claim_next(
         _EVENT_INSERT,
         {
             "question_id": row.id, "action": "claim", "from_state": "new", "to_state": "claimed",
-            "actor_type": "staff", "actor_id": staff.id,
-            "actor_role": "lead" if "agent" not in staff.roles else "agent", "at": now,
+            "actor_type": "staff", "actor_id": staff.id, "actor_role": role, "at": now,
         },
     )
     return str(row.reference)
