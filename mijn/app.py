@@ -29,6 +29,7 @@ from mijn.dossiers import routes as dossier_routes
 from mijn.intake import routes as intake_routes
 from mijn.intake.service import IntakeError
 from mijn.intake.zgw import ZgwClient
+from mijn.notifications import routes as notification_routes
 from mijn.pages import routes as page_routes
 from mijn.questions import kcc as kcc_routes
 from mijn.questions import routes as question_routes
@@ -96,6 +97,7 @@ def create_app(
         *_static_mounts(),
         *dossier_routes.routes,
         *question_routes.routes,
+        *notification_routes.routes,
         *kcc_routes.routes,
         *intake_routes.routes,
         *page_routes,

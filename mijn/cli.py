@@ -1,4 +1,4 @@
-"""The `mijn` command: serve, db upgrade, demo, api-client, zgw retry."""
+"""The `mijn` command: serve, db upgrade, demo, api-client, zgw retry, worker."""
 
 from __future__ import annotations
 
@@ -182,6 +182,12 @@ def _zgw_retry(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from mijn.notifications.worker import main as worker_main
+
+    return worker_main(settings, args.once, args.interval, args.batch)
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     p = argparse.ArgumentParser(prog="mijn", description="Mijn, the self-service portal.")
@@ -223,6 +229,13 @@ def parser() -> argparse.ArgumentParser:
                        help="retry every pending one now, ignoring its back-off "
                             "(e.g. after an outage is over)")
     retry.set_defaults(func=_zgw_retry)
+    worker = sub.add_parser("worker", help="deliver notifications by e-mail (run one or more)")
+    worker.add_argument("--once", action="store_true", help="stop when nothing is due")
+    worker.add_argument("--interval", type=float, default=5.0,
+                        help="seconds to wait when nothing is due (default 5)")
+    worker.add_argument("--batch", type=int, default=200,
+                        help="notifications per round and transaction (default 200)")
+    worker.set_defaults(func=_worker)
     return p
 
 

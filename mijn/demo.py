@@ -256,6 +256,7 @@ async def _create(
     )
     for code, days_ago in spec.statuses:
         status = await status_type(session, dossier_type.id, code)
-        await record_status(
-            session, dossier, status, _at(days_ago, today), channel=spec.channel
+        await record_status(  # the past: no news to tell
+            session, dossier, status, _at(days_ago, today), channel=spec.channel,
+            notify_party=False,
         )

@@ -6,7 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.auth.session import current_identity
+from mijn.db import request_session
 from mijn.i18n import LANGUAGES
+from mijn.parties.service import set_language
 from mijn.settings import Settings
 from mijn.web import LANG_COOKIE, redirect, render, safe_next
 
@@ -17,12 +20,18 @@ async def home(request: Request) -> Response:
 
 
 async def switch_language(request: Request) -> Response:
-    """Remember the chosen language and go back to the page the visitor was on."""
+    """Remember the chosen language (for a logged-in party also for their e-mails) and go
+    back to the page the visitor was on."""
     form = await request.form()
     code = str(form.get("lang", ""))
     back = safe_next(str(form.get("next", "")), "/")
     response = redirect(request, back)
     if code in LANGUAGES:
+        identity = current_identity(request)
+        if identity is not None and identity.audience == "citizen":
+            async with request_session(request) as session:
+                await set_language(session, identity.party_id, code)
+                await session.commit()
         settings: Settings = request.app.state.settings
         response.set_cookie(
             LANG_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="lax",

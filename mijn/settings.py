@@ -121,6 +121,8 @@ class Settings:
     secret_key: Secret = field(default_factory=lambda: Secret(DEV_SECRET_KEY))
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str = ""
+    mail_from: str = "Mijn <noreply@localhost>"
+    notify_bundle_minutes: int = 15
     data_dir: Path = Path("var")
     session_idle_minutes: int = 15
     session_max_hours: int = 8
@@ -260,6 +262,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=Secret(env.get("MIJN_SECRET_KEY", DEV_SECRET_KEY)),
         base_url=env.get("MIJN_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         smtp_url=env.get("MIJN_SMTP_URL", ""),
+        mail_from=env.get("MIJN_MAIL_FROM", "Mijn <noreply@localhost>"),
+        notify_bundle_minutes=_int(env, "MIJN_NOTIFY_BUNDLE_MINUTES", 15),
         data_dir=data_dir,
         session_idle_minutes=_int(env, "MIJN_SESSION_IDLE_MINUTES", 15),
         session_max_hours=_int(env, "MIJN_SESSION_MAX_HOURS", 8),

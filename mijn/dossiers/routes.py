@@ -14,7 +14,8 @@ from mijn.audit.service import record_access
 from mijn.auth.session import require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers
-from mijn.questions.service import MAX_BODY, dossier_questions, list_topics, unread_count
+from mijn.notifications.service import unread_count
+from mijn.questions.service import MAX_BODY, dossier_questions, list_topics
 from mijn.settings import Settings
 from mijn.web import is_htmx, render
 
@@ -33,7 +34,7 @@ async def overview(request: Request) -> Response:
     async with request_session(request, autocommit=True) as session:
         listing = await list_dossiers(session, identity.party_id, tab, page, settings.page_size)
         unread = 0 if is_htmx(request) else await unread_count(session, identity.party_id)
-    context = {"listing": listing, "today": date.today(), "unread": unread}
+    context = {"listing": listing, "today": date.today(), "unread_messages": unread}
     return render(request, "dossiers/overview.html", context, block="listing")
 
 
@@ -52,7 +53,9 @@ async def detail(request: Request) -> Response:
         await session.commit()
         questions = await dossier_questions(session, view.dossier.id, identity.party_id)
         topics = await list_topics(session)
+        unread = await unread_count(session, identity.party_id)
     context = {
+        "unread_messages": unread,
         "view": view, "questions": questions, "topics": topics, "error": None,
         "values": {"submit_key": secrets.token_urlsafe(16)},
         "fixed_dossier": view.dossier.reference, "max_body": MAX_BODY,

@@ -10,6 +10,7 @@ from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.dossiers.models import CHANNELS, KINDS, Dossier, DossierType, StatusEvent, StatusType
+from mijn.notifications.service import notify
 
 TABS = ("open", "closed")
 
@@ -197,9 +198,13 @@ async def status_type(session: AsyncSession, dossier_type_id: int, code: str) ->
 async def record_status(
     session: AsyncSession, dossier: Dossier, status: StatusType, occurred_at: datetime,
     explanation: str = "", set_by: str = "system", channel: str | None = None,
-    source_event_id: str | None = None,
+    source_event_id: str | None = None, notify_party: bool = True,
 ) -> StatusEvent:
-    """Append a status event; the latest occurred-at decides the current status."""
+    """Append a status event; the latest occurred-at decides the current status.
+
+    A status that becomes current is news for the party: a notification is written in the
+    same transaction (an older event arriving late changes nothing they see: no news).
+    """
     if status.dossier_type_id != dossier.dossier_type_id:
         raise DossierError("status belongs to another dossier type")
     event = StatusEvent(
@@ -207,13 +212,18 @@ async def record_status(
         occurred_at=occurred_at, set_by=set_by, channel=channel, source_event_id=source_event_id,
     )
     session.add(event)
-    if dossier.status_changed_at is None or occurred_at >= dossier.status_changed_at:
+    becomes_current = (
+        dossier.status_changed_at is None or occurred_at >= dossier.status_changed_at
+    )
+    if becomes_current:
         dossier.current_status_id = status.id
         dossier.status_changed_at = occurred_at
         dossier.closed_on = occurred_at.date() if status.is_final else None
     if dossier.last_changed_at is None or occurred_at > dossier.last_changed_at:
         dossier.last_changed_at = occurred_at
     await session.flush()
+    if becomes_current and notify_party:
+        await notify(session, dossier.party_id, "status", dossier_id=dossier.id)
     return event
 
 

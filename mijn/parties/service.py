@@ -88,3 +88,10 @@ async def get_or_create_party(
 async def get_party(session: AsyncSession, party_id: int) -> Party | None:
     """A party by its internal id."""
     return await session.get(Party, party_id)
+
+
+async def set_language(session: AsyncSession, party_id: int, code: str) -> None:
+    """The language the party reads (their e-mails are written in it)."""
+    party = await session.get(Party, party_id)
+    if party is not None and party.language != code:
+        party.language = code

@@ -21,6 +21,7 @@ from mijn.auth.session import require_identity
 from mijn.db import request_session, utcnow
 from mijn.dossiers.models import CHANNELS
 from mijn.dossiers.service import party_dossier_id
+from mijn.notifications.service import delivery_counts, failed_deliveries, party_notifications
 from mijn.parties.service import (
     PERSON_IDENTIFIERS,
     InvalidIdentifier,
@@ -293,6 +294,7 @@ async def _party_context(
     if picture is None:
         return None
     return {
+        "notifications": await party_notifications(session, party_id),
         "picture": picture, "topics": await service.list_topics(session),
         "teams": await list_teams(session), "specialists": await list_specialists(session),
         "values": values, "error": error, "form": form, "channels": CONTACT_CHANNELS,
@@ -416,6 +418,18 @@ async def party_act(request: Request) -> Response:
     return redirect(request, f"{url}?opgeslagen={saved}")
 
 
+async def deliveries(request: Request) -> Response:
+    """How the notifications' e-mails fare: counts per state and the ones that failed."""
+    staff = require_staff(request)
+    if not staff.sees_all:
+        raise HTTPException(status_code=404)
+    async with request_session(request, autocommit=True) as session:
+        counts = await delivery_counts(session)
+        failed = await failed_deliveries(session)
+    return render(request, "kcc/deliveries.html", {"counts": counts, "failed": failed,
+                                                     "staff": staff})
+
+
 async def staff_logout(request: Request) -> Response:
     """Log the staff member out (the citizen session in the same browser is untouched)."""
     return await logout(request)
@@ -434,6 +448,7 @@ routes = [
     Route("/kcc/volgende", take_next, methods=["POST"], name="kcc:next"),
     Route("/kcc/vragen/{reference}", question_page, name="kcc:question"),
     Route("/kcc/vragen/{reference}/{action}", act, methods=["POST"], name="kcc:act"),
+    Route("/kcc/meldingen", deliveries, name="kcc:deliveries"),
     Route("/kcc/klanten", find_page, name="kcc:find"),
     Route("/kcc/klanten", find, methods=["POST"], name="kcc:find_post"),
     Route("/kcc/klanten/{party_id}", party_page, name="kcc:party"),

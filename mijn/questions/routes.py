@@ -15,6 +15,7 @@ from mijn.audit.service import record_access
 from mijn.auth.session import Identity, require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
+from mijn.notifications.service import unread_count
 from mijn.questions import service
 from mijn.questions.models import Question, Topic
 from mijn.questions.service import MAX_BODY, NewQuestion, QuestionError
@@ -33,7 +34,11 @@ async def my_questions(request: Request) -> Response:
         dossiers = await dossier_references(
             session, [q.dossier_id for q, _ in questions if q.dossier_id]
         )
-    context = {"questions": questions, "contacts": contacts, "dossiers": dossiers}
+        unread = await unread_count(session, identity.party_id)
+    context = {
+        "questions": questions, "contacts": contacts, "dossiers": dossiers,
+        "unread_messages": unread,
+    }
     return render(request, "questions/list.html", context)
 
 
@@ -46,6 +51,7 @@ async def _ask_context(
         "values": values,
         "error": error,
         "max_body": MAX_BODY,
+        "unread_messages": await unread_count(session, identity.party_id),
     }
 
 
@@ -115,6 +121,7 @@ async def _detail_context(
         "topic": topic,
         "thread": thread,
         "dossier": dossiers.get(question.dossier_id or 0),
+        "unread_messages": await unread_count(session, question.party_id),
     }
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 from mijn.db import UTCDateTime, utcnow
 from mijn.dossiers.models import CHANNELS
 from mijn.dossiers.service import party_dossiers
+from mijn.notifications.service import notify
 from mijn.parties.models import Party
 from mijn.parties.service import get_party
 from mijn.questions.models import (
@@ -294,16 +295,6 @@ async def party_contacts(
     return list(await session.scalars(query.order_by(Contact.at.desc(), Contact.id.desc())))
 
 
-async def unread_count(session: AsyncSession, party_id: int) -> int:
-    """How many of a party's questions have a reply they have not seen."""
-    found = await session.scalar(
-        select(func.count()).where(
-            Question.party_id == party_id, Question.party_unread.is_(True)
-        )
-    )
-    return int(found or 0)
-
-
 async def dossier_questions(
     session: AsyncSession, dossier_id: int, party_id: int
 ) -> list[tuple[Question, Topic]]:
@@ -496,6 +487,7 @@ async def reply(session: AsyncSession, question: Question, staff: Staff, body: s
     question.party_unread = True
     question.sla_remaining_seconds = None
     await session.flush()
+    await _tell_party(session, question, "reply")
 
 
 async def ask_citizen(
@@ -513,6 +505,7 @@ async def ask_citizen(
         )
     question.party_unread = True
     await session.flush()
+    await _tell_party(session, question, "reply")
 
 
 async def add_note(session: AsyncSession, question: Question, staff: Staff, body: str) -> None:
@@ -577,6 +570,8 @@ async def hand_over(
         question.first_contact_resolution = False
     session.add(_message(question, "handover", handover.note(), now, staff.id))
     await session.flush()
+    if question.kind == "question":  # a callback request is not news for the citizen
+        await _tell_party(session, question, "handover")
 
 
 async def staff_close(session: AsyncSession, question: Question, staff: Staff) -> None:
@@ -585,6 +580,14 @@ async def staff_close(session: AsyncSession, question: Question, staff: Staff) -
     await _change(session, question, staff, "close", now)
     question.closed_at = now
     await session.flush()
+
+
+async def _tell_party(session: AsyncSession, question: Question, kind: str) -> None:
+    """News for the party, in this transaction: a reply, or that a specialist took over."""
+    await notify(
+        session, question.party_id, kind, dossier_id=question.dossier_id,
+        question_id=question.id,
+    )
 
 
 def first_contact_resolution(events: Sequence[QuestionEvent]) -> bool | None:
@@ -781,3 +784,13 @@ async def party_picture(session: AsyncSession, party_id: int) -> PartyPicture | 
         questions=await party_questions(session, party_id),
         contacts=await party_contacts(session, party_id, include_internal=True),
     )
+
+
+async def question_references(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    """Public references of questions by id (for lists that mention questions)."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Question.id, Question.reference).where(Question.id.in_(ids))
+    )
+    return {row.id: row.reference for row in rows}

@@ -1,0 +1,121 @@
+"""HTTP for a party's messages (the inbox) and notification preferences (e-mail address)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mijn.auth.session import require_identity
+from mijn.db import request_session
+from mijn.dossiers.service import dossier_references
+from mijn.notifications import service
+from mijn.notifications.service import PreferenceError
+from mijn.parties.service import get_party
+from mijn.questions.service import question_references
+from mijn.settings import Settings
+from mijn.web import redirect, render
+
+
+async def inbox(request: Request) -> Response:
+    """Berichten: news about the party's dossiers and questions; seeing them marks them read."""
+    identity = require_identity(request)
+    async with request_session(request) as session:
+        messages = await service.inbox(session, identity.party_id)
+        dossiers = await dossier_references(
+            session, sorted({m.dossier_id for m in messages if m.dossier_id})
+        )
+        questions = await question_references(
+            session, sorted({m.question_id for m in messages if m.question_id})
+        )
+        await service.mark_read(session, identity.party_id)
+        await session.commit()
+    context = {"messages": messages, "dossiers": dossiers, "questions": questions,
+               "unread_messages": 0}
+    return render(request, "notifications/inbox.html", context)
+
+
+async def _settings_context(request: Request, party_id: int) -> dict[str, Any]:
+    async with request_session(request, autocommit=True) as session:
+        party = await get_party(session, party_id)
+        unread = await service.unread_count(session, party_id)
+    if party is None:
+        raise HTTPException(status_code=404)
+    return {"party": party, "values": {}, "error": None, "unread_messages": unread}
+
+
+async def preferences(request: Request) -> Response:
+    """How the party wants to hear of news, and to which (verified) address."""
+    identity = require_identity(request)
+    context = await _settings_context(request, identity.party_id)
+    context["notice"] = request.query_params.get("melding", "")
+    return render(request, "notifications/settings.html", context)
+
+
+async def save_preferences(request: Request) -> Response:
+    """Save the choice; a new address gets a verification link first."""
+    identity = require_identity(request)
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    settings: Settings = request.app.state.settings
+    async with request_session(request) as session:
+        party = await get_party(session, identity.party_id)
+        if party is None:
+            raise HTTPException(status_code=404)
+        try:
+            sent = await service.save_preferences(
+                session, party, settings, email=values.get("email", ""),
+                notify_by_email=values.get("channel") != "portal",
+            )
+        except PreferenceError as error:
+            await session.rollback()
+            context = await _settings_context(request, identity.party_id)
+            context.update(values=values, error=error)
+            return render(request, "notifications/settings.html", context, status_code=422)
+        await session.commit()
+    notice = "verstuurd" if sent else "opgeslagen"
+    url = request.app.url_path_for("notifications:settings")
+    return redirect(request, f"{url}?melding={notice}")
+
+
+async def confirm_page(request: Request) -> Response:
+    """The page behind the e-mailed link: one button confirms (a GET changes nothing)."""
+    identity = require_identity(request)
+    context = await _settings_context(request, identity.party_id)
+    context["token"] = request.path_params["token"]
+    context["token_invalid"] = not context["party"].pending_email
+    return render(request, "notifications/confirm.html", context)
+
+
+async def confirm(request: Request) -> Response:
+    """Use the new address when the link is genuine, theirs and still valid."""
+    identity = require_identity(request)
+    settings: Settings = request.app.state.settings
+    async with request_session(request) as session:
+        party = await get_party(session, identity.party_id)
+        if party is None:
+            raise HTTPException(status_code=404)
+        ok = await service.confirm_email(session, party, request.path_params["token"], settings)
+        await session.commit()
+    if not ok:
+        context = await _settings_context(request, identity.party_id)
+        context["token_invalid"] = True
+        return render(request, "notifications/confirm.html", context, status_code=400)
+    return redirect(
+        request, f"{request.app.url_path_for('notifications:settings')}?melding=bevestigd"
+    )
+
+
+routes = [
+    Route("/mijn/berichten", inbox, name="notifications:inbox"),
+    Route("/mijn/instellingen", preferences, name="notifications:settings"),
+    Route("/mijn/instellingen", save_preferences, methods=["POST"], name="notifications:save"),
+    Route("/mijn/instellingen/bevestigen/{token}", confirm_page, name="notifications:confirm"),
+    Route(
+        "/mijn/instellingen/bevestigen/{token}", confirm, methods=["POST"],
+        name="notifications:confirm_post",
+    ),
+]

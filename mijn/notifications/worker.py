@@ -1,0 +1,87 @@
+"""The delivery worker behind `mijn worker`: rounds of deliver_due until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from mijn.db import make_engine, make_sessionmaker
+from mijn.notifications.mail import Mailer, SmtpMailer
+from mijn.notifications.service import DeliveryReport, deliver_due
+from mijn.settings import Settings
+
+log = logging.getLogger("mijn.worker")
+
+
+def _add(total: DeliveryReport, report: DeliveryReport) -> None:
+    for name in ("sent", "emails", "postponed", "retried", "failed", "skipped"):
+        setattr(total, name, getattr(total, name) + getattr(report, name))
+
+
+def summary(total: DeliveryReport, seconds: float) -> str:
+    """One line on what the worker did."""
+    return (
+        f"{total.sent} notifications sent in {total.emails} e-mails, {total.skipped} portal "
+        f"only, {total.postponed} bundled for later, {total.retried} to retry, "
+        f"{total.failed} failed ({seconds:.1f} s)"
+    )
+
+
+async def run_worker(
+    settings: Settings, *, once: bool = False, interval: float = 5.0, batch: int = 200,
+    mailer: Mailer | None = None, stop: asyncio.Event | None = None,
+) -> DeliveryReport:
+    """Deliver until stopped (or, with once, until nothing is due); returns the totals."""
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    mailer = mailer or SmtpMailer(settings.smtp_url)
+    stop = stop or asyncio.Event()
+    total, started, last_line = DeliveryReport(), time.monotonic(), time.monotonic()
+    try:
+        while not stop.is_set():
+            try:
+                report = await deliver_due(sessionmaker, mailer, settings, batch=batch)
+            except (SQLAlchemyError, OSError) as exc:  # outlive a database restart
+                log.warning("delivery round failed (%s); again in %g s", type(exc).__name__,
+                            interval)
+                report = DeliveryReport()
+            _add(total, report)
+            if once and report.handled == 0:
+                break
+            if time.monotonic() - last_line > 10 and not once:
+                print(summary(total, time.monotonic() - started), file=sys.stderr, flush=True)
+                last_line = time.monotonic()
+            if report.handled == 0 or report.handled == report.postponed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=interval)
+    finally:
+        await engine.dispose()
+    print(summary(total, time.monotonic() - started), file=sys.stderr, flush=True)
+    return total
+
+
+def main(settings: Settings, once: bool, interval: float, batch: int) -> int:
+    """Run the worker in this process; SIGTERM and Ctrl+C stop it after the current round."""
+    if not settings.smtp_url:
+        print("mijn: MIJN_SMTP_URL is not set: set it to smtp://host:port (or smtps://, "
+              "smtp+starttls://, with user:password@ when needed).", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        if not once:
+            print(f"Delivering notifications (every {interval:g} s when idle; stop with "
+                  "Ctrl+C)", file=sys.stderr, flush=True)
+        await run_worker(settings, once=once, interval=interval, batch=batch, stop=stop)
+
+    asyncio.run(run())
+    return 0
