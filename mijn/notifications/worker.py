@@ -12,6 +12,7 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 
 from mijn.db import make_engine, make_sessionmaker
+from mijn.models import import_all
 from mijn.notifications.mail import Mailer, SmtpMailer
 from mijn.notifications.service import DeliveryReport, deliver_due
 from mijn.settings import Settings
@@ -38,6 +39,7 @@ async def run_worker(
     mailer: Mailer | None = None, stop: asyncio.Event | None = None,
 ) -> DeliveryReport:
     """Deliver until stopped (or, with once, until nothing is due); returns the totals."""
+    import_all()  # every table the outbox refers to, or the first commit fails after sending
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
     mailer = mailer or SmtpMailer(settings.smtp_url)
