@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.auth.session import require_identity
-from mijn.db import request_session
+from mijn.db import request_session, utcnow
 from mijn.dossiers.service import dossier_references
 from mijn.notifications import service
 from mijn.notifications.service import PreferenceError
@@ -86,7 +86,10 @@ async def confirm_page(request: Request) -> Response:
     identity = require_identity(request)
     context = await _settings_context(request, identity.party_id)
     context["token"] = request.path_params["token"]
-    context["token_invalid"] = not context["party"].pending_email
+    settings: Settings = request.app.state.settings
+    context["token_invalid"] = not service.link_valid(
+        context["party"], context["token"], settings, utcnow()
+    )
     return render(request, "notifications/confirm.html", context)
 
 

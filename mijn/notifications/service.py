@@ -84,6 +84,8 @@ async def mark_read(session: AsyncSession, party_id: int, now: datetime | None =
         update(Notification)
         .where(Notification.party_id == party_id, Notification.read_at.is_(None))
         .values(read_at=now or utcnow())
+        # the page that marks them read still shows which ones were new
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -176,12 +178,8 @@ async def save_preferences(
     return True
 
 
-async def confirm_email(
-    session: AsyncSession, party: Party, signed: str, settings: Settings,
-    now: datetime | None = None,
-) -> bool:
-    """Use the pending address if the link is genuine, this party's, current and unused."""
-    now = now or utcnow()
+def link_valid(party: Party, signed: str, settings: Settings, now: datetime) -> bool:
+    """Whether a verification link is genuine, this party's, current and not yet used."""
     try:
         data = _serializer(settings).loads(
             signed, max_age=int(VERIFY_MAX_AGE.total_seconds())
@@ -192,7 +190,16 @@ async def confirm_email(
         return False
     digest = hashlib.sha256(str(data.get("t", "")).encode()).hexdigest()
     expired = party.email_token_expires_at is None or party.email_token_expires_at < now
-    if expired or not hmac.compare_digest(digest, party.email_token_hash):
+    return not expired and hmac.compare_digest(digest, party.email_token_hash)
+
+
+async def confirm_email(
+    session: AsyncSession, party: Party, signed: str, settings: Settings,
+    now: datetime | None = None,
+) -> bool:
+    """Use the pending address if the link is genuine, this party's, current and unused."""
+    now = now or utcnow()
+    if not link_valid(party, signed, settings, now):
         return False
     party.email, party.email_verified_at = party.pending_email, now
     party.pending_email = party.email_token_hash = party.email_token_expires_at = None
@@ -252,7 +259,8 @@ async def deliver_due(
             groups[(row.party_id, row.bundle_key)].append(row)
         parties = await _parties(session, {party_id for party_id, _ in groups})
         async with mailer.connection() as connection:
-            for (party_id, key), group in groups.items():
+            # Throttle rows are locked in one order by every worker: no deadlock.
+            for (party_id, key), group in sorted(groups.items()):
                 await _deliver_group(
                     session, connection, settings, parties[party_id], key, group, now, report
                 )
@@ -287,9 +295,13 @@ async def _deliver_group(
         window = timedelta(minutes=settings.notify_bundle_minutes)
         last = await _lock_throttle(session, party.id, key, now)
         if last is not None and last + window > now:
-            for row in group:  # one e-mail at the end of the window covers them all
-                row.next_attempt_at = last + window
-            report.postponed += len(group)
+            for row in group:
+                if row.created_at <= last:  # the e-mail sent at `last` told of it already
+                    row.email_state, row.sent_at, row.last_error = "sent", last, ""
+                    report.sent += 1
+                else:  # one e-mail at the end of the window covers them all
+                    row.next_attempt_at = last + window
+                    report.postponed += 1
             return
     message = (
         compose_verification(settings, party.language, recipient, group[-1].payload or "")
