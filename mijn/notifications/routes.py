@@ -17,7 +17,7 @@ from mijn.notifications.service import PreferenceError
 from mijn.parties.service import get_party
 from mijn.questions.service import question_references
 from mijn.settings import Settings
-from mijn.web import redirect, render
+from mijn.web import form_values, redirect, render
 
 
 async def inbox(request: Request) -> Response:
@@ -58,8 +58,7 @@ async def preferences(request: Request) -> Response:
 async def save_preferences(request: Request) -> Response:
     """Save the choice; a new address gets a verification link first."""
     identity = require_identity(request)
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    values = await form_values(request)
     settings: Settings = request.app.state.settings
     async with request_session(request) as session:
         party = await get_party(session, identity.party_id)
