@@ -1056,6 +1056,24 @@ def test_portal_only_is_saved_and_keeps_the_address(
     assert smtp.mails == []
 
 
+def test_verification_links_are_limited_per_day(
+    client: TestClient, auth: Auth, run: Runner
+) -> None:
+    """A logged-in party cannot use Mijn to mail any number of strangers."""
+    auth.login("demo-jan")
+    for n in range(5):
+        response = save_address(client, f"nieuw{n}@example.org")
+        assert response.status_code == 303, response.text
+    refused = save_address(client, "nog-een@example.org")
+    assert refused.status_code == 422
+    assert "Probeer het morgen opnieuw" in refused.text
+    assert "nog-een@example.org" in refused.text  # what was typed stays
+    jan = run(party_id_of, JAN)
+    verify = [n for n in run(notifications, jan) if n.kind == "verify"]
+    assert len(verify) == 5
+    assert run(get_party, jan).pending_email == "nieuw4@example.org"
+
+
 # --- the inbox -------------------------------------------------------------------------------
 
 

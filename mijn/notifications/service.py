@@ -29,6 +29,7 @@ FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
 VERIFY_MAX_AGE = timedelta(hours=48)
 VERIFY_SALT = "mijn.email-verify"
+MAX_VERIFY_PER_DAY = 5
 _INSERT = insert(Notification)
 
 
@@ -163,6 +164,8 @@ async def save_preferences(
     address = check_email(email)
     if party.email_verified_at and address.lower() == (party.email or "").lower():
         return False
+    if await _verifications_since(session, party.id, now - timedelta(days=1)) >= MAX_VERIFY_PER_DAY:
+        raise PreferenceError("email", "too_many")  # Mijn is no way to mail strangers
     raw = secrets.token_urlsafe(32)
     party.pending_email = address
     party.email_token_hash = hashlib.sha256(raw.encode()).hexdigest()
@@ -191,6 +194,16 @@ def link_valid(party: Party, signed: str, settings: Settings, now: datetime) -> 
     digest = hashlib.sha256(str(data.get("t", "")).encode()).hexdigest()
     expired = party.email_token_expires_at is None or party.email_token_expires_at < now
     return not expired and hmac.compare_digest(digest, party.email_token_hash)
+
+
+async def _verifications_since(session: AsyncSession, party_id: int, since: datetime) -> int:
+    found = await session.scalar(
+        select(func.count()).where(
+            Notification.party_id == party_id, Notification.kind == "verify",
+            Notification.created_at >= since,
+        )
+    )
+    return int(found or 0)
 
 
 async def confirm_email(

@@ -260,7 +260,7 @@ def read_the_answer(s: Session, reference: str, texts: Texts) -> None:
     """Jan sees there is news, reads the answer, and sees nothing staff-only."""
     page, site = s.page, s.portal
     s.goto("/mijn/dossiers")
-    expect(page.get_by_role("status")).to_contain_text("nieuwe antwoorden")
+    expect(page.get_by_role("status")).to_contain_text("nieuwe berichten")
     s.axe("dossiers overview with new answers")
     page.get_by_role("banner").get_by_role("link", name="Mijn vragen").click()
     expect(page).to_have_url(site.url("/mijn/vragen"))
