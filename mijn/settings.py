@@ -120,7 +120,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: Secret = field(default_factory=lambda: Secret(DEV_SECRET_KEY))
     base_url: str = "http://127.0.0.1:8000"
-    smtp_url: str = ""
+    smtp_url: str = field(default="", repr=False)  # may carry user:password@
     mail_from: str = "Mijn <noreply@localhost>"
     notify_bundle_minutes: int = 15
     data_dir: Path = Path("var")

@@ -17,7 +17,26 @@ from mijn.settings import Settings
 
 
 class MailError(Exception):
-    """The SMTP server could not be reached or refused the message."""
+    """The SMTP server could not be reached or refused the message.
+
+    The text names only the kind of failure and the SMTP code, never the server's own words
+    (they may quote the address). `reached`: the server answered (a refusal, not an
+    outage); `permanent`: a 5xx answer, which trying again will not change.
+    """
+
+    def __init__(self, text: str, *, reached: bool = False, permanent: bool = False) -> None:
+        super().__init__(text)
+        self.reached = reached
+        self.permanent = permanent
+
+
+def _mail_error(exc: Exception) -> MailError:
+    code = getattr(exc, "code", None)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        code = exc.recipients[0].code
+    if isinstance(code, int) and code >= 400:
+        return MailError(f"{type(exc).__name__} {code}", reached=True, permanent=code >= 500)
+    return MailError(type(exc).__name__)
 
 
 class Connection(Protocol):
@@ -63,8 +82,13 @@ class SmtpConnection:
                 self.open = True
             await self.client.send_message(message)
         except (aiosmtplib.SMTPException, OSError) as exc:
-            self.open = False
-            raise MailError(f"{type(exc).__name__}: {exc}") from exc
+            error = _mail_error(exc)
+            # A refused message leaves the connection usable (the client reset the envelope);
+            # anything else: drop it, and connect afresh for the next message.
+            if not (error.reached and self.client.is_connected):
+                self.open = False
+                self.client.close()
+            raise error from exc
 
     async def close(self) -> None:
         """Say goodbye to the server, if connected."""
@@ -104,10 +128,11 @@ def _message(settings: Settings, to: str, subject: str, text: str, html: str) ->
     return message
 
 
-def _html(title: str, paragraphs: list[str], link: str, link_text: str) -> str:
+def _html(lang: str, title: str, paragraphs: list[str], link: str, link_text: str) -> str:
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return (
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title>"
         f"</head><body>{body}<p><a href=\"{escape(link)}\">{escape(link_text)}</a></p>"
         "</body></html>"
     )
@@ -127,7 +152,7 @@ def compose_news(settings: Settings, lang_code: str, to: str) -> EmailMessage:
           "onverwacht? Dan kunt u hem negeren."),
     ]
     text = "\n\n".join([*lines, link])
-    html = _html(subject, lines, link, _("Naar uw berichten"))
+    html = _html(lang.code, subject, lines, link, _("Naar uw berichten"))
     return _message(settings, to, subject, text, html)
 
 
@@ -144,5 +169,5 @@ def compose_verification(settings: Settings, lang_code: str, to: str, link: str)
         _("Heeft u dit niet gevraagd? Dan kunt u deze e-mail negeren."),
     ]
     text = "\n\n".join([*lines, link])
-    html = _html(subject, lines, link, _("E-mailadres bevestigen"))
+    html = _html(lang.code, subject, lines, link, _("E-mailadres bevestigen"))
     return _message(settings, to, subject, text, html)

@@ -81,9 +81,15 @@ async def inbox(session: AsyncSession, party_id: int, limit: int = 50) -> list[N
 
 async def mark_read(session: AsyncSession, party_id: int, now: datetime | None = None) -> None:
     """The party has seen their inbox."""
+    unread = (
+        select(Notification.id)
+        .where(Notification.party_id == party_id, Notification.read_at.is_(None))
+        # rows a worker is delivering right now are marked next time: the page never waits
+        .with_for_update(skip_locked=True)
+    )
     await session.execute(
         update(Notification)
-        .where(Notification.party_id == party_id, Notification.read_at.is_(None))
+        .where(Notification.id.in_(unread))
         .values(read_at=now or utcnow())
         # the page that marks them read still shows which ones were new
         .execution_options(synchronize_session=False)
@@ -273,10 +279,14 @@ async def deliver_due(
         parties = await _parties(session, {party_id for party_id, _ in groups})
         async with mailer.connection() as connection:
             # Throttle rows are locked in one order by every worker: no deadlock.
-            for (party_id, key), group in sorted(groups.items()):
-                await _deliver_group(
+            ordered = sorted(groups.items())
+            for done, ((party_id, key), group) in enumerate(ordered):
+                reachable = await _deliver_group(
                     session, connection, settings, parties[party_id], key, group, now, report
                 )
+                if not reachable:  # the server is down: try the rest later, not one by one
+                    _later([row for _, rest in ordered[done + 1:] for row in rest], now, report)
+                    break
         await session.commit()
     return report
 
@@ -296,14 +306,15 @@ def _recipient(party: Party, kind: str) -> str | None:
 async def _deliver_group(
     session: AsyncSession, connection: object, settings: Settings, party: Party, key: str,
     group: Sequence[Notification], now: datetime, report: DeliveryReport,
-) -> None:
+) -> bool:
+    """Send one group's e-mail (or skip or postpone it); False when the server is unreachable."""
     kind = "verify" if key.startswith("verify:") else "news"
     recipient = _recipient(party, kind)
     if recipient is None:  # portal only, or no verified address: the inbox has it
         for row in group:
             row.email_state, row.payload = "skipped", None
         report.skipped += len(group)
-        return
+        return True
     if kind == "news":
         window = timedelta(minutes=settings.notify_bundle_minutes)
         last = await _lock_throttle(session, party.id, key, now)
@@ -315,7 +326,7 @@ async def _deliver_group(
                 else:  # one e-mail at the end of the window covers them all
                     row.next_attempt_at = last + window
                     report.postponed += 1
-            return
+            return True
     message = (
         compose_verification(settings, party.language, recipient, group[-1].payload or "")
         if kind == "verify" else compose_news(settings, party.language, recipient)
@@ -323,8 +334,8 @@ async def _deliver_group(
     try:
         await connection.send(message)  # type: ignore[attr-defined]
     except MailError as exc:
-        _failed(group, str(exc), now, report)
-        return
+        _failed(group, exc, now, report)
+        return exc.reached
     for row in group:
         row.email_state, row.sent_at, row.payload, row.last_error = "sent", now, None, ""
     report.sent += len(group)
@@ -337,6 +348,7 @@ async def _deliver_group(
             )
             .values(last_sent_at=now)
         )
+    return True
 
 
 async def _lock_throttle(
@@ -376,19 +388,28 @@ async def _insert_throttle(
 
 
 def _failed(
-    group: Sequence[Notification], error: str, now: datetime, report: DeliveryReport
+    group: Sequence[Notification], error: MailError, now: datetime, report: DeliveryReport
 ) -> None:
-    # The server's words may quote the address: only the kind of failure goes to the log.
-    log.warning("e-mail delivery failed (%s notifications): %s", len(group),
-                error.split(":", 1)[0][:80])
-    report.errors.append(error[:200])
+    """A refusal counts towards MAX_ATTEMPTS (a 5xx fails at once); an unreachable server
+    never makes a notification fail: it waits, up to an hour between tries, until it is back.
+    The text is only the kind of failure and the SMTP code, never the server's words."""
+    text = str(error)[:200]
+    log.warning("e-mail delivery failed (%s notifications): %s", len(group), text)
+    report.errors.append(text)
     for row in group:
         row.attempts += 1
-        row.last_error = error[:500]
-        if row.attempts >= MAX_ATTEMPTS:
+        row.last_error = text
+        if error.permanent or (error.reached and row.attempts >= MAX_ATTEMPTS):
             row.email_state = "failed"
             report.failed += 1
         else:
             row.next_attempt_at = now + retry_delay(row.attempts)
             report.retried += 1
+
+
+def _later(rows: Sequence[Notification], now: datetime, report: DeliveryReport) -> None:
+    """Rows not tried this round because the server went away: the next round takes them."""
+    for row in rows:
+        row.next_attempt_at = now + FIRST_RETRY
+    report.retried += len(rows)
 
