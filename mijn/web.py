@@ -137,6 +137,11 @@ def small_int(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
 
 
+def is_staff_path(path: str) -> bool:
+    """Whether a path belongs to the staff side (its own session cookie and layout)."""
+    return path == "/kcc" or path.startswith(("/kcc/", "/auth/staff/"))
+
+
 def is_htmx(request: Request) -> bool:
     """True when htmx made this request (and expects a fragment)."""
     return request.headers.get("hx-request") == "true"
@@ -182,6 +187,7 @@ def render(
     """Render a page, or only one named block of it for htmx; templates do no I/O."""
     env: Environment = request.app.state.templates
     lang = current_language(request)
+    staff_area = is_staff_path(request.url.path)
     full = {
         "request": request,
         "settings": request.app.state.settings,
@@ -189,7 +195,10 @@ def render(
         "languages": LANGUAGES,
         "url_for": lambda name, **params: str(request.app.url_path_for(name, **params)),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-        "logged_in": "session" in request.scope and bool(request.session.get("pid")),
+        # A citizen's menu only for a citizen's session; staff pages have their own layout.
+        "logged_in": not staff_area and "session" in request.scope
+        and bool(request.session.get("pid")) and request.session.get("aud") == "citizen",
+        "staff_area": staff_area,
         **lang.template_globals(),
         **label_helpers(lang),
         **(context or {}),

@@ -17,14 +17,13 @@ from mijn.auth.session import (
     active_cookie,
     current_identity,
     end_session,
-    is_staff_path,
     start_session,
 )
 from mijn.db import request_session
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
 from mijn.settings import Settings
 from mijn.staff.service import known_roles, record_login, team_codes
-from mijn.web import redirect, render, safe_next
+from mijn.web import is_staff_path, redirect, render, safe_next
 
 log = logging.getLogger("mijn.auth")
 LOGIN_COOKIE = "mijn_login"

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mijn.settings import Settings
-from mijn.web import safe_next
+from mijn.web import is_staff_path, safe_next
 
 SESSION_COOKIE = "mijn_session"
 STAFF_SESSION_COOKIE = "mijn_staff"
@@ -26,9 +26,6 @@ STAFF_ACTIVE_COOKIE = "mijn_staff_active"
 STAFF_PATHS = ("/kcc", "/auth/staff/")
 
 
-def is_staff_path(path: str) -> bool:
-    """Whether a path belongs to the staff side (and its separate session)."""
-    return path == "/kcc" or path.startswith(("/kcc/", "/auth/staff/"))
 
 
 def active_cookie(audience: str) -> str:

@@ -96,6 +96,21 @@ async def mark_read(session: AsyncSession, party_id: int, now: datetime | None =
     )
 
 
+async def mark_question_read(
+    session: AsyncSession, party_id: int, question_id: int, now: datetime | None = None
+) -> None:
+    """The party read this question: its news is no longer new in the inbox."""
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.party_id == party_id, Notification.question_id == question_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def party_notifications(
     session: AsyncSession, party_id: int, limit: int = 50
 ) -> list[Notification]:

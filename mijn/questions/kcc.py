@@ -240,6 +240,8 @@ async def _rerender(
 ) -> Response:
     question = await service.staff_question(session, reference, staff)
     assert question is not None
+    await _audit(session, staff, "kcc.question.view", question.party_id, staff.role_for(question))
+    await session.commit()
     context = await _workspace(session, question, staff)
     context.update(values=values, error=error, form=form)
     return _render(request, "kcc/question.html", context, status_code=422)
@@ -412,6 +414,8 @@ async def party_act(request: Request) -> Response:
             await session.rollback()
             context = await _party_context(session, party_id, values, error, action)
             assert context is not None  # the party was there a moment ago
+            await _audit(session, staff, "kcc.party.view", party_id, _main_role(staff))
+            await session.commit()
             return _render(request, "kcc/party.html", context, status_code=422)
         await session.commit()
     url = request.app.url_path_for("kcc:party", party_id=str(party_id))

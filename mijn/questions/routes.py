@@ -15,7 +15,7 @@ from mijn.audit.service import record_access
 from mijn.auth.session import Identity, require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
-from mijn.notifications.service import unread_count
+from mijn.notifications.service import mark_question_read, unread_count
 from mijn.questions import service
 from mijn.questions.models import Question, Topic
 from mijn.questions.service import MAX_BODY, NewQuestion, QuestionError
@@ -134,6 +134,7 @@ async def detail(request: Request) -> Response:
         if question is None:
             raise HTTPException(status_code=404)
         await service.mark_read(session, question)
+        await mark_question_read(session, question.party_id, question.id)
         await record_access(
             session, actor_type="party", actor_id=str(identity.party_id),
             action="question.view", party_id=question.party_id,

@@ -498,6 +498,8 @@ async def ask_citizen(
     text = clean_body(body)
     now = utcnow()
     await _change(session, question, staff, "wait", now)
+    if question.assignee_id is None:  # whoever waits for the answer holds it ("mine")
+        question.assignee_id = staff.id
     session.add(_message(question, "reply", text, now, staff.id))
     if question.sla_due_at is not None:
         question.sla_remaining_seconds = working_seconds_between(
@@ -721,8 +723,8 @@ def _filter_conditions(filters: QueueFilters, now: datetime) -> list[ColumnEleme
         conditions.append(Question.topic_id == filters.topic_id)
     if filters.channel:
         conditions.append(Question.channel == filters.channel)
-    if filters.overdue:
-        conditions.append(Question.sla_due_at < now)
+    if filters.overdue:  # a question waiting on the citizen has its clock stopped
+        conditions.append(and_(Question.sla_due_at < now, Question.state != "waiting"))
     return conditions
 
 
