@@ -7,6 +7,7 @@ REFERENCE_TABLES = frozenset({"question_topics"})
 
 def import_all() -> None:
     """Import all model modules."""
+    import mijn.answers.models  # noqa: F401
     import mijn.audit.models  # noqa: F401
     import mijn.dossiers.models  # noqa: F401
     import mijn.intake.models  # noqa: F401

@@ -285,3 +285,13 @@ async def dossier_references(session: AsyncSession, ids: list[int]) -> dict[int,
         select(Dossier.id, Dossier.reference, Dossier.title).where(Dossier.id.in_(ids))
     )
     return {row.id: (row.reference, row.title) for row in rows}
+
+
+async def type_catalogue(session: AsyncSession) -> list[tuple[DossierType, list[StatusType]]]:
+    """Every dossier type with its statuses in order (for choosing what an answer is about)."""
+    types = list(await session.scalars(select(DossierType).order_by(DossierType.name_nl)))
+    statuses = await session.scalars(select(StatusType).order_by(StatusType.position))
+    by_type: dict[int, list[StatusType]] = {t.id: [] for t in types}
+    for status in statuses:
+        by_type.setdefault(status.dossier_type_id, []).append(status)
+    return [(t, by_type[t.id]) for t in types]

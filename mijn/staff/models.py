@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
 
-ROLES = ("agent", "specialist", "lead")
+ROLES = ("agent", "specialist", "lead", "editor")
 
 
 class StaffMember(Base):
