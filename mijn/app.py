@@ -20,6 +20,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from mijn import PROJECT_ROOT
+from mijn.answers import editor as answer_editor
+from mijn.answers import routes as answer_routes
 from mijn.auth import devidp
 from mijn.auth import routes as auth_routes
 from mijn.auth.oidc import OidcClient
@@ -96,6 +98,8 @@ def create_app(
     routes = [
         *_static_mounts(),
         *dossier_routes.routes,
+        *answer_routes.routes,
+        *answer_editor.routes,
         *question_routes.routes,
         *notification_routes.routes,
         *kcc_routes.routes,

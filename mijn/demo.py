@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn.answers.demo import seed_answers
 from mijn.auth.personas import CITIZENS, STAFF
 from mijn.dossiers.models import Dossier, DossierType
 from mijn.dossiers.service import (
@@ -172,13 +173,15 @@ async def seed_demo(
         await _create(session, spec, types[spec.type_code], parties[spec.owner].id, today)
         created += 1
     asked = await _questions(session, parties[JAN].id, settings or Settings())
+    answers = await seed_answers(session)
     await session.commit()
     progress.finish(
         f"Demo data ready: {len(types)} dossier types, {len(parties)} parties, "
         f"{created} dossiers added, {len(DEMO_DOSSIERS) - created} already there, "
-        f"{asked} questions added."
+        f"{asked} questions added, {answers} answers published."
     )
-    return {"types": len(types), "parties": len(parties), "created": created, "asked": asked}
+    return {"types": len(types), "parties": len(parties), "created": created, "asked": asked,
+            "answers": answers}
 
 
 async def _staff(session: AsyncSession, settings: Settings) -> dict[str, Staff]:

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,9 +27,9 @@ from mijn.answers.models import (
     AnswerTopic,
     AnswerVersion,
 )
-from mijn.answers.text import unknown_placeholders
+from mijn.answers.text import DossierFacts, render_html, unknown_placeholders
 from mijn.db import utcnow
-from mijn.dossiers.service import type_catalogue
+from mijn.dossiers.service import DossierView, get_dossier_view, type_catalogue
 from mijn.questions.service import list_topics
 
 MAX_TITLE, MAX_BODY, MAX_NOTES, MAX_COMMENT = 200, 20_000, 10_000, 1_000
@@ -135,7 +136,7 @@ def slugify(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:100] or "antwoord"
 
 
-def _apply(version: AnswerVersion, checked: CheckedDraft, staff_id: int) -> None:
+def _apply(version: AnswerVersion, checked: CheckedDraft, staff_id: int | None) -> None:
     version.title, version.body = checked.title, checked.body
     version.internal_notes, version.audience = checked.internal_notes, checked.audience
     version.review_by = checked.review_by
@@ -143,7 +144,7 @@ def _apply(version: AnswerVersion, checked: CheckedDraft, staff_id: int) -> None
     version.author_id, version.updated_at = staff_id, utcnow()
 
 
-async def create_answer(session: AsyncSession, staff_id: int, draft: Draft) -> Answer:
+async def create_answer(session: AsyncSession, staff_id: int | None, draft: Draft) -> Answer:
     """A new answer with its first draft (not published: nobody but editors sees it)."""
     checked = await check_draft(session, draft)
     base = slugify(checked.title)
@@ -176,7 +177,7 @@ async def latest_version(session: AsyncSession, answer_id: int) -> AnswerVersion
 
 
 async def save_draft(
-    session: AsyncSession, answer: Answer, staff_id: int, draft: Draft
+    session: AsyncSession, answer: Answer, staff_id: int | None, draft: Draft
 ) -> AnswerVersion:
     """Save the editor's text as the answer's draft (a new version when none is open)."""
     checked = await check_draft(session, draft)
@@ -192,7 +193,9 @@ async def save_draft(
     return version
 
 
-async def publish(session: AsyncSession, answer: Answer, staff_id: int) -> AnswerVersion:
+async def publish(
+    session: AsyncSession, answer: Answer, staff_id: int | None
+) -> AnswerVersion:
     """Publish the draft: it becomes what everyone reads; the previous version is kept."""
     version = await draft_of(session, answer.id)
     if version is None:
@@ -388,6 +391,14 @@ async def published_by_ids(
     return [found[i] for i in ids if i in found]
 
 
+async def popular(session: AsyncSession, audiences: Sequence[str], limit: int = 8) -> list[Answer]:
+    """The most read published answers (shown before anything is searched)."""
+    found = await session.scalars(select(Answer).where(
+        Answer.published.is_(True), Answer.audience.in_(audiences))
+        .order_by(Answer.view_count.desc(), Answer.title).limit(limit))
+    return list(found)
+
+
 async def search_answers(
     session: AsyncSession, query: str, audiences: Sequence[str], *, limit: int = 10,
     prefix: bool = False,
@@ -456,6 +467,59 @@ async def _related(session: AsyncSession, ids: Sequence[int], context: Context) 
             or_(AnswerTarget.status_type_id.is_(None),
                 AnswerTarget.status_type_id == context.status_type_id))))
     return related
+
+
+def dossier_facts(view: DossierView) -> DossierFacts:
+    """What an answer's placeholders may say about a dossier the reader may see."""
+    d = view.dossier
+    return DossierFacts(
+        reference=d.reference, type_name=view.dossier_type.name_nl,
+        status=view.current.label_nl if view.current else "", department=d.department,
+        opened_on=d.opened_on, expected_end=d.expected_end,
+    )
+
+
+@dataclass(frozen=True)
+class AskForm:
+    """What a citizen has typed in the ask form so far."""
+
+    text: str
+    topic_id: int | None = None
+    dossier_reference: str = ""
+    form_key: str | None = None
+
+    @classmethod
+    def from_form(cls, values: dict[str, str]) -> AskForm:
+        """From the posted fields of the ask form (body, topic, dossier, submit_key)."""
+        topic = values.get("topic", "")
+        return cls(
+            text=values.get("body", ""),
+            topic_id=int(topic) if topic.isdigit() and len(topic) < 10 else None,
+            dossier_reference=values.get("dossier", ""),
+            form_key=values.get("submit_key") or None,
+        )
+
+
+async def suggest_for_form(
+    session: AsyncSession, party_id: int, audience: str, form: AskForm
+) -> dict[str, Any]:
+    """Suggestions for an ask form's text, topic and dossier (placeholders filled from that
+    dossier, if it is the party's), counted with the form's key: the context of
+    questions/_suggestions.html."""
+    if len(form.text.strip()) < 3:
+        return {"suggestions": [], "suggestion_bodies": {}}
+    context, facts = Context(topic_id=form.topic_id), None
+    if form.dossier_reference:
+        view = await get_dossier_view(session, form.dossier_reference[:40], party_id)
+        if view is not None:
+            context = Context(form.topic_id, view.dossier.dossier_type_id,
+                              view.dossier.current_status_id)
+            facts = dossier_facts(view)
+    answers = await suggest(session, form.text[:2000], context, audiences_for(audience))
+    await record(session, "suggested", [a.id for a in answers], "ask", form.form_key)
+    fill = facts.values() if facts else None
+    return {"suggestions": answers,
+            "suggestion_bodies": {a.id: render_html(a.body, fill) for a in answers}}
 
 
 # --- feedback, events, flags ------------------------------------------------------------------

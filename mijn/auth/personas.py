@@ -46,6 +46,10 @@ STAFF = (
             "Teamleider KCC: ziet de wachtrij en de vragen die te laat dreigen te worden.",
             "Contact centre team lead: watches the queue and questions about to be late.",
             audience="staff", roles=("lead", "agent")),
+    Persona("demo-editor", "Eva Smit", "",
+            "Redacteur: schrijft de antwoorden en houdt ze actueel.",
+            "Editor: writes the answers and keeps them up to date.",
+            audience="staff", roles=("editor",)),
 )
 
 

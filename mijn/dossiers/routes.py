@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.answers import service as answers
+from mijn.answers.text import render_html
 from mijn.audit.service import record_access
 from mijn.auth.session import require_identity
 from mijn.db import request_session
@@ -52,13 +54,20 @@ async def detail(request: Request) -> Response:
         )
         await session.commit()
         questions = await dossier_questions(session, view.dossier.id, identity.party_id)
+        tailored = await answers.for_dossier(
+            session, view.dossier.dossier_type_id, view.dossier.current_status_id,
+            answers.audiences_for(identity.audience), limit=4,
+        )
         topics = await list_topics(session)
         unread = await unread_count(session, identity.party_id)
+    facts = answers.dossier_facts(view).values()
     context = {
         "unread_messages": unread,
         "view": view, "questions": questions, "topics": topics, "error": None,
         "values": {"submit_key": secrets.token_urlsafe(16)},
         "fixed_dossier": view.dossier.reference, "max_body": MAX_BODY,
+        "answers": tailored,
+        "answer_bodies": {a.id: render_html(a.body, facts) for a in tailored},
     }
     return render(request, "dossiers/detail.html", context)
 

@@ -295,3 +295,12 @@ async def type_catalogue(session: AsyncSession) -> list[tuple[DossierType, list[
     for status in statuses:
         by_type.setdefault(status.dossier_type_id, []).append(status)
     return [(t, by_type[t.id]) for t in types]
+
+
+async def dossier_view_by_id(
+    session: AsyncSession, dossier_id: int, party_id: int
+) -> DossierView | None:
+    """A dossier of this party by its id (for staff beside a question about it)."""
+    reference = await session.scalar(select(Dossier.reference).where(
+        Dossier.id == dossier_id, Dossier.party_id == party_id))
+    return await get_dossier_view(session, reference, party_id) if reference else None

@@ -15,12 +15,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from mijn.answers import service as answers
+from mijn.answers.models import AUDIENCES
+from mijn.answers.text import plain_text, render_html
 from mijn.audit.service import record_access
 from mijn.auth.routes import logout
 from mijn.auth.session import require_identity
 from mijn.db import request_session, utcnow
 from mijn.dossiers.models import CHANNELS
-from mijn.dossiers.service import party_dossier_id
+from mijn.dossiers.service import dossier_view_by_id, party_dossier_id
 from mijn.notifications.service import delivery_counts, failed_deliveries, party_notifications
 from mijn.parties.service import (
     PERSON_IDENTIFIERS,
@@ -102,6 +105,8 @@ def _filters(request: Request) -> QueueFilters:
 async def queue(request: Request) -> Response:
     """The queue views: unassigned by due time, mine, handed over to my team, escalated."""
     staff = require_staff(request)
+    if not set(staff.roles) & {"agent", "lead", "specialist"}:  # an editor only
+        return RedirectResponse(str(request.app.url_path_for("kcc:answers")), status_code=303)
     view = request.query_params.get("weergave", "")
     page = small_int(request.query_params.get("pagina")) or 1
     filters = _filters(request)
@@ -137,7 +142,7 @@ async def take_next(request: Request) -> Response:
 
 
 async def _workspace(
-    session: AsyncSession, question: Question, staff: Staff
+    session: AsyncSession, question: Question, staff: Staff, kb_query: str = ""
 ) -> dict[str, Any]:
     messages = await service.full_thread(session, question)
     events = await service.question_events(session, question.id)
@@ -145,6 +150,7 @@ async def _workspace(
                                                     if e.actor_type == "staff"}
     ids |= {question.assignee_id or 0, *(e.target_staff_id or 0 for e in events)}
     return {
+        **await _answers_panel(session, question, messages, kb_query),
         "question": question,
         "topic": await session.get(Topic, question.topic_id),
         "messages": messages,
@@ -157,6 +163,31 @@ async def _workspace(
         "staff": staff,
         "fcr": service.first_contact_resolution(events),
         "values": {}, "error": None, "form": None,
+    }
+
+
+async def _answers_panel(
+    session: AsyncSession, question: Question, messages: list[Any], kb_query: str
+) -> dict[str, Any]:
+    """The knowledge base beside the question: answers suggested by its text, topic and
+    dossier (or found by the agent's search), tailored to that dossier, with internal notes."""
+    facts, context = None, answers.Context(topic_id=question.topic_id)
+    if question.dossier_id:
+        view = await dossier_view_by_id(session, question.dossier_id, question.party_id)
+        if view is not None:
+            facts = answers.dossier_facts(view)
+            context = answers.Context(question.topic_id, view.dossier.dossier_type_id,
+                                      view.dossier.current_status_id)
+    if kb_query:
+        found = await answers.search_answers(session, kb_query, AUDIENCES, limit=5)
+    else:
+        text = next((m.body for m in messages if m.kind == "citizen"), "")
+        found = await answers.suggest(session, text, context, AUDIENCES, limit=3)
+    fill = facts.values() if facts else None
+    return {
+        "kb_query": kb_query, "kb_answers": found, "kb_facts": fill,
+        "kb_bodies": {a.id: render_html(a.body, fill) for a in found},
+        "kb_notes": {a.id: render_html(a.internal_notes) for a in found if a.internal_notes},
     }
 
 
@@ -184,8 +215,24 @@ async def question_page(request: Request) -> Response:
         await _audit(session, staff, "kcc.question.view", question.party_id,
                      staff.role_for(question))
         await session.commit()
-        context = await _workspace(session, question, staff)
-    return _render(request, "kcc/question.html", context)
+        kb_query = request.query_params.get("kb", "")[:200].strip()
+        context = await _workspace(session, question, staff, kb_query)
+        use = small_int(request.query_params.get("gebruik"))
+        if use is not None:
+            context.update(await _use_answer(session, use, context["kb_facts"]))
+    context["flagged"] = request.query_params.get("gemeld") == "1"
+    return _render(request, "kcc/question.html", context, block="knowledge")
+
+
+async def _use_answer(
+    session: AsyncSession, answer_id: int, facts: dict[str, str] | None
+) -> dict[str, Any]:
+    """The reply form filled with an answer's text (the agent edits it before sending)."""
+    found = await answers.published_by_ids(session, [answer_id])
+    if not found:
+        return {}
+    text = plain_text(found[0].body, facts)
+    return {"form": "reply", "values": {"body": text, "answer_id": str(answer_id)}}
 
 
 def _handover(values: dict[str, str]) -> Handover:
@@ -227,6 +274,9 @@ async def act(request: Request) -> Response:
             return await _rerender(request, session, reference, staff, values, error, action)
         except (TransitionRefused, PermissionError):
             raise HTTPException(status_code=409) from None
+        used = small_int(values.get("answer_id"))
+        if action in ("reply", "wait") and used and await answers.published_by_ids(session, [used]):
+            await answers.record(session, "used", [used], "kcc", question_id=question.id)
         await session.commit()
     url = str(request.app.url_path_for("kcc:question", reference=reference))
     if action == "hand_over" and not staff.sees_all:
@@ -245,6 +295,30 @@ async def _rerender(
     context = await _workspace(session, question, staff)
     context.update(values=values, error=error, form=form)
     return _render(request, "kcc/question.html", context, status_code=422)
+
+
+async def flag_answer(request: Request) -> Response:
+    """Tell the editors that an answer is wrong, or that an answer is missing."""
+    staff = require_staff(request)
+    reference = request.path_params["reference"]
+    values = await form_values(request)
+    async with request_session(request) as session:
+        question = await service.staff_question(session, reference, staff)
+        if question is None:
+            raise HTTPException(status_code=404)
+        try:
+            await answers.flag(session, staff.id, values.get("kind", ""), values.get("comment", ""),
+                               small_int(values.get("answer")), question.id)
+        except answers.AnswerError as error:  # checked before anything was added
+            await _audit(session, staff, "kcc.question.view", question.party_id,
+                         staff.role_for(question))
+            await session.commit()
+            context = await _workspace(session, question, staff)
+            context.update(values=values, error=error, form="flag")
+            return _render(request, "kcc/question.html", context, status_code=422)
+        await session.commit()
+    url = str(request.app.url_path_for("kcc:question", reference=reference))
+    return redirect(request, f"{url}?gemeld=1#signaal-kop")
 
 
 # --- parties: search, picture, contacts, questions on their behalf, callbacks ---------------
@@ -451,6 +525,7 @@ routes = [
     Route("/kcc/uitloggen", staff_logout, methods=["POST"], name="kcc:logout"),
     Route("/kcc/volgende", take_next, methods=["POST"], name="kcc:next"),
     Route("/kcc/vragen/{reference}", question_page, name="kcc:question"),
+    Route("/kcc/vragen/{reference}/signaal", flag_answer, methods=["POST"], name="kcc:flag"),
     Route("/kcc/vragen/{reference}/{action}", act, methods=["POST"], name="kcc:act"),
     Route("/kcc/meldingen", deliveries, name="kcc:deliveries"),
     Route("/kcc/klanten", find_page, name="kcc:find"),

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.answers import service as answers
 from mijn.audit.service import record_access
 from mijn.auth.session import Identity, require_identity
 from mijn.db import request_session
@@ -72,6 +73,13 @@ async def ask(request: Request) -> Response:
     identity = require_identity(request)
     values = await form_values(request)
     async with request_session(request) as session:
+        if values.get("suggestions_seen") != "1":  # without JavaScript: suggest first
+            shown = await answers.suggest_for_form(
+                session, identity.party_id, identity.audience, answers.AskForm.from_form(values))
+            if shown["suggestions"]:
+                context = await _ask_context(session, identity, values, None)
+                await session.commit()
+                return render(request, "questions/ask.html", {**context, **shown})
         try:
             dossier_id = await _dossier_id(session, values.get("dossier", ""), identity)
             question, _created = await service.ask(
@@ -86,9 +94,18 @@ async def ask(request: Request) -> Response:
         except QuestionError as error:
             context = await _ask_context(session, identity, values, error)
             return render(request, "questions/ask.html", context, status_code=422)
+        await _count_asked(session, values.get("submit_key", ""), question.id, _created)
         await session.commit()
     url = request.app.url_path_for("questions:detail", reference=question.reference)
     return redirect(request, f"{url}?verstuurd=1")
+
+
+async def _count_asked(
+    session: AsyncSession, form_key: str, question_id: int, created: bool
+) -> None:
+    """A question sent from a form that showed suggestions: they did not deflect it."""
+    if created and form_key and await answers.suggestions_shown(session, form_key):
+        await answers.record(session, "asked", [None], "ask", form_key, question_id)
 
 
 async def _dossier_id(session: AsyncSession, reference: str, identity: Identity) -> int | None:

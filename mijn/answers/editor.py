@@ -1,0 +1,268 @@
+"""HTTP for staff and answers (staff session, under /kcc): the knowledge base every staff
+member reads, with its internal notes; and the editors' screens to write, publish, compare
+and keep answers right."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mijn.answers import service
+from mijn.answers.models import AUDIENCES, Answer
+from mijn.answers.service import AnswerError, Draft
+from mijn.answers.text import PLACEHOLDERS, render_html, summary
+from mijn.db import request_session, utcnow
+from mijn.questions.kcc import require_staff
+from mijn.questions.service import Staff, list_topics
+from mijn.web import redirect, render, small_int
+
+MAX_QUERY = 200
+
+
+def require_editor(request: Request) -> Staff:
+    """A staff member with the editor role; anyone else finds nothing here (404)."""
+    staff = require_staff(request)
+    if "editor" not in staff.roles:
+        raise HTTPException(status_code=404)
+    return staff
+
+
+def _render(request: Request, template: str, context: dict[str, Any], **options: Any) -> Response:
+    context.setdefault("staff", getattr(request.state, "staff", None))
+    return render(request, template, context, **options)
+
+
+# --- the knowledge base, for every staff member --------------------------------------------
+
+
+async def knowledge(request: Request) -> Response:
+    """Search the published answers as an agent does on the phone: with internal notes."""
+    staff = require_staff(request)
+    query = request.query_params.get("q", "")[:MAX_QUERY].strip()
+    async with request_session(request, autocommit=True) as session:
+        if query:
+            found = await service.search_answers(session, query, AUDIENCES, limit=15)
+        else:
+            found = await service.popular(session, AUDIENCES, limit=15)
+    context = {"query": query, "answers": found, "staff": staff,
+               "summaries": {a.id: summary(a.body) for a in found}}
+    return _render(request, "kcc/knowledge.html", context, block="results")
+
+
+async def knowledge_answer(request: Request) -> Response:
+    """One published answer with its internal notes."""
+    staff = require_staff(request)
+    answer_id = small_int(request.path_params["answer_id"]) or 0
+    async with request_session(request) as session:
+        found = await service.published_by_ids(session, [answer_id])
+        if not found:
+            raise HTTPException(status_code=404)
+        await service.record(session, "view", [answer_id], "kcc")
+        await session.commit()
+    answer = found[0]
+    context = {"answer": answer, "body": render_html(answer.body),
+               "notes": render_html(answer.internal_notes), "staff": staff}
+    return _render(request, "kcc/knowledge_answer.html", context)
+
+
+# --- editors --------------------------------------------------------------------------------
+
+
+async def editor_list(request: Request) -> Response:
+    """The editors' list: what needs attention first (review date passed, many 'nee' votes,
+    flagged by agents), or all answers; and the flags about missing answers."""
+    staff = require_editor(request)
+    view = "alle" if request.query_params.get("weergave") == "alle" else "aandacht"
+    query = request.query_params.get("q", "")[:MAX_QUERY]
+    async with request_session(request, autocommit=True) as session:
+        rows = await service.editor_list(session, view == "aandacht", query)
+        missing = await service.open_flags(session, None)
+        since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        deflection = await service.deflection(session, since.replace(day=1))
+    context = {"rows": rows, "view": view, "query": query, "missing": missing,
+               "deflection": deflection, "staff": staff,
+               "saved": request.query_params.get("opgeslagen", "")}
+    return _render(request, "kcc/answers.html", context)
+
+
+def _draft(form: FormData) -> Draft:
+    def text(name: str) -> str:
+        value = form.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    return Draft(
+        title=text("title"), body=text("body"), internal_notes=text("internal_notes"),
+        audience=text("audience") or "all", review_by=text("review_by"),
+        topics=[v for v in form.getlist("topics") if isinstance(v, str)],
+        targets=[v for v in form.getlist("targets") if isinstance(v, str)],
+    )
+
+
+async def _form_context(
+    session: AsyncSession, draft: Draft, error: AnswerError | None
+) -> dict[str, Any]:
+    return {
+        "draft": draft, "error": error, "topics": await list_topics(session),
+        "targets": await service.target_choices(session), "audiences": AUDIENCES,
+        "placeholders": PLACEHOLDERS, "preview": _preview(draft),
+    }
+
+
+def _preview(draft: Draft) -> Any:
+    return render_html(draft.body) if draft.body.strip() else None
+
+
+async def new_form(request: Request) -> Response:
+    """The form for a new answer."""
+    staff = require_editor(request)
+    draft = Draft(review_by=service.review_default().isoformat())
+    async with request_session(request, autocommit=True) as session:
+        context = await _form_context(session, draft, None)
+    return _render(request, "kcc/answer_edit.html", {**context, "answer": None, "staff": staff})
+
+
+async def create(request: Request) -> Response:
+    """Save a new answer as a draft (or publish it at once)."""
+    staff = require_editor(request)
+    form = await request.form()
+    draft = _draft(form)
+    async with request_session(request) as session:
+        try:
+            answer = await service.create_answer(session, staff.id, draft)
+            if form.get("action") == "publish":
+                await service.publish(session, answer, staff.id)
+        except AnswerError as error:
+            await session.rollback()
+            context = await _form_context(session, draft, error)
+            return _render(request, "kcc/answer_edit.html",
+                           {**context, "answer": None, "staff": staff}, status_code=422)
+        await session.commit()
+    return _to_answer(request, answer, "gepubliceerd" if form.get("action") == "publish"
+                      else "concept")
+
+
+def _to_answer(request: Request, answer: Answer, saved: str) -> Response:
+    url = request.app.url_path_for("kcc:answer", answer_id=str(answer.id))
+    return redirect(request, f"{url}?opgeslagen={saved}")
+
+
+async def _answer(session: AsyncSession, request: Request) -> Answer:
+    answer = await session.get(Answer, small_int(request.path_params["answer_id"]) or 0)
+    if answer is None:
+        raise HTTPException(status_code=404)
+    return answer
+
+
+async def _edit_context(
+    session: AsyncSession, answer: Answer, draft: Draft, error: AnswerError | None
+) -> dict[str, Any]:
+    return {
+        **await _form_context(session, draft, error), "answer": answer,
+        "has_draft": await service.draft_of(session, answer.id) is not None,
+        "versions": await service.versions(session, answer.id),
+        "flags": await service.open_flags(session, answer.id),
+        "comments": await service.recent_feedback(session, answer),
+    }
+
+
+async def edit(request: Request) -> Response:
+    """An answer: its draft (or latest version) to edit, its versions, flags and feedback."""
+    staff = require_editor(request)
+    async with request_session(request, autocommit=True) as session:
+        answer = await _answer(session, request)
+        latest = await service.latest_version(session, answer.id)
+        assert latest is not None  # an answer is created with its first version
+        draft = Draft(latest.title, latest.body, latest.internal_notes, latest.audience,
+                      latest.review_by.isoformat() if latest.review_by else "",
+                      latest.topics.split(), latest.targets.split())
+        context = await _edit_context(session, answer, draft, None)
+    context.update(staff=staff, saved=request.query_params.get("opgeslagen", ""))
+    return _render(request, "kcc/answer_edit.html", context)
+
+
+async def save(request: Request) -> Response:
+    """Save the draft; with "publish", also publish it."""
+    staff = require_editor(request)
+    form = await request.form()
+    draft = _draft(form)
+    async with request_session(request) as session:
+        answer = await _answer(session, request)
+        try:
+            await service.save_draft(session, answer, staff.id, draft)
+            if form.get("action") == "publish":
+                await service.publish(session, answer, staff.id)
+        except AnswerError as error:
+            await session.rollback()
+            answer = await _answer(session, request)
+            context = await _edit_context(session, answer, draft, error)
+            return _render(request, "kcc/answer_edit.html", {**context, "staff": staff},
+                           status_code=422)
+        await session.commit()
+    return _to_answer(request, answer, "gepubliceerd" if form.get("action") == "publish"
+                      else "concept")
+
+
+async def withdraw(request: Request) -> Response:
+    """Take an answer offline."""
+    require_editor(request)
+    async with request_session(request) as session:
+        answer = await _answer(session, request)
+        await service.withdraw(session, answer)
+        await session.commit()
+    return _to_answer(request, answer, "offline")
+
+
+async def compare(request: Request) -> Response:
+    """Two versions of an answer side by side: what was removed and what was added."""
+    staff = require_editor(request)
+    async with request_session(request, autocommit=True) as session:
+        answer = await _answer(session, request)
+        all_versions = {v.number: v for v in await service.versions(session, answer.id)}
+    newest = max(all_versions)
+    new = small_int(request.query_params.get("naar")) or newest
+    old = small_int(request.query_params.get("van")) or max(new - 1, 1)
+    if old not in all_versions or new not in all_versions:
+        raise HTTPException(status_code=404)
+    context = {"answer": answer, "old": all_versions[old], "new": all_versions[new],
+               "diff": service.compare(all_versions[old], all_versions[new]),
+               "numbers": sorted(all_versions), "staff": staff}
+    return _render(request, "kcc/answer_compare.html", context)
+
+
+async def resolve_flag(request: Request) -> Response:
+    """Mark an agent's flag as dealt with, and go back where it was shown."""
+    staff = require_editor(request)
+    flag_id = small_int(request.path_params["flag_id"]) or 0
+    form = await request.form()
+    async with request_session(request) as session:
+        if not await service.resolve_flag(session, flag_id, staff.id):
+            raise HTTPException(status_code=404)
+        await session.commit()
+    back = form.get("next")
+    answer_id = small_int(back if isinstance(back, str) else None)
+    if answer_id:
+        return redirect(request, str(request.app.url_path_for("kcc:answer",
+                                                              answer_id=str(answer_id))))
+    return redirect(request, str(request.app.url_path_for("kcc:answers")))
+
+
+routes = [
+    Route("/kcc/kennisbank", knowledge, name="kcc:knowledge"),
+    Route("/kcc/kennisbank/{answer_id}", knowledge_answer, name="kcc:knowledge_answer"),
+    Route("/kcc/antwoorden", editor_list, name="kcc:answers"),
+    Route("/kcc/antwoorden", create, methods=["POST"], name="kcc:answer_create"),
+    Route("/kcc/antwoorden/nieuw", new_form, name="kcc:answer_new"),
+    Route("/kcc/antwoorden/signalen/{flag_id}", resolve_flag, methods=["POST"],
+          name="kcc:flag_resolve"),
+    Route("/kcc/antwoorden/{answer_id}", edit, name="kcc:answer"),
+    Route("/kcc/antwoorden/{answer_id}", save, methods=["POST"], name="kcc:answer_save"),
+    Route("/kcc/antwoorden/{answer_id}/offline", withdraw, methods=["POST"],
+          name="kcc:answer_withdraw"),
+    Route("/kcc/antwoorden/{answer_id}/vergelijk", compare, name="kcc:answer_compare"),
+]

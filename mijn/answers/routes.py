@@ -1,0 +1,155 @@
+"""HTTP for everyone's answers: search, an answer's page, 'did this help?', and the
+suggestions shown while a citizen writes a question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mijn.answers import service
+from mijn.answers.models import Answer
+from mijn.answers.service import AnswerError, audiences_for
+from mijn.answers.text import DossierFacts, render_html, summary
+from mijn.auth.session import current_identity, require_identity
+from mijn.db import request_session
+from mijn.dossiers.service import get_dossier_view
+from mijn.notifications.service import unread_count
+from mijn.web import form_values, is_htmx, redirect, render, small_int
+
+MAX_QUERY = 200
+CONTEXTS = ("search", "dossier", "ask", "kcc", "link")
+
+
+def _audience(request: Request) -> str | None:
+    identity = current_identity(request)
+    return identity.audience if identity is not None else None
+
+
+async def search_page(request: Request) -> Response:
+    """Search the answers (logged in or not); htmx swaps only the results."""
+    query = request.query_params.get("q", "")[:MAX_QUERY].strip()
+    identity = current_identity(request)
+    audiences = audiences_for(identity.audience if identity else None)
+    async with request_session(request, autocommit=True) as session:
+        if query:
+            answers = await service.search_answers(session, query, audiences, limit=10)
+        else:
+            answers = await service.popular(session, audiences, limit=8)
+        unread = (await unread_count(session, identity.party_id)
+                  if identity is not None and not is_htmx(request) else 0)
+    context = {"query": query, "answers": answers, "unread_messages": unread,
+               "summaries": {a.id: summary(a.body) for a in answers}}
+    return render(request, "answers/search.html", context, block="results")
+
+
+async def _facts(request: Request, reference: str) -> DossierFacts | None:
+    """The facts of one of the logged-in citizen's own dossiers (None for anyone else's)."""
+    identity = current_identity(request)
+    if not reference or identity is None or identity.audience != "citizen":
+        return None
+    async with request_session(request, autocommit=True) as session:
+        view = await get_dossier_view(session, reference[:40], identity.party_id)
+    return service.dossier_facts(view) if view is not None else None
+
+
+async def answer_page(request: Request) -> Response:
+    """One published answer, tailored to the reader's dossier when one is given; counted."""
+    slug = request.path_params["slug"]
+    identity = current_identity(request)
+    via = request.query_params.get("via", "link")
+    form_key = request.query_params.get("formulier") or None
+    facts = await _facts(request, request.query_params.get("dossier", ""))
+    async with request_session(request) as session:
+        answer = await service.published_answer(
+            session, slug, audiences_for(identity.audience if identity else None))
+        if answer is None:
+            raise HTTPException(status_code=404)
+        context_name = via if via in CONTEXTS else "link"
+        await service.record(session, "view", [answer.id], context_name, form_key)
+        if form_key and context_name == "ask":
+            await service.record(session, "opened", [answer.id], context_name, form_key)
+        await session.commit()
+        unread = await unread_count(session, identity.party_id) if identity else 0
+    context = _answer_context(answer, facts, unread,
+                              thanks=request.query_params.get("bedankt") == "1")
+    return render(request, "answers/answer.html", context)
+
+
+def _answer_context(
+    answer: Answer, facts: DossierFacts | None, unread: int, **extra: Any
+) -> dict[str, Any]:
+    body = render_html(answer.body, facts.values() if facts else None)
+    context = {"answer": answer, "body": body, "facts": facts, "unread_messages": unread,
+               "values": {}, "error": None, "thanks": False}
+    return {**context, **extra}
+
+
+async def feedback(request: Request) -> Response:
+    """'Heeft dit antwoord u geholpen?': ja or nee, with an optional comment."""
+    slug = request.path_params["slug"]
+    identity = current_identity(request)
+    values = await form_values(request)
+    helpful = values.get("helpful")
+    async with request_session(request) as session:
+        answer = await service.published_answer(
+            session, slug, audiences_for(identity.audience if identity else None))
+        if answer is None:
+            raise HTTPException(status_code=404)
+        try:
+            if helpful not in ("ja", "nee"):
+                raise AnswerError("helpful", "missing")
+            await service.give_feedback(session, answer, helpful == "ja",
+                                        values.get("comment", ""))
+        except AnswerError as error:
+            context = _answer_context(answer, None, 0, values=values, error=error)
+            return render(request, "answers/answer.html", context, status_code=422,
+                          block="feedback")
+        await session.commit()
+    if is_htmx(request):
+        return render(request, "answers/answer.html", _answer_context(answer, None, 0,
+                      thanks=True), block="feedback")
+    url = request.app.url_path_for("answers:detail", slug=slug)
+    return redirect(request, f"{url}?bedankt=1#feedback")
+
+
+async def opened(request: Request) -> Response:
+    """A suggested answer was opened where it was shown (htmx, when a <details> opens)."""
+    values = await form_values(request)
+    answer_id = small_int(values.get("answer"))
+    context_name = values.get("context", "")
+    if answer_id is None or context_name not in CONTEXTS:
+        raise HTTPException(status_code=404)
+    async with request_session(request) as session:
+        found = await service.published_by_ids(session, [answer_id])
+        if not found:
+            raise HTTPException(status_code=404)
+        await service.record(session, "opened", [answer_id], context_name,
+                             values.get("formulier") or None)
+        await service.record(session, "view", [answer_id], context_name)
+        await session.commit()
+    return Response(status_code=204)
+
+
+async def suggestions(request: Request) -> Response:
+    """Answers that may already answer the question being typed (htmx, debounced). A POST:
+    the text of a question stays out of addresses and logs."""
+    identity = require_identity(request)
+    values = await form_values(request)
+    async with request_session(request) as session:
+        context = await service.suggest_for_form(
+            session, identity.party_id, identity.audience, service.AskForm.from_form(values))
+        await session.commit()
+    return render(request, "questions/_suggestions.html", {**context, "values": values})
+
+
+routes = [
+    Route("/antwoorden", search_page, name="answers:search"),
+    Route("/antwoorden/suggesties", suggestions, methods=["POST"], name="answers:suggestions"),
+    Route("/antwoorden/geopend", opened, methods=["POST"], name="answers:opened"),
+    Route("/antwoorden/{slug}", answer_page, name="answers:detail"),
+    Route("/antwoorden/{slug}/feedback", feedback, methods=["POST"], name="answers:feedback"),
+]
