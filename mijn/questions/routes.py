@@ -73,24 +73,23 @@ async def ask(request: Request) -> Response:
     identity = require_identity(request)
     values = await form_values(request)
     async with request_session(request) as session:
-        if values.get("suggestions_seen") != "1":  # without JavaScript: suggest first
-            shown = await answers.suggest_for_form(
-                session, identity.party_id, identity.audience, answers.AskForm.from_form(values))
-            if shown["suggestions"]:
-                context = await _ask_context(session, identity, values, None)
-                await session.commit()
-                return render(request, "questions/ask.html", {**context, **shown})
         try:
             dossier_id = await _dossier_id(session, values.get("dossier", ""), identity)
-            question, _created = await service.ask(
-                session,
-                NewQuestion(
-                    party_id=identity.party_id, topic_id=small_int(values.get("topic")),
-                    body=values.get("body", ""), dossier_id=dossier_id,
-                    submit_key=values.get("submit_key") or None,
-                ),
-                app_settings(request).calendar,
+            new = NewQuestion(
+                party_id=identity.party_id, topic_id=small_int(values.get("topic")),
+                body=values.get("body", ""), dossier_id=dossier_id,
+                submit_key=values.get("submit_key") or None,
             )
+            if values.get("suggestions_seen") != "1":  # not seen while typing: first these
+                await service.check_question(session, new)
+                shown = await answers.suggest_for_form(
+                    session, identity.party_id, identity.audience,
+                    answers.AskForm.from_form(values))
+                if shown["suggestions"]:
+                    context = await _ask_context(session, identity, values, None)
+                    await session.commit()
+                    return render(request, "questions/ask.html", {**context, **shown})
+            question, _created = await service.ask(session, new, app_settings(request).calendar)
         except QuestionError as error:
             context = await _ask_context(session, identity, values, error)
             return render(request, "questions/ask.html", context, status_code=422)

@@ -180,6 +180,12 @@ async def ask(
     return question, True
 
 
+async def check_question(session: AsyncSession, new: NewQuestion) -> None:
+    """QuestionError for what ask() would refuse about the text and topic (nothing saved)."""
+    clean_body(new.body)
+    await _topic(session, new.topic_id)
+
+
 def _role(staff: Staff | None, question: Question) -> str | None:
     return staff.role_for(question) if staff else None
 
