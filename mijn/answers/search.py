@@ -2,9 +2,12 @@
 
 Text becomes Dutch stems (Snowball: "vergunningen" and "vergunning" are both "vergun").
 The index holds, per answer, each stem with a weight (title counts most). Two small tables
-make search forgiving: every word with one letter left out points at its stem, so a typo
-of one or two letters in a longer word still finds it (verified with the edit distance),
-and the tails of long stems point at them, so "vergunning" finds "bouwvergunning".
+make search forgiving: every word with one letter left out points at its word, so one
+mistake (a letter wrong, missing, extra, or two swapped) in a word of five letters or more
+still finds it, verified with the edit distance; in long words so do two mistakes that the
+one-letter variants reach (two letters wrong, or one extra and one missing; not two missing).
+The tails of long stems point at them, so "vergunning" finds "bouwvergunning", and an
+unfinished last word finds the words it begins ("parkeervergunni").
 """
 
 from __future__ import annotations
@@ -267,10 +270,13 @@ async def _add_typos(
 
 
 async def _add_prefix(session: AsyncSession, plan: _Plan, number: int, word: str) -> None:
+    """Words of the index that begin with an unfinished last word ("parkeervergunni")."""
     upper = word[:-1] + chr(ord(word[-1]) + 1)
     rows = await session.execute(
-        select(SearchTerm.term, SearchTerm.df)
-        .where(SearchTerm.term >= word, SearchTerm.term < upper, SearchTerm.df > 0)
+        select(SearchVariant.term, SearchTerm.df)
+        .join(SearchTerm, SearchTerm.term == SearchVariant.term)
+        .where(SearchVariant.kind == "word", SearchVariant.variant >= word,
+               SearchVariant.variant < upper, SearchTerm.df > 0)
         .order_by(SearchTerm.df.desc()).limit(8)
     )
     for term, df in rows:

@@ -147,21 +147,29 @@ def _apply(version: AnswerVersion, checked: CheckedDraft, staff_id: int | None) 
 async def create_answer(session: AsyncSession, staff_id: int | None, draft: Draft) -> Answer:
     """A new answer with its first draft (not published: nobody but editors sees it)."""
     checked = await check_draft(session, draft)
-    base = slugify(checked.title)
-    for attempt in range(1, 50):
-        slug = base if attempt == 1 else f"{base}-{attempt}"
-        answer = Answer(slug=slug, title=checked.title, audience=checked.audience)
-        try:
-            async with session.begin_nested():
-                session.add(answer)
-        except IntegrityError:
-            continue
-        version = AnswerVersion(answer_id=answer.id, number=1, state="draft")
-        _apply(version, checked, staff_id)
-        session.add(version)
+    slug = await _free_slug(session, slugify(checked.title))
+    answer = Answer(slug=slug, title=checked.title, audience=checked.audience)
+    session.add(answer)
+    try:
         await session.flush()
-        return answer
-    raise AnswerError("title", "taken")
+    except IntegrityError:  # another editor took this address a moment ago
+        raise AnswerError("title", "taken") from None
+    version = AnswerVersion(answer_id=answer.id, number=1, state="draft")
+    _apply(version, checked, staff_id)
+    session.add(version)
+    await session.flush()
+    return answer
+
+
+async def _free_slug(session: AsyncSession, base: str) -> str:
+    """The address itself, or with the first free number: "grofvuil", "grofvuil-2", ...
+    (no savepoint: on SQLite one would commit on its own as the first write)."""
+    taken = set(await session.scalars(select(Answer.slug).where(
+        or_(Answer.slug == base, Answer.slug.like(f"{base}-%")))))
+    number = 1
+    while (slug := base if number == 1 else f"{base}-{number}") in taken:
+        number += 1
+    return slug
 
 
 async def draft_of(session: AsyncSession, answer_id: int) -> AnswerVersion | None:
@@ -604,7 +612,8 @@ async def deflection(session: AsyncSession, since: datetime) -> Deflection:
     opened_forms = (select(AnswerEvent.form_key).where(
         AnswerEvent.kind == "opened", AnswerEvent.at >= since,
         AnswerEvent.form_key.is_not(None)).distinct().subquery())
-    asked = select(AnswerEvent.form_key).where(AnswerEvent.kind == "asked")
+    asked = select(AnswerEvent.form_key).where(
+        AnswerEvent.kind == "asked", AnswerEvent.form_key.is_not(None))
     forms_opened = await session.scalar(select(func.count()).select_from(opened_forms)) or 0
     not_sent = await session.scalar(select(func.count()).select_from(opened_forms).where(
         opened_forms.c.form_key.not_in(asked))) or 0

@@ -84,9 +84,15 @@ def _fill(text: str, values: Mapping[str, str], escape_values: bool) -> str:
 
 def _markdown_html(markdown: str) -> str:
     tokens = _MD.parse(markdown)
-    for token in tokens:  # the page has the h1: an answer's headings start at h2
-        if token.type in ("heading_open", "heading_close"):
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):  # the page has the h1
             token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+        elif token.type in ("th_open", "td_open") and token.attrs.get("style"):
+            align = str(token.attrs.pop("style")).removeprefix("text-align:")
+            token.attrs["align"] = align  # no style attributes; align survives sanitising
+        for child in token.children or ():
+            if child.type == "image":  # no images from elsewhere (CSP): their alt text
+                child.type, child.tag, child.children = "text", "", None
     return str(_MD.renderer.render(tokens, _MD.options, {}))
 
 
