@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from conftest import BASE_URL, Runner, _wipe, build_app, make_settings
-from mijn.answers import service
+from mijn.answers import search, service
 from mijn.answers.models import Answer, AnswerFeedback
 from mijn.answers.search import allowed_typos, edit_distance
 from mijn.answers.service import AnswerError, Draft
@@ -417,6 +417,17 @@ def run(run: Runner, client: TestClient, app: Starlette) -> Runner:
 
 @pytest.mark.parametrize(("query", "expected"), RELEVANT)
 def test_search_finds_the_expected_answer(library: Library, query: str, expected: str) -> None:
+    assert library[expected] in library.search(query)[:3]
+
+
+@pytest.mark.parametrize(("query", "expected"), RELEVANT)
+def test_search_finds_it_too_when_common_words_only_rank_candidates(
+    library: Library, query: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a large knowledge base a word in most answers only ranks what the query's rarer
+    words found; here every word in over a tenth of this small set counts as such."""
+    monkeypatch.setattr(search, "COMMON_MIN_ANSWERS", 1)
+    monkeypatch.setattr(search, "COMMON_SHARE", 0.1)
     assert library[expected] in library.search(query)[:3]
 
 

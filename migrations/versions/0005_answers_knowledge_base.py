@@ -70,6 +70,7 @@ def upgrade() -> None:
     sa.Column('term', sa.String(length=60), nullable=False),
     sa.Column('answer_id', sa.Integer(), nullable=False),
     sa.Column('weight', sa.Float(), nullable=False),
+    sa.Column('audience', sa.String(length=12), nullable=False),
     sa.ForeignKeyConstraint(['answer_id'], ['answers.id'], name=op.f('fk_answer_terms_answer_id_answers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('term', 'answer_id', name=op.f('pk_answer_terms'))
     )

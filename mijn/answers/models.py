@@ -124,6 +124,7 @@ class AnswerTerm(Base):
         ForeignKey("answers.id", ondelete="CASCADE"), primary_key=True
     )
     weight: Mapped[float] = mapped_column(Float)
+    audience: Mapped[str] = mapped_column(String(12), default="all")  # the answer's
 
 
 class SearchTerm(Base):

@@ -22,16 +22,19 @@ from functools import lru_cache
 from typing import Any
 
 import snowballstemmer
-from sqlalchemy import Table, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, case, delete, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn.answers.models import Answer, AnswerTerm, SearchTerm, SearchVariant
+from mijn.answers.models import AUDIENCES, Answer, AnswerTerm, SearchTerm, SearchVariant
 
 MAX_TERM = 60
 MAX_QUERY_WORDS = 12
 TITLE_WEIGHT, TOPIC_WEIGHT = 3.0, 1.5
 TAIL_FACTOR, TYPO_FACTOR, PREFIX_FACTOR = 0.7, 0.8, 0.6
+MAX_COMPOUNDS = 10  # compounds a query word also finds, the most common first
+# A word in more than this share of the answers ranks only the candidates of the others.
+COMMON_SHARE, COMMON_MIN_ANSWERS, CANDIDATES = 0.3, 200, 100
 _WORD = re.compile(r"[a-z0-9]+")
 _STEMMER = snowballstemmer.stemmer("dutch")
 
@@ -116,14 +119,16 @@ def _insert_ignore(session: AsyncSession, table: Table) -> Any:
 
 
 async def index_answer(
-    session: AsyncSession, answer_id: int, title: str, topics: Iterable[str], body: str
+    session: AsyncSession, answer_id: int, title: str, topics: Iterable[str], body: str,
+    audience: str = "all",
 ) -> None:
-    """Replace an answer's entries in the index (its published text)."""
+    """Replace an answer's entries in the index (its published text and audience)."""
     old = await _drop_entries(session, answer_id)
     weights = term_weights(title, topics, body)
     if weights:
         await session.execute(insert(AnswerTerm), [
-            {"term": t, "answer_id": answer_id, "weight": w} for t, w in weights.items()
+            {"term": t, "answer_id": answer_id, "weight": w, "audience": audience}
+            for t, w in weights.items()
         ])
     all_words = set(words(title)) | set(words(body)) | {w for t in topics for w in words(t)}
     await _add_vocabulary(session, all_words, set(weights))
@@ -229,7 +234,7 @@ async def _add_compounds(session: AsyncSession, plan: _Plan, stems: Sequence[str
         .join(SearchTerm, SearchTerm.term == SearchVariant.term)
         .where(SearchVariant.kind == "tail", SearchVariant.variant.in_(set(stems)),
                SearchTerm.df > 0)
-        .order_by(SearchTerm.df.desc()).limit(50)
+        .order_by(SearchTerm.df.desc()).limit(MAX_COMPOUNDS * len(stems))
     )
     for tail, term, df in rows:
         plan.add(term, stems.index(tail), TAIL_FACTOR, df)
@@ -288,7 +293,10 @@ async def search(
     limit: int = 10, prefix: bool = False,
 ) -> list[Hit]:
     """The best-matching published answers for the audiences, best first: first those that
-    match more of the query's words, then by weight (rare words count more)."""
+    match more of the query's words, then by weight (rare words count more).
+
+    Words found in most answers ("aanvraag") rank only the answers that the query's rarer
+    words found: they would bring thousands of index entries and change little."""
     query_words = list(dict.fromkeys(words(query)))[:MAX_QUERY_WORDS]
     if not query_words:
         return []
@@ -297,17 +305,56 @@ async def search(
         return []
     total = await session.scalar(select(func.count()).where(Answer.published.is_(True))) or 1
     factor = {t: f * math.log(1 + total / plan.df[t]) for t, (_, f) in plan.terms.items()}
-    weight = case(factor, value=AnswerTerm.term)
-    word_no = case({t: n for t, (n, _) in plan.terms.items()}, value=AnswerTerm.term)
+    common_words = {n for t, (n, _) in plan.terms.items()
+                    if plan.df[t] > COMMON_SHARE * total and total >= COMMON_MIN_ANSWERS}
+    rare = [t for t, (n, _) in plan.terms.items() if n not in common_words]
+    if not rare or not common_words:
+        return await _rank(session, plan, factor, list(plan.terms), audiences, limit)
+    hits = await _rank(session, plan, factor, rare, audiences, CANDIDATES)
+    common = [t for t in plan.terms if t not in rare]
+    hits = await _add_common(session, plan, factor, common, hits)
+    return sorted(hits, key=lambda h: (-h.matched, -h.score, h.answer_id))[:limit]
+
+
+def _in_audiences(audiences: Sequence[str]) -> ColumnElement[bool]:
+    if set(AUDIENCES) <= set(audiences):
+        return true()
+    return AnswerTerm.audience.in_(audiences)
+
+
+async def _rank(
+    session: AsyncSession, plan: _Plan, factor: dict[str, float], terms: list[str],
+    audiences: Sequence[str], limit: int,
+) -> list[Hit]:
+    """The best answers for these terms, by the index alone (it holds only published ones)."""
+    weight = case({t: factor[t] for t in terms}, value=AnswerTerm.term)
+    word_no = case({t: plan.terms[t][0] for t in terms}, value=AnswerTerm.term)
     score = func.sum(AnswerTerm.weight * weight).label("score")
     matched = func.count(func.distinct(word_no)).label("matched")
     rows = await session.execute(
         select(AnswerTerm.answer_id, score, matched)
-        .join(Answer, Answer.id == AnswerTerm.answer_id)
-        .where(AnswerTerm.term.in_(plan.terms), Answer.published.is_(True),
-               Answer.audience.in_(audiences))
+        .where(AnswerTerm.term.in_(terms), _in_audiences(audiences))
         .group_by(AnswerTerm.answer_id)
         .order_by(matched.desc(), score.desc(), AnswerTerm.answer_id)
         .limit(limit)
     )
     return [Hit(answer_id, float(s), int(m)) for answer_id, s, m in rows]
+
+
+async def _add_common(
+    session: AsyncSession, plan: _Plan, factor: dict[str, float], common: list[str],
+    hits: list[Hit],
+) -> list[Hit]:
+    """The candidates' scores and matched words with the common words' terms added."""
+    if not hits:
+        return hits
+    rows = await session.execute(
+        select(AnswerTerm.answer_id, AnswerTerm.term, AnswerTerm.weight).where(
+            AnswerTerm.term.in_(common), AnswerTerm.answer_id.in_([h.answer_id for h in hits]))
+    )
+    extra: dict[int, tuple[float, set[int]]] = {}
+    for answer_id, term, weight in rows:
+        score, numbers = extra.get(answer_id, (0.0, set()))
+        extra[answer_id] = (score + weight * factor[term], numbers | {plan.terms[term][0]})
+    return [Hit(h.answer_id, h.score + extra.get(h.answer_id, (0.0, set()))[0],
+                h.matched + len(extra.get(h.answer_id, (0.0, set()))[1])) for h in hits]

@@ -238,7 +238,7 @@ async def _link(session: AsyncSession, answer: Answer, version: AnswerVersion) -
             {"answer_id": answer.id, "dossier_type_id": t, "status_type_id": s}
             for t, s in targets])
     await index.index_answer(session, answer.id, answer.title,
-                             [t.label_nl for t in chosen], answer.body)
+                             [t.label_nl for t in chosen], answer.body, answer.audience)
 
 
 async def _target_ids(session: AsyncSession, codes: Sequence[str]) -> list[tuple[int, int | None]]:
