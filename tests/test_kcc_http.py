@@ -200,7 +200,9 @@ def textarea(page: str, name: str) -> str:
 def ask(client: TestClient, token: str, ids: Ids, body: str, **extra: str) -> httpx.Response:
     """Jan asks a question with the form of /mijn/vragen/nieuw."""
     fields = form_fields(client.get("/mijn/vragen/nieuw").text)
-    data = {"submit_key": fields["submit_key"], "topic": str(ids.topic), "body": body, **extra}
+    # suggestions_seen: as when the suggested answers came while typing (see test_answers_http)
+    data = {"submit_key": fields["submit_key"], "topic": str(ids.topic), "body": body,
+            "suggestions_seen": "1", **extra}
     return post(client, "/mijn/vragen", data, token)
 
 
@@ -263,7 +265,7 @@ def test_ask_saves_once_and_shows_the_question(
     before = count(run, Question)
     fields = form_fields(client.get("/mijn/vragen/nieuw").text)
     data = {"submit_key": fields["submit_key"], "topic": str(ids.topic),
-            "body": "Wanneer komt de ploeg de stoeptegel maken?"}
+            "body": "Wanneer komt de ploeg de stoeptegel maken?", "suggestions_seen": "1"}
     first = post(client, "/mijn/vragen", data, token)
     assert first.status_code == 303
     assert re.fullmatch(r"/mijn/vragen/V-[0-9A-Z]{10}\?verstuurd=1", first.headers["location"])
@@ -446,7 +448,8 @@ CITIZEN_EXPECTED = {
     "/mijn/vragen/{demo2}/bestaat-niet": (404, 404),
     f"/mijn/vragen/{UNKNOWN_REFERENCE}/reactie": (404, 404),
 }
-CITIZEN_FORM = {"body": "Een vraag uit de matrix", "topic": "{topic}", "submit_key": "matrix"}
+CITIZEN_FORM = {"body": "Een vraag uit de matrix", "topic": "{topic}", "submit_key": "matrix",
+                "suggestions_seen": "1"}
 
 
 @pytest.mark.parametrize(("method", "route"), CITIZEN_ROUTES, ids=[f"{m} {r}" for m, r in CITIZEN_ROUTES])
@@ -766,7 +769,8 @@ class Post:
 
 POSTS: dict[str, Post] = {
     "ask": Post("demo-jan", "/mijn/vragen",
-                {"topic": "{topic}", "body": "Gevraagd met htmx", "submit_key": "htmx"},
+                {"topic": "{topic}", "body": "Gevraagd met htmx", "submit_key": "htmx",
+                 "suggestions_seen": "1"},
                 "/mijn/vragen/V-"),
     "reactie": Post("demo-jan", "/mijn/vragen/{demo1}/reactie", {"body": "Nog iets"},
                     "/mijn/vragen/{demo1}"),

@@ -76,5 +76,5 @@ def test_overview_and_detail_queries_do_not_grow(
     assert detail_small == detail_large
     assert overview_small <= 3  # counts and one page of rows
     # dossier, timeline, next status, audit insert, its questions, the topics of the ask
-    # form and the unread messages of the header
-    assert detail_small <= 7
+    # form, the unread messages of the header and the answers for its type and status
+    assert detail_small <= 8
