@@ -421,13 +421,13 @@ def test_search_finds_the_expected_answer(library: Library, query: str, expected
 
 
 @pytest.mark.parametrize(("query", "expected"), RELEVANT)
-def test_search_finds_it_too_when_common_words_only_rank_candidates(
+def test_search_finds_it_too_when_each_term_brings_only_its_heaviest_entries(
     library: Library, query: str, expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In a large knowledge base a word in most answers only ranks what the query's rarer
-    words found; here every word in over a tenth of this small set counts as such."""
-    monkeypatch.setattr(search, "COMMON_MIN_ANSWERS", 1)
-    monkeypatch.setattr(search, "COMMON_SHARE", 0.1)
+    """In a large knowledge base each term brings at most its CAP heaviest index entries;
+    here, in this small set, only its five heaviest (three for a typo, compound or prefix)."""
+    monkeypatch.setattr(search, "CAP", 5)
+    monkeypatch.setattr(search, "CAP_OTHER", 3)
     assert library[expected] in library.search(query)[:3]
 
 

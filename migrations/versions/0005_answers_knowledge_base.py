@@ -76,6 +76,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('answer_terms', schema=None) as batch_op:
         batch_op.create_index('ix_answer_terms_answer', ['answer_id'], unique=False)
+        batch_op.create_index('ix_answer_terms_term_weight', ['term', 'weight', 'answer_id', 'audience'], unique=False)
 
     op.create_table('answer_topics',
     sa.Column('answer_id', sa.Integer(), nullable=False),
@@ -186,6 +187,7 @@ def downgrade() -> None:
 
     op.drop_table('answer_topics')
     with op.batch_alter_table('answer_terms', schema=None) as batch_op:
+        batch_op.drop_index('ix_answer_terms_term_weight')
         batch_op.drop_index('ix_answer_terms_answer')
 
     op.drop_table('answer_terms')

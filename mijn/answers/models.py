@@ -117,7 +117,11 @@ class AnswerTerm(Base):
     """The search index: a stemmed term of a published answer and its weight there."""
 
     __tablename__ = "answer_terms"
-    __table_args__ = (Index("ix_answer_terms_answer", "answer_id"),)
+    __table_args__ = (
+        Index("ix_answer_terms_answer", "answer_id"),
+        # A term's heaviest entries first, without reading the table (search caps per term).
+        Index("ix_answer_terms_term_weight", "term", "weight", "answer_id", "audience"),
+    )
 
     term: Mapped[str] = mapped_column(String(60), primary_key=True)
     answer_id: Mapped[int] = mapped_column(

@@ -22,19 +22,20 @@ from functools import lru_cache
 from typing import Any
 
 import snowballstemmer
-from sqlalchemy import ColumnElement, Table, case, delete, func, insert, select, true, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.answers.models import AUDIENCES, Answer, AnswerTerm, SearchTerm, SearchVariant
+from mijn.db import Base
 
 MAX_TERM = 60
 MAX_QUERY_WORDS = 12
 TITLE_WEIGHT, TOPIC_WEIGHT = 3.0, 1.5
 TAIL_FACTOR, TYPO_FACTOR, PREFIX_FACTOR = 0.7, 0.8, 0.6
 MAX_COMPOUNDS = 10  # compounds a query word also finds, the most common first
-# A word in more than this share of the answers ranks only the candidates of the others.
-COMMON_SHARE, COMMON_MIN_ANSWERS, CANDIDATES = 0.3, 200, 100
+CAP, CAP_OTHER = 300, 100  # index entries read per term: the query's own, and the others
+TOTAL = "#answers"  # the search_terms row whose df is the number of published answers
 _WORD = re.compile(r"[a-z0-9]+")
 _STEMMER = snowballstemmer.stemmer("dutch")
 
@@ -113,6 +114,12 @@ def term_weights(title: str, topics: Iterable[str], body: str) -> dict[str, floa
     return weights
 
 
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def _insert_ignore(session: AsyncSession, table: Table) -> Any:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
@@ -150,10 +157,8 @@ async def _drop_entries(session: AsyncSession, answer_id: int) -> set[str]:
 
 async def _add_vocabulary(session: AsyncSession, new_words: set[str], terms: set[str]) -> None:
     """New stems get their tails; every word its one-letter deletions (done once per word)."""
-    table = SearchTerm.__table__
-    assert isinstance(table, Table)
     fresh = set(await session.scalars(
-        _insert_ignore(session, table).returning(SearchTerm.term),
+        _insert_ignore(session, _table(SearchTerm)).returning(SearchTerm.term),
         [{"term": t, "df": 0} for t in sorted(terms)],
     )) if terms else set()
     variants = {(tail, term, "tail") for term in fresh for tail in tails(term)}
@@ -165,14 +170,17 @@ async def _add_vocabulary(session: AsyncSession, new_words: set[str], terms: set
         variants.add((word, stem(word), "word"))
         variants |= {(d, word, "delete") for d in deletes(word)}
     if variants:
-        vtable = SearchVariant.__table__
-        assert isinstance(vtable, Table)
-        await session.execute(_insert_ignore(session, vtable), [
+        await session.execute(_insert_ignore(session, _table(SearchVariant)), [
             {"variant": v, "term": t, "kind": k} for v, t, k in sorted(variants)
         ])
 
 
 async def _recount(session: AsyncSession, terms: set[str]) -> None:
+    """The df of these terms, and of TOTAL, counted again."""
+    published = await session.scalar(
+        select(func.count()).where(Answer.published.is_(True))) or 0
+    await session.execute(_insert_ignore(session, _table(SearchTerm)), [{"term": TOTAL, "df": 0}])
+    await session.execute(update(SearchTerm).where(SearchTerm.term == TOTAL).values(df=published))
     if not terms:
         return
     count = (select(func.count()).where(AnswerTerm.term == SearchTerm.term)
@@ -203,6 +211,7 @@ class _Plan:
 
     terms: dict[str, tuple[int, float]]  # term -> (word number, factor)
     df: dict[str, int]
+    total: int = 0  # published answers
 
     def add(self, term: str, word_no: int, factor: float, df: int) -> None:
         if df > 0 and factor > self.terms.get(term, (0, 0.0))[1]:
@@ -214,9 +223,10 @@ async def _plan(session: AsyncSession, query_words: Sequence[str], prefix: bool)
     plan = _Plan({}, {})
     stems = [stem(w) for w in query_words]
     rows = await session.execute(
-        select(SearchTerm.term, SearchTerm.df).where(SearchTerm.term.in_(set(stems)))
+        select(SearchTerm.term, SearchTerm.df).where(SearchTerm.term.in_({*stems, TOTAL}))
     )
     known = {term: df for term, df in rows if df > 0}
+    plan.total = known.pop(TOTAL, 0)
     for number, term in enumerate(stems):
         if term in known:
             plan.add(term, number, 1.0, known[term])
@@ -260,18 +270,16 @@ async def _add_typos(
     candidates = {s for found in near.values() for s in found}
     if not candidates:
         return
-    stems_of = dict((await session.execute(
-        select(SearchVariant.variant, SearchVariant.term).where(
-            SearchVariant.kind == "word", SearchVariant.variant.in_(candidates))
-    )).all())
-    df = dict((await session.execute(
-        select(SearchTerm.term, SearchTerm.df).where(SearchTerm.term.in_(set(stems_of.values())))
-    )).all())
+    rows = await session.execute(
+        select(SearchVariant.variant, SearchVariant.term, SearchTerm.df)
+        .join(SearchTerm, SearchTerm.term == SearchVariant.term)
+        .where(SearchVariant.kind == "word", SearchVariant.variant.in_(candidates))
+    )
+    stems_of: dict[str, tuple[str, int]] = {word: (term, df) for word, term, df in rows}
     for number, found in near.items():
-        for word in found:
-            term = stems_of.get(word)
-            if term:
-                plan.add(term, number, TYPO_FACTOR, df.get(term, 0))
+        for word in found & stems_of.keys():
+            term, df = stems_of[word]
+            plan.add(term, number, TYPO_FACTOR, df)
 
 
 async def _add_prefix(session: AsyncSession, plan: _Plan, number: int, word: str) -> None:
@@ -295,66 +303,47 @@ async def search(
     """The best-matching published answers for the audiences, best first: first those that
     match more of the query's words, then by weight (rare words count more).
 
-    Words found in most answers ("aanvraag") rank only the answers that the query's rarer
-    words found: they would bring thousands of index entries and change little."""
+    Each term brings at most its heaviest entries (CAP; fewer for the terms a typo,
+    compound or prefix found), read in weight order from the index: a word found in most
+    answers ("aanvraag") then costs the same as a rare one, and adds what matters about
+    it, the answers where it stands in the title or often in the text."""
     query_words = list(dict.fromkeys(words(query)))[:MAX_QUERY_WORDS]
     if not query_words:
         return []
     plan = await _plan(session, query_words, prefix)
     if not plan.terms:
         return []
-    total = await session.scalar(select(func.count()).where(Answer.published.is_(True))) or 1
-    factor = {t: f * math.log(1 + total / plan.df[t]) for t, (_, f) in plan.terms.items()}
-    common_words = {n for t, (n, _) in plan.terms.items()
-                    if plan.df[t] > COMMON_SHARE * total and total >= COMMON_MIN_ANSWERS}
-    rare = [t for t, (n, _) in plan.terms.items() if n not in common_words]
-    if not rare or not common_words:
-        return await _rank(session, plan, factor, list(plan.terms), audiences, limit)
-    hits = await _rank(session, plan, factor, rare, audiences, CANDIDATES)
-    common = [t for t in plan.terms if t not in rare]
-    hits = await _add_common(session, plan, factor, common, hits)
-    return sorted(hits, key=lambda h: (-h.matched, -h.score, h.answer_id))[:limit]
+    total = max(plan.total, 1)
+    params: dict[str, Any] = {"limit": limit}
+    for i, (term, (number, f)) in enumerate(plan.terms.items()):
+        params.update({f"t{i}": term, f"n{i}": number, f"c{i}": CAP if f == 1.0 else CAP_OTHER,
+                       f"f{i}": f * math.log(1 + total / plan.df[term])})
+    everyone = set(AUDIENCES) <= set(audiences)
+    if not everyone:
+        params.update({f"a{i}": a for i, a in enumerate(audiences)})
+    sql = _ranking_sql(len(plan.terms), 0 if everyone else len(audiences))
+    rows = await session.execute(text(sql), params)
+    return [Hit(int(answer_id), float(s), int(m)) for answer_id, s, m in rows]
 
 
-def _in_audiences(audiences: Sequence[str]) -> ColumnElement[bool]:
-    if set(AUDIENCES) <= set(audiences):
-        return true()
-    return AnswerTerm.audience.in_(audiences)
-
-
-async def _rank(
-    session: AsyncSession, plan: _Plan, factor: dict[str, float], terms: list[str],
-    audiences: Sequence[str], limit: int,
-) -> list[Hit]:
-    """The best answers for these terms, by the index alone (it holds only published ones)."""
-    weight = case({t: factor[t] for t in terms}, value=AnswerTerm.term)
-    word_no = case({t: plan.terms[t][0] for t in terms}, value=AnswerTerm.term)
-    score = func.sum(AnswerTerm.weight * weight).label("score")
-    matched = func.count(func.distinct(word_no)).label("matched")
-    rows = await session.execute(
-        select(AnswerTerm.answer_id, score, matched)
-        .where(AnswerTerm.term.in_(terms), _in_audiences(audiences))
-        .group_by(AnswerTerm.answer_id)
-        .order_by(matched.desc(), score.desc(), AnswerTerm.answer_id)
-        .limit(limit)
+@lru_cache(maxsize=256)
+def _ranking_sql(terms: int, audiences: int) -> str:
+    """The ranking statement for so many terms (and audiences; 0: all): per term its
+    heaviest entries, in weight order from ix_answer_terms_term_weight, then summed per
+    answer. Plain SQL with bound values only: building it from SQLAlchemy expressions took
+    longer than running it."""
+    audience = (" AND audience IN ({})".format(", ".join(f":a{i}" for i in range(audiences)))
+                if audiences else "")
+    parts = [
+        f"SELECT answer_id, weight * CAST(:f{i} AS FLOAT) AS score, "  # noqa: S608 - only
+        # numbered placeholders go into this text; every value is bound
+        f"CAST(:n{i} AS INTEGER) AS word FROM (SELECT answer_id, weight FROM answer_terms"
+        f" WHERE term = :t{i}{audience} ORDER BY weight DESC LIMIT :c{i}) AS e{i}"
+        for i in range(terms)
+    ]
+    return (
+        "SELECT answer_id, SUM(score) AS score, COUNT(DISTINCT word) AS matched FROM ("  # noqa: S608
+        + " UNION ALL ".join(parts)
+        + ") AS entries GROUP BY answer_id ORDER BY matched DESC, score DESC, answer_id"
+        " LIMIT :limit"
     )
-    return [Hit(answer_id, float(s), int(m)) for answer_id, s, m in rows]
-
-
-async def _add_common(
-    session: AsyncSession, plan: _Plan, factor: dict[str, float], common: list[str],
-    hits: list[Hit],
-) -> list[Hit]:
-    """The candidates' scores and matched words with the common words' terms added."""
-    if not hits:
-        return hits
-    rows = await session.execute(
-        select(AnswerTerm.answer_id, AnswerTerm.term, AnswerTerm.weight).where(
-            AnswerTerm.term.in_(common), AnswerTerm.answer_id.in_([h.answer_id for h in hits]))
-    )
-    extra: dict[int, tuple[float, set[int]]] = {}
-    for answer_id, term, weight in rows:
-        score, numbers = extra.get(answer_id, (0.0, set()))
-        extra[answer_id] = (score + weight * factor[term], numbers | {plan.terms[term][0]})
-    return [Hit(h.answer_id, h.score + extra.get(h.answer_id, (0.0, set()))[0],
-                h.matched + len(extra.get(h.answer_id, (0.0, set()))[1])) for h in hits]
