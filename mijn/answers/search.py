@@ -275,7 +275,7 @@ async def _add_typos(
         .join(SearchTerm, SearchTerm.term == SearchVariant.term)
         .where(SearchVariant.kind == "word", SearchVariant.variant.in_(candidates))
     )
-    stems_of: dict[str, tuple[str, int]] = {word: (term, df) for word, term, df in rows}
+    stems_of = {str(word): (str(term), int(df)) for word, term, df in rows}
     for number, found in near.items():
         for word in found & stems_of.keys():
             term, df = stems_of[word]
