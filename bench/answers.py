@@ -87,6 +87,7 @@ from mijn.answers.service import (
     search_answers,
     slugify,
 )
+from mijn.answers.text import summary
 from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker, utcnow
 from mijn.migrate import upgrade_async
 from mijn.progress import Progress
@@ -307,7 +308,8 @@ async def bulk_seed(url: str, specs: list[AnswerSpec], chunk: int = 2000) -> Non
             codes = sorted(set(spec.topics))
             answers.append({
                 "id": answer_id, "slug": slug, "published": True, "version": 1, "title": title,
-                "body": body, "internal_notes": "", "audience": spec.audience,
+                "body": body, "summary": summary(body), "internal_notes": "",
+                "audience": spec.audience,
                 "review_by": review_by, "published_at": now, "yes_count": 0, "no_count": 0,
                 "view_count": 0, "created_at": now, "updated_at": now,
             })

@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('summary', sa.String(length=300), nullable=False),
     sa.Column('internal_notes', sa.Text(), nullable=False),
     sa.Column('audience', sa.String(length=12), nullable=False),
     sa.Column('review_by', sa.Date(), nullable=True),

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from mijn.answers import service
 from mijn.answers.models import AUDIENCES, Answer
 from mijn.answers.service import AnswerError, Draft
-from mijn.answers.text import PLACEHOLDERS, render_html, summary
+from mijn.answers.text import PLACEHOLDERS, render_html
 from mijn.db import request_session, utcnow
 from mijn.questions.kcc import require_staff
 from mijn.questions.service import Staff, list_topics
@@ -50,8 +50,7 @@ async def knowledge(request: Request) -> Response:
             found = await service.search_answers(session, query, AUDIENCES, limit=15)
         else:
             found = await service.popular(session, AUDIENCES, limit=15)
-    context = {"query": query, "answers": found, "staff": staff,
-               "summaries": {a.id: summary(a.body) for a in found}}
+    context = {"query": query, "answers": found, "staff": staff}
     return _render(request, "kcc/knowledge.html", context, block="results")
 
 

@@ -40,6 +40,7 @@ class Answer(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)  # the published version's number
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    summary: Mapped[str] = mapped_column(String(300), default="")  # its first words, as text
     internal_notes: Mapped[str] = mapped_column(Text, default="")
     audience: Mapped[str] = mapped_column(String(12), default="all")
     review_by: Mapped[date | None] = mapped_column(Date)

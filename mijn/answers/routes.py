@@ -13,7 +13,7 @@ from starlette.routing import Route
 from mijn.answers import service
 from mijn.answers.models import Answer
 from mijn.answers.service import AnswerError, audiences_for
-from mijn.answers.text import DossierFacts, render_html, summary
+from mijn.answers.text import DossierFacts, render_html
 from mijn.auth.session import current_identity, require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import get_dossier_view
@@ -41,8 +41,7 @@ async def search_page(request: Request) -> Response:
             answers = await service.popular(session, audiences, limit=8)
         unread = (await unread_count(session, identity.party_id)
                   if identity is not None and not is_htmx(request) else 0)
-    context = {"query": query, "answers": answers, "unread_messages": unread,
-               "summaries": {a.id: summary(a.body) for a in answers}}
+    context = {"query": query, "answers": answers, "unread_messages": unread}
     return render(request, "answers/search.html", context, block="results")
 
 

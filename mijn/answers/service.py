@@ -27,7 +27,7 @@ from mijn.answers.models import (
     AnswerTopic,
     AnswerVersion,
 )
-from mijn.answers.text import DossierFacts, render_html, unknown_placeholders
+from mijn.answers.text import DossierFacts, render_html, summary, unknown_placeholders
 from mijn.db import utcnow
 from mijn.dossiers.service import DossierView, get_dossier_view, type_catalogue
 from mijn.questions.service import list_topics
@@ -216,6 +216,7 @@ async def publish(
     answer.published, answer.version, answer.published_at = True, version.number, now
     answer.title, answer.body, answer.internal_notes = version.title, version.body, \
         version.internal_notes
+    answer.summary = summary(version.body)
     answer.audience, answer.review_by, answer.updated_at = version.audience, version.review_by, now
     answer.yes_count = answer.no_count = 0  # votes were about the text before
     await session.flush()
