@@ -29,6 +29,7 @@ from mijn.dossiers import routes as dossier_routes
 from mijn.intake import routes as intake_routes
 from mijn.intake.service import IntakeError
 from mijn.intake.zgw import ZgwClient
+from mijn.mandates import routes as mandate_routes
 from mijn.notifications import routes as notification_routes
 from mijn.pages import routes as page_routes
 from mijn.questions import kcc as kcc_routes
@@ -97,6 +98,7 @@ def create_app(
         *_static_mounts(),
         *dossier_routes.routes,
         *question_routes.routes,
+        *mandate_routes.routes,
         *notification_routes.routes,
         *kcc_routes.routes,
         *intake_routes.routes,

@@ -340,7 +340,7 @@ async def _dossier(session: AsyncSession, values: dict[str, str], party_id: int)
     found = await party_dossier_id(session, reference, party_id)
     if found is None:
         raise QuestionError("dossier", "unknown")
-    return found
+    return found[0]
 
 
 async def _register_contact(

@@ -12,13 +12,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.audit.service import record_access
+from mijn.auth.access import audit_fields, portal_access
 from mijn.auth.session import Identity, require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
+from mijn.mandates.service import Access
 from mijn.notifications.service import mark_question_read, unread_count
 from mijn.questions import service
 from mijn.questions.models import Question, Topic
-from mijn.questions.service import MAX_BODY, NewQuestion, QuestionError
+from mijn.questions.service import MAX_BODY, NewQuestion, OnBehalf, QuestionError
 from mijn.questions.states import TransitionRefused
 from mijn.web import app_settings, form_values, redirect, render, small_int
 
@@ -27,10 +29,9 @@ async def my_questions(request: Request) -> Response:
     """Mijn vragen: every question with its state (new replies marked), and public contacts."""
     identity = require_identity(request)
     async with request_session(request, autocommit=True) as session:
-        questions = await service.party_questions(session, identity.party_id)
-        contacts = await service.party_contacts(
-            session, identity.party_id, include_internal=False
-        )
+        access = await portal_access(request, session)
+        questions = await service.party_questions(session, access.scope())
+        contacts = await service.party_contacts(session, access.scope(), include_internal=False)
         dossiers = await dossier_references(
             session, [q.dossier_id for q, _ in questions if q.dossier_id]
         )
@@ -42,12 +43,30 @@ async def my_questions(request: Request) -> Response:
     return render(request, "questions/list.html", context)
 
 
+def on_behalf(access: Access) -> OnBehalf | None:
+    """Who writes for the party, for the question's messages and events (None: the party)."""
+    if not access.on_behalf:
+        return None
+    if access.actor_type == "employee":
+        return OnBehalf("employee", access.party_id, access.actor_id, access.actor_name)
+    assert access.actor_party_id is not None
+    return OnBehalf("representative", access.actor_party_id, f"party:{access.actor_party_id}",
+                    access.actor_name, access.mandate_id)
+
+
+def _may_ask(access: Access) -> None:
+    """A read-only mandate shows the questions but asks and answers nothing."""
+    if not access.can_ask:
+        raise HTTPException(status_code=403)
+
+
 async def _ask_context(
-    session: AsyncSession, identity: Identity, values: dict[str, str], error: QuestionError | None
+    session: AsyncSession, identity: Identity, access: Access, values: dict[str, str],
+    error: QuestionError | None,
 ) -> dict[str, Any]:
     return {
         "topics": await service.list_topics(session),
-        "dossiers": await party_dossiers(session, identity.party_id),
+        "dossiers": await party_dossiers(session, access.scope()),
         "values": values,
         "error": error,
         "max_body": MAX_BODY,
@@ -63,7 +82,9 @@ async def ask_form(request: Request) -> Response:
         "submit_key": secrets.token_urlsafe(16),
     }
     async with request_session(request, autocommit=True) as session:
-        context = await _ask_context(session, identity, values, None)
+        access = await portal_access(request, session)
+        _may_ask(access)
+        context = await _ask_context(session, identity, access, values, None)
     return render(request, "questions/ask.html", context)
 
 
@@ -72,36 +93,44 @@ async def ask(request: Request) -> Response:
     identity = require_identity(request)
     values = await form_values(request)
     async with request_session(request) as session:
+        access = await portal_access(request, session)
+        _may_ask(access)
         try:
-            dossier_id = await _dossier_id(session, values.get("dossier", ""), identity)
+            dossier_id, branch = await _dossier_id(session, values.get("dossier", ""), access)
             question, _created = await service.ask(
                 session,
                 NewQuestion(
-                    party_id=identity.party_id, topic_id=small_int(values.get("topic")),
+                    party_id=access.party_id, topic_id=small_int(values.get("topic")),
                     body=values.get("body", ""), dossier_id=dossier_id,
                     submit_key=values.get("submit_key") or None,
+                    branch=branch or access.branch, by=on_behalf(access),
                 ),
                 app_settings(request).calendar,
             )
         except QuestionError as error:
-            context = await _ask_context(session, identity, values, error)
+            context = await _ask_context(session, identity, access, values, error)
             return render(request, "questions/ask.html", context, status_code=422)
         await session.commit()
     url = request.app.url_path_for("questions:detail", reference=question.reference)
     return redirect(request, f"{url}?verstuurd=1")
 
 
-async def _dossier_id(session: AsyncSession, reference: str, identity: Identity) -> int | None:
+async def _dossier_id(
+    session: AsyncSession, reference: str, access: Access
+) -> tuple[int | None, str | None]:
+    """The dossier a question is about (one the visitor may see) and its branch."""
     if not reference:
-        return None
-    found = await party_dossier_id(session, reference, identity.party_id)
+        if access.dossier_types is not None:  # a mandate for some types: about one of them
+            raise QuestionError("dossier", "unknown")
+        return None, None
+    found = await party_dossier_id(session, reference, access.scope())
     if found is None:
         raise QuestionError("dossier", "unknown")
     return found
 
 
 async def _detail_context(
-    session: AsyncSession, question: Question
+    session: AsyncSession, question: Question, unread_party: int
 ) -> dict[str, Any]:
     topic = await session.get(Topic, question.topic_id)
     ids = [question.dossier_id] if question.dossier_id else []
@@ -121,7 +150,7 @@ async def _detail_context(
         "topic": topic,
         "thread": thread,
         "dossier": dossiers.get(question.dossier_id or 0),
-        "unread_messages": await unread_count(session, question.party_id),
+        "unread_messages": await unread_count(session, unread_party),
     }
 
 
@@ -130,17 +159,16 @@ async def detail(request: Request) -> Response:
     identity = require_identity(request)
     reference = request.path_params["reference"]
     async with request_session(request) as session:
-        question = await service.party_question(session, reference, identity.party_id)
+        access = await portal_access(request, session)
+        question = await service.party_question(session, reference, access.scope())
         if question is None:
             raise HTTPException(status_code=404)
-        await service.mark_read(session, question)
-        await mark_question_read(session, question.party_id, question.id)
-        await record_access(
-            session, actor_type="party", actor_id=str(identity.party_id),
-            action="question.view", party_id=question.party_id,
-        )
+        if access.party_id == identity.party_id:  # news read by the party itself
+            await service.mark_read(session, question)
+            await mark_question_read(session, question.party_id, question.id)
+        await record_access(session, action="question.view", **audit_fields(access))
         await session.commit()
-        context = await _detail_context(session, question)
+        context = await _detail_context(session, question, identity.party_id)
     context["sent"] = request.query_params.get("verstuurd") == "1"
     context["values"], context["error"] = {}, None
     return render(request, "questions/detail.html", context)
@@ -154,18 +182,22 @@ async def respond(request: Request) -> Response:
         raise HTTPException(status_code=404)
     values = await form_values(request)
     async with request_session(request) as session:
-        question = await service.party_question(session, reference, identity.party_id, lock=True)
+        access = await portal_access(request, session)
+        question = await service.party_question(session, reference, access.scope(), lock=True)
         if question is None:
             raise HTTPException(status_code=404)
+        _may_ask(access)
+        by = on_behalf(access)
         try:
             if action == "reactie":
                 await service.citizen_reply(
-                    session, question, values.get("body", ""), app_settings(request).calendar
+                    session, question, values.get("body", ""), app_settings(request).calendar,
+                    by=by,
                 )
             else:
-                await service.citizen_close(session, question)
+                await service.citizen_close(session, question, by=by)
         except QuestionError as error:  # checked before anything changed
-            context = await _detail_context(session, question)
+            context = await _detail_context(session, question, identity.party_id)
             context.update(values=values, error=error, sent=False)
             return render(request, "questions/detail.html", context, status_code=422)
         except TransitionRefused:
