@@ -212,3 +212,51 @@ def test_employee_pseudonyms_are_stable_and_per_provider() -> None:
     one = employee_ref("https://broker", "abc")
     assert one == employee_ref("https://broker", "abc") and one.startswith("emp:")
     assert one != employee_ref("https://other", "abc") and "abc" not in one
+
+
+async def _news(session: AsyncSession, references: tuple[str, ...]) -> None:
+    """A new status on each of these dossiers: news in the company's inbox."""
+    from datetime import UTC, datetime
+
+    from mijn.dossiers.models import Dossier
+    from mijn.dossiers.service import record_status, status_type
+
+    for reference in references:
+        dossier = await session.scalar(select(Dossier).where(Dossier.reference == reference))
+        assert dossier is not None
+        status = await status_type(session, dossier.dossier_type_id, "ontvangen")
+        await record_status(session, dossier, status, datetime.now(UTC))
+
+
+def test_a_branch_employee_hears_only_of_the_branch(
+    client: TestClient, auth: Auth, demo: None, run: Runner
+) -> None:
+    run(_news, ("Z-2026-0201", "Z-2026-0204"))  # company-wide, and the branch's
+    login(auth, "demo-ahmed")
+    page = client.get("/mijn/dossiers").text
+    assert '<span class="mijn-badge">1<' in page
+    inbox = client.get("/mijn/berichten").text
+    assert "Terras voor de winkel in het centrum" in inbox
+    assert "Uitbreiding bakkerij" not in inbox
+    # The company's address is not the branch's to change.
+    assert "Zo krijgt u bericht" not in inbox
+    assert client.get("/mijn/instellingen").status_code == 403
+    changed = client.post("/mijn/instellingen", data={
+        "csrf_token": auth.csrf(), "channel": "email", "email": "filiaal@example.org"})
+    assert changed.status_code == 403
+    auth.logout()
+    login(auth, "demo-karin")  # the other news is still new for the company
+    assert '<span class="mijn-badge">1<' in client.get("/mijn/dossiers").text
+    assert "Uitbreiding bakkerij" in client.get("/mijn/berichten").text
+    assert client.get("/mijn/instellingen").status_code == 200
+
+
+def test_the_kcc_sees_which_employee_asked_for_the_company(
+    client: TestClient, auth: Auth, demo: None
+) -> None:
+    login(auth, "demo-ahmed")
+    reference = _ask(client, "Mag het terras groter?", "Z-2026-0204")
+    auth.login_staff("demo-agent")
+    page = client.get(f"/kcc/vragen/{reference}").text
+    assert "Ahmed Yilmaz (namens de klant)" in page and f"vestiging {BAKERY_BRANCH}" in page
+    assert "Klant · Ahmed Yilmaz" in page

@@ -302,3 +302,20 @@ def test_the_mandate_api_is_described(client: TestClient) -> None:
     operations = document["paths"]["/api/v1/mandates/{source}/{external_id}"]
     assert set(operations) >= {"put", "get", "delete"}
     assert "MandateIn" in document["components"]["schemas"]
+
+
+def test_a_representative_reads_the_partys_news_in_scope_without_taking_it(
+    client: TestClient, auth: Auth, demo: None, run: Runner
+) -> None:
+    from test_business import _news
+
+    run(_news, ("Z-2026-0201", "Z-2026-0202"))  # the bakery: a permit and a grant
+    auth.login("demo-sanne")
+    switch(client, auth, _mandate_ids(run)["demo-bakkerij"])  # grants only
+    assert '<span class="mijn-badge">1<' in client.get("/mijn/dossiers").text
+    inbox = client.get("/mijn/berichten").text
+    assert "Subsidie zonnepanelen bedrijfspand" in inbox and "Uitbreiding bakkerij" not in inbox
+    # Still new for the bakery itself: Sanne read it for them.
+    auth.logout()
+    auth.login("demo-karin", audience="business")
+    assert '<span class="mijn-badge">2<' in client.get("/mijn/dossiers").text

@@ -9,6 +9,8 @@ from starlette.requests import Request
 
 from mijn.auth.session import act_for, require_identity
 from mijn.mandates.service import Access, resolve_access
+from mijn.notifications.service import NewsScope
+from mijn.questions.service import scope_question_ids
 
 
 async def portal_access(request: Request, session: AsyncSession) -> Access:
@@ -41,3 +43,12 @@ def audit_fields(access: Access) -> AuditFields:
         "actor_role": access.actor_type if access.on_behalf else None,
         "party_id": access.party_id, "mandate_id": access.mandate_id,
     }
+
+
+def news_scope(access: Access) -> NewsScope:
+    """The news of the party acted for that this visitor may see: about the dossiers and
+    questions of their branch or of their mandate's types (None: all of it)."""
+    if not access.scope().restricted:
+        return None
+    scope = access.scope()
+    return scope.dossier_ids(), scope_question_ids(scope)

@@ -73,4 +73,5 @@ def claimed_mandate(raw: object, representative: Party) -> MandateInput | None:
         represented=(kind, number), role=str(spec.get("role", "authorised")),
         dossier_types=tuple(str(t) for t in types) if isinstance(types, list) else (),
         can_ask=spec.get("can_ask", True) is True, valid_from=today, valid_until=today,
+        represented_name=str(spec.get("name") or "")[:200],
     )

@@ -53,7 +53,9 @@ async def login_choice(request: Request) -> Response:
     """The page that offers the ways to log in."""
     next_url = safe_next(request.query_params.get("next"), "/mijn/dossiers")
     expired = request.query_params.get("reden") == "verlopen"
-    return render(request, "auth/login.html", {"next_url": next_url, "expired": expired})
+    business = "business" in request.app.state.oidc_clients  # configured, or in development
+    context = {"next_url": next_url, "expired": expired, "business": business}
+    return render(request, "auth/login.html", context)
 
 
 async def login(request: Request) -> Response:
@@ -65,8 +67,9 @@ async def login(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     # A step-up: log in again at (at least) this level of assurance.
     level = request.query_params.get("niveau", "")
-    extra = (
-        {"acr_values": " ".join(settings.acr_values_for(level))} if level in LOA_LEVELS else {}
+    extra = (  # prompt=login: a provider's session at the lower level does not count
+        {"acr_values": " ".join(settings.acr_values_for(level)), "prompt": "login"}
+        if level in LOA_LEVELS else {}
     )
     try:
         url, pending = await _client(request, audience).authorization_url(

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.audit.service import record_access
-from mijn.auth.access import audit_fields, portal_access
+from mijn.auth.access import audit_fields, news_scope, portal_access
 from mijn.auth.session import require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers, opens_at
@@ -27,7 +27,7 @@ def _page_number(raw: str | None) -> int:
 
 async def overview(request: Request) -> Response:
     """Mijn dossiers: open or closed, a page at a time (htmx swaps only the list)."""
-    identity = require_identity(request)
+    require_identity(request)
     settings: Settings = request.app.state.settings
     tab = request.query_params.get("tab", "open")
     tab = tab if tab in TABS else "open"
@@ -35,7 +35,9 @@ async def overview(request: Request) -> Response:
     async with request_session(request, autocommit=True) as session:
         access = await portal_access(request, session)
         listing = await list_dossiers(session, access.scope(), tab, page, settings.page_size)
-        unread = 0 if is_htmx(request) else await unread_count(session, identity.party_id)
+        unread = 0 if is_htmx(request) else await unread_count(
+            session, access.party_id, news_scope(access)
+        )
     context = {
         "listing": listing, "today": date.today(), "unread_messages": unread,
         "opens": lambda min_loa: opens_at(min_loa, access.loa),
@@ -53,7 +55,7 @@ async def detail(request: Request) -> Response:
         view = await get_dossier_view(session, reference, access.scope(), access.loa)
         if view is None:
             raise HTTPException(status_code=404)
-        unread = await unread_count(session, identity.party_id)
+        unread = await unread_count(session, access.party_id, news_scope(access))
         if view.locked:
             context = {"view": view, "unread_messages": unread, "audience": identity.audience}
             return render(request, "dossiers/step_up.html", context)

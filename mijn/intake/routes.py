@@ -369,6 +369,7 @@ def _mandate_input(source: str, external_id: str, body: dict[str, Any]) -> Manda
         role=body["role"], dossier_types=tuple(body.get("dossier_types", [])),
         can_ask=body.get("can_ask", False), valid_from=valid_from,
         valid_until=_date(body.get("valid_until"), "valid_until"),
+        represented_name=body["represented"].get("name", ""),
     )
 
 

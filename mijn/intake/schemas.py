@@ -135,16 +135,18 @@ STATUS_OUT: dict[str, Any] = {
     },
 }
 
-def _party(types: tuple[str, ...], description: str) -> dict[str, Any]:
+def _party(types: tuple[str, ...], description: str, named: bool = False) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "type": {"enum": list(types)},
+        "id": {"type": "string", "minLength": 1, "maxLength": 20},
+    }
+    if named:
+        properties["name"] = {"type": "string", "maxLength": 200, "description": "Shown to "
+                              "the representative ('u handelt namens ...'); a name Mijn "
+                              "knows from the party's own login is replaced by it."}
     return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["type", "id"],
-        "description": description,
-        "properties": {
-            "type": {"enum": list(types)},
-            "id": {"type": "string", "minLength": 1, "maxLength": 20},
-        },
+        "type": "object", "additionalProperties": False, "required": ["type", "id"],
+        "description": description, "properties": properties,
     }
 
 
@@ -155,7 +157,7 @@ MANDATE_IN: dict[str, Any] = {
     "properties": {
         "representative": _party(("bsn", "national_number"),
                                  "The person who acts (logs in with their own DigiD/itsme)."),
-        "represented": _party(PARTY_TYPES, "The person or organisation acted for."),
+        "represented": _party(PARTY_TYPES, "The person or organisation acted for.", True),
         "role": {"enum": list(ROLES), "description": "parent (ouder), guardian (voogd), "
                  "bewindvoerder, mentor, curator, or authorised (gemachtigde, e.g. by a company)."},
         "dossier_types": {

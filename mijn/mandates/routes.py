@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.audit.service import record_access
-from mijn.auth.access import audit_fields, portal_access
+from mijn.auth.access import audit_fields, news_scope, portal_access
 from mijn.auth.session import act_for, require_identity
 from mijn.db import request_session
 from mijn.notifications.service import unread_count
@@ -19,10 +19,10 @@ SELF = "zelf"
 
 async def choose(request: Request) -> Response:
     """For whom do you act? Yourself, or a party you hold a valid mandate for."""
-    identity = require_identity(request)
+    require_identity(request)
     async with request_session(request, autocommit=True) as session:
         access = await portal_access(request, session)
-        unread = await unread_count(session, identity.party_id)
+        unread = await unread_count(session, access.party_id, news_scope(access))
     if not access.choices:
         raise HTTPException(status_code=404)
     context = {"unread_messages": unread}

@@ -169,6 +169,7 @@ class MandateInput:
     can_ask: bool
     valid_from: date
     valid_until: date | None
+    represented_name: str = ""  # shown as "u handelt namens ..." until they log in themselves
 
 
 async def _check_types(session: AsyncSession, codes: tuple[str, ...]) -> None:
@@ -182,10 +183,12 @@ async def _check_types(session: AsyncSession, codes: tuple[str, ...]) -> None:
 
 async def _parties(session: AsyncSession, data: MandateInput) -> tuple[Party, Party]:
     found = []
-    for field, (kind, identifier) in (("representative", data.representative),
-                                      ("represented", data.represented)):
+    for field, (kind, identifier), name in (
+        ("representative", data.representative, ""),
+        ("represented", data.represented, data.represented_name),
+    ):
         try:
-            found.append(await get_or_create_party(session, kind, identifier))
+            found.append(await get_or_create_party(session, kind, identifier, name))
         except InvalidIdentifier as exc:
             raise MandateError(str(exc), f"{field}.id") from None
     if found[0].kind != "person":

@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.audit.service import record_access
-from mijn.auth.access import audit_fields, portal_access
-from mijn.auth.session import Identity, require_identity
+from mijn.auth.access import audit_fields, news_scope, portal_access
+from mijn.auth.session import require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
 from mijn.mandates.service import Access
@@ -27,7 +27,7 @@ from mijn.web import app_settings, form_values, redirect, render, small_int
 
 async def my_questions(request: Request) -> Response:
     """Mijn vragen: every question with its state (new replies marked), and public contacts."""
-    identity = require_identity(request)
+    require_identity(request)
     async with request_session(request, autocommit=True) as session:
         access = await portal_access(request, session)
         questions = await service.party_questions(session, access.scope())
@@ -35,7 +35,7 @@ async def my_questions(request: Request) -> Response:
         dossiers = await dossier_references(
             session, [q.dossier_id for q, _ in questions if q.dossier_id]
         )
-        unread = await unread_count(session, identity.party_id)
+        unread = await unread_count(session, access.party_id, news_scope(access))
     context = {
         "questions": questions, "contacts": contacts, "dossiers": dossiers,
         "unread_messages": unread,
@@ -61,7 +61,7 @@ def _may_ask(access: Access) -> None:
 
 
 async def _ask_context(
-    session: AsyncSession, identity: Identity, access: Access, values: dict[str, str],
+    session: AsyncSession, access: Access, values: dict[str, str],
     error: QuestionError | None,
 ) -> dict[str, Any]:
     return {
@@ -70,13 +70,13 @@ async def _ask_context(
         "values": values,
         "error": error,
         "max_body": MAX_BODY,
-        "unread_messages": await unread_count(session, identity.party_id),
+        "unread_messages": await unread_count(session, access.party_id, news_scope(access)),
     }
 
 
 async def ask_form(request: Request) -> Response:
     """The form to ask a question, about a dossier if one is given."""
-    identity = require_identity(request)
+    require_identity(request)
     values = {
         "dossier": request.query_params.get("dossier", ""),
         "submit_key": secrets.token_urlsafe(16),
@@ -84,13 +84,13 @@ async def ask_form(request: Request) -> Response:
     async with request_session(request, autocommit=True) as session:
         access = await portal_access(request, session)
         _may_ask(access)
-        context = await _ask_context(session, identity, access, values, None)
+        context = await _ask_context(session, access, values, None)
     return render(request, "questions/ask.html", context)
 
 
 async def ask(request: Request) -> Response:
     """Save the question first; an empty or too long one comes back with its text."""
-    identity = require_identity(request)
+    require_identity(request)
     values = await form_values(request)
     async with request_session(request) as session:
         access = await portal_access(request, session)
@@ -108,7 +108,7 @@ async def ask(request: Request) -> Response:
                 app_settings(request).calendar,
             )
         except QuestionError as error:
-            context = await _ask_context(session, identity, access, values, error)
+            context = await _ask_context(session, access, values, error)
             return render(request, "questions/ask.html", context, status_code=422)
         await session.commit()
     url = request.app.url_path_for("questions:detail", reference=question.reference)
@@ -130,7 +130,7 @@ async def _dossier_id(
 
 
 async def _detail_context(
-    session: AsyncSession, question: Question, unread_party: int
+    session: AsyncSession, question: Question, access: Access
 ) -> dict[str, Any]:
     topic = await session.get(Topic, question.topic_id)
     ids = [question.dossier_id] if question.dossier_id else []
@@ -150,7 +150,7 @@ async def _detail_context(
         "topic": topic,
         "thread": thread,
         "dossier": dossiers.get(question.dossier_id or 0),
-        "unread_messages": await unread_count(session, unread_party),
+        "unread_messages": await unread_count(session, access.party_id, news_scope(access)),
     }
 
 
@@ -168,7 +168,7 @@ async def detail(request: Request) -> Response:
             await mark_question_read(session, question.party_id, question.id)
         await record_access(session, action="question.view", **audit_fields(access))
         await session.commit()
-        context = await _detail_context(session, question, identity.party_id)
+        context = await _detail_context(session, question, access)
     context["sent"] = request.query_params.get("verstuurd") == "1"
     context["values"], context["error"] = {}, None
     return render(request, "questions/detail.html", context)
@@ -176,7 +176,7 @@ async def detail(request: Request) -> Response:
 
 async def respond(request: Request) -> Response:
     """The citizen replies (reopening a waiting, answered or closed question) or closes it."""
-    identity = require_identity(request)
+    require_identity(request)
     reference, action = request.path_params["reference"], request.path_params["action"]
     if action not in ("reactie", "sluiten"):
         raise HTTPException(status_code=404)
@@ -197,7 +197,7 @@ async def respond(request: Request) -> Response:
             else:
                 await service.citizen_close(session, question, by=by)
         except QuestionError as error:  # checked before anything changed
-            context = await _detail_context(session, question, identity.party_id)
+            context = await _detail_context(session, question, access)
             context.update(values=values, error=error, sent=False)
             return render(request, "questions/detail.html", context, status_code=422)
         except TransitionRefused:

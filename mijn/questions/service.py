@@ -8,10 +8,12 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     and_,
     bindparam,
     func,
@@ -235,6 +237,11 @@ def _in_scope(scope: PartyScope) -> list[ColumnElement[bool]]:
     if scope.dossier_types is not None:
         found.append(Question.dossier_id.in_(scope.dossier_ids()))
     return found
+
+
+def scope_question_ids(scope: PartyScope) -> Select[Any]:
+    """The ids of the party's questions in scope (for news about them)."""
+    return select(Question.id).where(*_in_scope(scope))
 
 
 def _scope(scope: PartyScope | int) -> PartyScope:
