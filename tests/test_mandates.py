@@ -319,3 +319,35 @@ def test_a_representative_reads_the_partys_news_in_scope_without_taking_it(
     auth.logout()
     auth.login("demo-karin", audience="business")
     assert '<span class="mijn-badge">2<' in client.get("/mijn/dossiers").text
+
+
+def test_the_kcc_sees_who_acts_for_a_customer(
+    client: TestClient, auth: Auth, demo: None, run: Runner
+) -> None:
+    async def party_ids(session: AsyncSession) -> dict[str, int]:
+        rows = await session.execute(select(Party.identifier, Party.id))
+        return {identifier: pid for identifier, pid in rows.all()}
+
+    ids = run(party_ids)
+    auth.login_staff("demo-agent")
+    jan = client.get(f"/kcc/klanten/{ids[JAN_BSN]}").text
+    assert "Sanne de Vries handelt namens deze klant (bewindvoerder)" in jan
+    assert "alle dossiers · inzien en vragen stellen" in jan
+    sanne = client.get(f"/kcc/klanten/{ids[SANNE_BSN]}").text
+    assert "Deze klant handelt namens Jan Jansen (bewindvoerder)" in sanne
+    assert "Deze klant handelt namens Bakkerij De Korenschoof (gemachtigde)" in sanne
+    assert "alleen: subsidie · alleen inzien" in sanne
+    assert "Fatima" not in sanne  # that mandate ended yesterday
+    fatima = client.get(f"/kcc/klanten/{ids[CITIZENS[1].bsn]}").text
+    assert "Geen machtigingen." in fatima
+
+
+def test_a_representative_reads_the_partys_own_messages_as_theirs(
+    client: TestClient, auth: Auth, demo: None, run: Runner
+) -> None:
+    auth.login("demo-sanne")
+    switch(client, auth, _mandate_ids(run)["demo-bewind"])
+    questions = client.get("/mijn/vragen").text
+    reference = questions.split('href="/mijn/vragen/V-', 1)[1].split('"', 1)[0]
+    page = client.get(f"/mijn/vragen/V-{reference}").text
+    assert "Jan Jansen schreef" in page and "U schreef" not in page

@@ -153,6 +153,42 @@ async def resolve_access(session: AsyncSession, identity: Identity) -> Access:
     )
 
 
+@dataclass(frozen=True)
+class MandateLine:
+    """A mandate as the KCC sees it on a party's page: who acts for whom, how far, how long."""
+
+    acts_for_party: bool  # True: the other party acts for this one; False: the reverse
+    other_name: str
+    role: str
+    dossier_types: tuple[str, ...]
+    can_ask: bool
+    valid_from: date
+    valid_until: date | None
+
+
+async def party_mandates(
+    session: AsyncSession, party_id: int, day: date | None = None
+) -> list[MandateLine]:
+    """The mandates for and by a party that hold today or will (not revoked, not ended)."""
+    day = day or date.today()
+    other = aliased(Party)
+    rows = await session.execute(
+        select(Mandate, other)
+        .join(other, or_(
+            and_(Mandate.represented_id == party_id, other.id == Mandate.representative_id),
+            and_(Mandate.representative_id == party_id, other.id == Mandate.represented_id),
+        ))
+        .where(Mandate.revoked_at.is_(None),
+               or_(Mandate.valid_until.is_(None), Mandate.valid_until >= day))
+        .order_by(Mandate.valid_from, Mandate.id)
+    )
+    return [
+        MandateLine(m.represented_id == party_id, p.name, m.role, tuple(m.dossier_types.split()),
+                    m.can_ask, m.valid_from, m.valid_until)
+        for m, p in rows.all()
+    ]
+
+
 # --- registering mandates (back-office API, login claims) ---------------------------------
 
 

@@ -21,6 +21,7 @@ from mijn.auth.session import require_identity
 from mijn.db import request_session, utcnow
 from mijn.dossiers.models import CHANNELS
 from mijn.dossiers.service import party_dossier_id
+from mijn.mandates.service import party_mandates
 from mijn.notifications.service import delivery_counts, failed_deliveries, party_notifications
 from mijn.parties.service import (
     PERSON_IDENTIFIERS,
@@ -297,6 +298,7 @@ async def _party_context(
         return None
     return {
         "notifications": await party_notifications(session, party_id),
+        "mandates": await party_mandates(session, party_id),
         "picture": picture, "topics": await service.list_topics(session),
         "teams": await list_teams(session), "specialists": await list_specialists(session),
         "values": values, "error": error, "form": form, "channels": CONTACT_CHANNELS,
