@@ -31,6 +31,7 @@ from mijn.dossiers import routes as dossier_routes
 from mijn.intake import routes as intake_routes
 from mijn.intake.service import IntakeError
 from mijn.intake.zgw import ZgwClient
+from mijn.mandates import routes as mandate_routes
 from mijn.notifications import routes as notification_routes
 from mijn.pages import routes as page_routes
 from mijn.questions import kcc as kcc_routes
@@ -101,6 +102,7 @@ def create_app(
         *answer_routes.routes,
         *answer_editor.routes,
         *question_routes.routes,
+        *mandate_routes.routes,
         *notification_routes.routes,
         *kcc_routes.routes,
         *intake_routes.routes,

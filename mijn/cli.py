@@ -211,7 +211,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--source", required=True, help="the source whose dossiers it writes")
     create.add_argument("--scope", action="append", default=[],
-                        help="dossiers (default) and/or catalogue; repeat for more")
+                        help="dossiers (default), catalogue and/or mandates; repeat for more")
     create.set_defaults(func=_api_client_create)
     api_sub.add_parser("list", help="list the clients").set_defaults(func=_api_client_list)
     revoke = api_sub.add_parser("revoke", help="revoke a client's token")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.answers.demo import seed_answers
-from mijn.auth.personas import CITIZENS, STAFF
+from mijn.auth.personas import BAKERY_BRANCH, BAKERY_KVK, BUSINESSES, CITIZENS, STAFF
 from mijn.dossiers.models import Dossier, DossierType
 from mijn.dossiers.service import (
     StatusSpec,
@@ -18,6 +18,8 @@ from mijn.dossiers.service import (
     record_status,
     status_type,
 )
+from mijn.mandates.service import MandateInput, put_mandate
+from mijn.parties.models import Party
 from mijn.parties.service import get_or_create_party
 from mijn.progress import Progress
 from mijn.questions import service as questions
@@ -64,6 +66,17 @@ DOSSIER_TYPES: dict[str, tuple[str, str, str, list[StatusSpec]]] = {
           "Your application is complete. The money will be in your account within 5 working "
           "days.", True),
     ]),
+    "bijzondere_bijstand": ("case", "Bijzondere bijstand", "Special assistance", [
+        S("ontvangen", "Ontvangen", "Received",
+          "Wij hebben uw aanvraag voor bijzondere bijstand ontvangen.",
+          "We have received your application for special assistance."),
+        S("in_behandeling", "In behandeling", "Being processed",
+          "Een consulent bekijkt uw inkomen, uw kosten en uw situatie.",
+          "A caseworker is looking at your income, your costs and your situation."),
+        S("besluit", "Besluit genomen", "Decision made",
+          "Wij hebben besloten. U krijgt de brief ook per post.",
+          "We have decided. You will also receive the letter by post.", True),
+    ]),
     "melding_openbare_ruimte": ("report", "Melding openbare ruimte", "Public space report", [
         S("ontvangen", "Ontvangen", "Received",
           "Wij hebben uw melding ontvangen. Dank u wel.",
@@ -76,7 +89,10 @@ DOSSIER_TYPES: dict[str, tuple[str, str, str, list[StatusSpec]]] = {
     ]),
 }
 
-BUSINESS_KVK = "69599084"
+BUSINESS_KVK = BAKERY_KVK
+# Dossier types that open only at a higher level of assurance (betrouwbaarheidsniveau).
+MIN_LOA = {"bijzondere_bijstand": "hoog"}
+INSTALLER_KVK, BREWERY_KBO = BUSINESSES[2].company_number, BUSINESSES[3].company_number
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,7 @@ class DemoDossier:
     opened_days_ago: int
     expected_in_days: int | None
     statuses: tuple[tuple[str, int], ...]
+    branch: str | None = None
 
 
 D = DemoDossier
@@ -135,7 +152,15 @@ DEMO_DOSSIERS = (
     D("Z-2026-0202", BUSINESS_KVK, "subsidie", "Subsidie zonnepanelen bedrijfspand", "web",
       "Duurzaamheid", 25, 40, (("ontvangen", 25),)),
     D("M-2026-0203", BUSINESS_KVK, "melding_openbare_ruimte", "Laadperron geblokkeerd", "phone",
-      "Beheer openbare ruimte", 8, 6, (("ontvangen", 8), ("ingepland", 6))),
+      "Beheer openbare ruimte", 8, 6, (("ontvangen", 8), ("ingepland", 6)), BAKERY_BRANCH),
+    D("Z-2026-0204", BUSINESS_KVK, "omgevingsvergunning", "Terras voor de winkel in het centrum",
+      "web", "Vergunningen", 14, 42, (("ontvangen", 14), ("in_behandeling", 7)), BAKERY_BRANCH),
+    D("Z-2026-0301", INSTALLER_KVK, "subsidie", "Subsidie elektrische bedrijfsbus", "web",
+      "Duurzaamheid", 20, 30, (("ontvangen", 20),)),
+    D("Z-2026-0401", BREWERY_KBO, "omgevingsvergunning", "Proeflokaal aan de haven", "email",
+      "Vergunningen", 35, 20, (("ontvangen", 35), ("in_behandeling", 21))),
+    D("Z-2026-0501", FATIMA, "bijzondere_bijstand", "Bijzondere bijstand voor een wasmachine",
+      "web", "Werk en inkomen", 10, 46, (("ontvangen", 10), ("in_behandeling", 4))),
 )
 
 
@@ -158,11 +183,15 @@ async def seed_demo(
     today = today or date.today()
     types: dict[str, DossierType] = {}
     for code, (kind, name_nl, name_en, statuses) in DOSSIER_TYPES.items():
-        types[code] = await ensure_dossier_type(session, code, kind, name_nl, name_en, statuses)
+        types[code] = await ensure_dossier_type(
+            session, code, kind, name_nl, name_en, statuses, MIN_LOA.get(code)
+        )
     parties = {p.bsn: await get_or_create_party(session, "bsn", p.bsn, p.name) for p in CITIZENS}
-    parties[BUSINESS_KVK] = await get_or_create_party(
-        session, "kvk", BUSINESS_KVK, "Bakkerij De Korenschoof"
-    )
+    for business in BUSINESSES:
+        kind = "kvk" if len(business.company_number) == 8 else "kbo"
+        parties[business.company_number] = await get_or_create_party(
+            session, kind, business.company_number, business.company
+        )
     existing = set(await session.scalars(select(Dossier.reference)))
     progress = Progress("demo dossiers", len(DEMO_DOSSIERS))
     created = 0
@@ -173,6 +202,7 @@ async def seed_demo(
         await _create(session, spec, types[spec.type_code], parties[spec.owner].id, today)
         created += 1
     asked = await _questions(session, parties[JAN].id, settings or Settings())
+    await _mandates(session, parties, today)
     answers = await seed_answers(session)
     await session.commit()
     progress.finish(
@@ -244,6 +274,27 @@ async def _questions(session: AsyncSession, jan: int, settings: Settings) -> int
     return asked
 
 
+SANNE = CITIZENS[2].bsn
+
+
+async def _mandates(session: AsyncSession, parties: dict[str, Party], today: date) -> None:
+    """Sanne is Jan's bewindvoerder (everything, also asking), may read the bakery's grants,
+    and was Fatima's mentor until yesterday (no longer valid)."""
+    year = timedelta(days=365)
+    specs = (
+        ("demo-bewind", JAN, "bewindvoerder", (), True, today - timedelta(days=30), today + year),
+        ("demo-bakkerij", BUSINESS_KVK, "authorised", ("subsidie",), False,
+         today - timedelta(days=10), today + timedelta(days=80)),
+        ("demo-verlopen", FATIMA, "mentor", (), True, today - year, today - timedelta(days=1)),
+    )
+    for key, whom, role, types, can_ask, valid_from, valid_until in specs:
+        represented = parties[whom]
+        await put_mandate(session, MandateInput(
+            "demo", key, ("bsn", SANNE), (represented.identifier_type, represented.identifier),
+            role, types, can_ask, valid_from, valid_until,
+        ))
+
+
 async def _create(
     session: AsyncSession, spec: DemoDossier, dossier_type: DossierType, party_id: int,
     today: date,
@@ -256,6 +307,7 @@ async def _create(
             today + timedelta(days=spec.expected_in_days)
             if spec.expected_in_days is not None else None
         ),
+        branch=spec.branch,
     )
     for code, days_ago in spec.statuses:
         status = await status_type(session, dossier_type.id, code)

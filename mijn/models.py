@@ -11,6 +11,7 @@ def import_all() -> None:
     import mijn.audit.models  # noqa: F401
     import mijn.dossiers.models  # noqa: F401
     import mijn.intake.models  # noqa: F401
+    import mijn.mandates.models  # noqa: F401
     import mijn.notifications.models  # noqa: F401
     import mijn.parties.models  # noqa: F401
     import mijn.questions.models  # noqa: F401

@@ -12,11 +12,29 @@ from mijn.questions.sla import WorkingCalendar, parse_calendar
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"
 AUDIENCES = ("citizen", "business", "staff")
+# Levels of assurance (betrouwbaarheidsniveaus), from low to high.
+LOA_LEVELS = ("basis", "midden", "substantieel", "hoog")
+# acr values of DigiD (SAML classes) and eHerkenning/eIDAS, and the levels they stand for.
+DEFAULT_ACR_LEVELS: dict[str, str] = {
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport": "basis",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract": "midden",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard": "substantieel",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI": "hoog",
+    "urn:etoegang:core:assurance-class:loa2": "basis",
+    "urn:etoegang:core:assurance-class:loa2plus": "midden",
+    "urn:etoegang:core:assurance-class:loa3": "substantieel",
+    "urn:etoegang:core:assurance-class:loa4": "hoog",
+}
 # vertrouwelijkheidaanduiding of the ZGW APIs, from low to high.
 CONFIDENTIALITY = (
     "openbaar", "beperkt_openbaar", "intern", "zaakvertrouwelijk", "vertrouwelijk",
     "confidentieel", "geheim", "zeer_geheim",
 )
+
+
+def loa_rank(level: str | None) -> int:
+    """Position of a level of assurance (0 for none or unknown, basis is 1, hoog is 4)."""
+    return LOA_LEVELS.index(level) + 1 if level in LOA_LEVELS else 0
 
 
 class ConfigurationError(Exception):
@@ -133,6 +151,21 @@ class Settings:
     zgw: ZgwSettings = field(default_factory=ZgwSettings)
     # Office hours for service levels (SLA): questions are due in working time.
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    # acr claim value -> level of assurance (MIJN_LOA_ACR); an unknown acr is the lowest.
+    acr_levels: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ACR_LEVELS))
+
+    def loa_of(self, acr: str) -> str:
+        """The level of assurance an acr value stands for ("" when unknown: below basis)."""
+        if acr in LOA_LEVELS:
+            return acr
+        return self.acr_levels.get(acr, "")
+
+    def acr_values_for(self, level: str) -> list[str]:
+        """The acr values that give at least this level, lowest first (for acr_values)."""
+        wanted = loa_rank(level)
+        found = [(loa_rank(lvl), acr) for acr, lvl in self.acr_levels.items()
+                 if loa_rank(lvl) >= wanted]
+        return [acr for _, acr in sorted(found, key=lambda item: item[0])]
 
     @property
     def is_production(self) -> bool:
@@ -182,10 +215,12 @@ class Settings:
 
 
 _CLAIM_DEFAULTS: dict[str, dict[str, str]] = {
-    "citizen": {"bsn": "bsn", "name": "name"},
+    "citizen": {"bsn": "bsn", "name": "name", "represented": "represented"},
     "business": {
         "kvk": "urn:etoegang:core:LegalSubjectID",
         "branch": "urn:etoegang:1.9:ServiceRestriction:Vestigingsnr",
+        "name": "name",
+        "company_name": "company_name",
     },
     "staff": {"roles": "roles", "teams": "teams", "name": "name"},
 }
@@ -252,6 +287,22 @@ def _calendar(env: Mapping[str, str]) -> WorkingCalendar:
         ) from None
 
 
+def _acr_levels(env: Mapping[str, str]) -> dict[str, str]:
+    raw = env.get("MIJN_LOA_ACR", "").strip()
+    if not raw:
+        return dict(DEFAULT_ACR_LEVELS)
+    levels: dict[str, str] = {}
+    for item in raw.split(","):
+        acr, _, level = item.strip().rpartition("=")
+        if not acr or level not in LOA_LEVELS:
+            raise ConfigurationError(
+                "MIJN_LOA_ACR must be a comma-separated list of acr=level, with level one of "
+                f"{', '.join(LOA_LEVELS)}; {item.strip()!r} is not."
+            )
+        levels[acr] = level
+    return levels
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment (or the given mapping) and check them."""
     env = os.environ if env is None else env
@@ -273,6 +324,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audiences={name: _audience(env, name) for name in AUDIENCES},
         zgw=_zgw(env),
         calendar=_calendar(env),
+        acr_levels=_acr_levels(env),
     )
     settings.check()
     return settings

@@ -80,6 +80,26 @@ STAFF_STATE_LABELS = {
 }
 
 
+# The relation of a representative to the party they act for (mandates).
+MANDATE_ROLE_LABELS = {
+    "parent": N_("ouder"),
+    "guardian": N_("voogd"),
+    "bewindvoerder": N_("bewindvoerder"),
+    "mentor": N_("mentor"),
+    "curator": N_("curator"),
+    "authorised": N_("gemachtigde"),
+}
+
+
+# Levels of assurance (betrouwbaarheidsniveaus) as people read them.
+LOA_LABELS = {
+    "basis": N_("basis"),
+    "midden": N_("midden"),
+    "substantieel": N_("substantieel"),
+    "hoog": N_("hoog"),
+}
+
+
 def label_helpers(lang: Language) -> dict[str, Any]:
     """Template helpers that show codes and bilingual data in the visitor's language."""
 
@@ -93,7 +113,16 @@ def label_helpers(lang: Language) -> dict[str, Any]:
         labels = STAFF_STATE_LABELS if staff else QUESTION_STATE_LABELS
         return lang.gettext(labels[code]) if code in labels else code
 
-    return {"tr": tr, "channel_label": channel_label, "state_label": state_label}
+    def role_label(code: str) -> str:
+        return lang.gettext(MANDATE_ROLE_LABELS[code]) if code in MANDATE_ROLE_LABELS else code
+
+    def loa_label(code: str | None) -> str:
+        return lang.gettext(LOA_LABELS[code]) if code in LOA_LABELS else (code or "")
+
+    return {
+        "tr": tr, "channel_label": channel_label, "state_label": state_label,
+        "role_label": role_label, "loa_label": loa_label,
+    }
 
 
 def make_environment() -> Environment:
@@ -197,7 +226,10 @@ def render(
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         # A citizen's menu only for a citizen's session; staff pages have their own layout.
         "logged_in": not staff_area and "session" in request.scope
-        and bool(request.session.get("pid")) and request.session.get("aud") == "citizen",
+        and bool(request.session.get("pid"))
+        and request.session.get("aud") in ("citizen", "business"),
+        # For whom the visitor acts (set by the route that checked it); the header shows it.
+        "access": getattr(request.state, "access", None),
         "staff_area": staff_area,
         **lang.template_globals(),
         **label_helpers(lang),

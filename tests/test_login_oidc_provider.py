@@ -41,6 +41,9 @@ ACCOUNT = "burger-1"
 BSN = "999990019"
 NAME = "Bram Burger"
 FAILED = "Inloggen is niet gelukt"
+BUSINESS_CLIENT_ID = "mijn-business-test"
+BUSINESS_CLIENT_SECRET = "mijn-business-test-secret-0123456789"  # as in server.mjs
+LOA3, LOA4 = "urn:etoegang:core:assurance-class:loa3", "urn:etoegang:core:assurance-class:loa4"
 
 
 # --- the provider process ---------------------------------------------------------------
@@ -142,6 +145,9 @@ def portal(database_url: str, data_dir: Path, provider: str) -> Starlette:
         MIJN_OIDC_CITIZEN_ISSUER=provider,
         MIJN_OIDC_CITIZEN_CLIENT_ID=CLIENT_ID,
         MIJN_OIDC_CITIZEN_CLIENT_SECRET=CLIENT_SECRET,
+        MIJN_OIDC_BUSINESS_ISSUER=provider,
+        MIJN_OIDC_BUSINESS_CLIENT_ID=BUSINESS_CLIENT_ID,
+        MIJN_OIDC_BUSINESS_CLIENT_SECRET=BUSINESS_CLIENT_SECRET,
     )
     return create_app(settings)
 
@@ -178,14 +184,16 @@ def _start_login(client: TestClient, provider: str) -> str:
     return url
 
 
-def _at_provider(browser: httpx.Client, url: str, account: str = ACCOUNT) -> str:
+def _at_provider(
+    browser: httpx.Client, url: str, account: str = ACCOUNT, callback: str = CALLBACK
+) -> str:
     """Follow the provider until it sends the browser back; returns the callback URL."""
     logged_in = False
     for _ in range(10):
         response = browser.get(url)
         assert response.status_code in (302, 303), (response.status_code, response.text)
         location = urljoin(str(response.url), response.headers["location"])
-        if location.startswith(f"{CALLBACK}?"):
+        if location.startswith(f"{callback}?"):
             assert logged_in, "the provider sent the browser back without a login"
             return location
         if re.fullmatch(r"/interaction/[^/?]+", urlsplit(location).path):
@@ -203,9 +211,11 @@ def _with_query(url: str, **changes: str) -> str:
     return parts._replace(query=urlencode(query)).geturl()
 
 
-def _back_at_portal(client: TestClient, callback_url: str) -> httpx.Response:
+def _back_at_portal(
+    client: TestClient, callback_url: str, callback: str = CALLBACK
+) -> httpx.Response:
     parts = urlsplit(callback_url)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == CALLBACK
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == callback
     query = parse_qs(parts.query)
     assert query.get("code") and query.get("state"), callback_url
     response: httpx.Response = client.get(f"{parts.path}?{parts.query}")
@@ -353,3 +363,98 @@ def test_token_response_that_is_not_json_is_refused(
     assert _control(misbehave)["altered"] == before + 1
     _assert_refused(client, portal, response)
     assert any("token response" in message for message in _refusals(caplog)), _refusals(caplog)
+
+
+# --- businesses, mandates in the claims, levels of assurance ---------------------------------
+
+BUSINESS_CALLBACK = f"{BASE_URL}/auth/business/callback"
+
+
+def _business_login(client: TestClient, browser: httpx.Client, account: str) -> httpx.Response:
+    start = client.get("/auth/business/login", params={"next": "/mijn/dossiers"})
+    assert start.status_code == 303, start.text
+    query = parse_qs(urlsplit(start.headers["location"]).query)
+    assert query["client_id"] == [BUSINESS_CLIENT_ID]
+    callback = _at_provider(browser, start.headers["location"], account, BUSINESS_CALLBACK)
+    return _back_at_portal(client, callback, BUSINESS_CALLBACK)
+
+
+def test_business_login_with_kvk_and_branch_claims(
+    client: TestClient, portal: Starlette, browser: httpx.Client
+) -> None:
+    done = _business_login(client, browser, "medewerker-1")
+    assert done.status_code == 303 and done.headers["location"] == "/mijn/dossiers"
+    page = client.get("/mijn/dossiers").text
+    assert "U handelt namens Bakkerij Test" in page and "vestiging 000038509504" in page
+    assert "Ingelogd als Mila Medewerker." in page
+    assert _parties(client, portal) == [("kvk", "69599084", "Bakkerij Test")]
+
+
+def test_business_login_with_a_kbo_number(
+    client: TestClient, portal: Starlette, browser: httpx.Client
+) -> None:
+    assert _business_login(client, browser, "medewerker-2").status_code == 303
+    assert "U handelt namens Brouwerij Test" in client.get("/mijn/dossiers").text
+    assert _parties(client, portal) == [("kbo", "0403170701", "Brouwerij Test")]
+
+
+def test_a_business_login_without_a_company_number_is_refused(
+    client: TestClient, portal: Starlette, browser: httpx.Client
+) -> None:
+    response = _business_login(client, browser, "burger-1")  # a person: no KvK claim
+    _assert_refused(client, portal, response)
+
+
+def test_a_mandate_asserted_in_the_claims(
+    client: TestClient, portal: Starlette, browser: httpx.Client, provider: str
+) -> None:
+    callback = _at_provider(browser, _start_login(client, provider), "burger-3")
+    assert _back_at_portal(client, callback).status_code == 303
+    page = client.get("/mijn/dossiers").text
+    assert "U handelt namens Bea Burger" in page
+    assert "alleen inzien" in page and "ouder" in page
+    choices = client.get("/mijn/namens").text
+    assert "Uzelf: Bob Burger" in choices
+
+
+async def _hoog_dossier(session: Any) -> None:
+    from datetime import date
+
+    from mijn.dossiers.service import StatusSpec, create_dossier, ensure_dossier_type
+    from mijn.parties.service import get_or_create_party
+
+    kind = await ensure_dossier_type(session, "schuldhulp", "case", "Schuldhulp", "Debt help", [
+        StatusSpec("ontvangen", "Ontvangen", "Received", "Uw aanvraag is ontvangen.", "")],
+        min_loa="hoog")
+    party = await get_or_create_party(session, "bsn", BSN)
+    await create_dossier(session, reference="S-1", party_id=party.id, dossier_type=kind,
+                         title="Hulp bij schulden", channel="web", department="",
+                         opened_on=date(2026, 3, 1))
+
+
+def test_step_up_to_a_higher_level_and_back(
+    client: TestClient, portal: Starlette, browser: httpx.Client, provider: str
+) -> None:
+    async def seed() -> None:
+        async with portal.state.sessionmaker() as session:
+            await _hoog_dossier(session)
+            await session.commit()
+
+    assert client.portal is not None
+    client.portal.call(seed)
+    callback = _at_provider(browser, _start_login(client, provider))
+    assert _back_at_portal(client, callback).status_code == 303
+    locked = client.get("/mijn/dossiers/S-1")
+    assert "Log opnieuw in om dit dossier te openen" in locked.text  # loa3 < hoog
+
+    start = client.get("/auth/citizen/login", params={"next": "/mijn/dossiers/S-1",
+                                                      "niveau": "hoog"})
+    query = parse_qs(urlsplit(start.headers["location"]).query)
+    assert LOA4 in query["acr_values"][0].split() and LOA3 not in query["acr_values"][0]
+    assert query["prompt"] == ["login"]
+    # The provider's session (at loa3) does not count: it asks again and logs in at loa4.
+    again = _at_provider(browser, start.headers["location"])
+    done = _back_at_portal(client, again)
+    assert done.headers["location"] == "/mijn/dossiers/S-1"
+    opened = client.get("/mijn/dossiers/S-1")
+    assert "Uw aanvraag is ontvangen." in opened.text

@@ -3,8 +3,10 @@ suggestions shown while a citizen writes a question."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,9 +16,11 @@ from mijn.answers import service
 from mijn.answers.models import Answer
 from mijn.answers.service import AnswerError, audiences_for
 from mijn.answers.text import DossierFacts, render_html
-from mijn.auth.session import current_identity, require_identity
+from mijn.auth.access import news_scope, portal_access
+from mijn.auth.session import PORTAL_AUDIENCES, current_identity, require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import get_dossier_view
+from mijn.mandates.service import Access
 from mijn.notifications.service import unread_count
 from mijn.web import form_values, is_htmx, redirect, render, small_int
 
@@ -24,47 +28,57 @@ MAX_QUERY = 200
 CONTEXTS = ("search", "dossier", "ask", "kcc", "link")
 
 
-def _audience(request: Request) -> str | None:
+@dataclass(frozen=True)
+class Visitor:
+    """Who reads: which answers are theirs, and (logged in) their news and dossiers."""
+
+    audiences: tuple[str, ...]
+    access: Access | None
+
+    async def unread(self, session: AsyncSession) -> int:
+        """The header's count of unread messages (0 when not logged in)."""
+        if self.access is None:
+            return 0
+        return await unread_count(session, self.access.party_id, news_scope(self.access))
+
+    async def facts(self, session: AsyncSession, reference: str) -> DossierFacts | None:
+        """The facts of a dossier this visitor may see (None for anyone else's)."""
+        if not reference or self.access is None:
+            return None
+        view = await get_dossier_view(session, reference[:40], self.access.scope(),
+                                      self.access.loa)
+        return service.dossier_facts(view) if view is not None and not view.locked else None
+
+
+async def _visitor(request: Request, session: AsyncSession) -> Visitor:
     identity = current_identity(request)
-    return identity.audience if identity is not None else None
+    if identity is None or identity.audience not in PORTAL_AUDIENCES:
+        return Visitor(audiences_for(None), None)
+    return Visitor(audiences_for(identity.audience), await portal_access(request, session))
 
 
 async def search_page(request: Request) -> Response:
     """Search the answers (logged in or not); htmx swaps only the results."""
     query = request.query_params.get("q", "")[:MAX_QUERY].strip()
-    identity = current_identity(request)
-    audiences = audiences_for(identity.audience if identity else None)
     async with request_session(request, autocommit=True) as session:
+        visitor = await _visitor(request, session)
         if query:
-            answers = await service.search_answers(session, query, audiences, limit=10)
+            answers = await service.search_answers(session, query, visitor.audiences, limit=10)
         else:
-            answers = await service.popular(session, audiences, limit=8)
-        unread = (await unread_count(session, identity.party_id)
-                  if identity is not None and not is_htmx(request) else 0)
+            answers = await service.popular(session, visitor.audiences, limit=8)
+        unread = 0 if is_htmx(request) else await visitor.unread(session)
     context = {"query": query, "answers": answers, "unread_messages": unread}
     return render(request, "answers/search.html", context, block="results")
-
-
-async def _facts(request: Request, reference: str) -> DossierFacts | None:
-    """The facts of one of the logged-in citizen's own dossiers (None for anyone else's)."""
-    identity = current_identity(request)
-    if not reference or identity is None or identity.audience != "citizen":
-        return None
-    async with request_session(request, autocommit=True) as session:
-        view = await get_dossier_view(session, reference[:40], identity.party_id)
-    return service.dossier_facts(view) if view is not None else None
 
 
 async def answer_page(request: Request) -> Response:
     """One published answer, tailored to the reader's dossier when one is given; counted."""
     slug = request.path_params["slug"]
-    identity = current_identity(request)
     via = request.query_params.get("via", "link")
     form_key = request.query_params.get("formulier") or None
-    facts = await _facts(request, request.query_params.get("dossier", ""))
     async with request_session(request) as session:
-        answer = await service.published_answer(
-            session, slug, audiences_for(identity.audience if identity else None))
+        visitor = await _visitor(request, session)
+        answer = await service.published_answer(session, slug, visitor.audiences)
         if answer is None:
             raise HTTPException(status_code=404)
         context_name = via if via in CONTEXTS else "link"
@@ -72,7 +86,8 @@ async def answer_page(request: Request) -> Response:
         if form_key and context_name == "ask":
             await service.record(session, "opened", [answer.id], context_name, form_key)
         await session.commit()
-        unread = await unread_count(session, identity.party_id) if identity else 0
+        facts = await visitor.facts(session, request.query_params.get("dossier", ""))
+        unread = await visitor.unread(session)
     context = _answer_context(answer, facts, unread,
                               thanks=request.query_params.get("bedankt") == "1")
     return render(request, "answers/answer.html", context)
@@ -90,12 +105,11 @@ def _answer_context(
 async def feedback(request: Request) -> Response:
     """'Heeft dit antwoord u geholpen?': ja or nee, with an optional comment."""
     slug = request.path_params["slug"]
-    identity = current_identity(request)
     values = await form_values(request)
     helpful = values.get("helpful")
     async with request_session(request) as session:
-        answer = await service.published_answer(
-            session, slug, audiences_for(identity.audience if identity else None))
+        visitor = await _visitor(request, session)
+        answer = await service.published_answer(session, slug, visitor.audiences)
         if answer is None:
             raise HTTPException(status_code=404)
         try:
@@ -139,8 +153,9 @@ async def suggestions(request: Request) -> Response:
     identity = require_identity(request)
     values = await form_values(request)
     async with request_session(request) as session:
+        access = await portal_access(request, session)
         context = await service.suggest_for_form(
-            session, identity.party_id, identity.audience, service.AskForm.from_form(values))
+            session, access, identity.audience, service.AskForm.from_form(values))
         await session.commit()
     return render(request, "questions/_suggestions.html", {**context, "values": values})
 

@@ -30,6 +30,7 @@ from mijn.answers.models import (
 from mijn.answers.text import DossierFacts, render_html, summary, unknown_placeholders
 from mijn.db import utcnow
 from mijn.dossiers.service import DossierView, get_dossier_view, type_catalogue
+from mijn.mandates.service import Access
 from mijn.questions.service import list_topics
 
 MAX_TITLE, MAX_BODY, MAX_NOTES, MAX_COMMENT = 200, 20_000, 10_000, 1_000
@@ -510,17 +511,18 @@ class AskForm:
 
 
 async def suggest_for_form(
-    session: AsyncSession, party_id: int, audience: str, form: AskForm
+    session: AsyncSession, access: Access, audience: str, form: AskForm
 ) -> dict[str, Any]:
     """Suggestions for an ask form's text, topic and dossier (placeholders filled from that
-    dossier, if it is the party's), counted with the form's key: the context of
+    dossier, if the visitor may see it), counted with the form's key: the context of
     questions/_suggestions.html."""
     if len(form.text.strip()) < 3:
         return {"suggestions": [], "suggestion_bodies": {}}
     context, facts = Context(topic_id=form.topic_id), None
     if form.dossier_reference:
-        view = await get_dossier_view(session, form.dossier_reference[:40], party_id)
-        if view is not None:
+        view = await get_dossier_view(session, form.dossier_reference[:40], access.scope(),
+                                      access.loa)
+        if view is not None and not view.locked:
             context = Context(form.topic_id, view.dossier.dossier_type_id,
                               view.dossier.current_status_id)
             facts = dossier_facts(view)

@@ -26,3 +26,6 @@ class AuditEvent(Base):
     dossier_id: Mapped[int | None] = mapped_column(
         ForeignKey("dossiers.id", ondelete="SET NULL")
     )
+    # Acting for another party: the mandate used (actor_id is the acting person or employee,
+    # party_id the party acted for).
+    mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id", ondelete="SET NULL"))

@@ -15,6 +15,7 @@ _INSERT = insert(AuditEvent)
 async def record_access(
     session: AsyncSession, *, actor_type: str, actor_id: str, action: str,
     party_id: int | None, dossier_id: int | None = None, actor_role: str | None = None,
+    mandate_id: int | None = None,
 ) -> None:
     """Note who looked at whose data (the caller commits)."""
     await session.execute(
@@ -22,6 +23,6 @@ async def record_access(
         {
             "at": utcnow(), "actor_type": actor_type, "actor_id": actor_id,
             "actor_role": actor_role, "action": action,
-            "party_id": party_id, "dossier_id": dossier_id,
+            "party_id": party_id, "dossier_id": dossier_id, "mandate_id": mandate_id,
         },
     )

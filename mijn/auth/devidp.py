@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mijn.auth.personas import Persona, find_persona, personas_for
-from mijn.settings import OidcAudience, Settings
+from mijn.settings import OidcAudience, Settings, loa_rank
 from mijn.web import render
 
 CODE_MAX_AGE = 60
@@ -99,7 +99,9 @@ async def discovery(request: Request) -> Response:
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "scopes_supported": ["openid"],
-            "claims_supported": ["sub", "bsn", "name", "acr", "roles", "teams"],
+            "claims_supported": ["sub", "bsn", "name", "acr", "roles", "teams", *_business_claims(
+                _settings(request))],
+            "acr_values_supported": list(_settings(request).acr_levels),
         }
     )
 
@@ -130,8 +132,23 @@ def _check_authorize(request: Request, params: dict[str, str]) -> str | None:
 
 AUTHORIZE_PARAMS = (
     "client_id", "redirect_uri", "response_type", "scope", "state", "nonce",
-    "code_challenge", "code_challenge_method",
+    "code_challenge", "code_challenge_method", "acr_values",
 )
+
+
+def _business_claims(settings: Settings) -> list[str]:
+    claims = settings.audience("business").claims
+    return [claims["kvk"], claims["branch"], claims["company_name"]]
+
+
+def _acr(persona: Persona, acr_values: str, settings: Settings) -> str:
+    """The persona's usual level, or the lowest requested one that is at least as high
+    (a step-up: the demo person "logs in again" with a stronger means)."""
+    usual = settings.loa_of(persona.acr)
+    for acr in acr_values.split():
+        if loa_rank(settings.loa_of(acr)) >= loa_rank(usual):
+            return acr
+    return persona.acr
 
 
 async def authorize(request: Request) -> Response:
@@ -146,7 +163,10 @@ async def authorize(request: Request) -> Response:
     audience = _dev_audiences(_settings(request))[params["client_id"]].name
     if request.method == "GET":
         personas = personas_for(audience)
-        context = {"params": params, "personas": personas, "audience": audience}
+        context = {
+            "params": params, "personas": personas, "audience": audience,
+            "level": _requested_level(params["acr_values"], _settings(request)),
+        }
         return render(request, "devidp/login.html", context)
     back = params["redirect_uri"] + "?"
     persona = find_persona(str(source.get("persona", "")), audience)
@@ -161,11 +181,17 @@ async def authorize(request: Request) -> Response:
             "nonce": params["nonce"],
             "code_challenge": params["code_challenge"],
             "auth_time": int(time.time()),
+            "acr": _acr(persona, params["acr_values"], _settings(request)),
         }
     )
     return RedirectResponse(
         back + urlencode({"code": code, "state": params["state"]}), status_code=303
     )
+
+
+def _requested_level(acr_values: str, settings: Settings) -> str:
+    levels = [settings.loa_of(acr) for acr in acr_values.split()]
+    return min(levels, key=loa_rank, default="")
 
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
@@ -218,10 +244,6 @@ def _claims(
     request: Request, persona: Persona, client_id: str, code: dict[str, Any]
 ) -> dict[str, Any]:
     now = int(time.time())
-    who: dict[str, Any] = (
-        {"roles": list(persona.roles), "teams": list(persona.teams)}
-        if persona.audience == "staff" else {"bsn": persona.bsn}
-    )
     return {
         "iss": issuer_url(_settings(request)),
         "sub": persona.sub,
@@ -230,10 +252,21 @@ def _claims(
         "exp": now + TOKEN_LIFETIME,
         "auth_time": code["auth_time"],
         "nonce": code["nonce"],
-        "acr": persona.acr,
+        "acr": code.get("acr") or persona.acr,
         "name": persona.name,
-        **who,
+        **_who(persona, _settings(request)),
     }
+
+
+def _who(persona: Persona, settings: Settings) -> dict[str, Any]:
+    """The audience's own claims: roles and teams, the company and branch, or the BSN."""
+    if persona.audience == "staff":
+        return {"roles": list(persona.roles), "teams": list(persona.teams)}
+    if persona.audience == "business":
+        claims = settings.audience("business").claims
+        who = {claims["kvk"]: persona.company_number, claims["company_name"]: persona.company}
+        return {**who, claims["branch"]: persona.branch} if persona.branch else who
+    return {"bsn": persona.bsn}
 
 
 def _sign(request: Request, claims: dict[str, Any]) -> str:

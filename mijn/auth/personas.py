@@ -18,6 +18,9 @@ class Persona:
     audience: str = "citizen"
     roles: tuple[str, ...] = ()
     teams: tuple[str, ...] = ()
+    company_number: str = ""  # business: KvK (8 digits) or KBO (10 digits) number
+    company: str = ""
+    branch: str = ""  # business: the vestigingsnummer the login is restricted to
 
 
 CITIZENS = (
@@ -25,11 +28,36 @@ CITIZENS = (
             "Heeft een vergunning, een subsidie en meldingen lopen.",
             "Has a permit, a subsidy and reports in progress."),
     Persona("demo-fatima", "Fatima el Amrani", "999990020",
-            "Heeft een vergoeding aangevraagd en een melding gedaan.",
-            "Applied for an allowance and made a report."),
+            "Heeft een vergoeding en bijzondere bijstand aangevraagd en een melding gedaan.",
+            "Applied for an allowance and special assistance, and made a report."),
     Persona("demo-sanne", "Sanne de Vries", "999990032",
-            "Nieuw: heeft nog geen dossiers.",
-            "New: has no dossiers yet."),
+            "Heeft zelf geen dossiers. Is bewindvoerder van Jan Jansen en mag de subsidies "
+            "van Bakkerij De Korenschoof inzien.",
+            "Has no dossiers of her own. Is Jan Jansen's financial administrator and may read "
+            "the grants of Bakkerij De Korenschoof."),
+)
+
+
+BAKERY_KVK = "69599084"
+BAKERY_BRANCH = "000038509504"  # the bakery's shop in the centre
+BUSINESSES = (
+    Persona("demo-karin", "Karin Smit", "",
+            "Eigenaar van Bakkerij De Korenschoof: ziet alle aanvragen van het bedrijf.",
+            "Owner of Bakkerij De Korenschoof: sees all of the company's applications.",
+            audience="business", company_number=BAKERY_KVK, company="Bakkerij De Korenschoof"),
+    Persona("demo-ahmed", "Ahmed Yilmaz", "",
+            "Filiaalleider bij Bakkerij De Korenschoof: ziet alleen de zaken van zijn vestiging.",
+            "Branch manager at Bakkerij De Korenschoof: sees only his branch's dossiers.",
+            audience="business", company_number=BAKERY_KVK, company="Bakkerij De Korenschoof",
+            branch=BAKERY_BRANCH),
+    Persona("demo-pieter", "Pieter Bos", "",
+            "Werkt bij Installatiebedrijf Bos: een ander bedrijf, met een eigen aanvraag.",
+            "Works at Installatiebedrijf Bos: another company, with an application of its own.",
+            audience="business", company_number="68750110", company="Installatiebedrijf Bos"),
+    Persona("demo-lien", "Lien Peeters", "",
+            "Belgisch bedrijf: logt in met een KBO-nummer (Brouwerij Peeters).",
+            "Belgian business: logs in with a KBO number (Brouwerij Peeters).",
+            audience="business", company_number="0403170701", company="Brouwerij Peeters"),
 )
 
 
@@ -55,7 +83,7 @@ STAFF = (
 
 def personas_for(audience: str) -> tuple[Persona, ...]:
     """The demo personas offered to one audience's login."""
-    return STAFF if audience == "staff" else CITIZENS
+    return {"staff": STAFF, "business": BUSINESSES}.get(audience, CITIZENS)
 
 
 def find_persona(sub: str, audience: str = "citizen") -> Persona | None:

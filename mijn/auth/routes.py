@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hmac
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from mijn.auth.claims import business_party, claimed_mandate, employee_ref
 from mijn.auth.oidc import LoginError, LoginRequest, OidcClient
 from mijn.auth.session import (
     Identity,
@@ -20,16 +21,17 @@ from mijn.auth.session import (
     start_session,
 )
 from mijn.db import request_session
+from mijn.mandates.service import MandateError, put_mandate
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
-from mijn.settings import Settings
+from mijn.settings import LOA_LEVELS, Settings
 from mijn.staff.service import known_roles, record_login, team_codes
 from mijn.web import is_staff_path, redirect, render, safe_next
 
 log = logging.getLogger("mijn.auth")
 LOGIN_COOKIE = "mijn_login"
 LOGIN_MAX_AGE = 600
-LOGIN_AUDIENCES = ("citizen", "staff")
-HOME = {"citizen": "/mijn/dossiers", "staff": "/kcc"}
+LOGIN_AUDIENCES = ("citizen", "business", "staff")
+HOME = {"citizen": "/mijn/dossiers", "business": "/mijn/dossiers", "staff": "/kcc"}
 
 
 def _client(request: Request, audience: str) -> OidcClient:
@@ -51,7 +53,9 @@ async def login_choice(request: Request) -> Response:
     """The page that offers the ways to log in."""
     next_url = safe_next(request.query_params.get("next"), "/mijn/dossiers")
     expired = request.query_params.get("reden") == "verlopen"
-    return render(request, "auth/login.html", {"next_url": next_url, "expired": expired})
+    business = "business" in request.app.state.oidc_clients  # configured, or in development
+    context = {"next_url": next_url, "expired": expired, "business": business}
+    return render(request, "auth/login.html", context)
 
 
 async def login(request: Request) -> Response:
@@ -60,18 +64,25 @@ async def login(request: Request) -> Response:
     if audience not in LOGIN_AUDIENCES or audience not in request.app.state.oidc_clients:
         return render(request, "errors/error.html", {"code": 404, "kind": "http"}, status_code=404)
     next_url = safe_next(request.query_params.get("next"), HOME[audience])
+    settings: Settings = request.app.state.settings
+    # A step-up: log in again at (at least) this level of assurance.
+    level = request.query_params.get("niveau", "")
+    extra = (  # prompt=login: a provider's session at the lower level does not count
+        {"acr_values": " ".join(settings.acr_values_for(level)), "prompt": "login"}
+        if level in LOA_LEVELS else {}
+    )
     try:
         url, pending = await _client(request, audience).authorization_url(
-            _redirect_uri(request, audience), next_url
+            _redirect_uri(request, audience), next_url, extra
         )
     except LoginError as exc:
         log.warning("login could not start: %s", exc)
         return _login_failed(request, "unavailable")
     response = RedirectResponse(url, status_code=303)
-    settings: Settings = request.app.state.settings
+    keep = _keep(request, audience)
     response.set_cookie(
         LOGIN_COOKIE,
-        _serializer(request).dumps({"aud": audience, **asdict(pending)}),
+        _serializer(request).dumps({"aud": audience, "keep": keep, **asdict(pending)}),
         max_age=LOGIN_MAX_AGE,
         path="/auth",
         httponly=True,
@@ -89,7 +100,18 @@ def _login_failed(request: Request, reason: str, status_code: int = 400) -> Resp
     return response
 
 
-def _pending_login(request: Request, audience: str) -> LoginRequest | None:
+def _keep(request: Request, audience: str) -> dict[str, object] | None:
+    """Whom the visitor acted for, kept through a step-up login of the same audience (the
+    login that comes back must be the same party; the mandate is checked again anyway)."""
+    identity = current_identity(request)
+    if identity is None or identity.audience != audience or identity.mandate_id is None:
+        return None
+    return {"pid": identity.party_id, "mid": identity.mandate_id}
+
+
+def _pending_login(
+    request: Request, audience: str
+) -> tuple[LoginRequest, dict[str, object] | None] | None:
     raw = request.cookies.get(LOGIN_COOKIE)
     if not raw:
         return None
@@ -99,13 +121,15 @@ def _pending_login(request: Request, audience: str) -> LoginRequest | None:
         return None
     if not isinstance(data, dict) or data.pop("aud", None) != audience:
         return None
-    return LoginRequest(**data)
+    keep = data.pop("keep", None)
+    return LoginRequest(**data), keep if isinstance(keep, dict) else None
 
 
 async def callback(request: Request) -> Response:
     """The provider sends the visitor back: check everything, then start the session."""
     audience = request.path_params["audience"]
-    pending = _pending_login(request, audience)
+    found = _pending_login(request, audience)
+    pending, keep = found if found is not None else (None, None)
     state = request.query_params.get("state", "")
     if pending is None or not hmac.compare_digest(pending.state, state):
         log.warning("login refused: unknown or tampered state")
@@ -124,7 +148,12 @@ async def callback(request: Request) -> Response:
     except LoginError as exc:
         log.warning("login refused: %s", exc)
         return _login_failed(request, "token")
-    return await _finish_login(request, audience, claims, pending.next_url)
+    return await _finish_login(request, audience, claims, pending.next_url, keep)
+
+
+def _loa(request: Request, claims: dict[str, object]) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.loa_of(str(claims.get("acr") or ""))
 
 
 async def _citizen_identity(request: Request, claims: dict[str, object]) -> Identity | None:
@@ -136,13 +165,35 @@ async def _citizen_identity(request: Request, claims: dict[str, object]) -> Iden
             party = await get_or_create_party(
                 session, "bsn", str(bsn or ""), name if isinstance(name, str) else ""
             )
-        except InvalidIdentifier:
-            log.warning("login refused: the provider sent no valid BSN claim")
+            mandate = claimed_mandate(claims.get(client.audience.claims["represented"]), party)
+            mandate_id = (await put_mandate(session, mandate))[0].id if mandate else None
+        except (InvalidIdentifier, MandateError) as exc:
+            log.warning("login refused: the provider sent no valid BSN or represented claim "
+                        "(%s)", type(exc).__name__)
             return None
         await session.commit()
         party_id = party.id
-    loa = str(claims.get("acr") or "")
-    return Identity(party_id=party_id, audience="citizen", roles=(), loa=loa)
+    return Identity(party_id=party_id, audience="citizen", roles=(), loa=_loa(request, claims),
+                    mandate_id=mandate_id)
+
+
+async def _business_identity(request: Request, claims: dict[str, object]) -> Identity | None:
+    client = _client(request, "business")
+    names = client.audience.claims
+    async with request_session(request) as session:
+        try:
+            party, branch = await business_party(session, claims, names)
+        except InvalidIdentifier as exc:
+            log.warning("business login refused: %s", exc)
+            return None
+        await session.commit()
+        party_id = party.id
+    name = claims.get(names.get("name", "name"))
+    return Identity(
+        party_id=party_id, audience="business", roles=(), loa=_loa(request, claims),
+        branch=branch, actor_ref=employee_ref(client.issuer, claims.get("sub")),
+        actor_name=name if isinstance(name, str) else "",
+    )
 
 
 async def _staff_identity(request: Request, claims: dict[str, object]) -> Identity | None:
@@ -165,16 +216,20 @@ async def _staff_identity(request: Request, claims: dict[str, object]) -> Identi
 
 
 async def _finish_login(
-    request: Request, audience: str, claims: dict[str, object], next_url: str
+    request: Request, audience: str, claims: dict[str, object], next_url: str,
+    keep: dict[str, object] | None = None,
 ) -> Response:
     if audience == "staff":
         identity = await _staff_identity(request, claims)
         if identity is None:
             return _login_failed(request, "no_role", 403)
     else:
-        identity = await _citizen_identity(request, claims)
+        make = _business_identity if audience == "business" else _citizen_identity
+        identity = await make(request, claims)
         if identity is None:
             return _login_failed(request, "identifier")
+        if keep and keep.get("pid") == identity.party_id and identity.mandate_id is None:
+            identity = replace(identity, mandate_id=int(str(keep["mid"])))
     start_session(request, identity)
     response = RedirectResponse(safe_next(next_url, HOME[audience]), status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/auth")
@@ -197,7 +252,7 @@ async def logout(request: Request) -> Response:
         target = await _client(request, identity.audience).logout_url(done) or done
     response = redirect(request, target)
     # Which side logs out is decided by the path (its cookie), not by who was logged in.
-    audience = "staff" if is_staff_path(request.url.path) else "citizen"
+    audience = "staff" if is_staff_path(request.url.path) else "portal"
     response.delete_cookie(active_cookie(audience))
     return response
 

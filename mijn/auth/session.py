@@ -24,8 +24,9 @@ ACTIVE_COOKIE = "mijn_active"
 STAFF_ACTIVE_COOKIE = "mijn_staff_active"
 # Paths where the staff session, not the citizen session, is request.session.
 STAFF_PATHS = ("/kcc", "/auth/staff/")
-
-
+# The audiences that log in to the portal itself (the staff have the KCC).
+PORTAL = "portal"
+PORTAL_AUDIENCES = ("citizen", "business")
 
 
 def active_cookie(audience: str) -> str:
@@ -77,12 +78,22 @@ class LoginRequired(Exception):
 
 @dataclass(frozen=True)
 class Identity:
-    """The logged-in party as the session knows it."""
+    """The logged-in party as the session knows it.
+
+    party_id is the party that logged in: a person, or for a business login the company
+    (then actor_ref is the employee's pseudonym, actor_name their name and branch the
+    vestiging they are restricted to, if any). mandate_id: the person now acts for another
+    party through this mandate (checked again on every request).
+    """
 
     party_id: int
     audience: str
     roles: tuple[str, ...]
     loa: str
+    branch: str | None = None
+    actor_ref: str = ""
+    actor_name: str = ""
+    mandate_id: int | None = None
 
 
 def start_session(request: Request, identity: Identity) -> None:
@@ -99,6 +110,20 @@ def start_session(request: Request, identity: Identity) -> None:
             "seen": int(time.time()),
         }
     )
+    if identity.branch:
+        request.session["br"] = identity.branch
+    if identity.actor_ref:
+        request.session.update({"act": identity.actor_ref, "an": identity.actor_name})
+    if identity.mandate_id:
+        request.session["mid"] = identity.mandate_id
+
+
+def act_for(request: Request, mandate_id: int | None) -> None:
+    """From now on act through this mandate (None: for oneself)."""
+    if mandate_id is None:
+        request.session.pop("mid", None)
+    else:
+        request.session["mid"] = mandate_id
 
 
 def end_session(request: Request) -> None:
@@ -122,13 +147,19 @@ def current_identity(request: Request) -> Identity | None:
         audience=str(data.get("aud", "citizen")),
         roles=tuple(data.get("roles", ())),
         loa=str(data.get("loa", "")),
+        branch=data.get("br") or None,
+        actor_ref=str(data.get("act", "")),
+        actor_name=str(data.get("an", "")),
+        mandate_id=int(data["mid"]) if data.get("mid") else None,
     )
 
 
-def require_identity(request: Request, audience: str = "citizen") -> Identity:
-    """The logged-in party of this audience, or LoginRequired (back to this page afterwards)."""
+def require_identity(request: Request, audience: str = PORTAL) -> Identity:
+    """The logged-in party of this audience (by default: a citizen or a business), or
+    LoginRequired (back to this page afterwards)."""
     identity = current_identity(request)
-    if identity is None or identity.audience != audience:
+    wanted = PORTAL_AUDIENCES if audience == PORTAL else (audience,)
+    if identity is None or identity.audience not in wanted:
         had_cookie = active_cookie(audience) in request.cookies
         raise LoginRequired(
             safe_next(_back_to(request), "/kcc" if audience == "staff" else "/"),

@@ -32,6 +32,8 @@ class DossierType(Base):
     kind: Mapped[str] = mapped_column(String(10), default="case")
     name_nl: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")
+    # The lowest level of assurance (basis, midden, substantieel, hoog) that opens it.
+    min_loa: Mapped[str | None] = mapped_column(String(20))
 
 
 class StatusType(Base):
@@ -69,6 +71,7 @@ class Dossier(Base):
     dossier_type_id: Mapped[int] = mapped_column(ForeignKey("dossier_types.id"))
     title: Mapped[str] = mapped_column(String(300))
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    branch: Mapped[str | None] = mapped_column(String(12))  # vestigingsnummer, organisations
     channel: Mapped[str] = mapped_column(String(20))
     department: Mapped[str] = mapped_column(String(200), default="")
     opened_on: Mapped[date] = mapped_column(Date)

@@ -13,9 +13,10 @@ from starlette.routing import Route
 from mijn.answers import service as answers
 from mijn.answers.text import render_html
 from mijn.audit.service import record_access
+from mijn.auth.access import audit_fields, news_scope, portal_access
 from mijn.auth.session import require_identity
 from mijn.db import request_session
-from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers
+from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers, opens_at
 from mijn.notifications.service import unread_count
 from mijn.questions.service import MAX_BODY, dossier_questions, list_topics
 from mijn.settings import Settings
@@ -28,38 +29,48 @@ def _page_number(raw: str | None) -> int:
 
 async def overview(request: Request) -> Response:
     """Mijn dossiers: open or closed, a page at a time (htmx swaps only the list)."""
-    identity = require_identity(request)
+    require_identity(request)
     settings: Settings = request.app.state.settings
     tab = request.query_params.get("tab", "open")
     tab = tab if tab in TABS else "open"
     page = _page_number(request.query_params.get("pagina"))
     async with request_session(request, autocommit=True) as session:
-        listing = await list_dossiers(session, identity.party_id, tab, page, settings.page_size)
-        unread = 0 if is_htmx(request) else await unread_count(session, identity.party_id)
-    context = {"listing": listing, "today": date.today(), "unread_messages": unread}
+        access = await portal_access(request, session)
+        listing = await list_dossiers(session, access.scope(), tab, page, settings.page_size)
+        unread = 0 if is_htmx(request) else await unread_count(
+            session, access.party_id, news_scope(access)
+        )
+    context = {
+        "listing": listing, "today": date.today(), "unread_messages": unread,
+        "opens": lambda min_loa: opens_at(min_loa, access.loa),
+    }
     return render(request, "dossiers/overview.html", context, block="listing")
 
 
 async def detail(request: Request) -> Response:
-    """One dossier: its status timeline, what happens next, the expected end."""
+    """One dossier: its status timeline, what happens next, the expected end. Below the
+    dossier type's level of assurance: only that it exists, and how to log in higher."""
     identity = require_identity(request)
     reference = request.path_params["reference"]
     async with request_session(request, autocommit=True) as session:
-        view = await get_dossier_view(session, reference, identity.party_id)
+        access = await portal_access(request, session)
+        view = await get_dossier_view(session, reference, access.scope(), access.loa)
         if view is None:
             raise HTTPException(status_code=404)
+        unread = await unread_count(session, access.party_id, news_scope(access))
+        if view.locked:
+            context = {"view": view, "unread_messages": unread, "audience": identity.audience}
+            return render(request, "dossiers/step_up.html", context)
         await record_access(
-            session, actor_type="party", actor_id=str(identity.party_id), action="dossier.view",
-            party_id=view.dossier.party_id, dossier_id=view.dossier.id,
+            session, action="dossier.view", dossier_id=view.dossier.id, **audit_fields(access)
         )
         await session.commit()
-        questions = await dossier_questions(session, view.dossier.id, identity.party_id)
+        questions = await dossier_questions(session, view.dossier.id, access.party_id)
         tailored = await answers.for_dossier(
             session, view.dossier.dossier_type_id, view.dossier.current_status_id,
             answers.audiences_for(identity.audience), limit=4,
         )
         topics = await list_topics(session)
-        unread = await unread_count(session, identity.party_id)
     facts = answers.dossier_facts(view).values()
     context = {
         "unread_messages": unread,

@@ -6,13 +6,49 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.dossiers.models import CHANNELS, KINDS, Dossier, DossierType, StatusEvent, StatusType
 from mijn.notifications.service import notify
+from mijn.settings import loa_rank
 
 TABS = ("open", "closed")
+
+
+@dataclass(frozen=True)
+class PartyScope:
+    """Which of a party's dossiers a visitor may see: all of them, or only one branch's
+    (vestiging), or only some dossier types (a mandate's scope). Applied in every query."""
+
+    party_id: int
+    branch: str | None = None
+    dossier_types: tuple[str, ...] | None = None  # None: every type
+
+    @property
+    def restricted(self) -> bool:
+        """Whether this is less than everything of the party."""
+        return self.branch is not None or self.dossier_types is not None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """Conditions on Dossier (joined with DossierType) beyond the party itself."""
+        found: list[ColumnElement[bool]] = []
+        if self.branch is not None:
+            found.append(Dossier.branch == self.branch)
+        if self.dossier_types is not None:
+            found.append(Dossier.dossier_type_id.in_(
+                select(DossierType.id).where(DossierType.code.in_(self.dossier_types))
+            ))
+        return found
+
+    def dossier_ids(self) -> Select[Any]:
+        """The ids of the dossiers in this scope (for questions and contacts about them)."""
+        return select(Dossier.id).where(Dossier.party_id == self.party_id, *self.conditions())
+
+
+def opens_at(min_loa: str | None, loa: str) -> bool:
+    """Whether a session at level `loa` may open a dossier of a type that needs `min_loa`."""
+    return not min_loa or loa_rank(loa) >= loa_rank(min_loa)
 
 
 class DossierError(ValueError):
@@ -40,6 +76,8 @@ class DossierView:
     current: StatusType | None
     timeline: list[tuple[StatusEvent, StatusType | None]]
     next_status: StatusType | None
+    # The session's level of assurance is below the type's minimum: only that it exists.
+    locked: bool = False
 
     @property
     def overdue(self) -> bool:
@@ -54,6 +92,7 @@ def _summary_columns() -> tuple[object, ...]:
         Dossier.last_changed_at, Dossier.expected_end, Dossier.closed_on,
         DossierType.name_nl.label("type_name_nl"), DossierType.name_en.label("type_name_en"),
         StatusType.label_nl.label("status_label_nl"), StatusType.label_en.label("status_label_en"),
+        DossierType.min_loa.label("min_loa"),
     )
 
 
@@ -80,17 +119,21 @@ _TAB_QUERIES = {tab: _tab_query(tab) for tab in TABS}
 
 
 async def list_dossiers(
-    session: AsyncSession, party_id: int, tab: str, page: int, page_size: int
+    session: AsyncSession, scope: PartyScope | int, tab: str, page: int, page_size: int
 ) -> DossierPage:
-    """A page of the party's open or closed dossiers, most recently changed first."""
+    """A page of the party's open or closed dossiers (in scope), most recently changed first."""
+    scope = scope if isinstance(scope, PartyScope) else PartyScope(scope)
     tab = tab if tab in TABS else "open"
-    counts = (await session.execute(_COUNTS, {"party_id": party_id})).one()
+    more = scope.conditions()
+    counts = (await session.execute(_COUNTS.where(*more) if more else _COUNTS,
+                                    {"party_id": scope.party_id})).one()
     open_count, closed_count = int(counts[0]), int(counts[1])
     total = open_count if tab == "open" else closed_count
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
-    params = {"party_id": party_id, "limit": page_size, "offset": (page - 1) * page_size}
-    rows = list((await session.execute(_TAB_QUERIES[tab], params)).all())
+    params = {"party_id": scope.party_id, "limit": page_size, "offset": (page - 1) * page_size}
+    query = _TAB_QUERIES[tab].where(*more) if more else _TAB_QUERIES[tab]
+    rows = list((await session.execute(query, params)).all())
     return DossierPage(tab, page, pages, rows, open_count, closed_count)
 
 
@@ -118,15 +161,22 @@ _NEXT_STATUS = (
 
 
 async def get_dossier_view(
-    session: AsyncSession, reference: str, party_id: int
+    session: AsyncSession, reference: str, scope: PartyScope | int, loa: str | None = None
 ) -> DossierView | None:
-    """A dossier of this party with its timeline; None for another party's or unknown ones."""
+    """A dossier of this party (in scope) with its timeline; None for another party's, one
+    out of scope or an unknown one. Below the type's level of assurance (loa given): only
+    the dossier itself, locked, without its timeline."""
+    scope = scope if isinstance(scope, PartyScope) else PartyScope(scope)
+    more = scope.conditions()
     found = (
-        await session.execute(_DOSSIER, {"reference": reference, "party_id": party_id})
+        await session.execute(_DOSSIER.where(*more) if more else _DOSSIER,
+                              {"reference": reference, "party_id": scope.party_id})
     ).one_or_none()
     if found is None:
         return None
     dossier, dossier_type, current = found
+    if loa is not None and not opens_at(dossier_type.min_loa, loa):
+        return DossierView(dossier, dossier_type, None, [], None, locked=True)
     events = await session.execute(_TIMELINE, {"dossier_id": dossier.id})
     timeline: list[tuple[StatusEvent, StatusType | None]] = [
         (event, status) for event, status in events.all()
@@ -155,16 +205,19 @@ class StatusSpec:
 
 async def ensure_dossier_type(
     session: AsyncSession, code: str, kind: str, name_nl: str, name_en: str,
-    statuses: list[StatusSpec],
+    statuses: list[StatusSpec], min_loa: str | None = None,
 ) -> DossierType:
     """Create or update a dossier type and its ordered status types."""
     if kind not in KINDS:
         raise DossierError(f"kind must be one of {', '.join(KINDS)}")
+    if min_loa is not None and not loa_rank(min_loa):
+        raise DossierError("min_loa must be one of basis, midden, substantieel, hoog")
     dossier_type = await session.scalar(select(DossierType).where(DossierType.code == code))
     if dossier_type is None:
         dossier_type = DossierType(code=code)
         session.add(dossier_type)
     dossier_type.kind, dossier_type.name_nl, dossier_type.name_en = kind, name_nl, name_en
+    dossier_type.min_loa = min_loa
     await session.flush()
     existing = {
         s.code: s
@@ -238,11 +291,13 @@ async def create_dossier(
     session: AsyncSession, *, reference: str, party_id: int, dossier_type: DossierType,
     title: str, channel: str, department: str, opened_on: date,
     expected_end: date | None = None, source: str | None = None, external_id: str | None = None,
+    branch: str | None = None,
 ) -> Dossier:
     """Register a new dossier of a party; its statuses follow through record_status."""
     dossier = Dossier(
         reference=reference, kind=dossier_type.kind, dossier_type_id=dossier_type.id,
-        title=title, party_id=party_id, channel=check_channel(channel), department=department,
+        title=title, party_id=party_id, branch=branch, channel=check_channel(channel),
+        department=department,
         opened_on=opened_on, expected_end=expected_end, source=source, external_id=external_id,
         last_changed_at=datetime.combine(opened_on, time(9), tzinfo=UTC),
     )
@@ -262,19 +317,30 @@ _PARTY_DOSSIERS = (
 
 
 async def party_dossiers(
-    session: AsyncSession, party_id: int, limit: int = 100
+    session: AsyncSession, scope: PartyScope | int, limit: int = 100
 ) -> list[Row[tuple[object, ...]]]:
-    """A party's dossiers with their current status: open ones first, then by last change."""
-    params = {"party_id": party_id, "limit": limit}
-    return list((await session.execute(_PARTY_DOSSIERS, params)).all())
+    """A party's dossiers (in scope) with their current status: open ones first, then by
+    last change."""
+    scope = scope if isinstance(scope, PartyScope) else PartyScope(scope)
+    more = scope.conditions()
+    params = {"party_id": scope.party_id, "limit": limit}
+    query = _PARTY_DOSSIERS.where(*more) if more else _PARTY_DOSSIERS
+    return list((await session.execute(query, params)).all())
 
 
-async def party_dossier_id(session: AsyncSession, reference: str, party_id: int) -> int | None:
-    """The id of this party's dossier with this reference; None for another's or unknown."""
-    found = await session.scalar(
-        select(Dossier.id).where(Dossier.reference == reference, Dossier.party_id == party_id)
-    )
-    return int(found) if found is not None else None
+async def party_dossier_id(
+    session: AsyncSession, reference: str, scope: PartyScope | int
+) -> tuple[int, str | None] | None:
+    """Id and branch of this party's dossier (in scope) with this reference; None for
+    another's, one out of scope or an unknown one."""
+    scope = scope if isinstance(scope, PartyScope) else PartyScope(scope)
+    found = (await session.execute(
+        select(Dossier.id, Dossier.branch).where(
+            Dossier.reference == reference, Dossier.party_id == scope.party_id,
+            *scope.conditions(),
+        )
+    )).one_or_none()
+    return (int(found[0]), found[1]) if found is not None else None
 
 
 async def dossier_references(session: AsyncSession, ids: list[int]) -> dict[int, tuple[str, str]]:

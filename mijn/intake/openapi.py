@@ -49,6 +49,12 @@ DOSSIER_PATH_PARAMS = [
 ]
 
 
+MANDATE_PATH_PARAMS = [
+    {**DOSSIER_PATH_PARAMS[0]},
+    {**DOSSIER_PATH_PARAMS[1], "description": "Your id of the mandate."},
+]
+
+
 def openapi_document(base_url: str) -> dict[str, Any]:
     """The whole document."""
     return {
@@ -83,6 +89,8 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "ForwardingIn": schemas.FORWARDING_IN,
                 "Dossier": schemas.DOSSIER_OUT,
                 "StatusOut": schemas.STATUS_OUT,
+                "MandateIn": schemas.MANDATE_IN,
+                "Mandate": schemas.MANDATE_OUT,
                 "ZgwNotificatie": zgw.NOTIFICATION_SCHEMA,
                 "Problem": schemas.PROBLEM,
             },
@@ -160,6 +168,45 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "201": _json("Dossier", "Forwarded."),
                         **ERRORS, **NOT_FOUND,
                         "409": _problem("The partner id belongs to another dossier."),
+                    },
+                },
+            },
+            "/api/v1/mandates/{source}/{external_id}": {
+                "parameters": MANDATE_PATH_PARAMS,
+                "put": {
+                    "operationId": "putMandate",
+                    "summary": "Register or update a mandate (machtiging), idempotently.",
+                    "description": (
+                        "A person (representative) may act for another person or an "
+                        "organisation (represented) in the portal: for the listed dossier "
+                        "types (none: all), reading only or also asking questions, from "
+                        "valid_from up to and including valid_until. Scope 'mandates'."
+                    ),
+                    "requestBody": _body("MandateIn"),
+                    "responses": {
+                        "200": _json("Mandate", "Updated (or unchanged)."),
+                        "201": _json("Mandate", "Registered."),
+                        **ERRORS,
+                    },
+                },
+                "get": {
+                    "operationId": "getMandate",
+                    "summary": "Read a mandate back.",
+                    "responses": {
+                        "200": _json("Mandate", "The mandate."),
+                        "401": ERRORS["401"], "403": ERRORS["403"],
+                        "404": _problem("No such mandate."),
+                        "422": _problem("The source or external_id in the path is invalid."),
+                    },
+                },
+                "delete": {
+                    "operationId": "revokeMandate",
+                    "summary": "Revoke a mandate at once.",
+                    "responses": {
+                        "204": {"description": "Revoked (or revoked before)."},
+                        "401": ERRORS["401"], "403": ERRORS["403"],
+                        "404": _problem("No such mandate."),
+                        "422": _problem("The source or external_id in the path is invalid."),
                     },
                 },
             },

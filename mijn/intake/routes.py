@@ -34,6 +34,14 @@ from mijn.intake.service import (
     forward_dossier,
     upsert_dossier,
 )
+from mijn.mandates.service import (
+    MandateError,
+    MandateInput,
+    describe_mandate,
+    find_mandate,
+    put_mandate,
+    revoke_mandate,
+)
 from mijn.web import problem
 
 MAX_BODY = 256 * 1024
@@ -254,7 +262,7 @@ async def put_dossier_type(request: Request) -> Response:
                                   "(at most 80, starting with a letter or digit).",
                              [{"field": "code", "message": "invalid code"}])
         await ensure_dossier_type(session, code, body["kind"], body["name_nl"],
-                                  body.get("name_en", ""), statuses)
+                                  body.get("name_en", ""), statuses, body.get("min_loa"))
         await session.commit()
     return Response(status_code=204)
 
@@ -273,7 +281,7 @@ async def put_dossier(request: Request) -> Response:
             title=body["title"], channel=body["channel"],
             department=body.get("department", ""), opened_on=opened_on,
             expected_end=_date(body.get("expected_end"), "expected_end"),
-            reference=body.get("reference"),
+            reference=body.get("reference"), branch=body["party"].get("branch"),
         )
         dossier, created = await upsert_dossier(session, data)
         await session.commit()
@@ -342,6 +350,68 @@ async def post_forwarding(request: Request) -> Response:
         return JSONResponse(await _dossier_json(session, dossier), 201 if created else 200)
 
 
+async def _mandate_client(request: Request, session: AsyncSession, source: str) -> ApiClient:
+    """The API client, allowed to register mandates under this source."""
+    client = await _api_client(request, session, "mandates")
+    if client.source != source:
+        raise ApiProblem(403, f"This API client may only register mandates of source "
+                              f"{client.source!r}, not {source!r}.")
+    return client
+
+
+def _mandate_input(source: str, external_id: str, body: dict[str, Any]) -> MandateInput:
+    valid_from = _date(body["valid_from"], "valid_from")
+    assert valid_from is not None
+    return MandateInput(
+        source=source, external_id=external_id,
+        representative=(body["representative"]["type"], body["representative"]["id"]),
+        represented=(body["represented"]["type"], body["represented"]["id"]),
+        role=body["role"], dossier_types=tuple(body.get("dossier_types", [])),
+        can_ask=body.get("can_ask", False), valid_from=valid_from,
+        valid_until=_date(body.get("valid_until"), "valid_until"),
+        represented_name=body["represented"].get("name", ""),
+    )
+
+
+async def put_mandate_route(request: Request) -> Response:
+    """Register or update a mandate (idempotent by source and external id)."""
+    source, external_id = _path_ids(request)
+    async with request_session(request) as session:
+        await _mandate_client(request, session, source)
+        body = await _json(request, schemas.MANDATE_IN)
+        try:
+            mandate, created = await put_mandate(
+                session, _mandate_input(source, external_id, body)
+            )
+        except MandateError as exc:
+            raise ApiProblem(exc.status, f"The mandate cannot be registered: {exc}.",
+                             [{"field": exc.field, "message": str(exc)}]) from None
+        await session.commit()
+        return JSONResponse(describe_mandate(mandate), 201 if created else 200)
+
+
+async def get_mandate_route(request: Request) -> Response:
+    """A mandate as Mijn holds it."""
+    source, external_id = _path_ids(request)
+    async with request_session(request) as session:
+        await _mandate_client(request, session, source)
+        mandate = await find_mandate(session, source, external_id)
+        if mandate is None:
+            raise ApiProblem(404, "No such mandate.")
+        return JSONResponse(describe_mandate(mandate))
+
+
+async def delete_mandate_route(request: Request) -> Response:
+    """Revoke a mandate at once (it stays on record, inactive)."""
+    source, external_id = _path_ids(request)
+    async with request_session(request) as session:
+        await _mandate_client(request, session, source)
+        if not await revoke_mandate(session, source, external_id):
+            raise ApiProblem(404, "No such mandate.")
+        await session.commit()
+    return Response(status_code=204)
+
+
 async def ping(request: Request) -> Response:
     """Check a token: an authenticated no-op."""
     async with request_session(request) as session:
@@ -408,6 +478,12 @@ routes = [
           name="api:statuses"),
     Route("/api/v1/dossiers/{source}/{external_id}/forwardings", post_forwarding,
           methods=["POST"], name="api:forwardings"),
+    Route("/api/v1/mandates/{source}/{external_id}", put_mandate_route, methods=["PUT"],
+          name="api:mandate"),
+    Route("/api/v1/mandates/{source}/{external_id}", get_mandate_route, methods=["GET"],
+          name="api:mandate_get"),
+    Route("/api/v1/mandates/{source}/{external_id}", delete_mandate_route, methods=["DELETE"],
+          name="api:mandate_delete"),
     Route("/api/v1/zgw/notificaties", zgw_notification, methods=["POST"],
           name="api:zgw_notificaties"),
 ]

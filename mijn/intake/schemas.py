@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from mijn.dossiers.models import CHANNELS, KINDS
+from mijn.mandates.models import ROLES
 
 PARTY_TYPES = ("bsn", "national_number", "kvk", "kbo")
 CODE = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$"}
+BRANCH = {"type": "string", "pattern": r"^[0-9]{12}$"}
+LOA = {"enum": ["basis", "midden", "substantieel", "hoog"]}
 TEXT_ID = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^\s/]+$"}
 
 STATUS_TYPE: dict[str, Any] = {
@@ -35,6 +38,9 @@ DOSSIER_TYPE_IN: dict[str, Any] = {
         "name_en": {"type": "string", "maxLength": 200},
         "statuses": {"type": "array", "minItems": 1, "maxItems": 50, "items": STATUS_TYPE,
                      "description": "The statuses in their order."},
+        "min_loa": {**LOA, "description": "The lowest level of assurance (acr) that opens "
+                    "these dossiers; below it the party sees only that the dossier exists "
+                    "and must log in again at this level. Left out: any level."},
     },
 }
 
@@ -50,6 +56,8 @@ DOSSIER_IN: dict[str, Any] = {
             "properties": {
                 "type": {"enum": list(PARTY_TYPES)},
                 "id": {"type": "string", "minLength": 1, "maxLength": 20},
+                "branch": {**BRANCH, "description": "The vestigingsnummer (kvk only): "
+                           "employees restricted to this branch see the dossier."},
             },
         },
         "dossier_type": {**CODE, "description": "Code of a registered dossier type."},
@@ -124,6 +132,60 @@ STATUS_OUT: dict[str, Any] = {
         "status": {"type": "string"},
         "occurred_at": {"type": "string", "format": "date-time"},
         "current_status": {"type": ["string", "null"]},
+    },
+}
+
+def _party(types: tuple[str, ...], description: str, named: bool = False) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "type": {"enum": list(types)},
+        "id": {"type": "string", "minLength": 1, "maxLength": 20},
+    }
+    if named:
+        properties["name"] = {"type": "string", "maxLength": 200, "description": "Shown to "
+                              "the representative ('u handelt namens ...'); a name Mijn "
+                              "knows from the party's own login is replaced by it."}
+    return {
+        "type": "object", "additionalProperties": False, "required": ["type", "id"],
+        "description": description, "properties": properties,
+    }
+
+
+MANDATE_IN: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["representative", "represented", "role", "valid_from"],
+    "properties": {
+        "representative": _party(("bsn", "national_number"),
+                                 "The person who acts (logs in with their own DigiD/itsme)."),
+        "represented": _party(PARTY_TYPES, "The person or organisation acted for.", True),
+        "role": {"enum": list(ROLES), "description": "parent (ouder), guardian (voogd), "
+                 "bewindvoerder, mentor, curator, or authorised (gemachtigde, e.g. by a company)."},
+        "dossier_types": {
+            "type": "array", "items": CODE, "maxItems": 50, "uniqueItems": True, "default": [],
+            "description": "Codes of the dossier types the mandate covers; empty: every type.",
+        },
+        "can_ask": {"type": "boolean", "default": False,
+                    "description": "false: read only; true: also ask and answer questions."},
+        "valid_from": {"type": "string", "format": "date"},
+        "valid_until": {"type": ["string", "null"], "format": "date",
+                        "description": "The last day it holds; null: until revoked."},
+    },
+}
+
+MANDATE_OUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["source", "external_id", "role", "dossier_types", "can_ask", "valid_from",
+                 "valid_until", "revoked_at", "active"],
+    "properties": {
+        "source": {"type": "string"},
+        "external_id": {"type": "string"},
+        "role": {"enum": list(ROLES)},
+        "dossier_types": {"type": "array", "items": {"type": "string"}},
+        "can_ask": {"type": "boolean"},
+        "valid_from": {"type": "string", "format": "date"},
+        "valid_until": {"type": ["string", "null"], "format": "date"},
+        "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+        "active": {"type": "boolean", "description": "Valid today and not revoked."},
     },
 }
 

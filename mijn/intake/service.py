@@ -20,7 +20,7 @@ from mijn.intake.models import ApiClient, DossierLink
 from mijn.parties.service import get_or_create_party
 
 TOKEN_PREFIX = "mijn_"  # noqa: S105 - a prefix, not a secret
-SCOPES = ("dossiers", "catalogue")
+SCOPES = ("dossiers", "catalogue", "mandates")
 # Statements run on every API call, built once.
 _CLIENT_BY_HASH = select(ApiClient).where(ApiClient.token_hash == bindparam("digest"))
 _EVENT_BY_KEY = select(StatusEvent).where(
@@ -28,7 +28,8 @@ _EVENT_BY_KEY = select(StatusEvent).where(
     StatusEvent.source_event_id == bindparam("key"),
 )
 _STATUS_CODE = select(StatusType.code).where(StatusType.id == bindparam("id"))
-RESERVED_SOURCES = ("zgw",)  # dossiers read from the ZGW APIs; no client writes them
+# zgw: dossiers read from the ZGW APIs; claim: mandates asserted at login. No client writes them.
+RESERVED_SOURCES = ("zgw", "claim")
 EVENT_KEY_LENGTH = 200  # status_events.source_event_id
 
 
@@ -56,7 +57,7 @@ async def create_api_client(
     if not source or len(source) > 80:
         raise IntakeError("source must be 1 to 80 characters", "source")
     if source in RESERVED_SOURCES:
-        raise IntakeError(f"source {source!r} is reserved for Mijn's own ZGW intake", "source")
+        raise IntakeError(f"source {source!r} is reserved for Mijn itself", "source")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(
         name=name, source=source, scopes=" ".join(scopes or ["dossiers"]),
@@ -112,6 +113,7 @@ class DossierInput:
     expected_end: date | None = None
     reference: str | None = None
     zgw_url: str | None = None
+    branch: str | None = None  # vestigingsnummer, for an organisation's dossier
 
 
 @dataclass(frozen=True)
@@ -183,10 +185,13 @@ async def upsert_dossier(session: AsyncSession, data: DossierInput) -> tuple[Dos
         party = await get_or_create_party(session, data.party_type, data.party_id)
     except ValueError as exc:
         raise IntakeError(str(exc), "party.id") from None
+    if data.branch is not None and party.kind != "organisation":
+        raise IntakeError("only an organisation's dossier has a branch", "party.branch")
     values = {
         "kind": dossier_type.kind, "dossier_type_id": dossier_type.id, "title": data.title,
         "party_id": party.id, "channel": data.channel, "department": data.department,
         "opened_on": data.opened_on, "expected_end": data.expected_end, "zgw_url": data.zgw_url,
+        "branch": data.branch,
     }
     created = False
     if existing is None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.auth.access import news_scope, portal_access
 from mijn.auth.session import require_identity
 from mijn.db import request_session, utcnow
 from mijn.dossiers.service import dossier_references
@@ -22,24 +24,36 @@ from mijn.web import form_values, redirect, render
 
 async def inbox(request: Request) -> Response:
     """Berichten: news about the party's dossiers and questions; seeing them marks them read."""
-    identity = require_identity(request)
+    require_identity(request)
     async with request_session(request) as session:
-        messages = await service.inbox(session, identity.party_id)
+        access = await portal_access(request, session)
+        within = news_scope(access)
+        messages = await service.inbox(session, access.party_id, within=within)
         dossiers = await dossier_references(
             session, sorted({m.dossier_id for m in messages if m.dossier_id})
         )
         questions = await question_references(
             session, sorted({m.question_id for m in messages if m.question_id})
         )
-        await service.mark_read(session, identity.party_id)
+        if access.actor_type != "representative":  # the party itself still reads it as new
+            await service.mark_read(session, access.party_id, within=within)
         await session.commit()
     context = {"messages": messages, "dossiers": dossiers, "questions": questions,
                "unread_messages": 0}
     return render(request, "notifications/inbox.html", context)
 
 
+async def _may_change(request: Request, session: AsyncSession) -> None:
+    """The address is the party's own: an employee restricted to one branch does not set
+    the company's (403); everyone else shows the header for whom they act."""
+    access = await portal_access(request, session)
+    if access.branch is not None:
+        raise HTTPException(status_code=403)
+
+
 async def _settings_context(request: Request, party_id: int) -> dict[str, Any]:
     async with request_session(request, autocommit=True) as session:
+        await _may_change(request, session)
         party = await get_party(session, party_id)
         unread = await service.unread_count(session, party_id)
     if party is None:
@@ -61,6 +75,7 @@ async def save_preferences(request: Request) -> Response:
     values = await form_values(request)
     settings: Settings = request.app.state.settings
     async with request_session(request) as session:
+        await _may_change(request, session)
         party = await get_party(session, identity.party_id)
         if party is None:
             raise HTTPException(status_code=404)
@@ -97,6 +112,7 @@ async def confirm(request: Request) -> Response:
     identity = require_identity(request)
     settings: Settings = request.app.state.settings
     async with request_session(request) as session:
+        await _may_change(request, session)
         party = await get_party(session, identity.party_id)
         if party is None:
             raise HTTPException(status_code=404)

@@ -12,9 +12,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mijn.db import utcnow
@@ -57,33 +58,51 @@ async def notify(
 
 # --- the inbox ----------------------------------------------------------------------------
 
-async def unread_count(session: AsyncSession, party_id: int) -> int:
-    """How many inbox messages the party has not seen."""
+# The dossiers and questions (id selects) a restricted visitor may hear of, e.g. the
+# employees of one branch; None: all of the party's.
+NewsScope = tuple[Select[Any], Select[Any]] | None
+
+
+def _within(scope: NewsScope) -> list[ColumnElement[bool]]:
+    if scope is None:
+        return []
+    dossiers, questions = scope
+    return [or_(Notification.dossier_id.in_(dossiers), Notification.question_id.in_(questions))]
+
+
+async def unread_count(session: AsyncSession, party_id: int, within: NewsScope = None) -> int:
+    """How many inbox messages the party has not seen (of those in scope)."""
     found = await session.scalar(
         select(func.count()).where(
             Notification.party_id == party_id, Notification.read_at.is_(None),
-            Notification.kind != "verify",
+            Notification.kind != "verify", *_within(within),
         )
     )
     return int(found or 0)
 
 
-async def inbox(session: AsyncSession, party_id: int, limit: int = 50) -> list[Notification]:
-    """The party's messages, newest first (address verifications are not news)."""
+async def inbox(
+    session: AsyncSession, party_id: int, limit: int = 50, within: NewsScope = None
+) -> list[Notification]:
+    """The party's messages (in scope), newest first (address verifications are not news)."""
     found = await session.scalars(
         select(Notification)
-        .where(Notification.party_id == party_id, Notification.kind != "verify")
+        .where(Notification.party_id == party_id, Notification.kind != "verify",
+               *_within(within))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
     )
     return list(found)
 
 
-async def mark_read(session: AsyncSession, party_id: int, now: datetime | None = None) -> None:
-    """The party has seen their inbox."""
+async def mark_read(
+    session: AsyncSession, party_id: int, now: datetime | None = None, within: NewsScope = None
+) -> None:
+    """The party has seen their inbox (the part of it in scope)."""
     unread = (
         select(Notification.id)
-        .where(Notification.party_id == party_id, Notification.read_at.is_(None))
+        .where(Notification.party_id == party_id, Notification.read_at.is_(None),
+               *_within(within))
         # rows a worker is delivering right now are marked next time: the page never waits
         .with_for_update(skip_locked=True)
     )

@@ -24,6 +24,7 @@ from mijn.auth.session import require_identity
 from mijn.db import request_session, utcnow
 from mijn.dossiers.models import CHANNELS
 from mijn.dossiers.service import dossier_view_by_id, party_dossier_id
+from mijn.mandates.service import party_mandates
 from mijn.notifications.service import delivery_counts, failed_deliveries, party_notifications
 from mijn.parties.service import (
     PERSON_IDENTIFIERS,
@@ -371,6 +372,7 @@ async def _party_context(
         return None
     return {
         "notifications": await party_notifications(session, party_id),
+        "mandates": await party_mandates(session, party_id),
         "picture": picture, "topics": await service.list_topics(session),
         "teams": await list_teams(session), "specialists": await list_specialists(session),
         "values": values, "error": error, "form": form, "channels": CONTACT_CHANNELS,
@@ -414,7 +416,7 @@ async def _dossier(session: AsyncSession, values: dict[str, str], party_id: int)
     found = await party_dossier_id(session, reference, party_id)
     if found is None:
         raise QuestionError("dossier", "unknown")
-    return found
+    return found[0]
 
 
 async def _register_contact(

@@ -52,6 +52,10 @@ class Question(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(10), default="question")
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    # The branch (vestiging) it belongs to: the dossier's, or the asking employee's.
+    branch: Mapped[str | None] = mapped_column(String(12))
+    # Who asked, when not the party itself: an employee, or someone acting on a mandate.
+    asked_by_name: Mapped[str | None] = mapped_column(String(200))
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="SET NULL"))
     topic_id: Mapped[int] = mapped_column(ForeignKey("question_topics.id"))
     channel: Mapped[str] = mapped_column(String(20), default="web")
@@ -94,6 +98,8 @@ class QuestionMessage(Base):
     kind: Mapped[str] = mapped_column(String(20))  # citizen | reply | note | handover
     body: Mapped[str] = mapped_column(Text)
     author_type: Mapped[str] = mapped_column(String(20))  # party | staff
+    # The person who wrote it for the party (an employee, a representative); None: the party.
+    author_name: Mapped[str | None] = mapped_column(String(200))
     author_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_members.id", ondelete="SET NULL")
     )
@@ -114,6 +120,13 @@ class QuestionEvent(Base):
     actor_type: Mapped[str] = mapped_column(String(20))  # party | staff
     actor_id: Mapped[int] = mapped_column(Integer)
     actor_role: Mapped[str | None] = mapped_column(String(20))
+    # Acting for the party: the employee's pseudonym or "party:<id>" of the representative,
+    # and the party acted for (both identities are kept with every change).
+    actor_ref: Mapped[str | None] = mapped_column(String(100))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("parties.id", ondelete="SET NULL")
+    )
+    mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id", ondelete="SET NULL"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     target_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_members.id", ondelete="SET NULL")

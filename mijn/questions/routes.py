@@ -13,29 +13,30 @@ from starlette.routing import Route
 
 from mijn.answers import service as answers
 from mijn.audit.service import record_access
-from mijn.auth.session import Identity, require_identity
+from mijn.auth.access import audit_fields, news_scope, portal_access
+from mijn.auth.session import require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
+from mijn.mandates.service import Access
 from mijn.notifications.service import mark_question_read, unread_count
 from mijn.questions import service
 from mijn.questions.models import Question, Topic
-from mijn.questions.service import MAX_BODY, NewQuestion, QuestionError
+from mijn.questions.service import MAX_BODY, NewQuestion, OnBehalf, QuestionError
 from mijn.questions.states import TransitionRefused
 from mijn.web import app_settings, form_values, redirect, render, small_int
 
 
 async def my_questions(request: Request) -> Response:
     """Mijn vragen: every question with its state (new replies marked), and public contacts."""
-    identity = require_identity(request)
+    require_identity(request)
     async with request_session(request, autocommit=True) as session:
-        questions = await service.party_questions(session, identity.party_id)
-        contacts = await service.party_contacts(
-            session, identity.party_id, include_internal=False
-        )
+        access = await portal_access(request, session)
+        questions = await service.party_questions(session, access.scope())
+        contacts = await service.party_contacts(session, access.scope(), include_internal=False)
         dossiers = await dossier_references(
             session, [q.dossier_id for q, _ in questions if q.dossier_id]
         )
-        unread = await unread_count(session, identity.party_id)
+        unread = await unread_count(session, access.party_id, news_scope(access))
     context = {
         "questions": questions, "contacts": contacts, "dossiers": dossiers,
         "unread_messages": unread,
@@ -43,28 +44,48 @@ async def my_questions(request: Request) -> Response:
     return render(request, "questions/list.html", context)
 
 
+def on_behalf(access: Access) -> OnBehalf | None:
+    """Who writes for the party, for the question's messages and events (None: the party)."""
+    if not access.on_behalf:
+        return None
+    if access.actor_type == "employee":
+        return OnBehalf("employee", access.party_id, access.actor_id, access.actor_name)
+    assert access.actor_party_id is not None
+    return OnBehalf("representative", access.actor_party_id, f"party:{access.actor_party_id}",
+                    access.actor_name, access.mandate_id)
+
+
+def _may_ask(access: Access) -> None:
+    """A read-only mandate shows the questions but asks and answers nothing."""
+    if not access.can_ask:
+        raise HTTPException(status_code=403)
+
+
 async def _ask_context(
-    session: AsyncSession, identity: Identity, values: dict[str, str], error: QuestionError | None
+    session: AsyncSession, access: Access, values: dict[str, str],
+    error: QuestionError | None,
 ) -> dict[str, Any]:
     return {
         "topics": await service.list_topics(session),
-        "dossiers": await party_dossiers(session, identity.party_id),
+        "dossiers": await party_dossiers(session, access.scope()),
         "values": values,
         "error": error,
         "max_body": MAX_BODY,
-        "unread_messages": await unread_count(session, identity.party_id),
+        "unread_messages": await unread_count(session, access.party_id, news_scope(access)),
     }
 
 
 async def ask_form(request: Request) -> Response:
     """The form to ask a question, about a dossier if one is given."""
-    identity = require_identity(request)
+    require_identity(request)
     values = {
         "dossier": request.query_params.get("dossier", ""),
         "submit_key": secrets.token_urlsafe(16),
     }
     async with request_session(request, autocommit=True) as session:
-        context = await _ask_context(session, identity, values, None)
+        access = await portal_access(request, session)
+        _may_ask(access)
+        context = await _ask_context(session, access, values, None)
     return render(request, "questions/ask.html", context)
 
 
@@ -73,25 +94,28 @@ async def ask(request: Request) -> Response:
     identity = require_identity(request)
     values = await form_values(request)
     async with request_session(request) as session:
+        access = await portal_access(request, session)
+        _may_ask(access)
         try:
-            dossier_id = await _dossier_id(session, values.get("dossier", ""), identity)
+            dossier_id, branch = await _dossier_id(session, values.get("dossier", ""), access)
             new = NewQuestion(
-                party_id=identity.party_id, topic_id=small_int(values.get("topic")),
+                party_id=access.party_id, topic_id=small_int(values.get("topic")),
                 body=values.get("body", ""), dossier_id=dossier_id,
                 submit_key=values.get("submit_key") or None,
+                branch=branch or access.branch, by=on_behalf(access),
             )
             if values.get("suggestions_seen") != "1":  # not seen while typing: first these
                 await service.check_question(session, new)
                 shown = await answers.suggest_for_form(
-                    session, identity.party_id, identity.audience,
+                    session, access, identity.audience,
                     answers.AskForm.from_form(values))
                 if shown["suggestions"]:
-                    context = await _ask_context(session, identity, values, None)
+                    context = await _ask_context(session, access, values, None)
                     await session.commit()
                     return render(request, "questions/ask.html", {**context, **shown})
             question, _created = await service.ask(session, new, app_settings(request).calendar)
         except QuestionError as error:
-            context = await _ask_context(session, identity, values, error)
+            context = await _ask_context(session, access, values, error)
             return render(request, "questions/ask.html", context, status_code=422)
         await _count_asked(session, values.get("submit_key", ""), question.id, _created)
         await session.commit()
@@ -107,17 +131,22 @@ async def _count_asked(
         await answers.record(session, "asked", [None], "ask", form_key, question_id)
 
 
-async def _dossier_id(session: AsyncSession, reference: str, identity: Identity) -> int | None:
+async def _dossier_id(
+    session: AsyncSession, reference: str, access: Access
+) -> tuple[int | None, str | None]:
+    """The dossier a question is about (one the visitor may see) and its branch."""
     if not reference:
-        return None
-    found = await party_dossier_id(session, reference, identity.party_id)
+        if access.dossier_types is not None:  # a mandate for some types: about one of them
+            raise QuestionError("dossier", "unknown")
+        return None, None
+    found = await party_dossier_id(session, reference, access.scope())
     if found is None:
         raise QuestionError("dossier", "unknown")
     return found
 
 
 async def _detail_context(
-    session: AsyncSession, question: Question
+    session: AsyncSession, question: Question, access: Access
 ) -> dict[str, Any]:
     topic = await session.get(Topic, question.topic_id)
     ids = [question.dossier_id] if question.dossier_id else []
@@ -137,7 +166,7 @@ async def _detail_context(
         "topic": topic,
         "thread": thread,
         "dossier": dossiers.get(question.dossier_id or 0),
-        "unread_messages": await unread_count(session, question.party_id),
+        "unread_messages": await unread_count(session, access.party_id, news_scope(access)),
     }
 
 
@@ -146,17 +175,16 @@ async def detail(request: Request) -> Response:
     identity = require_identity(request)
     reference = request.path_params["reference"]
     async with request_session(request) as session:
-        question = await service.party_question(session, reference, identity.party_id)
+        access = await portal_access(request, session)
+        question = await service.party_question(session, reference, access.scope())
         if question is None:
             raise HTTPException(status_code=404)
-        await service.mark_read(session, question)
-        await mark_question_read(session, question.party_id, question.id)
-        await record_access(
-            session, actor_type="party", actor_id=str(identity.party_id),
-            action="question.view", party_id=question.party_id,
-        )
+        if access.party_id == identity.party_id:  # news read by the party itself
+            await service.mark_read(session, question)
+            await mark_question_read(session, question.party_id, question.id)
+        await record_access(session, action="question.view", **audit_fields(access))
         await session.commit()
-        context = await _detail_context(session, question)
+        context = await _detail_context(session, question, access)
     context["sent"] = request.query_params.get("verstuurd") == "1"
     context["values"], context["error"] = {}, None
     return render(request, "questions/detail.html", context)
@@ -164,24 +192,28 @@ async def detail(request: Request) -> Response:
 
 async def respond(request: Request) -> Response:
     """The citizen replies (reopening a waiting, answered or closed question) or closes it."""
-    identity = require_identity(request)
+    require_identity(request)
     reference, action = request.path_params["reference"], request.path_params["action"]
     if action not in ("reactie", "sluiten"):
         raise HTTPException(status_code=404)
     values = await form_values(request)
     async with request_session(request) as session:
-        question = await service.party_question(session, reference, identity.party_id, lock=True)
+        access = await portal_access(request, session)
+        question = await service.party_question(session, reference, access.scope(), lock=True)
         if question is None:
             raise HTTPException(status_code=404)
+        _may_ask(access)
+        by = on_behalf(access)
         try:
             if action == "reactie":
                 await service.citizen_reply(
-                    session, question, values.get("body", ""), app_settings(request).calendar
+                    session, question, values.get("body", ""), app_settings(request).calendar,
+                    by=by,
                 )
             else:
-                await service.citizen_close(session, question)
+                await service.citizen_close(session, question, by=by)
         except QuestionError as error:  # checked before anything changed
-            context = await _detail_context(session, question)
+            context = await _detail_context(session, question, access)
             context.update(values=values, error=error, sent=False)
             return render(request, "questions/detail.html", context, status_code=422)
         except TransitionRefused:

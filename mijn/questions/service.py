@@ -8,10 +8,12 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     and_,
     bindparam,
     func,
@@ -28,7 +30,7 @@ from sqlalchemy.orm import aliased
 
 from mijn.db import UTCDateTime, utcnow
 from mijn.dossiers.models import CHANNELS
-from mijn.dossiers.service import party_dossiers
+from mijn.dossiers.service import PartyScope, party_dossiers
 from mijn.notifications.service import notify
 from mijn.parties.models import Party
 from mijn.parties.service import get_party
@@ -107,6 +109,18 @@ async def _topic(session: AsyncSession, topic_id: int | None) -> Topic:
     return topic
 
 
+@dataclass(frozen=True)
+class OnBehalf:
+    """Someone who writes for the party: an employee of the company, or a person acting on
+    a mandate. Kept with every message and event, next to the party itself."""
+
+    kind: str  # employee | representative
+    actor_id: int  # the representative's party; for an employee, the company's
+    actor_ref: str  # the employee's pseudonym, or party:<id> of the representative
+    name: str
+    mandate_id: int | None = None
+
+
 def _event(
     question: Question, action: str, from_state: str | None, actor_type: str, actor_id: int,
     *, role: str | None = None, team_id: int | None = None, target_staff_id: int | None = None,
@@ -119,12 +133,26 @@ def _event(
     )
 
 
+def _party_event(
+    question: Question, action: str, from_state: str | None, by: OnBehalf | None, at: datetime
+) -> QuestionEvent:
+    """A change made on the party's side: by the party, or by someone acting for it."""
+    if by is None:
+        return _event(question, action, from_state, "party", question.party_id, at=at)
+    event = _event(question, action, from_state, by.kind, by.actor_id, at=at)
+    event.actor_ref, event.mandate_id = by.actor_ref[:100], by.mandate_id
+    event.on_behalf_of_id = question.party_id
+    return event
+
+
 def _message(
-    question: Question, kind: str, body: str, at: datetime, staff_id: int | None = None
+    question: Question, kind: str, body: str, at: datetime, staff_id: int | None = None,
+    by: OnBehalf | None = None,
 ) -> QuestionMessage:
     return QuestionMessage(
         question_id=question.id, kind=kind, body=body, created_at=at,
         author_type="staff" if staff_id else "party", author_staff_id=staff_id,
+        author_name=by.name[:200] if by else None,
     )
 
 
@@ -139,6 +167,8 @@ class NewQuestion:
     channel: str = "web"
     submit_key: str | None = None
     kind: str = "question"  # or "callback": no message of the citizen, a handover note instead
+    branch: str | None = None  # the vestiging it belongs to (a branch-restricted employee's)
+    by: OnBehalf | None = None  # written by an employee or a representative of the party
 
 
 async def ask(
@@ -163,6 +193,7 @@ async def ask(
         topic_id=topic.id, channel=new.channel, state="new", created_at=now, updated_at=now,
         sla_due_at=add_working_time(calendar, now, topic.sla_hours * 3600),
         submit_key=new.submit_key, created_by_id=staff.id if staff else None,
+        branch=new.branch, asked_by_name=new.by.name[:200] if new.by else None,
     )
     try:
         async with session.begin_nested():
@@ -172,10 +203,14 @@ async def ask(
         if earlier is None:
             raise
         return earlier, False
-    actor = ("staff", staff.id) if staff else ("party", new.party_id)
     if body:  # typed by the citizen, or by an agent on their behalf
-        session.add(_message(question, "citizen", body, now, staff.id if staff else None))
-    session.add(_event(question, "ask", None, *actor, role=_role(staff, question), at=now))
+        session.add(_message(question, "citizen", body, now, staff.id if staff else None,
+                             new.by))
+    if staff:
+        session.add(_event(question, "ask", None, "staff", staff.id,
+                           role=_role(staff, question), at=now))
+    else:
+        session.add(_party_event(question, "ask", None, new.by, now))
     await session.flush()
     return question, True
 
@@ -199,13 +234,32 @@ async def _by_submit_key(session: AsyncSession, party_id: int, key: str) -> Ques
 # --- citizens -----------------------------------------------------------------------------
 
 
+def _in_scope(scope: PartyScope) -> list[ColumnElement[bool]]:
+    """A party's questions a restricted visitor may see: of their branch, about a dossier
+    of their mandate's types."""
+    found = [Question.party_id == scope.party_id]
+    if scope.branch is not None:
+        found.append(Question.branch == scope.branch)
+    if scope.dossier_types is not None:
+        found.append(Question.dossier_id.in_(scope.dossier_ids()))
+    return found
+
+
+def scope_question_ids(scope: PartyScope) -> Select[Any]:
+    """The ids of the party's questions in scope (for news about them)."""
+    return select(Question.id).where(*_in_scope(scope))
+
+
+def _scope(scope: PartyScope | int) -> PartyScope:
+    return scope if isinstance(scope, PartyScope) else PartyScope(scope)
+
+
 async def party_question(
-    session: AsyncSession, reference: str, party_id: int, *, lock: bool = False
+    session: AsyncSession, reference: str, scope: PartyScope | int, *, lock: bool = False
 ) -> Question | None:
-    """A question of this party; None for another party's or an unknown reference."""
-    query = select(Question).where(
-        Question.reference == reference, Question.party_id == party_id
-    )
+    """A question of this party (in scope); None for another party's, one out of scope or an
+    unknown reference."""
+    query = select(Question).where(Question.reference == reference, *_in_scope(_scope(scope)))
     if lock:
         query = query.with_for_update()
     return await session.scalar(query)
@@ -235,7 +289,7 @@ async def mark_read(session: AsyncSession, question: Question) -> None:
 
 async def citizen_reply(
     session: AsyncSession, question: Question, body: str, calendar: WorkingCalendar,
-    now: datetime | None = None,
+    now: datetime | None = None, by: OnBehalf | None = None,
 ) -> None:
     """The citizen adds to their question; a waiting, answered or closed one reopens."""
     text = clean_body(body)
@@ -245,13 +299,13 @@ async def citizen_reply(
         before, "citizen_reply", routed=question.handed_over,
         assigned=question.assignee_id is not None,
     )
-    session.add(_message(question, "citizen", text, now))
+    session.add(_message(question, "citizen", text, now, by=by))
     if question.state != before:
         await _restart_clock(session, question, before, now, calendar)
         if question.state == "new":
             question.assignee_id = None
         question.closed_at = None
-        session.add(_event(question, "citizen_reply", before, "party", question.party_id, at=now))
+        session.add(_party_event(question, "citizen_reply", before, by, now))
     question.updated_at = now
     await session.flush()
 
@@ -269,33 +323,40 @@ async def _restart_clock(
 
 
 async def citizen_close(
-    session: AsyncSession, question: Question, now: datetime | None = None
+    session: AsyncSession, question: Question, now: datetime | None = None,
+    by: OnBehalf | None = None,
 ) -> None:
     """The citizen needs nothing more."""
     now = now or utcnow()
     before = question.state
     question.state = next_state(before, "close")
     question.closed_at = question.updated_at = now
-    session.add(_event(question, "close", before, "party", question.party_id, at=now))
+    session.add(_party_event(question, "close", before, by, now))
     await session.flush()
 
 
-async def party_questions(session: AsyncSession, party_id: int) -> list[tuple[Question, Topic]]:
-    """All questions of a party with their topics, most recently changed first."""
+async def party_questions(
+    session: AsyncSession, scope: PartyScope | int
+) -> list[tuple[Question, Topic]]:
+    """All questions of a party (in scope) with their topics, most recently changed first."""
     rows = await session.execute(
         select(Question, Topic)
         .join(Topic, Topic.id == Question.topic_id)
-        .where(Question.party_id == party_id)
+        .where(*_in_scope(_scope(scope)))
         .order_by(Question.updated_at.desc(), Question.id.desc())
     )
     return [(q, t) for q, t in rows.all()]
 
 
 async def party_contacts(
-    session: AsyncSession, party_id: int, *, include_internal: bool
+    session: AsyncSession, scope: PartyScope | int, *, include_internal: bool
 ) -> list[Contact]:
-    """A party's contacts, newest first; citizens see only the public summaries."""
-    query = select(Contact).where(Contact.party_id == party_id)
+    """A party's contacts, newest first; citizens see only the public summaries, and a
+    restricted visitor (a branch, a mandate's types) only those about their dossiers."""
+    scope = _scope(scope)
+    query = select(Contact).where(Contact.party_id == scope.party_id)
+    if scope.restricted:
+        query = query.where(Contact.dossier_id.in_(scope.dossier_ids()))
     if not include_internal:
         query = query.where(Contact.internal.is_(False))
     return list(await session.scalars(query.order_by(Contact.at.desc(), Contact.id.desc())))

@@ -20,6 +20,23 @@ import Provider from 'oidc-provider';
 const HOST = '127.0.0.1';
 const CLIENT_ID = 'mijn-citizen-test';
 const CLIENT_SECRET = 'mijn-citizen-test-secret-0123456789';
+const BUSINESS_CLIENT_ID = 'mijn-business-test';
+const BUSINESS_CLIENT_SECRET = 'mijn-business-test-secret-0123456789';
+const KVK = 'urn:etoegang:core:LegalSubjectID';
+const BRANCH = 'urn:etoegang:1.9:ServiceRestriction:Vestigingsnr';
+// What eHerkenning and DigiD brokers send as acr; the login "screen" below logs in at the
+// first requested one, or at LOA3 (substantieel) when none is requested.
+const ACR_VALUES = [
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI',
+  'urn:etoegang:core:assurance-class:loa2',
+  'urn:etoegang:core:assurance-class:loa2plus',
+  'urn:etoegang:core:assurance-class:loa3',
+  'urn:etoegang:core:assurance-class:loa4',
+];
+const DEFAULT_ACR = 'urn:etoegang:core:assurance-class:loa3';
 const PORTAL = 'http://testserver';
 const OTHER_CLIENT = 'some-other-client';
 const MODES = new Set(['normal', 'wrong_aud', 'expired', 'not_json']);
@@ -27,6 +44,19 @@ const MODES = new Set(['normal', 'wrong_aud', 'expired', 'not_json']);
 const ACCOUNTS = {
   'burger-1': { bsn: '999990019', name: 'Bram Burger' },
   'burger-2': { bsn: '999990020', name: 'Bea Burger' },
+  // DigiD Machtigen through a broker: Bob logs in for Bea (a mandate in the claims).
+  'burger-3': {
+    bsn: '999990032', name: 'Bob Burger',
+    represented: {
+      type: 'bsn', id: '999990020', name: 'Bea Burger', role: 'parent', can_ask: false,
+    },
+  },
+  // eHerkenning through a broker: an employee of a company, restricted to one branch.
+  'medewerker-1': {
+    [KVK]: '69599084', [BRANCH]: '000038509504', name: 'Mila Medewerker',
+    company_name: 'Bakkerij Test',
+  },
+  'medewerker-2': { [KVK]: '0403170701', name: 'Lou Werknemer', company_name: 'Brouwerij Test' },
 };
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -84,11 +114,22 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
     },
+    {
+      client_id: BUSINESS_CLIENT_ID,
+      client_secret: BUSINESS_CLIENT_SECRET,
+      redirect_uris: [`${PORTAL}/auth/business/callback`],
+      post_logout_redirect_uris: [`${PORTAL}/uitgelogd`],
+      response_types: ['code'],
+      grant_types: ['authorization_code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
   ],
+  acrValues: ACR_VALUES,
   jwks: { keys: [signingJwk] },
   cookies: { keys: [randomUUID(), randomUUID()] },
   pkce: { required: () => true },
-  claims: { openid: ['sub', 'bsn', 'name'] },
+  claims: { openid: ['sub', 'bsn', 'name', 'represented', KVK, BRANCH, 'company_name'] },
   conformIdTokenClaims: false,
   async findAccount(_ctx, id) {
     const account = ACCOUNTS[id];
@@ -162,8 +203,9 @@ provider.use(async (ctx, next) => {
   const requested = String(details.params.scope || '').split(' ').filter(Boolean);
   grant.addOIDCScope(requested.includes('openid') ? requested.join(' ') : 'openid');
   const grantId = await grant.save();
+  const requestedAcr = String(details.params.acr_values || '').split(' ').filter(Boolean);
   const returnTo = await provider.interactionResult(ctx.req, ctx.res, {
-    login: { accountId },
+    login: { accountId, acr: requestedAcr[0] || DEFAULT_ACR },
     consent: { grantId },
   }, { mergeWithLastSubmission: false });
   ctx.status = 303;

@@ -1,0 +1,1 @@
+"""Mandates (machtigingen): acting for another party, and who acts for whom in a session."""

@@ -1,0 +1,301 @@
+"""What the mandates area can do: register and revoke mandates, and decide for every
+request whose data a logged-in visitor uses and how (Access)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from mijn.auth.session import Identity
+from mijn.db import utcnow
+from mijn.dossiers.models import DossierType
+from mijn.dossiers.service import PartyScope
+from mijn.mandates.models import ROLES, Mandate
+from mijn.parties.models import Party
+from mijn.parties.service import InvalidIdentifier, get_or_create_party
+
+CLAIM_SOURCE = "claim"  # mandates the login provider asserted (DigiD Machtigen and the like)
+
+
+class MandateError(ValueError):
+    """A mandate that cannot be registered as given; `field` names the offending field."""
+
+    def __init__(self, message: str, field: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A party the visitor may act for: themselves (mandate_id None) or through a mandate."""
+
+    mandate_id: int | None
+    party_name: str
+    party_kind: str
+    role: str
+    can_ask: bool
+    valid_until: date | None
+
+
+@dataclass(frozen=True)
+class Access:
+    """Whose data this request uses, who acts, and what they may do: built from the session
+    and the database on every request, so an expired or revoked mandate stops at once."""
+
+    party_id: int  # the party acted for
+    party_name: str
+    party_kind: str
+    actor_type: str  # party | employee | representative
+    actor_id: str  # for the audit log: a party id or an employee's pseudonym
+    actor_name: str  # shown with questions written for the party
+    actor_party_id: int | None  # the acting person's party (representatives)
+    branch: str | None = None
+    mandate: Choice | None = None
+    dossier_types: tuple[str, ...] | None = None
+    can_ask: bool = True
+    loa: str = ""
+    choices: tuple[Choice, ...] = ()
+
+    @property
+    def mandate_id(self) -> int | None:
+        """The mandate this request acts through, if any."""
+        return self.mandate.mandate_id if self.mandate else None
+
+    @property
+    def on_behalf(self) -> bool:
+        """Someone other than the party itself acts (an employee, a representative)."""
+        return self.actor_type != "party"
+
+    def scope(self) -> PartyScope:
+        """The dossiers this request may see."""
+        return PartyScope(self.party_id, self.branch, self.dossier_types)
+
+
+def _valid_on(day: date) -> list[ColumnElement[bool]]:
+    return [
+        Mandate.revoked_at.is_(None), Mandate.valid_from <= day,
+        or_(Mandate.valid_until.is_(None), Mandate.valid_until >= day),
+    ]
+
+
+async def active_mandates(
+    session: AsyncSession, representative_id: int, day: date | None = None
+) -> list[tuple[Mandate, Party]]:
+    """The mandates a person holds today, with the parties they act for (by name)."""
+    rows = await session.execute(
+        select(Mandate, Party)
+        .join(Party, Party.id == Mandate.represented_id)
+        .where(Mandate.representative_id == representative_id,
+               *_valid_on(day or date.today()))
+        .order_by(Party.name, Mandate.id)
+    )
+    return [(m, p) for m, p in rows.all()]
+
+
+async def _own_and_mandates(
+    session: AsyncSession, party_id: int
+) -> tuple[Party | None, list[tuple[Mandate, Party]]]:
+    """The logged-in person and the mandates they hold today, in one query."""
+    represented = aliased(Party)
+    rows = (await session.execute(
+        select(Party, Mandate, represented)
+        .outerjoin(Mandate, and_(Mandate.representative_id == Party.id,
+                                 *_valid_on(date.today())))
+        .outerjoin(represented, represented.id == Mandate.represented_id)
+        .where(Party.id == party_id)
+        .order_by(represented.name, Mandate.id)
+    )).all()
+    own = rows[0][0] if rows else None
+    return own, [(m, p) for _, m, p in rows if m is not None]
+
+
+def _choice(mandate: Mandate, party: Party) -> Choice:
+    return Choice(mandate.id, party.name, party.kind, mandate.role, mandate.can_ask,
+                  mandate.valid_until)
+
+
+def _types(mandate: Mandate) -> tuple[str, ...] | None:
+    codes = tuple(mandate.dossier_types.split())
+    return codes or None
+
+
+async def resolve_access(session: AsyncSession, identity: Identity) -> Access:
+    """Whose data a logged-in visitor uses now (see Identity): a mandate that no longer holds
+    counts as none, so the visitor is back to their own data."""
+    if identity.audience == "business":
+        company = await session.get(Party, identity.party_id)
+        return Access(
+            identity.party_id, company.name if company else "", "organisation", "employee",
+            identity.actor_ref, identity.actor_name, None, branch=identity.branch,
+            loa=identity.loa,
+        )
+    own, held = await _own_and_mandates(session, identity.party_id)
+    own_name, own_kind = (own.name, own.kind) if own else ("", "person")
+    choices = tuple(_choice(m, p) for m, p in held)
+    self_access = Access(
+        identity.party_id, own_name, own_kind, "party", str(identity.party_id), own_name,
+        identity.party_id, loa=identity.loa,
+        choices=(Choice(None, own_name, own_kind, "", True, None), *choices) if held else (),
+    )
+    chosen = next(((m, p) for m, p in held if m.id == identity.mandate_id), None)
+    if chosen is None:
+        return self_access
+    mandate, party = chosen
+    return Access(
+        party.id, party.name, party.kind, "representative", str(identity.party_id), own_name,
+        identity.party_id, mandate=_choice(mandate, party), dossier_types=_types(mandate),
+        can_ask=mandate.can_ask, loa=identity.loa, choices=self_access.choices,
+    )
+
+
+@dataclass(frozen=True)
+class MandateLine:
+    """A mandate as the KCC sees it on a party's page: who acts for whom, how far, how long."""
+
+    acts_for_party: bool  # True: the other party acts for this one; False: the reverse
+    other_name: str
+    role: str
+    dossier_types: tuple[str, ...]
+    can_ask: bool
+    valid_from: date
+    valid_until: date | None
+
+
+async def party_mandates(
+    session: AsyncSession, party_id: int, day: date | None = None
+) -> list[MandateLine]:
+    """The mandates for and by a party that hold today or will (not revoked, not ended)."""
+    day = day or date.today()
+    other = aliased(Party)
+    rows = await session.execute(
+        select(Mandate, other)
+        .join(other, or_(
+            and_(Mandate.represented_id == party_id, other.id == Mandate.representative_id),
+            and_(Mandate.representative_id == party_id, other.id == Mandate.represented_id),
+        ))
+        .where(Mandate.revoked_at.is_(None),
+               or_(Mandate.valid_until.is_(None), Mandate.valid_until >= day))
+        .order_by(Mandate.valid_from, Mandate.id)
+    )
+    return [
+        MandateLine(m.represented_id == party_id, p.name, m.role, tuple(m.dossier_types.split()),
+                    m.can_ask, m.valid_from, m.valid_until)
+        for m, p in rows.all()
+    ]
+
+
+# --- registering mandates (back-office API, login claims) ---------------------------------
+
+
+@dataclass(frozen=True)
+class MandateInput:
+    """A mandate as a back-office (or a login provider) describes it."""
+
+    source: str
+    external_id: str
+    representative: tuple[str, str]  # identifier type, identifier
+    represented: tuple[str, str]
+    role: str
+    dossier_types: tuple[str, ...]
+    can_ask: bool
+    valid_from: date
+    valid_until: date | None
+    represented_name: str = ""  # shown as "u handelt namens ..." until they log in themselves
+
+
+async def _check_types(session: AsyncSession, codes: tuple[str, ...]) -> None:
+    known = set(await session.scalars(
+        select(DossierType.code).where(DossierType.code.in_(codes))
+    ))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise MandateError(f"unknown dossier type {unknown[0]!r}", "dossier_types")
+
+
+async def _parties(session: AsyncSession, data: MandateInput) -> tuple[Party, Party]:
+    found = []
+    for field, (kind, identifier), name in (
+        ("representative", data.representative, ""),
+        ("represented", data.represented, data.represented_name),
+    ):
+        try:
+            found.append(await get_or_create_party(session, kind, identifier, name))
+        except InvalidIdentifier as exc:
+            raise MandateError(str(exc), f"{field}.id") from None
+    if found[0].kind != "person":
+        raise MandateError("the representative is a person (bsn, national_number)",
+                           "representative.type")
+    if found[0].id == found[1].id:
+        raise MandateError("a party cannot hold a mandate for itself", "represented")
+    return found[0], found[1]
+
+
+async def put_mandate(session: AsyncSession, data: MandateInput) -> tuple[Mandate, bool]:
+    """Register a mandate or bring it up to date (idempotent by source and external id);
+    returns it and whether it was created now."""
+    if data.role not in ROLES:
+        raise MandateError(f"role must be one of {', '.join(ROLES)}", "role")
+    if data.valid_until is not None and data.valid_until < data.valid_from:
+        raise MandateError("valid_until lies before valid_from", "valid_until")
+    await _check_types(session, data.dossier_types)
+    representative, represented = await _parties(session, data)
+    mandate = await find_mandate(session, data.source, data.external_id, lock=True)
+    created = mandate is None
+    if mandate is None:
+        mandate = Mandate(source=data.source, external_id=data.external_id)
+        session.add(mandate)
+    mandate.representative_id, mandate.represented_id = representative.id, represented.id
+    mandate.role, mandate.can_ask = data.role, data.can_ask
+    mandate.dossier_types = " ".join(dict.fromkeys(data.dossier_types))
+    mandate.valid_from, mandate.valid_until = data.valid_from, data.valid_until
+    mandate.revoked_at, mandate.updated_at = None, utcnow()
+    await session.flush()
+    return mandate, created
+
+
+async def find_mandate(
+    session: AsyncSession, source: str, external_id: str, *, lock: bool = False
+) -> Mandate | None:
+    """A mandate by the registering system's source and id."""
+    query = select(Mandate).where(Mandate.source == source, Mandate.external_id == external_id)
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def revoke_mandate(session: AsyncSession, source: str, external_id: str) -> bool:
+    """End a mandate now; False when there is no such mandate."""
+    mandate = await find_mandate(session, source, external_id, lock=True)
+    if mandate is None:
+        return False
+    if mandate.revoked_at is None:
+        mandate.revoked_at = mandate.updated_at = utcnow()
+    await session.flush()
+    return True
+
+
+async def mandate_parties(session: AsyncSession, mandate: Mandate) -> tuple[Party, Party]:
+    """The representative and the represented party of a mandate."""
+    representative = await session.get(Party, mandate.representative_id)
+    represented = await session.get(Party, mandate.represented_id)
+    assert representative is not None and represented is not None
+    return representative, represented
+
+
+def describe_mandate(mandate: Mandate, day: date | None = None) -> dict[str, object]:
+    """A mandate as the API shows it (without the parties' identifiers)."""
+    day = day or date.today()
+    active = mandate.revoked_at is None and mandate.valid_from <= day and (
+        mandate.valid_until is None or mandate.valid_until >= day
+    )
+    return {
+        "source": mandate.source, "external_id": mandate.external_id, "role": mandate.role,
+        "dossier_types": mandate.dossier_types.split(), "can_ask": mandate.can_ask,
+        "valid_from": mandate.valid_from.isoformat(),
+        "valid_until": mandate.valid_until.isoformat() if mandate.valid_until else None,
+        "revoked_at": mandate.revoked_at.isoformat() if mandate.revoked_at else None,
+        "active": active,
+    }
