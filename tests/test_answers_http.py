@@ -410,3 +410,23 @@ def test_agent_flags_a_wrong_and_a_missing_answer_for_the_editors(
     assert TYPE_LEVEL in html.unescape(listing)
     assert "Gemeld door het KCC" in listing
     assert "Niets over dakkapellen." in listing
+
+
+def test_answers_are_tailored_only_to_dossiers_in_the_visitors_scope(
+    client: TestClient, answers: dict[str, Answer]
+) -> None:
+    """A branch employee reads an answer about the company's dossier of another branch as a
+    general text; a company-wide employee gets it about that dossier."""
+    auth = Auth(client)
+    slug = answers[TYPE_LEVEL].slug
+    auth.login("demo-ahmed", audience="business")  # restricted to the branch of Z-2026-0204
+    other_branch = client.get(f"/antwoorden/{slug}", params={"dossier": "Z-2026-0201"})
+    assert other_branch.status_code == 200
+    assert "Dit antwoord gaat over uw dossier" not in other_branch.text
+    assert "de afdeling die uw dossier behandelt" in other_branch.text
+    own_branch = client.get(f"/antwoorden/{slug}", params={"dossier": "Z-2026-0204"})
+    assert "Dit antwoord gaat over uw dossier Z-2026-0204" in own_branch.text
+    auth.logout()
+    auth.login("demo-karin", audience="business")  # the whole company
+    company = client.get(f"/antwoorden/{slug}", params={"dossier": "Z-2026-0201"})
+    assert "Dit antwoord gaat over uw dossier Z-2026-0201" in company.text
