@@ -1,0 +1,422 @@
+"""What the insight area can do: the monthly report's figures, each one SQL aggregation.
+
+A reporting area reads other areas' tables: the queries below read questions, their events,
+contacts, dossiers, teams and the answers' feedback, flags and events directly, in SQL,
+rather than through those areas' services (which load rows). Nothing here writes, and no
+function returns a name, an identifier, a reference or free text: only counts, durations,
+and the labels of topics, channels, teams, dossier types and answer titles.
+
+Months are calendar months in Dutch time. The department filter is a dossier's
+department: for dossiers their own, for questions, contacts and handovers that of the
+dossier they are about (those about no dossier fall outside every department).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mijn.answers.models import Answer, AnswerEvent, AnswerFeedback, AnswerFlag
+from mijn.dossiers.models import Dossier, DossierType
+from mijn.questions.models import Contact, Question, QuestionEvent, Topic
+from mijn.staff.models import Team
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+TREND_LENGTHS = (3, 6, 12, 24)
+TOP = 10
+
+
+# --- the period ---------------------------------------------------------------------------------
+
+
+def month_start(day: date) -> date:
+    """The first day of the month a day falls in."""
+    return day.replace(day=1)
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months later (or earlier, when negative)."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def moment(day: date) -> datetime:
+    """Midnight in Dutch time at the start of a day, as a UTC timestamp."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZONE).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The report's month, how many months the trend shows, and the department ('' = all)."""
+
+    month: date
+    months: int = 6
+    department: str = ""
+
+    @property
+    def previous(self) -> date:
+        """The first day of the month before."""
+        return add_months(self.month, -1)
+
+    @property
+    def end(self) -> date:
+        """The first day after the month."""
+        return add_months(self.month, 1)
+
+    @property
+    def trend_months(self) -> list[date]:
+        """The months of the trend, oldest first, ending with the report's month."""
+        return [add_months(self.month, -i) for i in range(self.months - 1, -1, -1)]
+
+
+def _between(column: Any, start: date, end: date) -> ColumnElement[bool]:
+    """A timestamp column within [start, end) of Dutch calendar days."""
+    return and_(column >= moment(start), column < moment(end))
+
+
+def _in_department(dossier_id: Any, period: Period) -> list[ColumnElement[bool]]:
+    """No condition for all departments; else: about a dossier of that department."""
+    if not period.department:
+        return []
+    ids = select(Dossier.id).where(Dossier.department == period.department)
+    return [dossier_id.in_(ids)]
+
+
+def _count_in(column: Any, start: date, end: date) -> Any:
+    """SUM of 1 for rows whose timestamp falls in [start, end)."""
+    return func.coalesce(func.sum(case((_between(column, start, end), 1), else_=0)), 0)
+
+
+def _count_on(column: Any, start: date, end: date) -> Any:
+    """SUM of 1 for rows whose date falls in [start, end)."""
+    return func.coalesce(func.sum(case((and_(column >= start, column < end), 1), else_=0)), 0)
+
+
+# --- volumes: per topic, per dossier type, per channel, per month ------------------------------
+
+
+@dataclass(frozen=True)
+class LabelCount:
+    """A label (topic, dossier type, team) with its count this month and the month before."""
+
+    label_nl: str
+    label_en: str
+    count: int
+    previous: int
+
+
+async def questions_by_topic(session: AsyncSession, period: Period) -> list[LabelCount]:
+    """Questions per topic in the month and the month before; most asked first."""
+    this = _count_in(Question.created_at, period.month, period.end).label("n")
+    before = _count_in(Question.created_at, period.previous, period.month)
+    stmt = (select(Topic.label_nl, Topic.label_en, this, before)
+            .join(Topic, Topic.id == Question.topic_id)
+            .where(_between(Question.created_at, period.previous, period.end),
+                   *_in_department(Question.dossier_id, period))
+            .group_by(Topic.id, Topic.label_nl, Topic.label_en)
+            .order_by(this.desc(), Topic.label_nl))
+    return [LabelCount(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def dossiers_by_type(session: AsyncSession, period: Period, kind: str) -> list[LabelCount]:
+    """Dossiers of one kind (report or case) opened per dossier type; most first."""
+    this = _count_on(Dossier.opened_on, period.month, period.end).label("n")
+    before = _count_on(Dossier.opened_on, period.previous, period.month)
+    stmt = (select(DossierType.name_nl, DossierType.name_en, this, before)
+            .join(DossierType, DossierType.id == Dossier.dossier_type_id)
+            .where(Dossier.opened_on >= period.previous, Dossier.opened_on < period.end,
+                   Dossier.kind == kind, *_department(period))
+            .group_by(DossierType.id, DossierType.name_nl, DossierType.name_en)
+            .order_by(this.desc(), DossierType.name_nl))
+    return [LabelCount(*row) for row in (await session.execute(stmt)).all()]
+
+
+def _department(period: Period) -> list[ColumnElement[bool]]:
+    return [Dossier.department == period.department] if period.department else []
+
+
+@dataclass(frozen=True)
+class ChannelCount:
+    """Through one channel in the month: questions, reports, cases and registered contacts."""
+
+    channel: str
+    questions: int = 0
+    reports: int = 0
+    cases: int = 0
+    contacts: int = 0
+
+
+async def by_channel(session: AsyncSession, period: Period) -> list[ChannelCount]:
+    """Questions, reports, cases and contacts per channel in the month."""
+    counts: dict[str, dict[str, int]] = {}
+    for name, stmt in _channel_queries(period).items():
+        for channel, n in (await session.execute(stmt)).all():
+            counts.setdefault(channel, {})[name] = int(n)
+    rows = [ChannelCount(channel, **values) for channel, values in counts.items()]
+    return sorted(rows, key=lambda r: -(r.questions + r.reports + r.cases + r.contacts))
+
+
+def _channel_queries(period: Period) -> dict[str, Any]:
+    questions = (select(Question.channel, func.count())
+                 .where(_between(Question.created_at, period.month, period.end),
+                        *_in_department(Question.dossier_id, period))
+                 .group_by(Question.channel))
+    contacts = (select(Contact.channel, func.count())
+                .where(_between(Contact.at, period.month, period.end),
+                       *_in_department(Contact.dossier_id, period))
+                .group_by(Contact.channel))
+    opened = [Dossier.opened_on >= period.month, Dossier.opened_on < period.end,
+              *_department(period)]
+    return {
+        "questions": questions,
+        "reports": select(Dossier.channel, func.count()).where(
+            Dossier.kind == "report", *opened).group_by(Dossier.channel),
+        "cases": select(Dossier.channel, func.count()).where(
+            Dossier.kind == "case", *opened).group_by(Dossier.channel),
+        "contacts": contacts,
+    }
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    """One month of the trend: questions asked, reports and cases opened."""
+
+    month: date
+    questions: int
+    reports: int
+    cases: int
+
+
+async def trend(session: AsyncSession, period: Period) -> list[MonthCount]:
+    """Per month of the trend: questions, reports and cases (one scan of each table)."""
+    months = period.trend_months
+    first, end = months[0], period.end
+    q_cols = [_count_in(Question.created_at, m, add_months(m, 1)) for m in months]
+    questions = (await session.execute(select(*q_cols).where(
+        _between(Question.created_at, first, end),
+        *_in_department(Question.dossier_id, period)))).one()
+    d_cols = [_count_on(Dossier.opened_on, m, add_months(m, 1)) for m in months]
+    opened = select(Dossier.kind, *d_cols).where(
+        Dossier.opened_on >= first, Dossier.opened_on < end, *_department(period)
+    ).group_by(Dossier.kind)
+    kinds = {row[0]: row[1:] for row in (await session.execute(opened)).all()}
+    none = (0,) * len(months)
+    return [MonthCount(m, int(questions[i]), int(kinds.get("report", none)[i]),
+                       int(kinds.get("case", none)[i])) for i, m in enumerate(months)]
+
+
+# --- handling: time, service level, first-contact resolution ----------------------------------
+
+
+@dataclass(frozen=True)
+class Handling:
+    """Questions answered in the month: how long it took, on time, and solved at first contact."""
+
+    answered: int
+    with_due: int
+    on_time: int
+    fcr_known: int
+    fcr_yes: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+    @property
+    def on_time_share(self) -> float | None:
+        """The share answered within the service level (None: nothing due)."""
+        return self.on_time / self.with_due if self.with_due else None
+
+    @property
+    def fcr_share(self) -> float | None:
+        """The share answered by the KCC without a handover (None: nothing answered)."""
+        return self.fcr_yes / self.fcr_known if self.fcr_known else None
+
+
+def seconds_between(later: Any, earlier: Any, dialect: str) -> Any:
+    """The seconds from one timestamp column to another, in SQL."""
+    if dialect == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return func.extract("epoch", later - earlier)
+
+
+def _percentile(rn: Any, n: Any, value: Any, k: int, d: int) -> Any:
+    """The k/d percentile by linear interpolation (as PostgreSQL's percentile_cont): the
+    value at 1-based position 1 + (n-1)k/d, between the two nearest ranks."""
+    low = 1 + ((n - 1) * k) // d
+    frac = (((n - 1) * k) % d) * 1.0 / d
+    return func.sum(case((rn == low, value * (1 - frac)), (rn == low + 1, value * frac),
+                         else_=0))
+
+
+async def handling(session: AsyncSession, period: Period) -> Handling:
+    """Median and 90th percentile of the time to the first answer, the service level met,
+    and first-contact resolution, over the questions first answered in the month."""
+    dialect = session.get_bind().dialect.name
+    seconds = seconds_between(Question.answered_at, Question.created_at, dialect)
+    answered = [_between(Question.answered_at, period.month, period.end),
+                *_in_department(Question.dossier_id, period)]
+    ranked = select(
+        seconds.label("s"), func.row_number().over(order_by=seconds).label("rn"),
+        func.count().over().label("n"),
+    ).where(*answered).subquery()
+    percentiles = select(
+        _percentile(ranked.c.rn, ranked.c.n, ranked.c.s, 1, 2),
+        _percentile(ranked.c.rn, ranked.c.n, ranked.c.s, 9, 10),
+    )
+    median, p90 = (await session.execute(percentiles)).one()
+    answered_n, with_due, on_time, fcr_known, fcr_yes = await _handling_counts(session, answered)
+    return Handling(answered_n, with_due, on_time, fcr_known, fcr_yes, _float(median),
+                    _float(p90))
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+async def _handling_counts(
+    session: AsyncSession, answered: list[Any]
+) -> tuple[int, int, int, int, int]:
+    due = Question.sla_due_at.is_not(None)
+    fcr = Question.first_contact_resolution
+    stmt = select(
+        func.count(),
+        func.coalesce(func.sum(case((due, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(due, Question.answered_at <= Question.sla_due_at), 1),
+                                    else_=0)), 0),
+        func.count(fcr),
+        func.coalesce(func.sum(case((fcr.is_(True), 1), else_=0)), 0),
+    ).where(*answered)
+    answered_n, with_due, on_time, fcr_known, fcr_yes = (await session.execute(stmt)).one()
+    return (int(answered_n), int(with_due), int(on_time), int(fcr_known), int(fcr_yes))
+
+
+async def handovers_by_team(session: AsyncSession, period: Period) -> list[LabelCount]:
+    """Handovers in the month (and the month before) per team; to no team: empty labels."""
+    at = QuestionEvent.at
+    this = _count_in(at, period.month, period.end).label("n")
+    before = _count_in(at, period.previous, period.month)
+    conditions = [QuestionEvent.action == "hand_over", _between(at, period.previous, period.end)]
+    if period.department:
+        conditions.append(QuestionEvent.question_id.in_(
+            select(Question.id).where(*_in_department(Question.dossier_id, period))))
+    stmt = (select(func.coalesce(Team.name_nl, ""), func.coalesce(Team.name_en, ""), this, before)
+            .select_from(QuestionEvent).outerjoin(Team, Team.id == QuestionEvent.team_id)
+            .where(*conditions).group_by(Team.id, Team.name_nl, Team.name_en)
+            .order_by(this.desc(), func.coalesce(Team.name_nl, "")))
+    return [LabelCount(*row) for row in (await session.execute(stmt)).all()]
+
+
+# --- the knowledge base: deflection, votes, review dates, flags -------------------------------
+
+
+@dataclass(frozen=True)
+class Deflection:
+    """The month's answer views and suggestions against the questions asked on the website."""
+
+    views: int
+    suggested: int
+    opened: int
+    forms_opened: int
+    forms_deflected: int
+    web_questions: int
+
+    @property
+    def deflected_share(self) -> float | None:
+        """Of the questions that were about to be asked, the share kept away by an answer."""
+        total = self.forms_deflected + self.web_questions
+        return self.forms_deflected / total if total else None
+
+
+async def deflection(session: AsyncSession, period: Period) -> Deflection:
+    """Answer views, suggestions shown and opened; forms in which a suggestion was opened and
+    no question was sent; and the questions sent through the website (whole organisation)."""
+    in_month = _between(AnswerEvent.at, period.month, period.end)
+    kinds = dict((await session.execute(select(AnswerEvent.kind, func.count()).where(
+        in_month, AnswerEvent.kind.in_(("view", "suggested", "opened")))
+        .group_by(AnswerEvent.kind))).all())
+    forms = select(AnswerEvent.form_key).where(
+        in_month, AnswerEvent.kind == "opened", AnswerEvent.form_key.is_not(None)
+    ).distinct().subquery()
+    asked = select(AnswerEvent.form_key).where(
+        AnswerEvent.kind == "asked", AnswerEvent.form_key.is_not(None))
+    opened_n, deflected = (await session.execute(select(
+        func.count(), func.coalesce(func.sum(case((forms.c.form_key.in_(asked), 0), else_=1)), 0)
+    ).select_from(forms))).one()
+    web = await session.scalar(select(func.count()).where(
+        _between(Question.created_at, period.month, period.end), Question.channel == "web"))
+    return Deflection(int(kinds.get("view", 0)), int(kinds.get("suggested", 0)),
+                      int(kinds.get("opened", 0)), int(opened_n), int(deflected), int(web or 0))
+
+
+@dataclass(frozen=True)
+class AnswerVotes:
+    """An answer's title with the month's 'ja' and 'nee' votes."""
+
+    title: str
+    yes: int
+    no: int
+
+
+async def most_no_votes(
+    session: AsyncSession, period: Period, limit: int = TOP
+) -> list[AnswerVotes]:
+    """The answers with the most 'nee' votes in the month (with their 'ja' votes)."""
+    no = func.sum(case((AnswerFeedback.helpful.is_(False), 1), else_=0)).label("no")
+    yes = func.sum(case((AnswerFeedback.helpful.is_(True), 1), else_=0))
+    stmt = (select(Answer.title, yes, no).join(Answer, Answer.id == AnswerFeedback.answer_id)
+            .where(_between(AnswerFeedback.created_at, period.month, period.end))
+            .group_by(Answer.id, Answer.title).having(no > 0)
+            .order_by(no.desc(), Answer.title).limit(limit))
+    return [AnswerVotes(t, int(y), int(n)) for t, y, n in (await session.execute(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class PastReview:
+    """A published answer whose review date has passed, with its votes since publication."""
+
+    title: str
+    review_by: date
+    yes: int
+    no: int
+
+
+async def past_review(session: AsyncSession, today: date, limit: int = 50) -> list[PastReview]:
+    """Published answers past their review date on a day, the longest overdue first."""
+    stmt = (select(Answer.title, Answer.review_by, Answer.yes_count, Answer.no_count)
+            .where(Answer.published.is_(True), Answer.review_by < today)
+            .order_by(Answer.review_by, Answer.title).limit(limit))
+    rows = (await session.execute(stmt)).all()
+    return [PastReview(t, r or today, int(y), int(n)) for t, r, y, n in rows]
+
+
+@dataclass(frozen=True)
+class FlagCount:
+    """Agents' flags in the month about one answer (title) or missing answers (title None)."""
+
+    title: str | None
+    flags: int
+    still_open: int
+
+
+async def flags(session: AsyncSession, period: Period) -> list[FlagCount]:
+    """Agents' flags raised in the month per answer (and about missing answers), with how
+    many are still open; most flagged first. Counts and titles only, never the comments."""
+    n = func.count().label("n")
+    still_open = func.sum(case((AnswerFlag.resolved_at.is_(None), 1), else_=0))
+    stmt = (select(Answer.title, n, still_open).select_from(AnswerFlag)
+            .outerjoin(Answer, Answer.id == AnswerFlag.answer_id)
+            .where(_between(AnswerFlag.created_at, period.month, period.end))
+            .group_by(Answer.id, Answer.title).order_by(n.desc(), Answer.title))
+    return [FlagCount(t, int(f), int(o)) for t, f, o in (await session.execute(stmt)).all()]
+
+
+async def departments(session: AsyncSession) -> list[str]:
+    """The departments dossiers belong to, for the filter."""
+    found = await session.scalars(select(Dossier.department).where(Dossier.department != "")
+                                  .distinct().order_by(Dossier.department))
+    return list(found)
+
