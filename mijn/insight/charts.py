@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 PALETTE = ("#1f4e8c", "#a04a00", "#2e6b30", "#6a1b9a")
 INK, GRID = "#1a1a1a", "#767676"
-WIDTH = 640
+WIDTH = 560
 FONT = 13
 
 
@@ -115,7 +115,7 @@ def _scale_max(chart: Chart) -> float:
 
 
 def _horizontal(chart: Chart, fmt: Callable[[float], str]) -> Drawing:
-    label_w, right, bar_h, gap = 210.0, 70.0, 16.0, 12.0
+    label_w, right, bar_h, gap = 180.0, 56.0, 18.0, 12.0
     top = 28.0 if len(chart.series) > 1 else 8.0
     group_h = bar_h * len(chart.series) + gap
     plot_w = WIDTH - label_w - right
@@ -149,7 +149,7 @@ def _target(drawing: Drawing, chart: Chart, x: float, top: float, bottom: float,
                               "middle"))
 
 
-def _short(label: str, limit: int = 28) -> str:
+def _short(label: str, limit: int = 22) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
