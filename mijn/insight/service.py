@@ -13,12 +13,14 @@ dossier they are about (those about no dossier fall outside every department).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, select, text
+from sqlalchemy import ColumnElement, Integer, and_, case, func, literal, select, text, union_all
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.answers.models import Answer, AnswerEvent, AnswerFeedback, AnswerFlag
@@ -110,30 +112,47 @@ class LabelCount:
     previous: int
 
 
+Branch = Callable[[int, date, date], Any]
+
+
+async def _compare(session: AsyncSession, period: Period, branch: Branch) -> list[LabelCount]:
+    """Counts per label in the month (0) and the month before (1), one grouped count of each
+    month glued with UNION ALL; the most in the month first, then by label."""
+    stmt = union_all(branch(0, period.month, period.end), branch(1, period.previous,
+                                                                 period.month))
+    found: dict[tuple[Any, str, str], list[int]] = {}
+    for which, key, nl, en, n in (await session.execute(stmt)).all():
+        found.setdefault((key, nl or "", en or ""), [0, 0])[int(which)] = int(n)
+    rows = [LabelCount(nl, en, now, before) for (_, nl, en), (now, before) in found.items()]
+    return sorted(rows, key=lambda r: (-r.count, r.label_nl))
+
+
 async def questions_by_topic(session: AsyncSession, period: Period) -> list[LabelCount]:
     """Questions per topic in the month and the month before; most asked first."""
-    this = _count_in(Question.created_at, period.month, period.end).label("n")
-    before = _count_in(Question.created_at, period.previous, period.month)
-    stmt = (select(Topic.label_nl, Topic.label_en, this, before)
-            .join(Topic, Topic.id == Question.topic_id)
-            .where(_between(Question.created_at, period.previous, period.end),
-                   *_in_department(Question.dossier_id, period))
-            .group_by(Topic.id, Topic.label_nl, Topic.label_en)
-            .order_by(this.desc(), Topic.label_nl))
-    return [LabelCount(*row) for row in (await session.execute(stmt)).all()]
+
+    def branch(which: int, start: date, end: date) -> Any:
+        return (select(literal(which, Integer), Topic.id, Topic.label_nl, Topic.label_en,
+                       func.count())
+                .select_from(Question).join(Topic, Topic.id == Question.topic_id)
+                .where(_between(Question.created_at, start, end),
+                       *_in_department(Question.dossier_id, period))
+                .group_by(Topic.id, Topic.label_nl, Topic.label_en))
+
+    return await _compare(session, period, branch)
 
 
 async def dossiers_by_type(session: AsyncSession, period: Period, kind: str) -> list[LabelCount]:
     """Dossiers of one kind (report or case) opened per dossier type; most first."""
-    this = _count_on(Dossier.opened_on, period.month, period.end).label("n")
-    before = _count_on(Dossier.opened_on, period.previous, period.month)
-    stmt = (select(DossierType.name_nl, DossierType.name_en, this, before)
-            .join(DossierType, DossierType.id == Dossier.dossier_type_id)
-            .where(Dossier.opened_on >= period.previous, Dossier.opened_on < period.end,
-                   Dossier.kind == kind, *_department(period))
-            .group_by(DossierType.id, DossierType.name_nl, DossierType.name_en)
-            .order_by(this.desc(), DossierType.name_nl))
-    return [LabelCount(*row) for row in (await session.execute(stmt)).all()]
+
+    def branch(which: int, start: date, end: date) -> Any:
+        return (select(literal(which, Integer), DossierType.id, DossierType.name_nl,
+                       DossierType.name_en, func.count())
+                .select_from(Dossier).join(DossierType, DossierType.id == Dossier.dossier_type_id)
+                .where(Dossier.opened_on >= start, Dossier.opened_on < end,
+                       Dossier.kind == kind, *_department(period))
+                .group_by(DossierType.id, DossierType.name_nl, DossierType.name_en))
+
+    return await _compare(session, period, branch)
 
 
 def _department(period: Period) -> list[ColumnElement[bool]]:
@@ -193,21 +212,25 @@ class MonthCount:
 
 
 async def trend(session: AsyncSession, period: Period) -> list[MonthCount]:
-    """Per month of the trend: questions, reports and cases (one scan of each table)."""
+    """Per month of the trend: questions, reports and cases. One count per month, glued
+    together with UNION ALL: each is a range count over an index, no per-row arithmetic."""
     months = period.trend_months
-    first, end = months[0], period.end
-    q_cols = [_count_in(Question.created_at, m, add_months(m, 1)) for m in months]
-    questions = (await session.execute(select(*q_cols).where(
-        _between(Question.created_at, first, end),
-        *_in_department(Question.dossier_id, period)))).one()
-    d_cols = [_count_on(Dossier.opened_on, m, add_months(m, 1)) for m in months]
-    opened = select(Dossier.kind, *d_cols).where(
-        Dossier.opened_on >= first, Dossier.opened_on < end, *_department(period)
-    ).group_by(Dossier.kind)
-    kinds = {row[0]: row[1:] for row in (await session.execute(opened)).all()}
-    none = (0,) * len(months)
-    return [MonthCount(m, int(questions[i]), int(kinds.get("report", none)[i]),
-                       int(kinds.get("case", none)[i])) for i, m in enumerate(months)]
+    questions = union_all(*(
+        select(literal(i, Integer).label("i"), literal("question").label("kind"), func.count())
+        .where(_between(Question.created_at, m, add_months(m, 1)),
+               *_in_department(Question.dossier_id, period))
+        for i, m in enumerate(months)))
+    dossiers = union_all(*(
+        select(literal(i, Integer).label("i"), Dossier.kind, func.count())
+        .where(Dossier.opened_on >= m, Dossier.opened_on < add_months(m, 1),
+               *_department(period)).group_by(Dossier.kind)
+        for i, m in enumerate(months)))
+    counts: dict[tuple[int, str], int] = {}
+    for stmt in (questions, dossiers):
+        for i, kind, n in (await session.execute(stmt)).all():
+            counts[(int(i), kind)] = int(n)
+    return [MonthCount(m, counts.get((i, "question"), 0), counts.get((i, "report"), 0),
+                       counts.get((i, "case"), 0)) for i, m in enumerate(months)]
 
 
 # --- handling: time, service level, first-contact resolution ----------------------------------
@@ -254,60 +277,72 @@ def _percentile(rn: Any, n: Any, value: Any, k: int, d: int) -> Any:
 
 async def handling(session: AsyncSession, period: Period) -> Handling:
     """Median and 90th percentile of the time to the first answer, the service level met,
-    and first-contact resolution, over the questions first answered in the month."""
+    and first-contact resolution, over the questions first answered in the month.
+
+    PostgreSQL does it in one statement with percentile_cont; SQLite has no percentile, so
+    there the same interpolation is computed with window functions (window_percentiles)."""
     dialect = session.get_bind().dialect.name
     seconds = seconds_between(Question.answered_at, Question.created_at, dialect)
     answered = [_between(Question.answered_at, period.month, period.end),
                 *_in_department(Question.dossier_id, period)]
-    ranked = select(
-        seconds.label("s"), func.row_number().over(order_by=seconds).label("rn"),
-        func.count().over().label("n"),
-    ).where(*answered).subquery()
-    percentiles = select(
-        _percentile(ranked.c.rn, ranked.c.n, ranked.c.s, 1, 2),
-        _percentile(ranked.c.rn, ranked.c.n, ranked.c.s, 9, 10),
-    )
-    median, p90 = (await session.execute(percentiles)).one()
-    answered_n, with_due, on_time, fcr_known, fcr_yes = await _handling_counts(session, answered)
+    if dialect == "postgresql":
+        both = func.percentile_cont(pg_array([0.5, 0.9])).within_group(seconds)
+        row = (await session.execute(select(*_handling_counts(), both).where(*answered))).one()
+        counts, found = row[:5], row[5]
+        median, p90 = (found[0], found[1]) if found is not None else (None, None)
+    else:
+        counts = (await session.execute(select(*_handling_counts()).where(*answered))).one()
+        median, p90 = await window_percentiles(session, seconds, answered)
+    answered_n, with_due, on_time, fcr_known, fcr_yes = (int(c or 0) for c in counts)
     return Handling(answered_n, with_due, on_time, fcr_known, fcr_yes, _float(median),
                     _float(p90))
+
+
+async def window_percentiles(
+    session: AsyncSession, value: Any, conditions: list[Any]
+) -> tuple[Any, Any]:
+    """The median and 90th percentile of a value over the rows meeting the conditions, with
+    window functions only (works on every database)."""
+    ranked = select(
+        value.label("s"), func.row_number().over(order_by=value).label("rn"),
+        func.count().over().label("n"),
+    ).where(*conditions).subquery()
+    median, p90 = (await session.execute(select(
+        _percentile(ranked.c.rn, ranked.c.n, ranked.c.s, 1, 2),
+        _percentile(ranked.c.rn, ranked.c.n, ranked.c.s, 9, 10),
+    ))).one()
+    return median, p90
 
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-async def _handling_counts(
-    session: AsyncSession, answered: list[Any]
-) -> tuple[int, int, int, int, int]:
+def _handling_counts() -> list[Any]:
     due = Question.sla_due_at.is_not(None)
     fcr = Question.first_contact_resolution
-    stmt = select(
-        func.count(),
-        func.coalesce(func.sum(case((due, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((and_(due, Question.answered_at <= Question.sla_due_at), 1),
-                                    else_=0)), 0),
-        func.count(fcr),
-        func.coalesce(func.sum(case((fcr.is_(True), 1), else_=0)), 0),
-    ).where(*answered)
-    answered_n, with_due, on_time, fcr_known, fcr_yes = (await session.execute(stmt)).one()
-    return (int(answered_n), int(with_due), int(on_time), int(fcr_known), int(fcr_yes))
+    on_time = and_(due, Question.answered_at <= Question.sla_due_at)
+    return [
+        func.count(), func.sum(case((due, 1), else_=0)), func.sum(case((on_time, 1), else_=0)),
+        func.count(fcr), func.sum(case((fcr.is_(True), 1), else_=0)),
+    ]
 
 
 async def handovers_by_team(session: AsyncSession, period: Period) -> list[LabelCount]:
     """Handovers in the month (and the month before) per team; to no team: empty labels."""
-    at = QuestionEvent.at
-    this = _count_in(at, period.month, period.end).label("n")
-    before = _count_in(at, period.previous, period.month)
-    conditions = [QuestionEvent.action == "hand_over", _between(at, period.previous, period.end)]
-    if period.department:
-        conditions.append(QuestionEvent.question_id.in_(
-            select(Question.id).where(*_in_department(Question.dossier_id, period))))
-    stmt = (select(func.coalesce(Team.name_nl, ""), func.coalesce(Team.name_en, ""), this, before)
-            .select_from(QuestionEvent).outerjoin(Team, Team.id == QuestionEvent.team_id)
-            .where(*conditions).group_by(Team.id, Team.name_nl, Team.name_en)
-            .order_by(this.desc(), func.coalesce(Team.name_nl, "")))
-    return [LabelCount(*row) for row in (await session.execute(stmt)).all()]
+
+    def branch(which: int, start: date, end: date) -> Any:
+        stmt = (select(literal(which, Integer), Team.id, Team.name_nl, Team.name_en,
+                       func.count())
+                .select_from(QuestionEvent).outerjoin(Team, Team.id == QuestionEvent.team_id)
+                .where(QuestionEvent.action == "hand_over", _between(QuestionEvent.at, start, end))
+                .group_by(Team.id, Team.name_nl, Team.name_en))
+        if period.department:
+            stmt = stmt.join(Question, Question.id == QuestionEvent.question_id).where(
+                *_in_department(Question.dossier_id, period))
+        return stmt
+
+    return await _compare(session, period, branch)
 
 
 # --- the knowledge base: deflection, votes, review dates, flags -------------------------------
