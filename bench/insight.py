@@ -11,7 +11,7 @@ after an exponential time, mean 20 h; 15% handed over to one of 5 teams), an 'as
 per question and a 'hand_over' event per handover, contacts (a fifth of the questions),
 200 answers with votes, flags and answer events (views, suggestions shown and opened,
 questions asked after suggestions: as many as questions). Seeded once: when the counts
-match, the data is reused.
+match, the data is reused (--reseed loads it again).
 
 Then starts `mijn serve` (1 worker) on 127.0.0.1, mints a team lead's staff session cookie
 (mijn_staff, signed as SessionMiddleware signs it), checks each route (200, the report, its
@@ -94,7 +94,7 @@ INSERT INTO questions (reference, kind, party_id, dossier_id, topic_id, channel,
                       created_at, updated_at, sla_due_at, answered_at, handed_over,
                       first_contact_resolution, party_unread, team_id)
 SELECT 'BQ' || g, 'question', 1 + (g::bigint * 104729) % :parties,
-       CASE WHEN g % 2 = 0 THEN 1 + (g::bigint * 15485863) % :dossiers END,
+       CASE WHEN g % 2 = 0 THEN 1 + ((g / 2)::bigint * 15485863) % :dossiers END,
        (:topic_ids::int[])[1 + floor(power(r5, 1.6) * cardinality(:topic_ids::int[]))::int],
        (ARRAY['web','web','web','web','phone','phone','email','counter'])[1 + g % 8],
        CASE WHEN answered IS NULL THEN 'new' ELSE 'answered' END,
@@ -192,7 +192,7 @@ async def seed(args: argparse.Namespace) -> dict[str, Any]:
     conn = await asyncpg.connect(asyncpg_dsn(args.database_url))
     try:
         wanted = (args.parties, args.dossiers, args.questions)
-        if await _counts(conn) == wanted:
+        if await _counts(conn) == wanted and not args.reseed:
             print(f"seed: reusing {wanted[2]:,} questions and {wanted[1]:,} dossiers",
                   file=sys.stderr)
             return {"reused": True}
@@ -451,6 +451,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--wait-idle", type=float, default=30.0,
                    help="wait up to this long for an idle machine before each route")
     p.add_argument("--port", type=int, default=8771)
+    p.add_argument("--reseed", action="store_true", help="load the data again even if the "
+                   "counts match")
     return p.parse_args(argv)
 
 

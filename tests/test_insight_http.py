@@ -11,7 +11,9 @@ import re
 import pytest
 from babel.dates import format_date
 from insight_fixture import seed
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from test_query_counts import counting
 
 from conftest import Auth, Runner
 from mijn.insight.routes import today
@@ -172,3 +174,13 @@ def test_the_report_speaks_english(lead: TestClient, auth: Auth) -> None:
     lead.post("/taal", data={"csrf_token": token, "lang": "en", "next": "/kcc/inzicht"})
     page = lead.get(f"/kcc/inzicht?{MARCH}").text
     assert "Solved at first contact (%)" in page and "March 2026" in page
+
+
+def test_the_report_sends_a_fixed_number_of_statements(lead: TestClient, app: Starlette) -> None:
+    counts = set()
+    for query in (MARCH, "maand=2025-06&maanden=3", "maand=2026-03&maanden=24",
+                  f"{MARCH}&afdeling=Vergunningen"):
+        with counting(app) as statements:
+            assert lead.get(f"/kcc/inzicht?{query}").status_code == 200
+        counts.add(len(statements))
+    assert len(counts) == 1, counts  # however much data, however many months
