@@ -28,6 +28,7 @@ from mijn.auth.oidc import OidcClient
 from mijn.auth.session import LoginRequired, SessionsMiddleware, login_url
 from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from mijn.dossiers import routes as dossier_routes
+from mijn.insight import routes as insight_routes
 from mijn.intake import routes as intake_routes
 from mijn.intake.service import IntakeError
 from mijn.intake.zgw import ZgwClient
@@ -105,6 +106,7 @@ def create_app(
         *mandate_routes.routes,
         *notification_routes.routes,
         *kcc_routes.routes,
+        *insight_routes.routes,
         *intake_routes.routes,
         *page_routes,
         *auth_routes.routes,

@@ -153,6 +153,8 @@ class Settings:
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     # acr claim value -> level of assurance (MIJN_LOA_ACR); an unknown acr is the lowest.
     acr_levels: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ACR_LEVELS))
+    # The share of questions the KCC aims to answer at first contact (the monthly report).
+    fcr_target: float = 0.8
 
     def loa_of(self, acr: str) -> str:
         """The level of assurance an acr value stands for ("" when unknown: below basis)."""
@@ -262,6 +264,23 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigurationError(f"{key} must be a number of seconds, not {raw!r}.") from None
 
 
+def _share(env: Mapping[str, str], key: str, default: float) -> float:
+    """A share as a fraction (0.8) or a percentage (80%), above 0 and at most 1."""
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise ConfigurationError(
+            f"{key} must be a share above 0 and at most 1 (0.8) or a percentage (80%), "
+            f"not {raw!r}."
+        )
+    return value
+
+
 def _zgw(env: Mapping[str, str]) -> ZgwSettings:
     return ZgwSettings(
         notifications_token=Secret(env.get("MIJN_ZGW_NOTIFICATIONS_TOKEN", "")),
@@ -325,6 +344,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         zgw=_zgw(env),
         calendar=_calendar(env),
         acr_levels=_acr_levels(env),
+        fcr_target=_share(env, "MIJN_FCR_TARGET", 0.8),
     )
     settings.check()
     return settings

@@ -51,6 +51,17 @@ def test_bad_numbers_name_the_variable() -> None:
         load_settings({"MIJN_SESSION_IDLE_MINUTES": "vijftien"})
 
 
+@pytest.mark.parametrize(("raw", "share"), [("", 0.8), ("0.75", 0.75), ("85%", 0.85), ("1", 1.0)])
+def test_first_contact_resolution_target(raw: str, share: float) -> None:
+    assert load_settings({"MIJN_FCR_TARGET": raw}).fcr_target == pytest.approx(share)
+
+
+@pytest.mark.parametrize("raw", ["80", "0", "-0.1", "tachtig", "150%"])
+def test_first_contact_resolution_target_refuses_what_is_no_share(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match="MIJN_FCR_TARGET"):
+        load_settings({"MIJN_FCR_TARGET": raw})
+
+
 def test_secrets_never_print() -> None:
     settings = load_settings(PRODUCTION)
     assert "x" * 40 not in repr(settings) and "s3cret" not in repr(settings)

@@ -63,6 +63,9 @@ class Dossier(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_dossiers_source_external_id"),
         Index("ix_dossiers_party_open_changed", "party_id", "closed_on", "last_changed_at"),
+        # The monthly report (mijn/insight): a month of dossiers opened; its department filter.
+        Index("ix_dossiers_opened_on", "opened_on", "kind", "department"),
+        Index("ix_dossiers_department", "department", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

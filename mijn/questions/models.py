@@ -46,6 +46,11 @@ class Question(Base):
         Index("ix_questions_assignee_state", "assignee_id", "state"),
         Index("ix_questions_team_state", "team_id", "state"),
         Index("ix_questions_state_due", "state", "sla_due_at"),
+        # The monthly report (mijn/insight): a month of questions asked, or answered, with
+        # what its figures read, so that PostgreSQL needs the index only.
+        Index("ix_questions_created_at", "created_at", "topic_id", "channel", "dossier_id"),
+        Index("ix_questions_answered_at", "answered_at", "created_at", "sla_due_at",
+              "first_contact_resolution", "dossier_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,7 +115,10 @@ class QuestionEvent(Base):
     """One state change of a question: who, when, from, to (and to whom it was handed)."""
 
     __tablename__ = "question_events"
-    __table_args__ = (Index("ix_question_events_question_at", "question_id", "at"),)
+    __table_args__ = (
+        Index("ix_question_events_question_at", "question_id", "at"),
+        Index("ix_question_events_action_at", "action", "at"),  # handovers per month
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
@@ -138,7 +146,10 @@ class Contact(Base):
     """An interaction through any channel, registered on a party and optionally a dossier."""
 
     __tablename__ = "contacts"
-    __table_args__ = (Index("ix_contacts_party_at", "party_id", "at"),)
+    __table_args__ = (
+        Index("ix_contacts_party_at", "party_id", "at"),
+        Index("ix_contacts_at", "at"),  # contacts per month (the monthly report)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
