@@ -84,7 +84,7 @@ def test_answer_page_counts_a_view_and_shows_no_internal_notes(
     assert page.status_code == 200
     assert "8 weken" in page.text
     assert NOTE not in page.text
-    assert "de verwachte datum die u in uw dossier ziet" in page.text  # generic placeholder
+    assert "klaar te zijn op de datum die bij uw dossier staat" in page.text  # generic
     assert run(_answer, TYPE_LEVEL).view_count == answer.view_count + 1
     assert client.get("/antwoorden/bestaat-niet").status_code == 404
 

@@ -26,7 +26,7 @@ DEMO_ANSWERS = (
     DemoAnswer(
         "Hoe lang duurt de behandeling van mijn omgevingsvergunning?",
         "Wij beslissen meestal binnen **8 weken** over uw aanvraag. Soms hebben we meer tijd "
-        "nodig. Dan hoort u dat van ons.\n\nDe verwachte datum voor uw aanvraag is "
+        "nodig. Dan hoort u dat van ons.\n\nWij verwachten klaar te zijn op "
         "{{verwacht_klaar}}. Uw aanvraag wordt behandeld door {{afdeling}}.",
         "Termijn verlengen kan één keer met 6 weken (Wkb). Noteer in het contact of de "
         "klant al eerder belde over de termijn.",
@@ -44,7 +44,7 @@ DEMO_ANSWERS = (
         "Bezwaar maken tegen een besluit over een vergunning",
         "Bent u het niet eens met het besluit? Dan kunt u binnen **6 weken** bezwaar maken. "
         "Schrijf in uw brief waarom u het er niet mee eens bent.\n\n"
-        "- Noem het kenmerk {{kenmerk}}.\n- Zet uw naam en adres in de brief.\n"
+        "- Noem in de brief {{kenmerk}}.\n- Zet uw naam en adres in de brief.\n"
         "- Onderteken de brief.",
         "Bezwaartermijn begint op de dag na publicatie. Te laat? Toch registreren, de "
         "jurist beoordeelt.",

@@ -32,7 +32,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 # The placeholders an editor may use, and what they say where no dossier is known. Answers
 # are written in Dutch, so the fallbacks are Dutch too (the text is marked lang="nl").
 PLACEHOLDERS = {
-    "verwacht_klaar": "de verwachte datum die u in uw dossier ziet",
+    "verwacht_klaar": "de datum die bij uw dossier staat",
     "afdeling": "de afdeling die uw dossier behandelt",
     "kenmerk": "het kenmerk van uw dossier",
     "status": "de status van uw dossier",
