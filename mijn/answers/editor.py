@@ -18,9 +18,9 @@ from mijn.answers.models import AUDIENCES, Answer
 from mijn.answers.service import AnswerError, Draft
 from mijn.answers.text import PLACEHOLDERS, render_html
 from mijn.db import request_session, utcnow
-from mijn.questions.kcc import require_staff
+from mijn.questions.kcc import render_staff, require_staff
 from mijn.questions.service import Staff, list_topics
-from mijn.web import redirect, render, small_int
+from mijn.web import redirect, small_int
 
 MAX_QUERY = 200
 
@@ -31,11 +31,6 @@ def require_editor(request: Request) -> Staff:
     if "editor" not in staff.roles:
         raise HTTPException(status_code=404)
     return staff
-
-
-def _render(request: Request, template: str, context: dict[str, Any], **options: Any) -> Response:
-    context.setdefault("staff", getattr(request.state, "staff", None))
-    return render(request, template, context, **options)
 
 
 # --- the knowledge base, for every staff member --------------------------------------------
@@ -51,7 +46,7 @@ async def knowledge(request: Request) -> Response:
         else:
             found = await service.popular(session, AUDIENCES, limit=15)
     context = {"query": query, "answers": found, "staff": staff}
-    return _render(request, "kcc/knowledge.html", context, block="results")
+    return render_staff(request, "kcc/knowledge.html", context, block="results")
 
 
 async def knowledge_answer(request: Request) -> Response:
@@ -67,7 +62,7 @@ async def knowledge_answer(request: Request) -> Response:
     answer = found[0]
     context = {"answer": answer, "body": render_html(answer.body),
                "notes": render_html(answer.internal_notes), "staff": staff}
-    return _render(request, "kcc/knowledge_answer.html", context)
+    return render_staff(request, "kcc/knowledge_answer.html", context)
 
 
 # --- editors --------------------------------------------------------------------------------
@@ -87,7 +82,7 @@ async def editor_list(request: Request) -> Response:
     context = {"rows": rows, "view": view, "query": query, "missing": missing,
                "deflection": deflection, "staff": staff,
                "saved": request.query_params.get("opgeslagen", "")}
-    return _render(request, "kcc/answers.html", context)
+    return render_staff(request, "kcc/answers.html", context)
 
 
 def _draft(form: FormData) -> Draft:
@@ -123,7 +118,8 @@ async def new_form(request: Request) -> Response:
     draft = Draft(review_by=service.review_default().isoformat())
     async with request_session(request, autocommit=True) as session:
         context = await _form_context(session, draft, None)
-    return _render(request, "kcc/answer_edit.html", {**context, "answer": None, "staff": staff})
+    return render_staff(request, "kcc/answer_edit.html",
+                        {**context, "answer": None, "staff": staff})
 
 
 async def create(request: Request) -> Response:
@@ -139,7 +135,7 @@ async def create(request: Request) -> Response:
         except AnswerError as error:
             await session.rollback()
             context = await _form_context(session, draft, error)
-            return _render(request, "kcc/answer_edit.html",
+            return render_staff(request, "kcc/answer_edit.html",
                            {**context, "answer": None, "staff": staff}, status_code=422)
         await session.commit()
     return _to_answer(request, answer, "gepubliceerd" if form.get("action") == "publish"
@@ -182,7 +178,7 @@ async def edit(request: Request) -> Response:
                       latest.topics.split(), latest.targets.split())
         context = await _edit_context(session, answer, draft, None)
     context.update(staff=staff, saved=request.query_params.get("opgeslagen", ""))
-    return _render(request, "kcc/answer_edit.html", context)
+    return render_staff(request, "kcc/answer_edit.html", context)
 
 
 async def save(request: Request) -> Response:
@@ -200,7 +196,7 @@ async def save(request: Request) -> Response:
             await session.rollback()
             answer = await _answer(session, request)
             context = await _edit_context(session, answer, draft, error)
-            return _render(request, "kcc/answer_edit.html", {**context, "staff": staff},
+            return render_staff(request, "kcc/answer_edit.html", {**context, "staff": staff},
                            status_code=422)
         await session.commit()
     return _to_answer(request, answer, "gepubliceerd" if form.get("action") == "publish"
@@ -231,7 +227,7 @@ async def compare(request: Request) -> Response:
     context = {"answer": answer, "old": all_versions[old], "new": all_versions[new],
                "diff": service.compare(all_versions[old], all_versions[new]),
                "numbers": sorted(all_versions), "staff": staff}
-    return _render(request, "kcc/answer_compare.html", context)
+    return render_staff(request, "kcc/answer_compare.html", context)
 
 
 async def resolve_flag(request: Request) -> Response:

@@ -61,7 +61,7 @@ def require_staff(request: Request) -> Staff:
     return staff
 
 
-def _render(
+def render_staff(
     request: Request, template: str, context: dict[str, Any], **options: Any
 ) -> Response:
     """Render a KCC page; the menu knows who is logged in."""
@@ -121,7 +121,7 @@ async def queue(request: Request) -> Response:
         "views": service.views_for(staff), "now": utcnow(),
         "empty": request.query_params.get("leeg") == "1",
     }
-    return _render(request, "kcc/queue.html", context, block="queue")
+    return render_staff(request, "kcc/queue.html", context, block="queue")
 
 
 async def take_next(request: Request) -> Response:
@@ -222,7 +222,7 @@ async def question_page(request: Request) -> Response:
         if use is not None:
             context.update(await _use_answer(session, use, context["kb_facts"]))
     context["flagged"] = request.query_params.get("gemeld") == "1"
-    return _render(request, "kcc/question.html", context, block="knowledge")
+    return render_staff(request, "kcc/question.html", context, block="knowledge")
 
 
 async def _use_answer(
@@ -295,7 +295,7 @@ async def _rerender(
     await session.commit()
     context = await _workspace(session, question, staff)
     context.update(values=values, error=error, form=form)
-    return _render(request, "kcc/question.html", context, status_code=422)
+    return render_staff(request, "kcc/question.html", context, status_code=422)
 
 
 async def flag_answer(request: Request) -> Response:
@@ -316,7 +316,7 @@ async def flag_answer(request: Request) -> Response:
             await session.commit()
             context = await _workspace(session, question, staff)
             context.update(values=values, error=error, form="flag")
-            return _render(request, "kcc/question.html", context, status_code=422)
+            return render_staff(request, "kcc/question.html", context, status_code=422)
         await session.commit()
     url = str(request.app.url_path_for("kcc:question", reference=reference))
     return redirect(request, f"{url}?gemeld=1#signaal-kop")
@@ -350,7 +350,7 @@ async def find(request: Request) -> Response:
             return redirect(request, str(url))
     context: dict[str, Any] = {"values": values, "error": error, "not_found": error is None,
                "identifier_types": IDENTIFIER_TYPES, "person_types": PERSON_IDENTIFIERS}
-    return _render(request, "kcc/find.html", context, status_code=422 if error else 200)
+    return render_staff(request, "kcc/find.html", context, status_code=422 if error else 200)
 
 
 async def find_page(request: Request) -> Response:
@@ -360,7 +360,7 @@ async def find_page(request: Request) -> Response:
         raise HTTPException(status_code=404)
     context: dict[str, Any] = {"values": {}, "error": None, "not_found": False,
                "identifier_types": IDENTIFIER_TYPES, "person_types": PERSON_IDENTIFIERS}
-    return _render(request, "kcc/find.html", context)
+    return render_staff(request, "kcc/find.html", context)
 
 
 async def _party_context(
@@ -394,7 +394,7 @@ async def party_page(request: Request) -> Response:
                      _main_role(staff))
         await session.commit()
     context["saved"] = request.query_params.get("opgeslagen", "")
-    return _render(request, "kcc/party.html", context)
+    return render_staff(request, "kcc/party.html", context)
 
 
 def _window(values: dict[str, str]) -> tuple[datetime, datetime]:
@@ -492,7 +492,7 @@ async def party_act(request: Request) -> Response:
             assert context is not None  # the party was there a moment ago
             await _audit(session, staff, "kcc.party.view", party_id, _main_role(staff))
             await session.commit()
-            return _render(request, "kcc/party.html", context, status_code=422)
+            return render_staff(request, "kcc/party.html", context, status_code=422)
         await session.commit()
     url = request.app.url_path_for("kcc:party", party_id=str(party_id))
     return redirect(request, f"{url}?opgeslagen={saved}")
