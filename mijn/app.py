@@ -20,25 +20,25 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from mijn import PROJECT_ROOT
-from mijn.answers import editor as answer_editor
-from mijn.answers import routes as answer_routes
-from mijn.auth import devidp
-from mijn.auth import routes as auth_routes
-from mijn.auth.oidc import OidcClient
-from mijn.auth.session import LoginRequired, SessionsMiddleware, login_url
 from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
-from mijn.dossiers import routes as dossier_routes
-from mijn.insight import routes as insight_routes
-from mijn.intake import routes as intake_routes
+from mijn.dev import idp as devidp
+from mijn.http.api import routes as intake_routes
+from mijn.http.common import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
+from mijn.http.kcc import answers as answer_editor
+from mijn.http.kcc import insight as insight_routes
+from mijn.http.kcc import questions as kcc_routes
+from mijn.http.login import routes as auth_routes
+from mijn.http.login.oidc import OidcClient
+from mijn.http.portal import answers as answer_routes
+from mijn.http.portal import dossiers as dossier_routes
+from mijn.http.portal import mandates as mandate_routes
+from mijn.http.portal import notifications as notification_routes
+from mijn.http.portal import questions as question_routes
+from mijn.http.portal.pages import routes as page_routes
+from mijn.http.session import LoginRequired, SessionsMiddleware, login_url
 from mijn.intake.service import IntakeError
 from mijn.intake.zgw import ZgwClient
-from mijn.mandates import routes as mandate_routes
-from mijn.notifications import routes as notification_routes
-from mijn.pages import routes as page_routes
-from mijn.questions import kcc as kcc_routes
-from mijn.questions import routes as question_routes
 from mijn.settings import Settings, load_settings
-from mijn.web import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
 
 STATIC = PROJECT_ROOT / "mijn" / "static"
 NODE_MODULES = PROJECT_ROOT / "node_modules"

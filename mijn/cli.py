@@ -57,7 +57,7 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from mijn.db import make_engine, make_sessionmaker
-    from mijn.demo import seed_demo
+    from mijn.dev.demo import seed_demo
     from mijn.migrate import upgrade
 
     upgrade(settings.database_url)

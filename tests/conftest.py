@@ -175,7 +175,7 @@ def run(client: TestClient, app: Starlette) -> Runner:
 def demo(run: Runner, settings: Settings) -> None:
     """The demo data: Jan (many dossiers, three questions), Fatima, Sanne (none), a business,
     and the demo staff with their teams."""
-    from mijn.demo import seed_demo
+    from mijn.dev.demo import seed_demo
 
     run(seed_demo, None, settings)
 

@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from conftest import Auth, Runner, form_fields
 from mijn.audit.models import AuditEvent
-from mijn.auth.claims import branch_number, company_identifier, employee_ref
-from mijn.auth.personas import BAKERY_BRANCH
+from mijn.dev.personas import BAKERY_BRANCH
+from mijn.http.login.claims import branch_number, company_identifier, employee_ref
 from mijn.parties.models import Party
 from mijn.parties.service import InvalidIdentifier
 from mijn.questions.models import Question, QuestionEvent, QuestionMessage

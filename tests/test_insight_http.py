@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from test_query_counts import counting
 
 from conftest import Auth, Runner
-from mijn.insight.routes import today
+from mijn.http.kcc.insight import today
 
 PATHS = ("/kcc/inzicht", "/kcc/inzicht/afdrukken", "/kcc/inzicht.csv?tabel=trend")
 MARCH = "maand=2026-03&maanden=3"

@@ -38,8 +38,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from conftest import BASE_URL, Runner
-from mijn.intake import schemas
-from mijn.intake.openapi import openapi_document
+from mijn.http.api import schemas
+from mijn.http.api.openapi import openapi_document
 from mijn.intake.service import create_api_client
 
 SEED = 20260301

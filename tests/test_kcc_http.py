@@ -22,16 +22,16 @@ from starlette.testclient import TestClient
 
 from conftest import Auth, Runner, form_fields
 from mijn.audit.models import AuditEvent
-from mijn.auth.personas import CITIZENS
 from mijn.db import utcnow
+from mijn.dev.personas import CITIZENS
 from mijn.dossiers.models import Dossier
+from mijn.http.common import LOCAL_TZ
 from mijn.parties.models import Party
 from mijn.questions import service
 from mijn.questions.models import Contact, Question, QuestionEvent, QuestionMessage, Topic
 from mijn.questions.service import NewQuestion
 from mijn.settings import Settings
 from mijn.staff.models import StaffMember, Team
-from mijn.web import LOCAL_TZ
 
 JAN_BSN, FATIMA_BSN = CITIZENS[0].bsn, CITIZENS[1].bsn
 STAFF_PERSONAS = ("demo-agent", "demo-specialist", "demo-lead")

@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 
 from conftest import Auth, Runner, form_fields
 from mijn.audit.models import AuditEvent
-from mijn.auth.personas import CITIZENS
 from mijn.db import utcnow
+from mijn.dev.personas import CITIZENS
 from mijn.intake.service import create_api_client
 from mijn.mandates.models import Mandate
 from mijn.parties.models import Party

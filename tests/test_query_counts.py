@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from conftest import Auth, Runner
-from mijn.auth.personas import CITIZENS
+from mijn.dev.personas import CITIZENS
 from mijn.dossiers.models import DossierType
 from mijn.dossiers.service import create_dossier, record_status, status_type
 from mijn.parties.service import get_or_create_party

@@ -44,7 +44,7 @@ def test_invalid_identifiers_are_refused(kind: str, given: str) -> None:
 
 
 async def _out_of_order(session: AsyncSession) -> tuple[str, date | None, list[str], int]:
-    from mijn.demo import seed_demo
+    from mijn.dev.demo import seed_demo
 
     await seed_demo(session)
     party = await get_or_create_party(session, "bsn", "999990032")
@@ -80,7 +80,7 @@ def test_latest_occurrence_wins_whatever_the_arrival_order(run: Runner) -> None:
 
 
 async def _wrong_type(session: AsyncSession) -> None:
-    from mijn.demo import seed_demo
+    from mijn.dev.demo import seed_demo
 
     await seed_demo(session)
     dossier = await session.scalar(select(Dossier).where(Dossier.reference == "Z-2026-0001"))

@@ -10,10 +10,10 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from mijn.auth.session import Identity
 from mijn.db import utcnow
 from mijn.dossiers.models import DossierType
 from mijn.dossiers.service import PartyScope
+from mijn.http.session import Identity
 from mijn.mandates.models import ROLES, Mandate
 from mijn.parties.models import Party
 from mijn.parties.service import InvalidIdentifier, get_or_create_party

@@ -8,11 +8,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.audit.service import record_access
-from mijn.auth.access import audit_fields, news_scope, portal_access
-from mijn.auth.session import act_for, require_identity
 from mijn.db import request_session
+from mijn.http.common import form_values, redirect, render, small_int
+from mijn.http.portal.access import audit_fields, news_scope, portal_access
+from mijn.http.session import act_for, require_identity
 from mijn.notifications.service import unread_count
-from mijn.web import form_values, redirect, render, small_int
 
 SELF = "zelf"
 

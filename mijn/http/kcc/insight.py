@@ -17,14 +17,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.db import request_session
+from mijn.http.common import app_settings, current_language, render
+from mijn.http.kcc.questions import require_staff
 from mijn.i18n import Language
 from mijn.insight import report, service
 from mijn.insight.charts import draw
 from mijn.insight.report import Cell, Table
 from mijn.insight.service import TREND_LENGTHS, ZONE, Period
-from mijn.questions.kcc import require_staff
 from mijn.questions.service import Staff
-from mijn.web import app_settings, current_language, render
 
 READERS = frozenset({"lead", "editor"})
 MONTHS_BACK = 36

@@ -16,13 +16,13 @@ from mijn.answers import service
 from mijn.answers.models import Answer
 from mijn.answers.service import AnswerError, audiences_for
 from mijn.answers.text import DossierFacts, render_html
-from mijn.auth.access import news_scope, portal_access
-from mijn.auth.session import PORTAL_AUDIENCES, current_identity, require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import get_dossier_view
+from mijn.http.common import form_values, is_htmx, redirect, render, small_int
+from mijn.http.portal.access import news_scope, portal_access
+from mijn.http.session import PORTAL_AUDIENCES, current_identity, require_identity
 from mijn.mandates.service import Access
 from mijn.notifications.service import unread_count
-from mijn.web import form_values, is_htmx, redirect, render, small_int
 
 MAX_QUERY = 200
 CONTEXTS = ("search", "dossier", "ask", "kcc", "link")

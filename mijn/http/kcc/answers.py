@@ -18,9 +18,9 @@ from mijn.answers.models import AUDIENCES, Answer
 from mijn.answers.service import AnswerError, Draft
 from mijn.answers.text import PLACEHOLDERS, render_html
 from mijn.db import request_session, utcnow
-from mijn.questions.kcc import render_staff, require_staff
+from mijn.http.common import redirect, small_int
+from mijn.http.kcc.questions import render_staff, require_staff
 from mijn.questions.service import Staff, list_topics
-from mijn.web import redirect, small_int
 
 MAX_QUERY = 200
 

@@ -13,14 +13,14 @@ from starlette.routing import Route
 from mijn.answers import service as answers
 from mijn.answers.text import render_html
 from mijn.audit.service import record_access
-from mijn.auth.access import audit_fields, news_scope, portal_access
-from mijn.auth.session import require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers, opens_at
+from mijn.http.common import is_htmx, render
+from mijn.http.portal.access import audit_fields, news_scope, portal_access
+from mijn.http.session import require_identity
 from mijn.notifications.service import unread_count
 from mijn.questions.service import MAX_BODY, dossier_questions, list_topics
 from mijn.settings import Settings
-from mijn.web import is_htmx, render
 
 
 def _page_number(raw: str | None) -> int:

@@ -20,9 +20,11 @@ from starlette.routing import Route
 from mijn.db import request_session
 from mijn.dossiers.models import Dossier, DossierType, StatusType
 from mijn.dossiers.service import StatusSpec, ensure_dossier_type
-from mijn.intake import schemas, zgw
+from mijn.http.api import schemas
+from mijn.http.api.openapi import openapi_document
+from mijn.http.common import problem
+from mijn.intake import zgw
 from mijn.intake.models import ApiClient, DossierLink
-from mijn.intake.openapi import openapi_document
 from mijn.intake.service import (
     DossierInput,
     IntakeError,
@@ -42,7 +44,6 @@ from mijn.mandates.service import (
     put_mandate,
     revoke_mandate,
 )
-from mijn.web import problem
 
 MAX_BODY = 256 * 1024
 log = logging.getLogger(__name__)

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mijn.auth.session import current_identity
 from mijn.db import request_session
+from mijn.http.common import LANG_COOKIE, redirect, render, safe_next
+from mijn.http.session import current_identity
 from mijn.i18n import LANGUAGES
 from mijn.parties.service import set_language
 from mijn.settings import Settings
-from mijn.web import LANG_COOKIE, redirect, render, safe_next
 
 
 async def home(request: Request) -> Response:

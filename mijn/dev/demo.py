@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn.answers.demo import seed_answers
-from mijn.auth.personas import BAKERY_BRANCH, BAKERY_KVK, BUSINESSES, CITIZENS, STAFF
+from mijn.dev.answers import seed_answers
+from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, BUSINESSES, CITIZENS, STAFF
 from mijn.dossiers.models import Dossier, DossierType
 from mijn.dossiers.service import (
     StatusSpec,

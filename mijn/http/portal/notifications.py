@@ -10,16 +10,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mijn.auth.access import news_scope, portal_access
-from mijn.auth.session import require_identity
 from mijn.db import request_session, utcnow
 from mijn.dossiers.service import dossier_references
+from mijn.http.common import form_values, redirect, render
+from mijn.http.portal.access import news_scope, portal_access
+from mijn.http.session import require_identity
 from mijn.notifications import service
 from mijn.notifications.service import PreferenceError
 from mijn.parties.service import get_party
 from mijn.questions.service import question_references
 from mijn.settings import Settings
-from mijn.web import form_values, redirect, render
 
 
 async def inbox(request: Request) -> Response:

@@ -19,11 +19,12 @@ from mijn.answers import service as answers
 from mijn.answers.models import AUDIENCES
 from mijn.answers.text import plain_text, render_html
 from mijn.audit.service import record_access
-from mijn.auth.routes import logout
-from mijn.auth.session import require_identity
 from mijn.db import request_session, utcnow
 from mijn.dossiers.models import CHANNELS
 from mijn.dossiers.service import dossier_view_by_id, party_dossier_id
+from mijn.http.common import LOCAL_TZ, app_settings, form_values, redirect, render, small_int
+from mijn.http.login.routes import logout
+from mijn.http.session import require_identity
 from mijn.mandates.service import party_mandates
 from mijn.notifications.service import delivery_counts, failed_deliveries, party_notifications
 from mijn.parties.service import (
@@ -47,7 +48,6 @@ from mijn.questions.service import (
 from mijn.questions.states import TransitionRefused, allowed_actions
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names
-from mijn.web import LOCAL_TZ, app_settings, form_values, redirect, render, small_int
 
 CONTACT_CHANNELS = ("phone", "counter", "email", "social_media")
 IDENTIFIER_TYPES = ("bsn", "national_number", "kvk", "kbo")

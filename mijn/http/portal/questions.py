@@ -13,17 +13,17 @@ from starlette.routing import Route
 
 from mijn.answers import service as answers
 from mijn.audit.service import record_access
-from mijn.auth.access import audit_fields, news_scope, portal_access
-from mijn.auth.session import require_identity
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
+from mijn.http.common import app_settings, form_values, redirect, render, small_int
+from mijn.http.portal.access import audit_fields, news_scope, portal_access
+from mijn.http.session import require_identity
 from mijn.mandates.service import Access
 from mijn.notifications.service import mark_question_read, unread_count
 from mijn.questions import service
 from mijn.questions.models import Question, Topic
 from mijn.questions.service import MAX_BODY, NewQuestion, OnBehalf, QuestionError
 from mijn.questions.states import TransitionRefused
-from mijn.web import app_settings, form_values, redirect, render, small_int
 
 
 async def my_questions(request: Request) -> Response:

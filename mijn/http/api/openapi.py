@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mijn.intake import schemas, zgw
+from mijn.http.api import schemas
+from mijn.intake import zgw
 
 
 def _problem(description: str) -> dict[str, Any]:

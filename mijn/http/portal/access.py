@@ -7,7 +7,7 @@ from typing import TypedDict
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from mijn.auth.session import act_for, require_identity
+from mijn.http.session import act_for, require_identity
 from mijn.mandates.service import Access, resolve_access
 from mijn.notifications.service import NewsScope
 from mijn.questions.service import scope_question_ids

@@ -11,21 +11,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mijn.auth.claims import business_party, claimed_mandate, employee_ref
-from mijn.auth.oidc import LoginError, LoginRequest, OidcClient
-from mijn.auth.session import (
-    Identity,
-    active_cookie,
-    current_identity,
-    end_session,
-    start_session,
-)
 from mijn.db import request_session
+from mijn.http.common import is_staff_path, redirect, render, safe_next
+from mijn.http.login.claims import business_party, claimed_mandate, employee_ref
+from mijn.http.login.oidc import LoginError, LoginRequest, OidcClient
+from mijn.http.session import Identity, active_cookie, current_identity, end_session, start_session
 from mijn.mandates.service import MandateError, put_mandate
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
 from mijn.settings import LOA_LEVELS, Settings
 from mijn.staff.service import known_roles, record_login, team_codes
-from mijn.web import is_staff_path, redirect, render, safe_next
 
 log = logging.getLogger("mijn.auth")
 LOGIN_COOKIE = "mijn_login"

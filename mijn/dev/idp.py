@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mijn.auth.personas import Persona, find_persona, personas_for
+from mijn.dev.personas import Persona, find_persona, personas_for
+from mijn.http.common import render
 from mijn.settings import OidcAudience, Settings, loa_rank
-from mijn.web import render
 
 CODE_MAX_AGE = 60
 TOKEN_LIFETIME = 300

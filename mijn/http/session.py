@@ -14,8 +14,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mijn.http.common import is_staff_path, safe_next
 from mijn.settings import Settings
-from mijn.web import is_staff_path, safe_next
 
 SESSION_COOKIE = "mijn_session"
 STAFF_SESSION_COOKIE = "mijn_staff"

@@ -1,1 +1,0 @@
-"""Login per audience through OIDC, the portal session and the development provider."""

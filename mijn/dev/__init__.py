@@ -1,0 +1,1 @@
+"""Only for development: the development identity provider, demo personas and data."""

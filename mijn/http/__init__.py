@@ -1,0 +1,1 @@
+"""The three HTTP front ends (portal, KCC, API) and what they share."""

@@ -1,0 +1,1 @@
+"""The API for back-office systems and the ZGW callbacks."""

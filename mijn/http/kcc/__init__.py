@@ -1,0 +1,1 @@
+"""The KCC workspace: pages for agents, specialists, team leads and editors."""
