@@ -77,3 +77,8 @@ def language(code: str) -> Language:
     if code not in LANGUAGES:
         code = DEFAULT_LANGUAGE
     return Language(code=code, catalogue=_catalogue(code))
+
+
+def N_(message: str) -> str:  # noqa: N802 - the customary name for gettext_noop
+    """Mark a message for translation where it is defined; it is translated where shown."""
+    return message

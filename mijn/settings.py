@@ -7,34 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mijn.access.loa import DEFAULT_ACR_LEVELS, LOA_LEVELS
 from mijn.questions.sla import WorkingCalendar, parse_calendar
 
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"
 AUDIENCES = ("citizen", "business", "staff")
-# Levels of assurance (betrouwbaarheidsniveaus), from low to high.
-LOA_LEVELS = ("basis", "midden", "substantieel", "hoog")
-# acr values of DigiD (SAML classes) and eHerkenning/eIDAS, and the levels they stand for.
-DEFAULT_ACR_LEVELS: dict[str, str] = {
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport": "basis",
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract": "midden",
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard": "substantieel",
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI": "hoog",
-    "urn:etoegang:core:assurance-class:loa2": "basis",
-    "urn:etoegang:core:assurance-class:loa2plus": "midden",
-    "urn:etoegang:core:assurance-class:loa3": "substantieel",
-    "urn:etoegang:core:assurance-class:loa4": "hoog",
-}
 # vertrouwelijkheidaanduiding of the ZGW APIs, from low to high.
 CONFIDENTIALITY = (
     "openbaar", "beperkt_openbaar", "intern", "zaakvertrouwelijk", "vertrouwelijk",
     "confidentieel", "geheim", "zeer_geheim",
 )
-
-
-def loa_rank(level: str | None) -> int:
-    """Position of a level of assurance (0 for none or unknown, basis is 1, hoog is 4)."""
-    return LOA_LEVELS.index(level) + 1 if level in LOA_LEVELS else 0
 
 
 class ConfigurationError(Exception):
@@ -155,19 +138,6 @@ class Settings:
     acr_levels: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ACR_LEVELS))
     # The share of questions the KCC aims to answer at first contact (the monthly report).
     fcr_target: float = 0.8
-
-    def loa_of(self, acr: str) -> str:
-        """The level of assurance an acr value stands for ("" when unknown: below basis)."""
-        if acr in LOA_LEVELS:
-            return acr
-        return self.acr_levels.get(acr, "")
-
-    def acr_values_for(self, level: str) -> list[str]:
-        """The acr values that give at least this level, lowest first (for acr_values)."""
-        wanted = loa_rank(level)
-        found = [(loa_rank(lvl), acr) for acr, lvl in self.acr_levels.items()
-                 if loa_rank(lvl) >= wanted]
-        return [acr for _, acr in sorted(found, key=lambda item: item[0])]
 
     @property
     def is_production(self) -> bool:

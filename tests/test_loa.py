@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from conftest import Auth, Runner, form_fields
+from mijn.access.loa import acr_values_for, loa_of
 from mijn.audit.models import AuditEvent
 from mijn.dossiers.models import DossierType
 from mijn.mandates.models import Mandate
@@ -117,20 +118,20 @@ def test_step_up_as_someone_else_does_not_keep_the_mandate(
 
 def test_an_acr_mapping_of_ones_own_replaces_the_defaults() -> None:
     settings = load_settings({"MIJN_LOA_ACR": "urn:x:weak=basis"})
-    assert settings.loa_of(LOA4) == ""  # a mapping of one's own replaces the defaults
-    assert settings.loa_of("urn:x:weak") == "basis" and settings.loa_of("hoog") == "hoog"
+    assert loa_of(settings.acr_levels, LOA4) == ""  # a mapping of one's own replaces the defaults
+    assert loa_of(settings.acr_levels, "urn:x:weak") == "basis" and loa_of(settings.acr_levels, "hoog") == "hoog"
 
 
 def test_acr_values_for_a_level_are_the_ones_that_reach_it() -> None:
     settings = load_settings({})
-    assert settings.loa_of(LOA3) == "substantieel"
-    assert settings.loa_of("urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract") \
+    assert loa_of(settings.acr_levels, LOA3) == "substantieel"
+    assert loa_of(settings.acr_levels, "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract") \
         == "midden"
-    hoog = settings.acr_values_for("hoog")
+    hoog = acr_values_for(settings.acr_levels, "hoog")
     assert LOA4 in hoog and LOA3 not in hoog
-    midden = settings.acr_values_for("midden")
+    midden = acr_values_for(settings.acr_levels, "midden")
     assert set(hoog) < set(midden)
-    assert settings.loa_of(midden[0]) == "midden"  # the lowest that reaches it comes first
+    assert loa_of(settings.acr_levels, midden[0]) == "midden"  # the lowest that reaches it comes first
 
 
 @pytest.mark.parametrize("raw", ["x", "urn:a=laag", "=hoog", "urn:a=basis,urn:b"])

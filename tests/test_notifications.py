@@ -47,6 +47,7 @@ from starlette.testclient import TestClient
 from stdnum.nl import bsn as nl_bsn
 
 from conftest import BASE_URL, Auth, Runner, form_fields, make_settings
+from mijn.access.staff import Staff
 from mijn.db import utcnow
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
 from mijn.dossiers.service import (
@@ -77,7 +78,6 @@ from mijn.questions.service import (
     Callback,
     Handover,
     NewQuestion,
-    Staff,
     add_note,
     ask,
     ask_citizen,

@@ -19,11 +19,12 @@ import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mijn.access.staff import Staff
 from mijn.db import Base, make_engine, make_sessionmaker
 from mijn.models import REFERENCE_TABLES, import_all
 from mijn.parties.service import get_or_create_party
 from mijn.questions.models import Question, QuestionEvent
-from mijn.questions.service import NewQuestion, Staff, ask, claim_next, list_topics
+from mijn.questions.service import NewQuestion, ask, claim_next, list_topics
 from mijn.questions.sla import WorkingCalendar
 from mijn.staff.service import record_login
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import Runner
+from mijn.access.staff import Staff
 from mijn.db import Base, utcnow
 from mijn.parties.service import get_or_create_party
 from mijn.questions import service
@@ -26,7 +27,6 @@ from mijn.questions.service import (
     NewQuestion,
     QuestionError,
     QueueFilters,
-    Staff,
     ask,
     ask_citizen,
     citizen_close,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import Runner
+from mijn.access.scope import PartyScope
 from mijn.dossiers.models import Dossier, DossierType
 from mijn.dossiers.service import (
     DossierError,
@@ -61,9 +62,9 @@ async def _out_of_order(session: AsyncSession) -> tuple[str, date | None, list[s
     for code, d in (("opgelost", 5), ("ontvangen", 1), ("ingepland", 3)):
         await record_status(session, dossier, await status_type(session, dossier_type.id, code), day(d))
     await session.commit()
-    view = await get_dossier_view(session, "T-1", party.id)
+    view = await get_dossier_view(session, "T-1", PartyScope(party.id))
     assert view is not None and view.current is not None
-    other = await get_dossier_view(session, "T-1", party.id + 1)
+    other = await get_dossier_view(session, "T-1", PartyScope(party.id + 1))
     assert other is None
     fresh = await session.scalar(select(Dossier).where(Dossier.reference == "T-1"))
     assert fresh is not None

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn.access.scope import Access
 from mijn.answers import search as index
 from mijn.answers.models import (
     AUDIENCES,
@@ -30,7 +31,6 @@ from mijn.answers.models import (
 from mijn.answers.text import DossierFacts, render_html, summary, unknown_placeholders
 from mijn.db import utcnow
 from mijn.dossiers.service import DossierView, get_dossier_view, type_catalogue
-from mijn.mandates.service import Access
 from mijn.questions.service import list_topics
 
 MAX_TITLE, MAX_BODY, MAX_NOTES, MAX_COMMENT = 200, 20_000, 10_000, 1_000

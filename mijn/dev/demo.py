@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn.access.staff import Staff
 from mijn.dev.answers import seed_answers
 from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, BUSINESSES, CITIZENS, STAFF
 from mijn.dossiers.models import Dossier, DossierType
@@ -24,7 +25,7 @@ from mijn.parties.service import get_or_create_party
 from mijn.progress import Progress
 from mijn.questions import service as questions
 from mijn.questions.models import Topic
-from mijn.questions.service import Handover, NewQuestion, Staff
+from mijn.questions.service import Handover, NewQuestion
 from mijn.settings import Settings
 from mijn.staff.service import ensure_team, record_login
 

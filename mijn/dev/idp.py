@@ -25,9 +25,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from mijn.access.loa import loa_of, loa_rank
 from mijn.dev.personas import Persona, find_persona, personas_for
 from mijn.http.common import render
-from mijn.settings import OidcAudience, Settings, loa_rank
+from mijn.settings import OidcAudience, Settings
 
 CODE_MAX_AGE = 60
 TOKEN_LIFETIME = 300
@@ -144,9 +145,9 @@ def _business_claims(settings: Settings) -> list[str]:
 def _acr(persona: Persona, acr_values: str, settings: Settings) -> str:
     """The persona's usual level, or the lowest requested one that is at least as high
     (a step-up: the demo person "logs in again" with a stronger means)."""
-    usual = settings.loa_of(persona.acr)
+    usual = loa_of(settings.acr_levels, persona.acr)
     for acr in acr_values.split():
-        if loa_rank(settings.loa_of(acr)) >= loa_rank(usual):
+        if loa_rank(loa_of(settings.acr_levels, acr)) >= loa_rank(usual):
             return acr
     return persona.acr
 
@@ -190,7 +191,7 @@ async def authorize(request: Request) -> Response:
 
 
 def _requested_level(acr_values: str, settings: Settings) -> str:
-    levels = [settings.loa_of(acr) for acr in acr_values.split()]
+    levels = [loa_of(settings.acr_levels, acr) for acr in acr_values.split()]
     return min(levels, key=loa_rank, default="")
 
 

@@ -9,46 +9,29 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn.access.loa import loa_rank, opens_at
+from mijn.access.scope import PartyScope
 from mijn.dossiers.models import CHANNELS, KINDS, Dossier, DossierType, StatusEvent, StatusType
 from mijn.notifications.service import notify
-from mijn.settings import loa_rank
 
 TABS = ("open", "closed")
 
 
-@dataclass(frozen=True)
-class PartyScope:
-    """Which of a party's dossiers a visitor may see: all of them, or only one branch's
-    (vestiging), or only some dossier types (a mandate's scope). Applied in every query."""
-
-    party_id: int
-    branch: str | None = None
-    dossier_types: tuple[str, ...] | None = None  # None: every type
-
-    @property
-    def restricted(self) -> bool:
-        """Whether this is less than everything of the party."""
-        return self.branch is not None or self.dossier_types is not None
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """Conditions on Dossier (joined with DossierType) beyond the party itself."""
-        found: list[ColumnElement[bool]] = []
-        if self.branch is not None:
-            found.append(Dossier.branch == self.branch)
-        if self.dossier_types is not None:
-            found.append(Dossier.dossier_type_id.in_(
-                select(DossierType.id).where(DossierType.code.in_(self.dossier_types))
-            ))
-        return found
-
-    def dossier_ids(self) -> Select[Any]:
-        """The ids of the dossiers in this scope (for questions and contacts about them)."""
-        return select(Dossier.id).where(Dossier.party_id == self.party_id, *self.conditions())
+def scope_conditions(scope: PartyScope) -> list[ColumnElement[bool]]:
+    """Conditions on Dossier beyond the party itself: the branch, the mandate's types."""
+    found: list[ColumnElement[bool]] = []
+    if scope.branch is not None:
+        found.append(Dossier.branch == scope.branch)
+    if scope.dossier_types is not None:
+        found.append(Dossier.dossier_type_id.in_(
+            select(DossierType.id).where(DossierType.code.in_(scope.dossier_types))
+        ))
+    return found
 
 
-def opens_at(min_loa: str | None, loa: str) -> bool:
-    """Whether a session at level `loa` may open a dossier of a type that needs `min_loa`."""
-    return not min_loa or loa_rank(loa) >= loa_rank(min_loa)
+def scope_dossier_ids(scope: PartyScope) -> Select[Any]:
+    """The ids of the dossiers in this scope (for questions and contacts about them)."""
+    return select(Dossier.id).where(Dossier.party_id == scope.party_id, *scope_conditions(scope))
 
 
 class DossierError(ValueError):
@@ -119,12 +102,11 @@ _TAB_QUERIES = {tab: _tab_query(tab) for tab in TABS}
 
 
 async def list_dossiers(
-    session: AsyncSession, scope: PartyScope | int, tab: str, page: int, page_size: int
+    session: AsyncSession, scope: PartyScope, tab: str, page: int, page_size: int
 ) -> DossierPage:
     """A page of the party's open or closed dossiers (in scope), most recently changed first."""
-    scope = scope if isinstance(scope, PartyScope) else PartyScope(scope)
     tab = tab if tab in TABS else "open"
-    more = scope.conditions()
+    more = scope_conditions(scope)
     counts = (await session.execute(_COUNTS.where(*more) if more else _COUNTS,
                                     {"party_id": scope.party_id})).one()
     open_count, closed_count = int(counts[0]), int(counts[1])
@@ -161,13 +143,12 @@ _NEXT_STATUS = (
 
 
 async def get_dossier_view(
-    session: AsyncSession, reference: str, scope: PartyScope | int, loa: str | None = None
+    session: AsyncSession, reference: str, scope: PartyScope, loa: str | None = None
 ) -> DossierView | None:
     """A dossier of this party (in scope) with its timeline; None for another party's, one
     out of scope or an unknown one. Below the type's level of assurance (loa given): only
     the dossier itself, locked, without its timeline."""
-    scope = scope if isinstance(scope, PartyScope) else PartyScope(scope)
-    more = scope.conditions()
+    more = scope_conditions(scope)
     found = (
         await session.execute(_DOSSIER.where(*more) if more else _DOSSIER,
                               {"reference": reference, "party_id": scope.party_id})
@@ -317,27 +298,25 @@ _PARTY_DOSSIERS = (
 
 
 async def party_dossiers(
-    session: AsyncSession, scope: PartyScope | int, limit: int = 100
+    session: AsyncSession, scope: PartyScope, limit: int = 100
 ) -> list[Row[tuple[object, ...]]]:
     """A party's dossiers (in scope) with their current status: open ones first, then by
     last change."""
-    scope = scope if isinstance(scope, PartyScope) else PartyScope(scope)
-    more = scope.conditions()
+    more = scope_conditions(scope)
     params = {"party_id": scope.party_id, "limit": limit}
     query = _PARTY_DOSSIERS.where(*more) if more else _PARTY_DOSSIERS
     return list((await session.execute(query, params)).all())
 
 
 async def party_dossier_id(
-    session: AsyncSession, reference: str, scope: PartyScope | int
+    session: AsyncSession, reference: str, scope: PartyScope
 ) -> tuple[int, str | None] | None:
     """Id and branch of this party's dossier (in scope) with this reference; None for
     another's, one out of scope or an unknown one."""
-    scope = scope if isinstance(scope, PartyScope) else PartyScope(scope)
     found = (await session.execute(
         select(Dossier.id, Dossier.branch).where(
             Dossier.reference == reference, Dossier.party_id == scope.party_id,
-            *scope.conditions(),
+            *scope_conditions(scope),
         )
     )).one_or_none()
     return (int(found[0]), found[1]) if found is not None else None
@@ -369,4 +348,4 @@ async def dossier_view_by_id(
     """A dossier of this party by its id (for staff beside a question about it)."""
     reference = await session.scalar(select(Dossier.reference).where(
         Dossier.id == dossier_id, Dossier.party_id == party_id))
-    return await get_dossier_view(session, reference, party_id) if reference else None
+    return await get_dossier_view(session, reference, PartyScope(party_id)) if reference else None

@@ -27,7 +27,11 @@ from starlette.responses import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mijn import PROJECT_ROOT
+from mijn.access.loa import LOA_LABELS
+from mijn.dossiers.models import CHANNEL_LABELS
 from mijn.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language
+from mijn.mandates.models import ROLE_LABELS
+from mijn.questions.states import QUESTION_STATE_LABELS, STAFF_STATE_LABELS
 from mijn.settings import Settings
 
 CSRF_COOKIE = "mijn_csrf"
@@ -46,58 +50,13 @@ class CsrfError(HTTPException):
         super().__init__(status_code=403, detail="csrf")
 
 
-def N_(message: str) -> str:  # noqa: N802 - the customary name for gettext_noop
-    """Mark a message for translation where it is defined; it is translated where shown."""
-    return message
 
 
-CHANNEL_LABELS = {
-    "web": N_("Website"),
-    "phone": N_("Telefoon"),
-    "email": N_("E-mail"),
-    "social_media": N_("Sociale media"),
-    "counter": N_("Balie"),
-    "partner": N_("Partnerorganisatie"),
-}
 
 
-# How a citizen reads a question's state; staff see the plain state names.
-QUESTION_STATE_LABELS = {
-    "new": N_("Ontvangen"),
-    "claimed": N_("In behandeling"),
-    "handed_over": N_("Doorgezet naar een specialist"),
-    "waiting": N_("Wij wachten op uw reactie"),
-    "answered": N_("Beantwoord"),
-    "closed": N_("Gesloten"),
-}
-STAFF_STATE_LABELS = {
-    "new": N_("Nieuw"),
-    "claimed": N_("Opgepakt"),
-    "handed_over": N_("Doorgezet"),
-    "waiting": N_("Wacht op klant"),
-    "answered": N_("Beantwoord"),
-    "closed": N_("Gesloten"),
-}
 
 
-# The relation of a representative to the party they act for (mandates).
-MANDATE_ROLE_LABELS = {
-    "parent": N_("ouder"),
-    "guardian": N_("voogd"),
-    "bewindvoerder": N_("bewindvoerder"),
-    "mentor": N_("mentor"),
-    "curator": N_("curator"),
-    "authorised": N_("gemachtigde"),
-}
 
-
-# Levels of assurance (betrouwbaarheidsniveaus) as people read them.
-LOA_LABELS = {
-    "basis": N_("basis"),
-    "midden": N_("midden"),
-    "substantieel": N_("substantieel"),
-    "hoog": N_("hoog"),
-}
 
 
 def label_helpers(lang: Language) -> dict[str, Any]:
@@ -114,7 +73,7 @@ def label_helpers(lang: Language) -> dict[str, Any]:
         return lang.gettext(labels[code]) if code in labels else code
 
     def role_label(code: str) -> str:
-        return lang.gettext(MANDATE_ROLE_LABELS[code]) if code in MANDATE_ROLE_LABELS else code
+        return lang.gettext(ROLE_LABELS[code]) if code in ROLE_LABELS else code
 
     def loa_label(code: str | None) -> str:
         return lang.gettext(LOA_LABELS[code]) if code in LOA_LABELS else (code or "")

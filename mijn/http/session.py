@@ -7,13 +7,13 @@ The cookie is Starlette's signed session cookie; its signature age is the idle t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mijn.access.identity import Identity
 from mijn.http.common import is_staff_path, safe_next
 from mijn.settings import Settings
 
@@ -74,26 +74,6 @@ class LoginRequired(Exception):
         self.next_url = next_url
         self.expired = expired
         self.audience = audience
-
-
-@dataclass(frozen=True)
-class Identity:
-    """The logged-in party as the session knows it.
-
-    party_id is the party that logged in: a person, or for a business login the company
-    (then actor_ref is the employee's pseudonym, actor_name their name and branch the
-    vestiging they are restricted to, if any). mandate_id: the person now acts for another
-    party through this mandate (checked again on every request).
-    """
-
-    party_id: int
-    audience: str
-    roles: tuple[str, ...]
-    loa: str
-    branch: str | None = None
-    actor_ref: str = ""
-    actor_name: str = ""
-    mandate_id: int | None = None
 
 
 def start_session(request: Request, identity: Identity) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
+from mijn.i18n import N_
 
 # ouder, voogd, bewindvoerder, mentor, curator, gemachtigde (of a person or a company)
 ROLES = ("parent", "guardian", "bewindvoerder", "mentor", "curator", "authorised")
@@ -37,3 +38,14 @@ class Mandate(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The relation of a representative to the party they act for (mandates).
+ROLE_LABELS = {
+    "parent": N_("ouder"),
+    "guardian": N_("voogd"),
+    "bewindvoerder": N_("bewindvoerder"),
+    "mentor": N_("mentor"),
+    "curator": N_("curator"),
+    "authorised": N_("gemachtigde"),
+}

@@ -12,8 +12,6 @@ from sqlalchemy.orm import aliased
 
 from mijn.db import utcnow
 from mijn.dossiers.models import DossierType
-from mijn.dossiers.service import PartyScope
-from mijn.http.session import Identity
 from mijn.mandates.models import ROLES, Mandate
 from mijn.parties.models import Party
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
@@ -28,52 +26,6 @@ class MandateError(ValueError):
         super().__init__(message)
         self.field = field
         self.status = status
-
-
-@dataclass(frozen=True)
-class Choice:
-    """A party the visitor may act for: themselves (mandate_id None) or through a mandate."""
-
-    mandate_id: int | None
-    party_name: str
-    party_kind: str
-    role: str
-    can_ask: bool
-    valid_until: date | None
-
-
-@dataclass(frozen=True)
-class Access:
-    """Whose data this request uses, who acts, and what they may do: built from the session
-    and the database on every request, so an expired or revoked mandate stops at once."""
-
-    party_id: int  # the party acted for
-    party_name: str
-    party_kind: str
-    actor_type: str  # party | employee | representative
-    actor_id: str  # for the audit log: a party id or an employee's pseudonym
-    actor_name: str  # shown with questions written for the party
-    actor_party_id: int | None  # the acting person's party (representatives)
-    branch: str | None = None
-    mandate: Choice | None = None
-    dossier_types: tuple[str, ...] | None = None
-    can_ask: bool = True
-    loa: str = ""
-    choices: tuple[Choice, ...] = ()
-
-    @property
-    def mandate_id(self) -> int | None:
-        """The mandate this request acts through, if any."""
-        return self.mandate.mandate_id if self.mandate else None
-
-    @property
-    def on_behalf(self) -> bool:
-        """Someone other than the party itself acts (an employee, a representative)."""
-        return self.actor_type != "party"
-
-    def scope(self) -> PartyScope:
-        """The dossiers this request may see."""
-        return PartyScope(self.party_id, self.branch, self.dossier_types)
 
 
 def _valid_on(day: date) -> list[ColumnElement[bool]]:
@@ -97,7 +49,7 @@ async def active_mandates(
     return [(m, p) for m, p in rows.all()]
 
 
-async def _own_and_mandates(
+async def own_and_mandates(
     session: AsyncSession, party_id: int
 ) -> tuple[Party | None, list[tuple[Mandate, Party]]]:
     """The logged-in person and the mandates they hold today, in one query."""
@@ -112,45 +64,6 @@ async def _own_and_mandates(
     )).all()
     own = rows[0][0] if rows else None
     return own, [(m, p) for _, m, p in rows if m is not None]
-
-
-def _choice(mandate: Mandate, party: Party) -> Choice:
-    return Choice(mandate.id, party.name, party.kind, mandate.role, mandate.can_ask,
-                  mandate.valid_until)
-
-
-def _types(mandate: Mandate) -> tuple[str, ...] | None:
-    codes = tuple(mandate.dossier_types.split())
-    return codes or None
-
-
-async def resolve_access(session: AsyncSession, identity: Identity) -> Access:
-    """Whose data a logged-in visitor uses now (see Identity): a mandate that no longer holds
-    counts as none, so the visitor is back to their own data."""
-    if identity.audience == "business":
-        company = await session.get(Party, identity.party_id)
-        return Access(
-            identity.party_id, company.name if company else "", "organisation", "employee",
-            identity.actor_ref, identity.actor_name, None, branch=identity.branch,
-            loa=identity.loa,
-        )
-    own, held = await _own_and_mandates(session, identity.party_id)
-    own_name, own_kind = (own.name, own.kind) if own else ("", "person")
-    choices = tuple(_choice(m, p) for m, p in held)
-    self_access = Access(
-        identity.party_id, own_name, own_kind, "party", str(identity.party_id), own_name,
-        identity.party_id, loa=identity.loa,
-        choices=(Choice(None, own_name, own_kind, "", True, None), *choices) if held else (),
-    )
-    chosen = next(((m, p) for m, p in held if m.id == identity.mandate_id), None)
-    if chosen is None:
-        return self_access
-    mandate, party = chosen
-    return Access(
-        party.id, party.name, party.kind, "representative", str(identity.party_id), own_name,
-        identity.party_id, mandate=_choice(mandate, party), dossier_types=_types(mandate),
-        can_ask=mandate.can_ask, loa=identity.loa, choices=self_access.choices,
-    )
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from mijn.access.scope import PartyScope
+from mijn.access.staff import Staff
 from mijn.db import UTCDateTime, utcnow
 from mijn.dossiers.models import CHANNELS
-from mijn.dossiers.service import PartyScope, party_dossiers
+from mijn.dossiers.service import party_dossiers, scope_dossier_ids
 from mijn.notifications.service import notify
 from mijn.parties.models import Party
 from mijn.parties.service import get_party
@@ -58,25 +60,6 @@ class QuestionError(ValueError):
         super().__init__(f"{field}: {code}")
         self.field = field
         self.code = code
-
-
-@dataclass(frozen=True)
-class Staff:
-    """A logged-in staff member as the questions area needs to know them."""
-
-    id: int
-    roles: tuple[str, ...]
-
-    @property
-    def sees_all(self) -> bool:
-        """Agents and team leads see every question; specialists only those handed to them."""
-        return "agent" in self.roles or "lead" in self.roles
-
-    def role_for(self, question: Question) -> str:
-        """The role this member acts in on a question (kept with every event)."""
-        if "specialist" in self.roles and (question.handed_over or not self.sees_all):
-            return "specialist"
-        return "lead" if "lead" in self.roles and "agent" not in self.roles else "agent"
 
 
 def new_reference() -> str:
@@ -241,7 +224,7 @@ def _in_scope(scope: PartyScope) -> list[ColumnElement[bool]]:
     if scope.branch is not None:
         found.append(Question.branch == scope.branch)
     if scope.dossier_types is not None:
-        found.append(Question.dossier_id.in_(scope.dossier_ids()))
+        found.append(Question.dossier_id.in_(scope_dossier_ids(scope)))
     return found
 
 
@@ -250,16 +233,12 @@ def scope_question_ids(scope: PartyScope) -> Select[Any]:
     return select(Question.id).where(*_in_scope(scope))
 
 
-def _scope(scope: PartyScope | int) -> PartyScope:
-    return scope if isinstance(scope, PartyScope) else PartyScope(scope)
-
-
 async def party_question(
-    session: AsyncSession, reference: str, scope: PartyScope | int, *, lock: bool = False
+    session: AsyncSession, reference: str, scope: PartyScope, *, lock: bool = False
 ) -> Question | None:
     """A question of this party (in scope); None for another party's, one out of scope or an
     unknown reference."""
-    query = select(Question).where(Question.reference == reference, *_in_scope(_scope(scope)))
+    query = select(Question).where(Question.reference == reference, *_in_scope(scope))
     if lock:
         query = query.with_for_update()
     return await session.scalar(query)
@@ -336,27 +315,26 @@ async def citizen_close(
 
 
 async def party_questions(
-    session: AsyncSession, scope: PartyScope | int
+    session: AsyncSession, scope: PartyScope
 ) -> list[tuple[Question, Topic]]:
     """All questions of a party (in scope) with their topics, most recently changed first."""
     rows = await session.execute(
         select(Question, Topic)
         .join(Topic, Topic.id == Question.topic_id)
-        .where(*_in_scope(_scope(scope)))
+        .where(*_in_scope(scope))
         .order_by(Question.updated_at.desc(), Question.id.desc())
     )
     return [(q, t) for q, t in rows.all()]
 
 
 async def party_contacts(
-    session: AsyncSession, scope: PartyScope | int, *, include_internal: bool
+    session: AsyncSession, scope: PartyScope, *, include_internal: bool
 ) -> list[Contact]:
     """A party's contacts, newest first; citizens see only the public summaries, and a
     restricted visitor (a branch, a mandate's types) only those about their dossiers."""
-    scope = _scope(scope)
     query = select(Contact).where(Contact.party_id == scope.party_id)
     if scope.restricted:
-        query = query.where(Contact.dossier_id.in_(scope.dossier_ids()))
+        query = query.where(Contact.dossier_id.in_(scope_dossier_ids(scope)))
     if not include_internal:
         query = query.where(Contact.internal.is_(False))
     return list(await session.scalars(query.order_by(Contact.at.desc(), Contact.id.desc())))
@@ -475,7 +453,7 @@ async def claim_next(
     if not staff.sees_all:
         raise PermissionError("only agents and team leads take questions from the queue")
     now = now or utcnow()
-    role = "lead" if "agent" not in staff.roles else "agent"
+    role = staff.queue_role
     if session.bind is not None and claims_in_one_statement(session.bind.dialect.name):
         params = {"staff_id": staff.id, "role": role, "now": now, "topic_id": topic_id}
         found = await session.scalar(_PG_CLAIM_NEXT[topic_id is not None], params)
@@ -525,7 +503,7 @@ async def claim(session: AsyncSession, question: Question, staff: Staff) -> None
 
 async def release(session: AsyncSession, question: Question, staff: Staff) -> None:
     """Give a claimed question back to the queue (its holder, or a team lead)."""
-    if question.assignee_id != staff.id and "lead" not in staff.roles:
+    if not staff.may_release(question.assignee_id):
         raise PermissionError("only the holder or a team lead releases a question")
     await _change(session, question, staff, "release", utcnow())
     question.assignee_id = None
@@ -534,7 +512,7 @@ async def release(session: AsyncSession, question: Question, staff: Staff) -> No
 
 async def take(session: AsyncSession, question: Question, staff: Staff) -> None:
     """A specialist takes a question handed over to their team."""
-    if "specialist" not in staff.roles:
+    if not staff.is_specialist:
         raise PermissionError("only specialists take handed-over questions")
     await _change(session, question, staff, "take", utcnow())
     question.assignee_id = staff.id
@@ -847,11 +825,12 @@ async def party_picture(session: AsyncSession, party_id: int) -> PartyPicture | 
     party = await get_party(session, party_id)
     if party is None:
         return None
+    whole = PartyScope(party_id)  # the KCC sees all of a party
     return PartyPicture(
         party=party,
-        dossiers=await party_dossiers(session, party_id),
-        questions=await party_questions(session, party_id),
-        contacts=await party_contacts(session, party_id, include_internal=True),
+        dossiers=await party_dossiers(session, whole),
+        questions=await party_questions(session, whole),
+        contacts=await party_contacts(session, whole, include_internal=True),
     )
 
 

@@ -7,6 +7,7 @@ back to whoever it was handed over to, to the agent who waited for it, or else t
 
 from __future__ import annotations
 
+from mijn.i18n import N_
 from mijn.questions.models import OPEN_STATES, STATES
 
 REOPEN = "reopen"  # resolved by reopen_state(): depends on where the question was
@@ -64,3 +65,22 @@ def next_state(state: str, action: str, *, routed: bool = False, assigned: bool 
 def allowed_actions(state: str) -> tuple[str, ...]:
     """The actions possible in a state (for showing only the buttons that work)."""
     return tuple(action for action, table in TRANSITIONS.items() if state in table)
+
+
+# How a citizen reads a question's state; staff see the plain state names.
+QUESTION_STATE_LABELS = {
+    "new": N_("Ontvangen"),
+    "claimed": N_("In behandeling"),
+    "handed_over": N_("Doorgezet naar een specialist"),
+    "waiting": N_("Wij wachten op uw reactie"),
+    "answered": N_("Beantwoord"),
+    "closed": N_("Gesloten"),
+}
+STAFF_STATE_LABELS = {
+    "new": N_("Nieuw"),
+    "claimed": N_("Opgepakt"),
+    "handed_over": N_("Doorgezet"),
+    "waiting": N_("Wacht op klant"),
+    "answered": N_("Beantwoord"),
+    "closed": N_("Gesloten"),
+}

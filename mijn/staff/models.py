@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
 
-ROLES = ("agent", "specialist", "lead", "editor")
-
 
 class StaffMember(Base):
     """An employee who logged in through the staff audience."""

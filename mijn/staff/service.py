@@ -8,8 +8,9 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn.access.staff import ROLES
 from mijn.db import utcnow
-from mijn.staff.models import ROLES, StaffMember, Team, TeamMember
+from mijn.staff.models import StaffMember, Team, TeamMember
 
 
 def known_roles(claimed: object) -> tuple[str, ...]:

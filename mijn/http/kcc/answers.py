@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.access.staff import Staff
 from mijn.answers import service
 from mijn.answers.models import AUDIENCES, Answer
 from mijn.answers.service import AnswerError, Draft
@@ -20,7 +21,7 @@ from mijn.answers.text import PLACEHOLDERS, render_html
 from mijn.db import request_session, utcnow
 from mijn.http.common import redirect, small_int
 from mijn.http.kcc.questions import render_staff, require_staff
-from mijn.questions.service import Staff, list_topics
+from mijn.questions.service import list_topics
 
 MAX_QUERY = 200
 
@@ -28,7 +29,7 @@ MAX_QUERY = 200
 def require_editor(request: Request) -> Staff:
     """A staff member with the editor role; anyone else finds nothing here (404)."""
     staff = require_staff(request)
-    if "editor" not in staff.roles:
+    if not staff.edits_answers:
         raise HTTPException(status_code=404)
     return staff
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.access.staff import Staff
 from mijn.db import request_session
 from mijn.http.common import app_settings, current_language, render
 from mijn.http.kcc.questions import require_staff
@@ -24,9 +25,7 @@ from mijn.insight import report, service
 from mijn.insight.charts import draw
 from mijn.insight.report import Cell, Table
 from mijn.insight.service import TREND_LENGTHS, ZONE, Period
-from mijn.questions.service import Staff
 
-READERS = frozenset({"lead", "editor"})
 MONTHS_BACK = 36
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,7 +33,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def require_reader(request: Request) -> Staff:
     """A team lead or an editor; any other staff member finds nothing here (404)."""
     staff = require_staff(request)
-    if not READERS & set(staff.roles):
+    if not staff.reads_insight:
         raise HTTPException(status_code=404)
     return staff
 

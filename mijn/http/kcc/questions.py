@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from mijn.access.scope import PartyScope
+from mijn.access.staff import Staff
 from mijn.answers import service as answers
 from mijn.answers.models import AUDIENCES
 from mijn.answers.text import plain_text, render_html
@@ -43,7 +45,6 @@ from mijn.questions.service import (
     NewQuestion,
     QuestionError,
     QueueFilters,
-    Staff,
 )
 from mijn.questions.states import TransitionRefused, allowed_actions
 from mijn.settings import Settings
@@ -78,10 +79,6 @@ async def _audit(
     )
 
 
-def _main_role(staff: Staff) -> str:
-    return "agent" if "agent" in staff.roles else staff.roles[0]
-
-
 async def login_page(request: Request) -> Response:
     """The staff login: one button to the organisation's identity provider."""
     next_url = request.query_params.get("next", "/kcc")
@@ -106,7 +103,7 @@ def _filters(request: Request) -> QueueFilters:
 async def queue(request: Request) -> Response:
     """The queue views: unassigned by due time, mine, handed over to my team, escalated."""
     staff = require_staff(request)
-    if not set(staff.roles) & {"agent", "lead", "specialist"}:  # an editor only
+    if not staff.handles_questions:  # an editor only
         return RedirectResponse(str(request.app.url_path_for("kcc:answers")), status_code=303)
     view = request.query_params.get("weergave", "")
     page = small_int(request.query_params.get("pagina")) or 1
@@ -196,11 +193,9 @@ def _actions_for(question: Question, staff: Staff) -> set[str]:
     actions = set(allowed_actions(question.state)) - {"citizen_reply"}
     if not staff.sees_all:
         actions -= {"claim", "release"}
-    if question.state == "claimed" and question.assignee_id != staff.id and (
-        "lead" not in staff.roles
-    ):
+    if question.state == "claimed" and not staff.may_release(question.assignee_id):
         actions.discard("release")
-    if "specialist" not in staff.roles or question.assignee_id == staff.id:
+    if not staff.is_specialist or question.assignee_id == staff.id:
         actions.discard("take")
     return actions | {"note"}
 
@@ -391,7 +386,7 @@ async def party_page(request: Request) -> Response:
         if context is None:
             raise HTTPException(status_code=404)
         await _audit(session, staff, "kcc.party.view", context["picture"].party.id,
-                     _main_role(staff))
+                     staff.main_role)
         await session.commit()
     context["saved"] = request.query_params.get("opgeslagen", "")
     return render_staff(request, "kcc/party.html", context)
@@ -413,7 +408,7 @@ async def _dossier(session: AsyncSession, values: dict[str, str], party_id: int)
     reference = values.get("dossier", "")
     if not reference:
         return None
-    found = await party_dossier_id(session, reference, party_id)
+    found = await party_dossier_id(session, reference, PartyScope(party_id))
     if found is None:
         raise QuestionError("dossier", "unknown")
     return found[0]
@@ -490,7 +485,7 @@ async def party_act(request: Request) -> Response:
             await session.rollback()
             context = await _party_context(session, party_id, values, error, action)
             assert context is not None  # the party was there a moment ago
-            await _audit(session, staff, "kcc.party.view", party_id, _main_role(staff))
+            await _audit(session, staff, "kcc.party.view", party_id, staff.main_role)
             await session.commit()
             return render_staff(request, "kcc/party.html", context, status_code=422)
         await session.commit()

@@ -11,14 +11,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from mijn.access.identity import Identity
+from mijn.access.loa import LOA_LEVELS, acr_values_for, loa_of
 from mijn.db import request_session
 from mijn.http.common import is_staff_path, redirect, render, safe_next
 from mijn.http.login.claims import business_party, claimed_mandate, employee_ref
 from mijn.http.login.oidc import LoginError, LoginRequest, OidcClient
-from mijn.http.session import Identity, active_cookie, current_identity, end_session, start_session
+from mijn.http.session import active_cookie, current_identity, end_session, start_session
 from mijn.mandates.service import MandateError, put_mandate
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
-from mijn.settings import LOA_LEVELS, Settings
+from mijn.settings import Settings
 from mijn.staff.service import known_roles, record_login, team_codes
 
 log = logging.getLogger("mijn.auth")
@@ -62,7 +64,7 @@ async def login(request: Request) -> Response:
     # A step-up: log in again at (at least) this level of assurance.
     level = request.query_params.get("niveau", "")
     extra = (  # prompt=login: a provider's session at the lower level does not count
-        {"acr_values": " ".join(settings.acr_values_for(level)), "prompt": "login"}
+        {"acr_values": " ".join(acr_values_for(settings.acr_levels, level)), "prompt": "login"}
         if level in LOA_LEVELS else {}
     )
     try:
@@ -147,7 +149,7 @@ async def callback(request: Request) -> Response:
 
 def _loa(request: Request, claims: dict[str, object]) -> str:
     settings: Settings = request.app.state.settings
-    return settings.loa_of(str(claims.get("acr") or ""))
+    return loa_of(settings.acr_levels, str(claims.get("acr") or ""))
 
 
 async def _citizen_identity(request: Request, claims: dict[str, object]) -> Identity | None:

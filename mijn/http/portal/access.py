@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
-
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from mijn.access.resolve import resolve_access
+from mijn.access.scope import Access
+from mijn.dossiers.service import scope_dossier_ids
 from mijn.http.session import act_for, require_identity
-from mijn.mandates.service import Access, resolve_access
 from mijn.notifications.service import NewsScope
 from mijn.questions.service import scope_question_ids
 
@@ -25,30 +25,10 @@ async def portal_access(request: Request, session: AsyncSession) -> Access:
     return access
 
 
-class AuditFields(TypedDict):
-    """The who-for-whom fields of an audit event."""
-
-    actor_type: str
-    actor_id: str
-    actor_role: str | None
-    party_id: int | None
-    mandate_id: int | None
-
-
-def audit_fields(access: Access) -> AuditFields:
-    """Both identities for the audit log: who acts, for whom, through which mandate."""
-    actor_type = "party" if access.actor_type == "representative" else access.actor_type
-    return {
-        "actor_type": actor_type, "actor_id": access.actor_id,
-        "actor_role": access.actor_type if access.on_behalf else None,
-        "party_id": access.party_id, "mandate_id": access.mandate_id,
-    }
-
-
 def news_scope(access: Access) -> NewsScope:
     """The news of the party acted for that this visitor may see: about the dossiers and
     questions of their branch or of their mandate's types (None: all of it)."""
     if not access.scope().restricted:
         return None
     scope = access.scope()
-    return scope.dossier_ids(), scope_question_ids(scope)
+    return scope_dossier_ids(scope), scope_question_ids(scope)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.access.scope import Access
 from mijn.answers import service
 from mijn.answers.models import Answer
 from mijn.answers.service import AnswerError, audiences_for
@@ -21,7 +22,6 @@ from mijn.dossiers.service import get_dossier_view
 from mijn.http.common import form_values, is_htmx, redirect, render, small_int
 from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.session import PORTAL_AUDIENCES, current_identity, require_identity
-from mijn.mandates.service import Access
 from mijn.notifications.service import unread_count
 
 MAX_QUERY = 200

@@ -10,13 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.access.loa import opens_at
+from mijn.access.scope import audit_fields
 from mijn.answers import service as answers
 from mijn.answers.text import render_html
 from mijn.audit.service import record_access
 from mijn.db import request_session
-from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers, opens_at
+from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers
 from mijn.http.common import is_htmx, render
-from mijn.http.portal.access import audit_fields, news_scope, portal_access
+from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.session import require_identity
 from mijn.notifications.service import unread_count
 from mijn.questions.service import MAX_BODY, dossier_questions, list_topics

@@ -7,10 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.access.scope import audit_fields
 from mijn.audit.service import record_access
 from mijn.db import request_session
 from mijn.http.common import form_values, redirect, render, small_int
-from mijn.http.portal.access import audit_fields, news_scope, portal_access
+from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.session import act_for, require_identity
 from mijn.notifications.service import unread_count
 

@@ -11,14 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.access.scope import Access, audit_fields
 from mijn.answers import service as answers
 from mijn.audit.service import record_access
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
 from mijn.http.common import app_settings, form_values, redirect, render, small_int
-from mijn.http.portal.access import audit_fields, news_scope, portal_access
+from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.session import require_identity
-from mijn.mandates.service import Access
 from mijn.notifications.service import mark_question_read, unread_count
 from mijn.questions import service
 from mijn.questions.models import Question, Topic
