@@ -183,7 +183,7 @@ def _zgw_retry(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from mijn.notifications.worker import main as worker_main
+    from mijn.worker import main as worker_main
 
     return worker_main(settings, args.once, args.interval, args.batch)
 

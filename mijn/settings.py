@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mijn.access.loa import DEFAULT_ACR_LEVELS, LOA_LEVELS
-from mijn.questions.sla import WorkingCalendar, parse_calendar
+from mijn.workingtime import WorkingCalendar, parse_calendar
 
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"

@@ -70,8 +70,6 @@ from mijn.notifications.service import (
     notify,
     retry_delay,
 )
-from mijn.notifications.worker import main as worker_main
-from mijn.notifications.worker import run_worker
 from mijn.parties.models import Party
 from mijn.parties.service import find_party, get_or_create_party
 from mijn.questions.service import (
@@ -89,6 +87,8 @@ from mijn.questions.service import (
 )
 from mijn.settings import Settings
 from mijn.staff.service import ensure_team, record_login
+from mijn.worker import main as worker_main
+from mijn.worker import run_worker
 
 JAN, FATIMA = "999990019", "999990020"
 SENDER = "Gemeente Voorbeeld <berichten@voorbeeld.example>"

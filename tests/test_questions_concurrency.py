@@ -25,8 +25,8 @@ from mijn.models import REFERENCE_TABLES, import_all
 from mijn.parties.service import get_or_create_party
 from mijn.questions.models import Question, QuestionEvent
 from mijn.questions.service import NewQuestion, ask, claim_next, list_topics
-from mijn.questions.sla import WorkingCalendar
 from mijn.staff.service import record_login
+from mijn.workingtime import WorkingCalendar
 
 QUESTIONS = 200
 AGENTS = 20

@@ -45,10 +45,10 @@ from mijn.questions.service import (
     staff_queue,
     take,
 )
-from mijn.questions.sla import WorkingCalendar, add_working_time
 from mijn.settings import Settings
 from mijn.staff.models import Team
 from mijn.staff.service import record_login
+from mijn.workingtime import WorkingCalendar, add_working_time
 
 JAN, FATIMA = "999990019", "999990020"
 AMS = ZoneInfo("Europe/Amsterdam")

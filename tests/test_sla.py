@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mijn.questions.sla import (
+from mijn.workingtime import (
     WorkingCalendar,
     add_working_time,
     parse_calendar,

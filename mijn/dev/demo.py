@@ -16,6 +16,7 @@ from mijn.dossiers.service import (
     StatusSpec,
     create_dossier,
     ensure_dossier_type,
+    known_type_codes,
     record_status,
     status_type,
 )
@@ -293,7 +294,7 @@ async def _mandates(session: AsyncSession, parties: dict[str, Party], today: dat
         await put_mandate(session, MandateInput(
             "demo", key, ("bsn", SANNE), (represented.identifier_type, represented.identifier),
             role, types, can_ask, valid_from, valid_until,
-        ))
+        ), await known_type_codes(session, types))
 
 
 async def _create(

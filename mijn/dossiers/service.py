@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -349,3 +350,10 @@ async def dossier_view_by_id(
     reference = await session.scalar(select(Dossier.reference).where(
         Dossier.id == dossier_id, Dossier.party_id == party_id))
     return await get_dossier_view(session, reference, PartyScope(party_id)) if reference else None
+
+
+async def known_type_codes(session: AsyncSession, codes: Collection[str]) -> set[str]:
+    """Which of these dossier type codes exist."""
+    if not codes:
+        return set()
+    return set(await session.scalars(select(DossierType.code).where(DossierType.code.in_(codes))))

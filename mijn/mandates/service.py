@@ -3,6 +3,7 @@ request whose data a logged-in visitor uses and how (Access)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from mijn.db import utcnow
-from mijn.dossiers.models import DossierType
 from mijn.mandates.models import ROLES, Mandate
 from mijn.parties.models import Party
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
@@ -121,10 +121,7 @@ class MandateInput:
     represented_name: str = ""  # shown as "u handelt namens ..." until they log in themselves
 
 
-async def _check_types(session: AsyncSession, codes: tuple[str, ...]) -> None:
-    known = set(await session.scalars(
-        select(DossierType.code).where(DossierType.code.in_(codes))
-    ))
+def _check_types(codes: tuple[str, ...], known: Collection[str]) -> None:
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise MandateError(f"unknown dossier type {unknown[0]!r}", "dossier_types")
@@ -148,14 +145,17 @@ async def _parties(session: AsyncSession, data: MandateInput) -> tuple[Party, Pa
     return found[0], found[1]
 
 
-async def put_mandate(session: AsyncSession, data: MandateInput) -> tuple[Mandate, bool]:
+async def put_mandate(
+    session: AsyncSession, data: MandateInput, known_types: Collection[str]
+) -> tuple[Mandate, bool]:
     """Register a mandate or bring it up to date (idempotent by source and external id);
-    returns it and whether it was created now."""
+    returns it and whether it was created now. known_types: which of the mandate's dossier
+    types exist (the dossiers service's `known_type_codes`)."""
     if data.role not in ROLES:
         raise MandateError(f"role must be one of {', '.join(ROLES)}", "role")
     if data.valid_until is not None and data.valid_until < data.valid_from:
         raise MandateError("valid_until lies before valid_from", "valid_until")
-    await _check_types(session, data.dossier_types)
+    _check_types(data.dossier_types, known_types)
     representative, represented = await _parties(session, data)
     mandate = await find_mandate(session, data.source, data.external_id, lock=True)
     created = mandate is None

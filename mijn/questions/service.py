@@ -43,10 +43,10 @@ from mijn.questions.models import (
     QuestionMessage,
     Topic,
 )
-from mijn.questions.sla import WorkingCalendar, add_working_time, working_seconds_between
 from mijn.questions.states import next_state
 from mijn.staff.models import StaffMember, Team
 from mijn.staff.service import team_ids_of
+from mijn.workingtime import WorkingCalendar, add_working_time, working_seconds_between
 
 MAX_BODY = 4000
 MAX_SUMMARY = 4000

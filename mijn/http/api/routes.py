@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from mijn.db import request_session
 from mijn.dossiers.models import Dossier, DossierType, StatusType
-from mijn.dossiers.service import StatusSpec, ensure_dossier_type
+from mijn.dossiers.service import StatusSpec, ensure_dossier_type, known_type_codes
 from mijn.http.api import schemas
 from mijn.http.api.openapi import openapi_document
 from mijn.http.common import problem
@@ -381,9 +381,9 @@ async def put_mandate_route(request: Request) -> Response:
         await _mandate_client(request, session, source)
         body = await _json(request, schemas.MANDATE_IN)
         try:
-            mandate, created = await put_mandate(
-                session, _mandate_input(source, external_id, body)
-            )
+            data = _mandate_input(source, external_id, body)
+            known = await known_type_codes(session, data.dossier_types)
+            mandate, created = await put_mandate(session, data, known)
         except MandateError as exc:
             raise ApiProblem(exc.status, f"The mandate cannot be registered: {exc}.",
                              [{"field": exc.field, "message": str(exc)}]) from None

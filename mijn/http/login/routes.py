@@ -14,6 +14,7 @@ from starlette.routing import Route
 from mijn.access.identity import Identity
 from mijn.access.loa import LOA_LEVELS, acr_values_for, loa_of
 from mijn.db import request_session
+from mijn.dossiers.service import known_type_codes
 from mijn.http.common import is_staff_path, redirect, render, safe_next
 from mijn.http.login.claims import business_party, claimed_mandate, employee_ref
 from mijn.http.login.oidc import LoginError, LoginRequest, OidcClient
@@ -162,7 +163,9 @@ async def _citizen_identity(request: Request, claims: dict[str, object]) -> Iden
                 session, "bsn", str(bsn or ""), name if isinstance(name, str) else ""
             )
             mandate = claimed_mandate(claims.get(client.audience.claims["represented"]), party)
-            mandate_id = (await put_mandate(session, mandate))[0].id if mandate else None
+            mandate_id = (await put_mandate(
+                session, mandate, await known_type_codes(session, mandate.dossier_types)
+            ))[0].id if mandate else None
         except (InvalidIdentifier, MandateError) as exc:
             log.warning("login refused: the provider sent no valid BSN or represented claim "
                         "(%s)", type(exc).__name__)
