@@ -7,8 +7,8 @@ Creates the database when missing and runs Mijn's Alembic migrations. When the t
 already hold exactly the requested numbers of rows, the data is reused; other numbers
 make it drop and recreate the database (only when its name contains "bench").
 
-Loading: the four demo dossier types (mijn.demo) through ensure_dossier_type, then
-parties, dossiers and status events with COPY (asyncpg copy_records_to_table) in one
+Loading: the demo dossier types (mijn.demo, with their levels of assurance) through
+ensure_dossier_type, then parties, dossiers and status events with COPY (asyncpg copy_records_to_table) in one
 transaction. The secondary indexes, unique and foreign-key constraints of those three
 tables are dropped first and rebuilt from their own catalogue definitions afterwards
 (the usual way to bulk-load PostgreSQL); the schema ends up exactly as migrated.
@@ -39,7 +39,7 @@ from stdnum.nl import bsn as nl_bsn
 
 from bench import DEFAULT_DATABASE_URL, RESULTS_DIR
 from mijn.db import make_engine, make_sessionmaker
-from mijn.demo import DOSSIER_TYPES
+from mijn.demo import DOSSIER_TYPES, MIN_LOA
 from mijn.dossiers.models import CHANNELS, StatusType
 from mijn.dossiers.service import ensure_dossier_type
 from mijn.migrate import upgrade_async
@@ -64,6 +64,9 @@ TYPE_DETAILS: dict[str, tuple[int, str, int, tuple[str, ...]]] = {
     "water_energie": (20, "Werk en inkomen", 28, (
         "Vergoeding energiekosten", "Vergoeding waterkosten", "Energietoeslag",
         "Tegemoetkoming vaste lasten",
+    )),
+    "bijzondere_bijstand": (5, "Werk en inkomen", 56, (
+        "Bijzondere bijstand bril", "Bijzondere bijstand tandarts", "Vergoeding wasmachine",
     )),
     "melding_openbare_ruimte": (40, "Beheer openbare ruimte", 14, (
         "Losse stoeptegel bij de bushalte", "Lantaarnpaal doet het niet", "Zwerfafval in het park",
@@ -172,7 +175,7 @@ async def seed_types(url: str) -> list[TypeInfo]:
             seeded = {}
             for code, (kind, name_nl, name_en, statuses) in DOSSIER_TYPES.items():
                 seeded[code] = await ensure_dossier_type(
-                    session, code, kind, name_nl, name_en, statuses
+                    session, code, kind, name_nl, name_en, statuses, MIN_LOA.get(code)
                 )
             await session.commit()
             status_rows = (
@@ -182,7 +185,10 @@ async def seed_types(url: str) -> list[TypeInfo]:
         await engine.dispose()
     infos = []
     for code, dossier_type in seeded.items():
-        weight, department, term_days, titles = TYPE_DETAILS[code]
+        # A type added to the demo later is seeded too, plainly, rather than failing here.
+        weight, department, term_days, titles = TYPE_DETAILS.get(
+            code, (5, "Klantcontact", 56, (dossier_type.name_nl,))
+        )
         ids = tuple(s.id for s in status_rows if s.dossier_type_id == dossier_type.id)
         infos.append(
             TypeInfo(dossier_type.id, code, dossier_type.kind, ids, weight, department,
