@@ -56,6 +56,35 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import RESULTS_DIR
 from bench.answers_corpus import QUERIES, AnswerSpec, make_answers
+from bench.common import asyncpg_dsn, database_name, lua_string, quote_ident
+from bench.product import (
+    AUDIENCES,
+    MIJN_COMMAND,
+    PROJECT_ROOT,
+    Answer,
+    AnswerTerm,
+    AnswerTopic,
+    AnswerVersion,
+    Draft,
+    Progress,
+    SearchTerm,
+    SearchVariant,
+    Topic,
+    create_answer,
+    make_autocommit_sessionmaker,
+    make_engine,
+    make_sessionmaker,
+    publish,
+    review_default,
+    search_answers,
+    slugify,
+    summary,
+    upgrade_async,
+    utcnow,
+)
+from bench.product import (
+    answer_search as search,
+)
 from bench.run import (
     SECRET_KEY,
     CpuMeter,
@@ -67,31 +96,6 @@ from bench.run import (
     worker_connections,
     worker_pids,
 )
-from bench.seed import asyncpg_dsn, database_name, quote_ident
-from mijn import PROJECT_ROOT
-from mijn.answers import search
-from mijn.answers.models import (
-    AUDIENCES,
-    Answer,
-    AnswerTerm,
-    AnswerTopic,
-    AnswerVersion,
-    SearchTerm,
-    SearchVariant,
-)
-from mijn.answers.service import (
-    Draft,
-    create_answer,
-    publish,
-    review_default,
-    search_answers,
-    slugify,
-)
-from mijn.answers.text import summary
-from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker, utcnow
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
-from mijn.questions.models import Topic
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_answers"
 TARGET_P95_MS = 20.0
@@ -173,11 +177,6 @@ function done(summary, latency, requests)
     latency:percentile(99), latency:percentile(99.9)))
 end
 """
-
-
-def lua_string(value: str) -> str:
-    """A Lua string literal."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def search_path(query: str) -> str:
@@ -326,7 +325,7 @@ async def bulk_seed(url: str, specs: list[AnswerSpec], chunk: int = 2000) -> Non
             progress.advance()
         progress.finish(f"Indexed {len(specs)} answers: {len(entries)} entries, "
                         f"{len(builder.terms)} terms, {len(builder.variants)} variants")
-        tables = [
+        tables: list[tuple[Any, list[dict[str, Any]]]] = [
             (Answer.__table__, answers), (AnswerVersion.__table__, versions),
             (AnswerTopic.__table__, answer_topics), (AnswerTerm.__table__, entries),
             (SearchTerm.__table__, [{"term": t, "df": df} for t, df in builder.terms.items()]
@@ -536,14 +535,14 @@ def start_mijn(backend: Backend, args: argparse.Namespace, log: Path) -> Server:
         raise SystemExit(f"answers: port {args.port} is in use; choose another with --port")
     env = {
         "PATH": str(PROJECT_ROOT / ".venv" / "bin") + ":/usr/bin:/bin",
+        "PYTHONPATH": str(PROJECT_ROOT),
         "HOME": str(Path.home()),
         "MIJN_DATABASE_URL": backend.url,
         "MIJN_SECRET_KEY": SECRET_KEY,
         "MIJN_ENV": "development",
         "MIJN_DATA_DIR": str(backend.folder or RESULTS_DIR / "data"),
     }
-    mijn = PROJECT_ROOT / ".venv" / "bin" / "mijn"
-    cmd = [str(mijn), "serve", "--workers", str(args.workers), "--host", "127.0.0.1",
+    cmd = [*MIJN_COMMAND, "serve", "--workers", str(args.workers), "--host", "127.0.0.1",
            "--port", str(args.port), "--log-level", "warning"]
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out,

@@ -28,13 +28,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mijn.app import create_app
-from mijn.auth.session import require_identity
-from mijn.db import request_session
-from mijn.demo import DOSSIER_TYPES, MIN_LOA
-from mijn.dossiers.service import DossierPage, _summary_columns, opens_at
-from mijn.questions.kcc import require_staff
-from mijn.web import redirect, render
+from bench.product import (
+    DOSSIER_TYPES,
+    MIN_LOA,
+    DossierPage,
+    _summary_columns,
+    create_app,
+    opens_at,
+    redirect,
+    render,
+    request_session,
+    require_identity,
+    require_staff,
+)
 
 TEMPLATE_ONLY_PATH = "/bench/template-only"
 KCC_NOOP_PATH = "/kcc/bench/noop"  # under /kcc: the staff session applies, as on /kcc/volgende
@@ -61,7 +67,7 @@ class SummaryRow(NamedTuple):
 
 def check_row_shape() -> None:
     """Fail loudly when list_dossiers' columns no longer match SummaryRow."""
-    product = tuple(select(*_summary_columns()).selected_columns.keys())
+    product = tuple(select(*cast(Any, _summary_columns())).selected_columns.keys())
     if product != SummaryRow._fields:
         raise RuntimeError(
             f"bench/app.py: SummaryRow has {SummaryRow._fields}, but list_dossiers selects "

@@ -37,6 +37,14 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, RESULTS_DIR
+from bench.common import asyncpg_dsn, database_name, lua_string, quote_ident, wal_bytes
+from bench.product import (
+    Progress,
+    create_api_client,
+    make_engine,
+    make_sessionmaker,
+    upgrade_async,
+)
 from bench.run import (
     CpuMeter,
     Route,
@@ -50,11 +58,7 @@ from bench.run import (
     wait_for_quiet,
     worker_pids,
 )
-from bench.seed import asyncpg_dsn, database_name, quote_ident, valid_bsns
-from mijn.db import make_engine, make_sessionmaker
-from mijn.intake.service import create_api_client
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
+from bench.seed import valid_bsns
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_ingest"
 APP = "mijn.app:create_app"
@@ -197,11 +201,6 @@ end
 """
 
 
-def lua_string(value: str) -> str:
-    """A Lua string literal."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def lua_list(values: list[str] | tuple[str, ...]) -> str:
     """A Lua table of strings."""
     return "{" + ", ".join(lua_string(v) for v in values) + "}"
@@ -294,16 +293,6 @@ async def settle(url: str, patience: float = 15.0) -> dict[str, Any]:
         return last
     finally:
         await conn.close()
-
-
-def wal_bytes(start: str, end: str) -> int:
-    """Bytes of WAL between two positions like 0/8B34CDA8 (the whole cluster's WAL)."""
-
-    def position(lsn: str) -> int:
-        high, low = lsn.split("/")
-        return (int(high, 16) << 32) + int(low, 16)
-
-    return position(end) - position(start)
 
 
 async def events_of_run(url: str, tag: str) -> list[str]:

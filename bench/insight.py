@@ -51,15 +51,26 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import event
 
 from bench import RESULTS_DIR
+from bench.common import asyncpg_dsn, ensure_database, truncate
+from bench.product import (
+    MIJN_COMMAND,
+    PROJECT_ROOT,
+    Period,
+    Progress,
+    add_months,
+    language,
+    make_engine,
+    make_sessionmaker,
+    month_start,
+    upgrade_async,
+)
+from bench.product import (
+    insight_report as report,
+)
+from bench.product import (
+    insight_service as service,
+)
 from bench.run import machine, port_free, wait_for_quiet
-from bench.seed import asyncpg_dsn, ensure_database
-from mijn import PROJECT_ROOT
-from mijn.db import make_engine, make_sessionmaker
-from mijn.i18n import language
-from mijn.insight import report, service
-from mijn.insight.service import Period, add_months, month_start
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_insight"
 SECRET_KEY = "bench-only-secret-key-4f1d2c9a8b7e6d5c4b3a29181716151413"
@@ -203,7 +214,7 @@ async def seed(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _load(conn: asyncpg.Connection, args: argparse.Namespace) -> dict[str, Any]:
     start = add_months(month_start(date.today()), -(args.months - 1))
-    await conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    await truncate(conn, *TABLES)
     await conn.execute("SELECT setseed(0.42)")
     values: dict[str, Any] = {"parties": args.parties, "dossiers": args.dossiers,
                               "questions": args.questions, "start": start.isoformat(),
@@ -258,10 +269,9 @@ def start_server(args: argparse.Namespace, log: Path) -> subprocess.Popen[bytes]
         raise SystemExit(f"insight: port {args.port} is in use; choose another with --port")
     env = {**os.environ, "MIJN_DATABASE_URL": args.database_url, "MIJN_SECRET_KEY": SECRET_KEY,
            "MIJN_ENV": "development", "MIJN_DATA_DIR": str(RESULTS_DIR / "data")}
-    mijn = PROJECT_ROOT / ".venv" / "bin" / "mijn"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(mijn), "serve", "--host", "127.0.0.1", "--port", str(args.port),
+            [*MIJN_COMMAND, "serve", "--host", "127.0.0.1", "--port", str(args.port),
              "--workers", "1", "--log-level", "warning"],
             cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60

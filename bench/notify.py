@@ -61,6 +61,13 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, RESULTS_DIR
+from bench.common import asyncpg_dsn, database_name, ensure_database, quote_ident, settle, truncate
+from bench.product import (
+    MIJN_COMMAND,
+    PROJECT_ROOT,
+    Progress,
+    upgrade_async,
+)
 from bench.run import (
     SECRET_KEY,
     busy_total,
@@ -73,21 +80,7 @@ from bench.run import (
     status_kb,
     wait_for_quiet,
 )
-from bench.seed import (
-    CHANNEL_WEIGHTS,
-    FIRST_NAMES,
-    LAST_NAMES,
-    asyncpg_dsn,
-    database_name,
-    ensure_database,
-    fit_total,
-    quote_ident,
-    seed_types,
-    valid_bsns,
-)
-from mijn import PROJECT_ROOT
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
+from bench.seed import CHANNEL_WEIGHTS, FIRST_NAMES, LAST_NAMES, fit_total, seed_types, valid_bsns
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_notify"
 SUMMARY = re.compile(
@@ -263,7 +256,7 @@ async def seed_static(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         async with conn.transaction():
-            await conn.execute("TRUNCATE parties RESTART IDENTITY CASCADE")
+            await truncate(conn, "parties")
             for table, columns, rows in (("parties", PARTY_COLUMNS, parties),
                                          ("dossiers", DOSSIER_COLUMNS, dossiers)):
                 progress = Progress(f"{table:13}", len(rows))
@@ -276,19 +269,6 @@ async def seed_static(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
     finally:
         await conn.close()
     return {"seeded": True}
-
-
-async def settle(conn: asyncpg.Connection, patience: float = 15.0) -> None:
-    """Wait until no other backend of the database is busy (a worker's last round)."""
-    deadline = time.monotonic() + patience
-    while time.monotonic() < deadline:
-        busy = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
-            "AND state <> 'idle'")
-        if not busy:
-            return
-        await asyncio.sleep(0.1)
 
 
 async def load_outbox(url: str, plan: Plan, quiet: bool = False) -> dict[str, Any]:
@@ -307,7 +287,7 @@ async def load_outbox(url: str, plan: Plan, quiet: bool = False) -> dict[str, An
         await settle(conn)
         async with conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit = off")
-            await conn.execute("TRUNCATE notifications, notification_throttles RESTART IDENTITY")
+            await truncate(conn, "notifications", "notification_throttles")
             progress = None if quiet else Progress("notifications", len(rows))
             await conn.copy_records_to_table("notifications", columns=NOTIFICATION_COLUMNS,
                                              records=_counted(rows, progress))
@@ -617,15 +597,6 @@ class ActivitySampler(threading.Thread):
         }
 
 
-def mijn_command() -> str:
-    """The `mijn` console script of this virtualenv."""
-    path = Path(sys.executable).parent / "mijn"
-    if not path.exists():
-        raise SystemExit(f"notify: {path} not found: run with the project's virtualenv "
-                         "(.venv/bin/python -m bench.notify)")
-    return str(path)
-
-
 def worker_env(args: argparse.Namespace, sink: Sink) -> dict[str, str]:
     return {
         **os.environ,
@@ -853,7 +824,7 @@ def drain_once(bench: Bench, batch: int, n_workers: int, attempt: int) -> dict[s
     meter = Meter(make_url(url).port or 5432, sink.pid)
     sampler = ActivitySampler(url, args.sample_interval) if args.sample_interval > 0 else None
     env = worker_env(args, sink)
-    command = [mijn_command(), "worker", "--batch", str(batch), "--interval",
+    command = [*MIJN_COMMAND, "worker", "--batch", str(batch), "--interval",
                f"{args.interval:g}"]
     logs = [RESULTS_DIR / f"notify-worker-{bench.stamp}-b{batch}-w{n_workers}-a{attempt}-{k}.log"
             for k in range(n_workers)]
@@ -1058,10 +1029,9 @@ async def time_pieces(args: argparse.Namespace, sink: Sink) -> dict[str, Any]:
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import Session
 
-    from mijn.db import make_engine, make_sessionmaker
-    from mijn.models import import_all
-    from mijn.notifications import mail, service
-    from mijn.settings import load_settings
+    from bench.product import import_all, load_settings, make_engine, make_sessionmaker
+    from bench.product import notification_mail as mail
+    from bench.product import notification_service as service
 
     import_all()
     settings = load_settings(worker_env(args, sink))

@@ -42,12 +42,15 @@ from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, DEFAULT_DATABASE_URL, RESULTS_DIR
 from bench.app import TEMPLATE_ONLY_PATH
+from bench.common import asyncpg_dsn, lua_string, truncate
 from bench.explain import explain, print_report
-from bench.seed import asyncpg_dsn, sample_path, write_sample
-from mijn import PROJECT_ROOT
-from mijn.auth.session import TOUCH_INTERVAL
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
+from bench.product import (
+    PROJECT_ROOT,
+    TOUCH_INTERVAL,
+    Progress,
+    upgrade_async,
+)
+from bench.seed import sample_path, write_sample
 
 SECRET_KEY = "bench-only-secret-key-4f1d2c9a8b7e6d5c4b3a29181716151413"
 SESSION_COOKIE = "mijn_session"
@@ -141,11 +144,6 @@ function done(summary, latency, requests)
     latency:percentile(99.9)))
 end
 """
-
-
-def lua_string(value: str) -> str:
-    """A Lua string literal."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def mint_cookie(signer: TimestampSigner, party_id: int, now: float) -> str:
@@ -642,7 +640,7 @@ async def database_facts(url: str, truncate_audit: bool) -> dict[str, Any]:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         if truncate_audit:
-            await conn.execute("TRUNCATE audit_events")
+            await truncate(conn, "audit_events")
         facts = {
             t: await conn.fetchval(f"SELECT count(*) FROM {t}")
             for t in ("parties", "dossiers", "status_events", "audit_events")
