@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import sys
@@ -159,6 +160,22 @@ async def check_seeded(url: str, wanted: dict[str, int], label: str) -> dict[str
                                      for t in short)
                          + "; reseed it (--recreate, or drop the database)")
     return counts
+
+
+async def seeded_as(conn: asyncpg.Connection, name: str) -> Any:
+    """What mark_seeded recorded for this data set (None: never completely seeded)."""
+    await conn.execute("CREATE TABLE IF NOT EXISTS bench_seeds (name text PRIMARY KEY, "
+                       "sizes jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now())")
+    found = await conn.fetchval("SELECT sizes FROM bench_seeds WHERE name = $1", name)
+    return json.loads(found) if found is not None else None
+
+
+async def mark_seeded(conn: asyncpg.Connection, name: str, sizes: dict[str, Any]) -> None:
+    """Record that the data set is completely loaded, in the loading transaction itself:
+    a seed that failed halfway leaves no mark, and the next run loads it again."""
+    await conn.execute(
+        "INSERT INTO bench_seeds (name, sizes) VALUES ($1, $2) ON CONFLICT (name) "
+        "DO UPDATE SET sizes = excluded.sizes, at = now()", name, json.dumps(sizes))
 
 
 # --- the smoke size ---------------------------------------------------------------------------

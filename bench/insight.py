@@ -51,7 +51,14 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import event
 
 from bench import RESULTS_DIR
-from bench.common import asyncpg_dsn, ensure_database, truncate
+from bench.common import (
+    asyncpg_dsn,
+    check_seeded,
+    ensure_database,
+    mark_seeded,
+    seeded_as,
+    truncate,
+)
 from bench.product import (
     MIJN_COMMAND,
     PROJECT_ROOT,
@@ -132,9 +139,9 @@ SELECT party_id, dossier_id, (ARRAY['phone','phone','counter','email','social_me
        'Gebeld', false, created_at + interval '2 hours'
 FROM questions WHERE id % 5 = 0"""),
     ("answers", """
-INSERT INTO answers (slug, published, version, title, body, internal_notes, audience,
+INSERT INTO answers (slug, published, version, title, body, summary, internal_notes, audience,
                      review_by, yes_count, no_count, view_count, created_at, updated_at)
-SELECT 'bench-' || g, g % 10 <> 0, 1, 'Antwoord ' || g, 'Tekst', '', 'all',
+SELECT 'bench-' || g, g % 10 <> 0, 1, 'Antwoord ' || g, 'Tekst', 'Tekst', '', 'all',
        current_date + (g * 7 % 400) - 100, g % 17, g % 11, g * 13, now(), now()
 FROM generate_series(1, 200) g"""),
     ("answer feedback", """
@@ -197,36 +204,46 @@ async def _reference_rows(conn: asyncpg.Connection) -> dict[str, Any]:
 
 
 async def seed(args: argparse.Namespace) -> dict[str, Any]:
-    """Load the data set in bulk (or reuse it when the counts match)."""
+    """Load the data set in bulk, in one transaction that also records it as complete; reuse
+    it only when that record matches (a seed that failed halfway leaves nothing to reuse)."""
     await ensure_database(args.database_url, recreate=False)
     await upgrade_async(args.database_url)
+    start = add_months(month_start(date.today()), -(args.months - 1))
+    sizes = {"parties": args.parties, "dossiers": args.dossiers, "questions": args.questions,
+             "start": start.isoformat()}
     conn = await asyncpg.connect(asyncpg_dsn(args.database_url))
     try:
-        wanted = (args.parties, args.dossiers, args.questions)
-        if await _counts(conn) == wanted and not args.reseed:
-            print(f"seed: reusing {wanted[2]:,} questions and {wanted[1]:,} dossiers",
+        if await seeded_as(conn, "insight") == sizes and not args.reseed:
+            print(f"seed: reusing {args.questions:,} questions and {args.dossiers:,} dossiers",
                   file=sys.stderr)
-            return {"reused": True}
-        return await _load(conn, args)
+            result: dict[str, Any] = {"reused": True}
+        else:
+            result = await _load(conn, args, start, sizes)
     finally:
         await conn.close()
+    await check_seeded(args.database_url, {"parties": args.parties, "dossiers": args.dossiers,
+                                           "questions": args.questions, "answers": 200},
+                       "insight")
+    return result
 
 
-async def _load(conn: asyncpg.Connection, args: argparse.Namespace) -> dict[str, Any]:
-    start = add_months(month_start(date.today()), -(args.months - 1))
-    await truncate(conn, *TABLES)
-    await conn.execute("SELECT setseed(0.42)")
-    values: dict[str, Any] = {"parties": args.parties, "dossiers": args.dossiers,
-                              "questions": args.questions, "start": start.isoformat(),
-                              **await _reference_rows(conn)}
+async def _load(conn: asyncpg.Connection, args: argparse.Namespace, start: date,
+                sizes: dict[str, Any]) -> dict[str, Any]:
     progress = Progress("seed", len(SEED_STEPS) + 1)
     timings = {}
-    for name, sql in SEED_STEPS:
-        began = time.monotonic()
-        statement, params = _bind(sql, values)
-        await conn.execute(statement, *params)
-        timings[name] = round(time.monotonic() - began, 1)
-        progress.advance()
+    async with conn.transaction():
+        await truncate(conn, *TABLES)
+        await conn.execute("SELECT setseed(0.42)")
+        values: dict[str, Any] = {"parties": args.parties, "dossiers": args.dossiers,
+                                  "questions": args.questions, "start": start.isoformat(),
+                                  **await _reference_rows(conn)}
+        for name, sql in SEED_STEPS:
+            began = time.monotonic()
+            statement, params = _bind(sql, values)
+            await conn.execute(statement, *params)
+            timings[name] = round(time.monotonic() - began, 1)
+            progress.advance()
+        await mark_seeded(conn, "insight", sizes)
     began = time.monotonic()
     await conn.execute("VACUUM ANALYZE")
     timings["vacuum analyze"] = round(time.monotonic() - began, 1)

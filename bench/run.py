@@ -395,6 +395,11 @@ class CpuMeter:
 def wait_for_quiet(max_wait: float, threshold_pct: float = 10.0, window: float = 5.0,
                    windows: int = 2) -> float:
     """Wait (up to max_wait s) for `windows` idle windows in a row; the busy % last seen."""
+    if max_wait <= 0:  # no waiting: only how busy the machine is now
+        before = machine_ticks()
+        time.sleep(0.2)
+        ticks_busy, ticks_total = busy_total(before, machine_ticks())
+        return round(100 * ticks_busy / max(ticks_total, 1), 1)
     deadline = time.monotonic() + max_wait
     said = False
     quiet = 0
