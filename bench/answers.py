@@ -56,7 +56,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import RESULTS_DIR
 from bench.answers_corpus import QUERIES, AnswerSpec, make_answers
-from bench.common import asyncpg_dsn, database_name, lua_string, quote_ident
+from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
+    asyncpg_dsn,
+    database_name,
+    lua_string,
+    quote_ident,
+    run_smoke,
+    smoke_sizes,
+    wrk_counts,
+)
 from bench.product import (
     AUDIENCES,
     MIJN_COMMAND,
@@ -756,7 +766,7 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """The run; the exit status."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -808,7 +818,18 @@ def main_inner(args: argparse.Namespace) -> int:
            for k, p in r.get("http", {}).items() if not p["ok"]]
     if bad:
         print(f"answers: INVALID (bad responses): {', '.join(bad)}", file=sys.stderr)
-    return 1 if bad else 0
+    return (1 if bad else 0), results
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """300 answers on both backends, every phase for a second at 1 and 4 connections."""
+    smoke_sizes(args, answers=300, verify=50, calls=50, warmup_calls=5, duration=1, warmup=0,
+                connection_levels=[1, 4], wait_idle=0, in_process_seconds=10, port=8868,
+                balance_attempts=1)
+    code, results = main_inner(args)
+    counts = {f"{b} {k}": c for b, r in results.get("backends", {}).items()
+              for k, c in wrk_counts(r.get("http", {})).items()}
+    return SmokeResult(code, counts)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -842,6 +863,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-balance", dest="balance", action="store_false")
     p.add_argument("--balance-attempts", type=int, default=5)
     p.add_argument("--keep", action="store_true", help="keep the databases (for EXPLAIN)")
+    add_smoke_flag(p)
     args = p.parse_args(argv)
     args.backends = [b for b in args.backends.split(",") if b]
     args.phases = [m for m in args.phases.split(",") if m]
@@ -855,7 +877,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
-    sys.exit(main_inner(parse_args(argv)))
+    args = parse_args(argv)
+    if args.smoke:
+        sys.exit(run_smoke("answers", args, smoke, need_wrk=True))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

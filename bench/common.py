@@ -245,6 +245,20 @@ def run_smoke(name: str, args: argparse.Namespace,
     return 0 if ok else 1
 
 
+def wrk_counts(phases: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """(requests, bad) per phase from the results of wrk runs: transport errors, unexpected
+    statuses and wrong pages are bad; a phase its own checks failed counts one bad at least."""
+    counts = {}
+    for name, r in phases.items():
+        bad = sum(r.get("errors", {}).values()) if isinstance(r.get("errors"), dict) \
+            else int(r.get("errors", 0))
+        bad += sum(int(r.get(k, 0)) for k in ("non_200", "non_303", "wrong_page", "bad"))
+        if r.get("ok") is False or r.get("check", {}).get("ok") is False:
+            bad = max(bad, 1)
+        counts[name] = (int(r.get("requests", 0)), bad)
+    return counts
+
+
 def add_smoke_flag(p: argparse.ArgumentParser) -> None:
     """The --smoke option."""
     p.add_argument("--smoke", action="store_true",

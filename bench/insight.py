@@ -52,12 +52,17 @@ from sqlalchemy import event
 
 from bench import RESULTS_DIR
 from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
     asyncpg_dsn,
     check_seeded,
     ensure_database,
     mark_seeded,
+    run_smoke,
     seeded_as,
+    smoke_sizes,
     truncate,
+    wrk_counts,
 )
 from bench.product import (
     MIJN_COMMAND,
@@ -443,7 +448,7 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"  {s['ms']:>8.1f}  {s['sql'][:110]}")
 
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     seeded = asyncio.run(seed(args))
@@ -462,7 +467,15 @@ def main_inner(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(results, indent=2, default=str))
     print_report(results)
     print(f"\nwritten: {out}")
-    return 0 if all(r["within_target"] for r in measured.values()) else 1
+    return (0 if all(r["within_target"] for r in measured.values()) else 1), results
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """3,000 questions and 2,000 dossiers, each route for a second."""
+    smoke_sizes(args, parties=500, dossiers=2000, questions=3000, duration=1, warmup=1,
+                wait_idle=0, port=8871)
+    code, results = main_inner(args)
+    return SmokeResult(code, wrk_counts(results.get("routes", {})))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -480,6 +493,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8771)
     p.add_argument("--reseed", action="store_true", help="load the data again even if the "
                    "counts match")
+    add_smoke_flag(p)
     return p.parse_args(argv)
 
 
@@ -487,7 +501,9 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark."""
     args = parse_args(argv)
     language("nl")  # read the catalogue before timing anything
-    sys.exit(main_inner(args))
+    if args.smoke:
+        sys.exit(run_smoke("insight", args, smoke))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

@@ -61,14 +61,19 @@ from sqlalchemy.engine import make_url
 from bench import BENCH_DIR, RESULTS_DIR
 from bench.app import KCC_NOOP_PATH, KCC_NOOP_REFERENCE
 from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
     asyncpg_dsn,
     database_name,
     ensure_database,
     lua_string,
     quote_ident,
+    run_smoke,
     settle,
+    smoke_sizes,
     truncate,
     wal_bytes,
+    wrk_counts,
 )
 from bench.ingest import log_problems
 from bench.product import (
@@ -1386,7 +1391,7 @@ async def seed(args: argparse.Namespace) -> tuple[list[int], list[TopicRow]]:
     return agent_ids, topics
 
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """The run; the exit status (0 only when every response and the claims checked out)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -1401,7 +1406,7 @@ def main_inner(args: argparse.Namespace) -> int:
           f"parties, {len(agent_ids)} agents ({db['database_size']}; questions loaded in "
           f"{loaded['seconds']} s)", file=sys.stderr)
     if args.seed_only:
-        return 0
+        return (0), {}
     if args.warmup > TOUCH_INTERVAL or args.duration > TOUCH_INTERVAL:
         print(f"kcc: note: after {TOUCH_INTERVAL} s every response re-signs the session "
               "cookie (wrk does not keep cookies); see set_cookie in the results",
@@ -1440,13 +1445,21 @@ def main_inner(args: argparse.Namespace) -> int:
     if results["server_log"]["other"]:
         print(f"kcc: the server logged other errors than ClientDisconnect; see {log}",
               file=sys.stderr)
-        return 1
-    return 0 if results["valid"] else 1
+        return (1), results
+    return (0 if results["valid"] else 1), results
 
 
 def name_of(url: str) -> str:
     """The database's name."""
     return database_name(url)
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """2,000 questions, 4 agents, each phase for a second."""
+    smoke_sizes(args, questions=2000, parties=200, agents=4, duration=1, warmup=0, wait_idle=0,
+                phase_attempts=1, balance_attempts=1, no_explain=True, port=8867)
+    code, results = main_inner(args)
+    return SmokeResult(code, wrk_counts(results.get("phases", {})))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1494,6 +1507,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--verbose", action="store_true", help="print the query plans too")
     p.add_argument("--recreate", action="store_true", help="drop and create the database first")
     p.add_argument("--seed-only", action="store_true", help="seed and load, do not measure")
+    add_smoke_flag(p)
     args = p.parse_args(argv)
     phases = args.phases.split(",")
     if not phases or set(phases) - set(PHASE_LABELS) or len(set(phases)) != len(phases):
@@ -1505,7 +1519,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
-    sys.exit(main_inner(parse_args(argv)))
+    args = parse_args(argv)
+    if args.smoke:
+        sys.exit(run_smoke("kcc", args, smoke, need_wrk=True))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

@@ -61,7 +61,18 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, RESULTS_DIR
-from bench.common import asyncpg_dsn, database_name, ensure_database, quote_ident, settle, truncate
+from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
+    asyncpg_dsn,
+    database_name,
+    ensure_database,
+    quote_ident,
+    run_smoke,
+    settle,
+    smoke_sizes,
+    truncate,
+)
 from bench.product import (
     MIJN_COMMAND,
     PROJECT_ROOT,
@@ -1253,7 +1264,7 @@ def save(results: dict[str, Any], stamp: str) -> None:
 
 # --- main -------------------------------------------------------------------------------------
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     started = time.monotonic()
@@ -1265,7 +1276,7 @@ def main_inner(args: argparse.Namespace) -> int:
           f"{plan.emails} dossiers -> {plan.emails} e-mails due ({loaded['throttles']} throttle "
           f"rows from earlier e-mails; {db['database_size']})", file=sys.stderr)
     if args.seed_only:
-        return 0
+        return (0), {}
     sink = Sink(args.smtp_port, RESULTS_DIR / f"notify-sink-{stamp}.log")
     bench = Bench(args, plan, sink, stamp)
     results: dict[str, Any] = {
@@ -1292,11 +1303,29 @@ def main_inner(args: argparse.Namespace) -> int:
     judge(results)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     save(results, stamp)
-    return 0 if results["valid"] else 1
+    return (0 if results["valid"] else 1), results
 
 
 def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """600 notifications drained by one real `mijn worker` into the SMTP sink (no wrk: the
+    full benchmark has no HTTP load either); the e-mails count as the requests."""
+    smoke_sizes(args, notifications=600, parties=200, dossiers=300, batches=[100],
+                worker_counts=[1], raw_connections=[1], profile_batch=100,
+                profile_notifications=300, interval=0.5, wait_idle=0, phase_attempts=1,
+                smtp_port=8835)
+    code, results = main_inner(args)
+    counts = {f"raw x{k}": (int(r.get("messages", 0)), 0 if r["check"]["ok"] else 1)
+              for k, r in results.get("raw", {}).items()}
+    counts |= {f"drain batch {d.get('batch')}": (int(d.get("emails", 0)), 0 if d.get("ok") else 1)
+               for d in results.get("drains", [])}
+    pieces = results.get("pieces")
+    if pieces is not None:
+        counts["pieces"] = (int(pieces["emails"]), 0 if pieces["emails"] else 1)
+    return SmokeResult(code, counts)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1339,6 +1368,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--phase-attempts", type=int, default=2)
     p.add_argument("--recreate", action="store_true", help="drop and create the database first")
     p.add_argument("--seed-only", action="store_true", help="seed and load, do not measure")
+    add_smoke_flag(p)
     args = p.parse_args(argv)
     args.phases = [x for x in args.phases.split(",") if x]
     if set(args.phases) - {"raw", "drain", "pieces"}:
@@ -1349,7 +1379,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    sys.exit(main_inner(parse_args(argv)))
+    args = parse_args(argv)
+    if args.smoke:
+        sys.exit(run_smoke("notify", args, smoke, need_wrk=False))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

@@ -42,7 +42,17 @@ from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, DEFAULT_DATABASE_URL, RESULTS_DIR
 from bench.app import TEMPLATE_ONLY_PATH
-from bench.common import asyncpg_dsn, lua_string, truncate
+from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
+    asyncpg_dsn,
+    check_seeded,
+    lua_string,
+    run_smoke,
+    smoke_sizes,
+    truncate,
+    wrk_counts,
+)
 from bench.explain import explain, print_report
 from bench.product import (
     PROJECT_ROOT,
@@ -50,6 +60,8 @@ from bench.product import (
     Progress,
     upgrade_async,
 )
+from bench.seed import main_async as seed_main
+from bench.seed import parse_args as seed_args
 from bench.seed import sample_path, write_sample
 
 SECRET_KEY = "bench-only-secret-key-4f1d2c9a8b7e6d5c4b3a29181716151413"
@@ -918,7 +930,7 @@ def save(results: dict[str, Any], stamp: str, verbose: bool) -> None:
     print(f"\nsaved {out.relative_to(BENCH_DIR.parent)} ({results['elapsed_s']} s)")
 
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """The run; the exit status (1 when any response was not the real page)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -960,7 +972,20 @@ def main_inner(args: argparse.Namespace) -> int:
             print(f"run: INVALID {name}: errors {r['errors']}, non-200 {r['non_200']} "
                   f"(last status {r['last_bad_status']}), wrong page {r['wrong_page']}",
                   file=sys.stderr)
-    return 0 if results["valid"] else 1
+    return (0 if results["valid"] else 1), results
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """Seed a small database (bench/seed.py), then the three routes for a second each."""
+    asyncio.run(seed_main(seed_args(["--database-url", args.database_url, "--parties", "300",
+                                     "--dossiers", "3000", "--events", "12000",
+                                     "--sample-parties", "200"])))
+    asyncio.run(check_seeded(args.database_url, {"parties": 300, "dossiers": 3000,
+                                                 "status_events": 12000}, "run"))
+    smoke_sizes(args, duration=1, warmup=0, connections=4, sessions=100, wait_idle=0,
+                phase_attempts=1, balance_attempts=1, no_explain=True, sample=None, port=8865)
+    code, results = main_inner(args)
+    return SmokeResult(code, wrk_counts(results.get("routes", {})))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -995,6 +1020,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="do not empty audit_events first (detail views write one row each)")
     p.add_argument("--no-explain", action="store_true", help="skip bench/explain.py at the end")
     p.add_argument("--verbose", action="store_true", help="print the query plans too")
+    add_smoke_flag(p)
     args = p.parse_args(argv)
     unknown = set(args.routes.split(",")) - set(ROUTES)
     if unknown:
@@ -1004,7 +1030,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
-    sys.exit(main_inner(parse_args(argv)))
+    args = parse_args(argv)
+    if args.smoke:
+        sys.exit(run_smoke("run", args, smoke, need_wrk=True))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":
