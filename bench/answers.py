@@ -822,9 +822,9 @@ def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
 
 
 def smoke(args: argparse.Namespace) -> SmokeResult:
-    """300 answers on both backends, every phase for a second at 1 and 4 connections."""
+    """300 answers on both backends, every phase for a second at 4 connections."""
     smoke_sizes(args, answers=300, verify=50, calls=50, warmup_calls=5, duration=1, warmup=0,
-                connection_levels=[1, 4], wait_idle=0, in_process_seconds=10, port=8868,
+                connection_levels=[4], wait_idle=0, in_process_seconds=10, port=8868,
                 balance_attempts=1)
     code, results = main_inner(args)
     counts = {f"{b} {k}": c for b, r in results.get("backends", {}).items()

@@ -242,6 +242,11 @@ def run_smoke(name: str, args: argparse.Namespace,
           f"requests {requests}, failed {bad}" + (f" ({phases})" if phases else ""))
     for problem in problems:
         print(f"SMOKE {name}: FAILED: {problem}")
+    if problems:
+        print(f"SMOKE {name}: what to do: the message above names the check, route or status "
+              f"that failed; the server's log is the newest bench/results/*{name}*.log. Fix the "
+              f"route (or the benchmark, if the product changed) and run "
+              f"`python -m bench.{name} --smoke` again.")
     return 0 if ok else 1
 
 
