@@ -56,6 +56,45 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import RESULTS_DIR
 from bench.answers_corpus import QUERIES, AnswerSpec, make_answers
+from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
+    asyncpg_dsn,
+    database_name,
+    lua_string,
+    quote_ident,
+    run_smoke,
+    smoke_sizes,
+    wrk_counts,
+)
+from bench.product import (
+    AUDIENCES,
+    MIJN_COMMAND,
+    PROJECT_ROOT,
+    Answer,
+    AnswerTerm,
+    AnswerTopic,
+    AnswerVersion,
+    Draft,
+    Progress,
+    SearchTerm,
+    SearchVariant,
+    Topic,
+    create_answer,
+    make_autocommit_sessionmaker,
+    make_engine,
+    make_sessionmaker,
+    publish,
+    review_default,
+    search_answers,
+    slugify,
+    summary,
+    upgrade_async,
+    utcnow,
+)
+from bench.product import (
+    answer_search as search,
+)
 from bench.run import (
     SECRET_KEY,
     CpuMeter,
@@ -67,31 +106,6 @@ from bench.run import (
     worker_connections,
     worker_pids,
 )
-from bench.seed import asyncpg_dsn, database_name, quote_ident
-from mijn import PROJECT_ROOT
-from mijn.answers import search
-from mijn.answers.models import (
-    AUDIENCES,
-    Answer,
-    AnswerTerm,
-    AnswerTopic,
-    AnswerVersion,
-    SearchTerm,
-    SearchVariant,
-)
-from mijn.answers.service import (
-    Draft,
-    create_answer,
-    publish,
-    review_default,
-    search_answers,
-    slugify,
-)
-from mijn.answers.text import summary
-from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker, utcnow
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
-from mijn.questions.models import Topic
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_answers"
 TARGET_P95_MS = 20.0
@@ -173,11 +187,6 @@ function done(summary, latency, requests)
     latency:percentile(99), latency:percentile(99.9)))
 end
 """
-
-
-def lua_string(value: str) -> str:
-    """A Lua string literal."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def search_path(query: str) -> str:
@@ -326,7 +335,7 @@ async def bulk_seed(url: str, specs: list[AnswerSpec], chunk: int = 2000) -> Non
             progress.advance()
         progress.finish(f"Indexed {len(specs)} answers: {len(entries)} entries, "
                         f"{len(builder.terms)} terms, {len(builder.variants)} variants")
-        tables = [
+        tables: list[tuple[Any, list[dict[str, Any]]]] = [
             (Answer.__table__, answers), (AnswerVersion.__table__, versions),
             (AnswerTopic.__table__, answer_topics), (AnswerTerm.__table__, entries),
             (SearchTerm.__table__, [{"term": t, "df": df} for t, df in builder.terms.items()]
@@ -536,14 +545,14 @@ def start_mijn(backend: Backend, args: argparse.Namespace, log: Path) -> Server:
         raise SystemExit(f"answers: port {args.port} is in use; choose another with --port")
     env = {
         "PATH": str(PROJECT_ROOT / ".venv" / "bin") + ":/usr/bin:/bin",
+        "PYTHONPATH": str(PROJECT_ROOT),
         "HOME": str(Path.home()),
         "MIJN_DATABASE_URL": backend.url,
         "MIJN_SECRET_KEY": SECRET_KEY,
         "MIJN_ENV": "development",
         "MIJN_DATA_DIR": str(backend.folder or RESULTS_DIR / "data"),
     }
-    mijn = PROJECT_ROOT / ".venv" / "bin" / "mijn"
-    cmd = [str(mijn), "serve", "--workers", str(args.workers), "--host", "127.0.0.1",
+    cmd = [*MIJN_COMMAND, "serve", "--workers", str(args.workers), "--host", "127.0.0.1",
            "--port", str(args.port), "--log-level", "warning"]
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out,
@@ -757,7 +766,7 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """The run; the exit status."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -809,7 +818,18 @@ def main_inner(args: argparse.Namespace) -> int:
            for k, p in r.get("http", {}).items() if not p["ok"]]
     if bad:
         print(f"answers: INVALID (bad responses): {', '.join(bad)}", file=sys.stderr)
-    return 1 if bad else 0
+    return (1 if bad else 0), results
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """300 answers on both backends, every phase for a second at 4 connections."""
+    smoke_sizes(args, answers=300, verify=50, calls=50, warmup_calls=5, duration=1, warmup=0,
+                connection_levels=[4], wait_idle=0, in_process_seconds=10, port=8868,
+                balance_attempts=1)
+    code, results = main_inner(args)
+    counts = {f"{b} {k}": c for b, r in results.get("backends", {}).items()
+              for k, c in wrk_counts(r.get("http", {})).items()}
+    return SmokeResult(code, counts)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -843,6 +863,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-balance", dest="balance", action="store_false")
     p.add_argument("--balance-attempts", type=int, default=5)
     p.add_argument("--keep", action="store_true", help="keep the databases (for EXPLAIN)")
+    add_smoke_flag(p)
     args = p.parse_args(argv)
     args.backends = [b for b in args.backends.split(",") if b]
     args.phases = [m for m in args.phases.split(",") if m]
@@ -856,7 +877,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
-    sys.exit(main_inner(parse_args(argv)))
+    args = parse_args(argv)
+    if args.smoke:
+        sys.exit(run_smoke("answers", args, smoke, need_wrk=True))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

@@ -21,20 +21,26 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mijn.app import create_app
-from mijn.auth.session import require_identity
-from mijn.db import request_session
-from mijn.demo import DOSSIER_TYPES
-from mijn.dossiers.service import DossierPage
-from mijn.questions.kcc import require_staff
-from mijn.web import redirect, render
+from bench.product import (
+    DOSSIER_TYPES,
+    MIN_LOA,
+    DossierPage,
+    _summary_columns,
+    create_app,
+    opens_at,
+    redirect,
+    render,
+    request_session,
+    require_identity,
+    require_staff,
+)
 
 TEMPLATE_ONLY_PATH = "/bench/template-only"
 KCC_NOOP_PATH = "/kcc/bench/noop"  # under /kcc: the staff session applies, as on /kcc/volgende
@@ -56,18 +62,29 @@ class SummaryRow(NamedTuple):
     type_name_en: str
     status_label_nl: str
     status_label_en: str
+    min_loa: str | None
+
+
+def check_row_shape() -> None:
+    """Fail loudly when list_dossiers' columns no longer match SummaryRow."""
+    product = tuple(select(*cast(Any, _summary_columns())).selected_columns.keys())
+    if product != SummaryRow._fields:
+        raise RuntimeError(
+            f"bench/app.py: SummaryRow has {SummaryRow._fields}, but list_dossiers selects "
+            f"{product}; update SummaryRow and sample_listing()"
+        )
 
 
 def sample_listing(today: date | None = None) -> DossierPage:
     """A first page of open dossiers like the seeded ones: 10 rows, 2 pages, both tabs counted."""
     today = today or date.today()
-    types = list(DOSSIER_TYPES.values())
+    types = list(DOSSIER_TYPES.items())
     channels = ("web", "phone", "email", "social_media", "counter", "partner")
     titles = ("Dakkapel aan de achterkant", "Subsidie isolatie woning", "Vergoeding energiekosten",
               "Losse stoeptegel bij de bushalte", "Lantaarnpaal doet het niet")
     rows = []
     for i in range(ROWS):
-        kind, name_nl, name_en, statuses = types[i % len(types)]
+        code, (kind, name_nl, name_en, statuses) = types[i % len(types)]
         status = statuses[1 if len(statuses) > 2 else 0]
         changed = datetime.combine(today - timedelta(days=3 * i + 1), datetime.min.time(), UTC)
         rows.append(SummaryRow(
@@ -78,6 +95,7 @@ def sample_listing(today: date | None = None) -> DossierPage:
             expected_end=today + timedelta(days=14 - 5 * i) if i % 4 else None,
             closed_on=None, type_name_nl=name_nl, type_name_en=name_en,
             status_label_nl=status.label_nl, status_label_en=status.label_en,
+            min_loa=MIN_LOA.get(code),
         ))
     return DossierPage(tab="open", page=1, pages=2, rows=cast(Any, rows),
                        open_count=14, closed_count=6)
@@ -85,12 +103,17 @@ def sample_listing(today: date | None = None) -> DossierPage:
 
 def template_only_endpoint() -> Any:
     """The handler of /bench/template-only, with its listing built once."""
+    check_row_shape()
     listing = sample_listing()
 
     async def template_only(request: Request) -> Response:
-        require_identity(request)
-        return render(request, "dossiers/overview.html",
-                      {"listing": listing, "today": date.today()}, block="listing")
+        identity = require_identity(request)
+        # The context of mijn.dossiers.routes.overview, with the unread count of no messages.
+        context = {
+            "listing": listing, "today": date.today(), "unread_messages": 0,
+            "opens": lambda min_loa: opens_at(min_loa, identity.loa),
+        }
+        return render(request, "dossiers/overview.html", context, block="listing")
 
     return template_only
 

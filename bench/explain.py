@@ -24,9 +24,13 @@ import asyncpg
 from sqlalchemy import event, text
 
 from bench import DEFAULT_DATABASE_URL
-from bench.seed import asyncpg_dsn
-from mijn.db import make_engine, make_sessionmaker
-from mijn.dossiers.service import get_dossier_view, list_dossiers
+from bench.common import asyncpg_dsn
+from bench.product import (
+    get_dossier_view,
+    list_dossiers,
+    make_engine,
+    make_sessionmaker,
+)
 
 PAGE_SIZE = 10
 

@@ -37,6 +37,25 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, RESULTS_DIR
+from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
+    asyncpg_dsn,
+    database_name,
+    lua_string,
+    quote_ident,
+    run_smoke,
+    smoke_sizes,
+    wal_bytes,
+    wrk_counts,
+)
+from bench.product import (
+    Progress,
+    create_api_client,
+    make_engine,
+    make_sessionmaker,
+    upgrade_async,
+)
 from bench.run import (
     CpuMeter,
     Route,
@@ -50,11 +69,7 @@ from bench.run import (
     wait_for_quiet,
     worker_pids,
 )
-from bench.seed import asyncpg_dsn, database_name, quote_ident, valid_bsns
-from mijn.db import make_engine, make_sessionmaker
-from mijn.intake.service import create_api_client
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
+from bench.seed import valid_bsns
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_ingest"
 APP = "mijn.app:create_app"
@@ -197,11 +212,6 @@ end
 """
 
 
-def lua_string(value: str) -> str:
-    """A Lua string literal."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def lua_list(values: list[str] | tuple[str, ...]) -> str:
     """A Lua table of strings."""
     return "{" + ", ".join(lua_string(v) for v in values) + "}"
@@ -294,16 +304,6 @@ async def settle(url: str, patience: float = 15.0) -> dict[str, Any]:
         return last
     finally:
         await conn.close()
-
-
-def wal_bytes(start: str, end: str) -> int:
-    """Bytes of WAL between two positions like 0/8B34CDA8 (the whole cluster's WAL)."""
-
-    def position(lsn: str) -> int:
-        high, low = lsn.split("/")
-        return (int(high, 16) << 32) + int(low, 16)
-
-    return position(end) - position(start)
 
 
 async def events_of_run(url: str, tag: str) -> list[str]:
@@ -722,7 +722,7 @@ def log_problems(log: Path) -> dict[str, Any]:
             "other_sample": other[:5]}
 
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """The run; the exit status (0 only when every response and every event checked out)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -761,8 +761,16 @@ def main_inner(args: argparse.Namespace) -> int:
     if results["server_log"]["other"]:
         print(f"ingest: the server logged other errors than ClientDisconnect; see {log}",
               file=sys.stderr)
-        return 1
-    return 0
+        return (1), results
+    return (0), results
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """50 dossiers, each phase for a second at 4 connections."""
+    smoke_sizes(args, dossiers=50, duration=1, warmup=0, connections=4, wait_idle=0,
+                phase_attempts=1, balance_attempts=1, port=8866)
+    code, results = main_inner(args)
+    return SmokeResult(code, wrk_counts(results.get("phases", {})))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -792,6 +800,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--phase-attempts", type=int, default=3)
     p.add_argument("--keep-acks", action="store_true",
                    help="keep the files of acknowledged event ids wrk wrote")
+    add_smoke_flag(p)
     args = p.parse_args(argv)
     if args.dossiers < 1:
         p.error("--dossiers must be at least 1")
@@ -800,7 +809,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
-    sys.exit(main_inner(parse_args(argv)))
+    args = parse_args(argv)
+    if args.smoke:
+        sys.exit(run_smoke("ingest", args, smoke, need_wrk=True))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

@@ -51,15 +51,38 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import event
 
 from bench import RESULTS_DIR
+from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
+    asyncpg_dsn,
+    check_seeded,
+    ensure_database,
+    mark_seeded,
+    run_smoke,
+    seeded_as,
+    smoke_sizes,
+    truncate,
+    wrk_counts,
+)
+from bench.product import (
+    MIJN_COMMAND,
+    PROJECT_ROOT,
+    Period,
+    Progress,
+    add_months,
+    language,
+    make_engine,
+    make_sessionmaker,
+    month_start,
+    upgrade_async,
+)
+from bench.product import (
+    insight_report as report,
+)
+from bench.product import (
+    insight_service as service,
+)
 from bench.run import machine, port_free, wait_for_quiet
-from bench.seed import asyncpg_dsn, ensure_database
-from mijn import PROJECT_ROOT
-from mijn.db import make_engine, make_sessionmaker
-from mijn.i18n import language
-from mijn.insight import report, service
-from mijn.insight.service import Period, add_months, month_start
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_insight"
 SECRET_KEY = "bench-only-secret-key-4f1d2c9a8b7e6d5c4b3a29181716151413"
@@ -121,9 +144,9 @@ SELECT party_id, dossier_id, (ARRAY['phone','phone','counter','email','social_me
        'Gebeld', false, created_at + interval '2 hours'
 FROM questions WHERE id % 5 = 0"""),
     ("answers", """
-INSERT INTO answers (slug, published, version, title, body, internal_notes, audience,
+INSERT INTO answers (slug, published, version, title, body, summary, internal_notes, audience,
                      review_by, yes_count, no_count, view_count, created_at, updated_at)
-SELECT 'bench-' || g, g % 10 <> 0, 1, 'Antwoord ' || g, 'Tekst', '', 'all',
+SELECT 'bench-' || g, g % 10 <> 0, 1, 'Antwoord ' || g, 'Tekst', 'Tekst', '', 'all',
        current_date + (g * 7 % 400) - 100, g % 17, g % 11, g * 13, now(), now()
 FROM generate_series(1, 200) g"""),
     ("answer feedback", """
@@ -186,36 +209,46 @@ async def _reference_rows(conn: asyncpg.Connection) -> dict[str, Any]:
 
 
 async def seed(args: argparse.Namespace) -> dict[str, Any]:
-    """Load the data set in bulk (or reuse it when the counts match)."""
+    """Load the data set in bulk, in one transaction that also records it as complete; reuse
+    it only when that record matches (a seed that failed halfway leaves nothing to reuse)."""
     await ensure_database(args.database_url, recreate=False)
     await upgrade_async(args.database_url)
+    start = add_months(month_start(date.today()), -(args.months - 1))
+    sizes = {"parties": args.parties, "dossiers": args.dossiers, "questions": args.questions,
+             "start": start.isoformat()}
     conn = await asyncpg.connect(asyncpg_dsn(args.database_url))
     try:
-        wanted = (args.parties, args.dossiers, args.questions)
-        if await _counts(conn) == wanted and not args.reseed:
-            print(f"seed: reusing {wanted[2]:,} questions and {wanted[1]:,} dossiers",
+        if await seeded_as(conn, "insight") == sizes and not args.reseed:
+            print(f"seed: reusing {args.questions:,} questions and {args.dossiers:,} dossiers",
                   file=sys.stderr)
-            return {"reused": True}
-        return await _load(conn, args)
+            result: dict[str, Any] = {"reused": True}
+        else:
+            result = await _load(conn, args, start, sizes)
     finally:
         await conn.close()
+    await check_seeded(args.database_url, {"parties": args.parties, "dossiers": args.dossiers,
+                                           "questions": args.questions, "answers": 200},
+                       "insight")
+    return result
 
 
-async def _load(conn: asyncpg.Connection, args: argparse.Namespace) -> dict[str, Any]:
-    start = add_months(month_start(date.today()), -(args.months - 1))
-    await conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-    await conn.execute("SELECT setseed(0.42)")
-    values: dict[str, Any] = {"parties": args.parties, "dossiers": args.dossiers,
-                              "questions": args.questions, "start": start.isoformat(),
-                              **await _reference_rows(conn)}
+async def _load(conn: asyncpg.Connection, args: argparse.Namespace, start: date,
+                sizes: dict[str, Any]) -> dict[str, Any]:
     progress = Progress("seed", len(SEED_STEPS) + 1)
     timings = {}
-    for name, sql in SEED_STEPS:
-        began = time.monotonic()
-        statement, params = _bind(sql, values)
-        await conn.execute(statement, *params)
-        timings[name] = round(time.monotonic() - began, 1)
-        progress.advance()
+    async with conn.transaction():
+        await truncate(conn, *TABLES)
+        await conn.execute("SELECT setseed(0.42)")
+        values: dict[str, Any] = {"parties": args.parties, "dossiers": args.dossiers,
+                                  "questions": args.questions, "start": start.isoformat(),
+                                  **await _reference_rows(conn)}
+        for name, sql in SEED_STEPS:
+            began = time.monotonic()
+            statement, params = _bind(sql, values)
+            await conn.execute(statement, *params)
+            timings[name] = round(time.monotonic() - began, 1)
+            progress.advance()
+        await mark_seeded(conn, "insight", sizes)
     began = time.monotonic()
     await conn.execute("VACUUM ANALYZE")
     timings["vacuum analyze"] = round(time.monotonic() - began, 1)
@@ -258,10 +291,9 @@ def start_server(args: argparse.Namespace, log: Path) -> subprocess.Popen[bytes]
         raise SystemExit(f"insight: port {args.port} is in use; choose another with --port")
     env = {**os.environ, "MIJN_DATABASE_URL": args.database_url, "MIJN_SECRET_KEY": SECRET_KEY,
            "MIJN_ENV": "development", "MIJN_DATA_DIR": str(RESULTS_DIR / "data")}
-    mijn = PROJECT_ROOT / ".venv" / "bin" / "mijn"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(mijn), "serve", "--host", "127.0.0.1", "--port", str(args.port),
+            [*MIJN_COMMAND, "serve", "--host", "127.0.0.1", "--port", str(args.port),
              "--workers", "1", "--log-level", "warning"],
             cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -416,7 +448,7 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"  {s['ms']:>8.1f}  {s['sql'][:110]}")
 
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     seeded = asyncio.run(seed(args))
@@ -435,7 +467,15 @@ def main_inner(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(results, indent=2, default=str))
     print_report(results)
     print(f"\nwritten: {out}")
-    return 0 if all(r["within_target"] for r in measured.values()) else 1
+    return (0 if all(r["within_target"] for r in measured.values()) else 1), results
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """3,000 questions and 2,000 dossiers, each route for a second."""
+    smoke_sizes(args, parties=500, dossiers=2000, questions=3000, duration=1, warmup=1,
+                wait_idle=0, port=8871)
+    code, results = main_inner(args)
+    return SmokeResult(code, wrk_counts(results.get("routes", {})))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -453,6 +493,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8771)
     p.add_argument("--reseed", action="store_true", help="load the data again even if the "
                    "counts match")
+    add_smoke_flag(p)
     return p.parse_args(argv)
 
 
@@ -460,7 +501,9 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark."""
     args = parse_args(argv)
     language("nl")  # read the catalogue before timing anything
-    sys.exit(main_inner(args))
+    if args.smoke:
+        sys.exit(run_smoke("insight", args, smoke))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

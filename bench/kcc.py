@@ -60,7 +60,39 @@ from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, RESULTS_DIR
 from bench.app import KCC_NOOP_PATH, KCC_NOOP_REFERENCE
+from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
+    asyncpg_dsn,
+    database_name,
+    ensure_database,
+    lua_string,
+    quote_ident,
+    run_smoke,
+    settle,
+    smoke_sizes,
+    truncate,
+    wal_bytes,
+    wrk_counts,
+)
 from bench.ingest import log_problems
+from bench.product import (
+    CSRF_COOKIE,
+    REFERENCE_ALPHABET,
+    STAFF_SESSION_COOKIE,
+    TOUCH_INTERVAL,
+    Progress,
+    Staff,
+    StaffMember,
+    WorkingCalendar,
+    add_working_time,
+    claim_next,
+    load_settings,
+    make_engine,
+    make_sessionmaker,
+    record_login,
+    upgrade_async,
+)
 from bench.run import (
     SECRET_KEY,
     CpuMeter,
@@ -74,24 +106,7 @@ from bench.run import (
     worker_connections,
     worker_pids,
 )
-from bench.seed import (
-    asyncpg_dsn,
-    database_name,
-    ensure_database,
-    party_records,
-    quote_ident,
-    valid_bsns,
-)
-from mijn.auth.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL
-from mijn.db import make_engine, make_sessionmaker
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
-from mijn.questions.service import REFERENCE_ALPHABET, Staff, claim_next
-from mijn.questions.sla import WorkingCalendar, add_working_time
-from mijn.settings import load_settings
-from mijn.staff.models import StaffMember
-from mijn.staff.service import record_login
-from mijn.web import CSRF_COOKIE
+from bench.seed import party_records, valid_bsns
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_kcc"
 APP = "bench.app:create_kcc_bench_app"
@@ -289,7 +304,7 @@ async def seed_parties(url: str, parties: int, seed: int) -> int:
         progress = Progress("parties      ", parties)
         bsns = valid_bsns(parties, rng)
         async with conn.transaction():
-            await conn.execute("TRUNCATE parties RESTART IDENTITY CASCADE")
+            await truncate(conn, "parties")
             rows = party_records(bsns, rng, now)
             await conn.copy_records_to_table(
                 "parties",
@@ -477,30 +492,6 @@ EVENT_COLUMNS = ["question_id", "action", "from_state", "to_state", "actor_type"
                  "actor_role", "team_id", "target_staff_id", "at"]
 
 
-async def settle(conn: asyncpg.Connection, patience: float = 15.0) -> None:
-    """Wait until no other backend of the database is busy, 0.5 s in a row.
-
-    When wrk stops (or is killed to be restarted) the server still finishes the requests
-    it had; a claim waiting for the TRUNCATE's lock would otherwise claim a question of the
-    freshly loaded queue.
-    """
-    deadline = time.monotonic() + patience
-    quiet_since = time.monotonic()
-    while time.monotonic() < deadline:
-        busy = await conn.fetchval(
-            """
-            SELECT count(*) FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid()
-              AND backend_type = 'client backend' AND state <> 'idle'
-            """
-        )
-        if busy:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= 0.5:
-            return
-        await asyncio.sleep(0.05)
-
-
 async def load_questions(url: str, plan: QuestionPlan, quiet: bool = False) -> dict[str, Any]:
     """Empty the question tables and load the plan (the same rows every time); VACUUM ANALYZE.
 
@@ -513,10 +504,8 @@ async def load_questions(url: str, plan: QuestionPlan, quiet: bool = False) -> d
         await settle(conn)
         async with conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit = off")
-            await conn.execute(
-                "TRUNCATE questions, question_messages, question_events, contacts "
-                "RESTART IDENTITY"
-            )
+            await truncate(conn, "questions", "question_messages", "question_events",
+                           "contacts")
             for table, columns, rows in (
                 ("questions", QUESTION_COLUMNS, plan.questions),
                 ("question_messages", MESSAGE_COLUMNS, plan.messages),
@@ -585,11 +574,6 @@ class Agent:
         self.cookie = f"{STAFF_SESSION_COOKIE}={session.decode('utf-8')}; {CSRF_COOKIE}={self.csrf}"
         # The form token: mijn.web.csrf_token signs the CSRF cookie's value.
         self.token = str(URLSafeSerializer(SECRET_KEY, salt="mijn.csrf").dumps(self.csrf))
-
-
-def lua_string(value: str) -> str:
-    """A Lua string literal."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def write_lua(path: Path, agents: list[Agent], ack_dir: Path, think_ms: int = 0) -> None:
@@ -869,16 +853,6 @@ async def pg_counters(url: str) -> dict[str, Any]:
         await conn.close()
     assert row is not None
     return dict(row)
-
-
-def wal_bytes(start: str, end: str) -> int:
-    """Bytes of WAL between two positions like 0/8B34CDA8 (the whole cluster's)."""
-
-    def position(lsn: str) -> int:
-        high, low = lsn.split("/")
-        return (int(high, 16) << 32) + int(low, 16)
-
-    return position(end) - position(start)
 
 
 def counter_deltas(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -1417,7 +1391,7 @@ async def seed(args: argparse.Namespace) -> tuple[list[int], list[TopicRow]]:
     return agent_ids, topics
 
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """The run; the exit status (0 only when every response and the claims checked out)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -1432,7 +1406,7 @@ def main_inner(args: argparse.Namespace) -> int:
           f"parties, {len(agent_ids)} agents ({db['database_size']}; questions loaded in "
           f"{loaded['seconds']} s)", file=sys.stderr)
     if args.seed_only:
-        return 0
+        return (0), {}
     if args.warmup > TOUCH_INTERVAL or args.duration > TOUCH_INTERVAL:
         print(f"kcc: note: after {TOUCH_INTERVAL} s every response re-signs the session "
               "cookie (wrk does not keep cookies); see set_cookie in the results",
@@ -1471,13 +1445,21 @@ def main_inner(args: argparse.Namespace) -> int:
     if results["server_log"]["other"]:
         print(f"kcc: the server logged other errors than ClientDisconnect; see {log}",
               file=sys.stderr)
-        return 1
-    return 0 if results["valid"] else 1
+        return (1), results
+    return (0 if results["valid"] else 1), results
 
 
 def name_of(url: str) -> str:
     """The database's name."""
     return database_name(url)
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """2,000 questions, 4 agents, each phase for a second."""
+    smoke_sizes(args, questions=2000, parties=200, agents=4, duration=1, warmup=0, wait_idle=0,
+                phase_attempts=1, balance_attempts=1, no_explain=True, port=8867)
+    code, results = main_inner(args)
+    return SmokeResult(code, wrk_counts(results.get("phases", {})))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1525,6 +1507,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--verbose", action="store_true", help="print the query plans too")
     p.add_argument("--recreate", action="store_true", help="drop and create the database first")
     p.add_argument("--seed-only", action="store_true", help="seed and load, do not measure")
+    add_smoke_flag(p)
     args = p.parse_args(argv)
     phases = args.phases.split(",")
     if not phases or set(phases) - set(PHASE_LABELS) or len(set(phases)) != len(phases):
@@ -1536,7 +1519,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
-    sys.exit(main_inner(parse_args(argv)))
+    args = parse_args(argv)
+    if args.smoke:
+        sys.exit(run_smoke("kcc", args, smoke, need_wrk=True))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

@@ -117,8 +117,7 @@ async def serve(port: int) -> None:
 
 async def send(port: int, recipients_path: str, compose_sample: int) -> dict[str, Any]:
     """The raw baseline: the worker's e-mail over one connection, no database."""
-    from mijn.notifications.mail import compose_news
-    from mijn.settings import load_settings
+    from bench.product import compose_news, load_settings  # only here: the sink needs no mijn
 
     settings = load_settings()
     text = Path(recipients_path).read_text(encoding="utf-8")  # noqa: ASYNC240 - before timing

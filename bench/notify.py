@@ -61,6 +61,24 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, RESULTS_DIR
+from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
+    asyncpg_dsn,
+    database_name,
+    ensure_database,
+    quote_ident,
+    run_smoke,
+    settle,
+    smoke_sizes,
+    truncate,
+)
+from bench.product import (
+    MIJN_COMMAND,
+    PROJECT_ROOT,
+    Progress,
+    upgrade_async,
+)
 from bench.run import (
     SECRET_KEY,
     busy_total,
@@ -73,21 +91,7 @@ from bench.run import (
     status_kb,
     wait_for_quiet,
 )
-from bench.seed import (
-    CHANNEL_WEIGHTS,
-    FIRST_NAMES,
-    LAST_NAMES,
-    asyncpg_dsn,
-    database_name,
-    ensure_database,
-    fit_total,
-    quote_ident,
-    seed_types,
-    valid_bsns,
-)
-from mijn import PROJECT_ROOT
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
+from bench.seed import CHANNEL_WEIGHTS, FIRST_NAMES, LAST_NAMES, fit_total, seed_types, valid_bsns
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_notify"
 SUMMARY = re.compile(
@@ -263,7 +267,7 @@ async def seed_static(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         async with conn.transaction():
-            await conn.execute("TRUNCATE parties RESTART IDENTITY CASCADE")
+            await truncate(conn, "parties")
             for table, columns, rows in (("parties", PARTY_COLUMNS, parties),
                                          ("dossiers", DOSSIER_COLUMNS, dossiers)):
                 progress = Progress(f"{table:13}", len(rows))
@@ -276,19 +280,6 @@ async def seed_static(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
     finally:
         await conn.close()
     return {"seeded": True}
-
-
-async def settle(conn: asyncpg.Connection, patience: float = 15.0) -> None:
-    """Wait until no other backend of the database is busy (a worker's last round)."""
-    deadline = time.monotonic() + patience
-    while time.monotonic() < deadline:
-        busy = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
-            "AND state <> 'idle'")
-        if not busy:
-            return
-        await asyncio.sleep(0.1)
 
 
 async def load_outbox(url: str, plan: Plan, quiet: bool = False) -> dict[str, Any]:
@@ -307,7 +298,7 @@ async def load_outbox(url: str, plan: Plan, quiet: bool = False) -> dict[str, An
         await settle(conn)
         async with conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit = off")
-            await conn.execute("TRUNCATE notifications, notification_throttles RESTART IDENTITY")
+            await truncate(conn, "notifications", "notification_throttles")
             progress = None if quiet else Progress("notifications", len(rows))
             await conn.copy_records_to_table("notifications", columns=NOTIFICATION_COLUMNS,
                                              records=_counted(rows, progress))
@@ -617,15 +608,6 @@ class ActivitySampler(threading.Thread):
         }
 
 
-def mijn_command() -> str:
-    """The `mijn` console script of this virtualenv."""
-    path = Path(sys.executable).parent / "mijn"
-    if not path.exists():
-        raise SystemExit(f"notify: {path} not found: run with the project's virtualenv "
-                         "(.venv/bin/python -m bench.notify)")
-    return str(path)
-
-
 def worker_env(args: argparse.Namespace, sink: Sink) -> dict[str, str]:
     return {
         **os.environ,
@@ -853,7 +835,7 @@ def drain_once(bench: Bench, batch: int, n_workers: int, attempt: int) -> dict[s
     meter = Meter(make_url(url).port or 5432, sink.pid)
     sampler = ActivitySampler(url, args.sample_interval) if args.sample_interval > 0 else None
     env = worker_env(args, sink)
-    command = [mijn_command(), "worker", "--batch", str(batch), "--interval",
+    command = [*MIJN_COMMAND, "worker", "--batch", str(batch), "--interval",
                f"{args.interval:g}"]
     logs = [RESULTS_DIR / f"notify-worker-{bench.stamp}-b{batch}-w{n_workers}-a{attempt}-{k}.log"
             for k in range(n_workers)]
@@ -1058,10 +1040,9 @@ async def time_pieces(args: argparse.Namespace, sink: Sink) -> dict[str, Any]:
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import Session
 
-    from mijn.db import make_engine, make_sessionmaker
-    from mijn.models import import_all
-    from mijn.notifications import mail, service
-    from mijn.settings import load_settings
+    from bench.product import import_all, load_settings, make_engine, make_sessionmaker
+    from bench.product import notification_mail as mail
+    from bench.product import notification_service as service
 
     import_all()
     settings = load_settings(worker_env(args, sink))
@@ -1283,7 +1264,7 @@ def save(results: dict[str, Any], stamp: str) -> None:
 
 # --- main -------------------------------------------------------------------------------------
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     started = time.monotonic()
@@ -1295,7 +1276,7 @@ def main_inner(args: argparse.Namespace) -> int:
           f"{plan.emails} dossiers -> {plan.emails} e-mails due ({loaded['throttles']} throttle "
           f"rows from earlier e-mails; {db['database_size']})", file=sys.stderr)
     if args.seed_only:
-        return 0
+        return (0), {}
     sink = Sink(args.smtp_port, RESULTS_DIR / f"notify-sink-{stamp}.log")
     bench = Bench(args, plan, sink, stamp)
     results: dict[str, Any] = {
@@ -1322,11 +1303,29 @@ def main_inner(args: argparse.Namespace) -> int:
     judge(results)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     save(results, stamp)
-    return 0 if results["valid"] else 1
+    return (0 if results["valid"] else 1), results
 
 
 def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """600 notifications drained by one real `mijn worker` into the SMTP sink (no wrk: the
+    full benchmark has no HTTP load either); the e-mails count as the requests."""
+    smoke_sizes(args, notifications=600, parties=200, dossiers=300, batches=[100],
+                worker_counts=[1], raw_connections=[1], profile_batch=100,
+                profile_notifications=300, interval=0.5, wait_idle=0, phase_attempts=1,
+                smtp_port=8835)
+    code, results = main_inner(args)
+    counts = {f"raw x{k}": (int(r.get("messages", 0)), 0 if r["check"]["ok"] else 1)
+              for k, r in results.get("raw", {}).items()}
+    counts |= {f"drain batch {d.get('batch')}": (int(d.get("emails", 0)), 0 if d.get("ok") else 1)
+               for d in results.get("drains", [])}
+    pieces = results.get("pieces")
+    if pieces is not None:
+        counts["pieces"] = (int(pieces["emails"]), 0 if pieces["emails"] else 1)
+    return SmokeResult(code, counts)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1369,6 +1368,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--phase-attempts", type=int, default=2)
     p.add_argument("--recreate", action="store_true", help="drop and create the database first")
     p.add_argument("--seed-only", action="store_true", help="seed and load, do not measure")
+    add_smoke_flag(p)
     args = p.parse_args(argv)
     args.phases = [x for x in args.phases.split(",") if x]
     if set(args.phases) - {"raw", "drain", "pieces"}:
@@ -1379,7 +1379,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    sys.exit(main_inner(parse_args(argv)))
+    args = parse_args(argv)
+    if args.smoke:
+        sys.exit(run_smoke("notify", args, smoke, need_wrk=False))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

@@ -42,12 +42,27 @@ from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, DEFAULT_DATABASE_URL, RESULTS_DIR
 from bench.app import TEMPLATE_ONLY_PATH
+from bench.common import (
+    SmokeResult,
+    add_smoke_flag,
+    asyncpg_dsn,
+    check_seeded,
+    lua_string,
+    run_smoke,
+    smoke_sizes,
+    truncate,
+    wrk_counts,
+)
 from bench.explain import explain, print_report
-from bench.seed import asyncpg_dsn, sample_path, write_sample
-from mijn import PROJECT_ROOT
-from mijn.auth.session import TOUCH_INTERVAL
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
+from bench.product import (
+    PROJECT_ROOT,
+    TOUCH_INTERVAL,
+    Progress,
+    upgrade_async,
+)
+from bench.seed import main_async as seed_main
+from bench.seed import parse_args as seed_args
+from bench.seed import sample_path, write_sample
 
 SECRET_KEY = "bench-only-secret-key-4f1d2c9a8b7e6d5c4b3a29181716151413"
 SESSION_COOKIE = "mijn_session"
@@ -143,14 +158,10 @@ end
 """
 
 
-def lua_string(value: str) -> str:
-    """A Lua string literal."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def mint_cookie(signer: TimestampSigner, party_id: int, now: float) -> str:
     """The mijn_session value a login of this citizen sets (mijn.auth.session.start_session)."""
-    data = {"pid": party_id, "aud": "citizen", "roles": [], "loa": "",
+    # Logged in at the highest level, so that every dossier type opens (mijn.demo.MIN_LOA).
+    data = {"pid": party_id, "aud": "citizen", "roles": [], "loa": "hoog",
             "exp": int(now) + SESSION_MAX_HOURS * 3600, "seen": int(now)}
     return signer.sign(b64encode(json.dumps(data).encode("utf-8"))).decode("utf-8")
 
@@ -396,6 +407,11 @@ class CpuMeter:
 def wait_for_quiet(max_wait: float, threshold_pct: float = 10.0, window: float = 5.0,
                    windows: int = 2) -> float:
     """Wait (up to max_wait s) for `windows` idle windows in a row; the busy % last seen."""
+    if max_wait <= 0:  # no waiting: only how busy the machine is now
+        before = machine_ticks()
+        time.sleep(0.2)
+        ticks_busy, ticks_total = busy_total(before, machine_ticks())
+        return round(100 * ticks_busy / max(ticks_total, 1), 1)
     deadline = time.monotonic() + max_wait
     said = False
     quiet = 0
@@ -641,7 +657,7 @@ async def database_facts(url: str, truncate_audit: bool) -> dict[str, Any]:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         if truncate_audit:
-            await conn.execute("TRUNCATE audit_events")
+            await truncate(conn, "audit_events")
         facts = {
             t: await conn.fetchval(f"SELECT count(*) FROM {t}")
             for t in ("parties", "dossiers", "status_events", "audit_events")
@@ -914,7 +930,7 @@ def save(results: dict[str, Any], stamp: str, verbose: bool) -> None:
     print(f"\nsaved {out.relative_to(BENCH_DIR.parent)} ({results['elapsed_s']} s)")
 
 
-def main_inner(args: argparse.Namespace) -> int:
+def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """The run; the exit status (1 when any response was not the real page)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -956,7 +972,20 @@ def main_inner(args: argparse.Namespace) -> int:
             print(f"run: INVALID {name}: errors {r['errors']}, non-200 {r['non_200']} "
                   f"(last status {r['last_bad_status']}), wrong page {r['wrong_page']}",
                   file=sys.stderr)
-    return 0 if results["valid"] else 1
+    return (0 if results["valid"] else 1), results
+
+
+def smoke(args: argparse.Namespace) -> SmokeResult:
+    """Seed a small database (bench/seed.py), then the three routes for a second each."""
+    asyncio.run(seed_main(seed_args(["--database-url", args.database_url, "--parties", "300",
+                                     "--dossiers", "3000", "--events", "12000",
+                                     "--sample-parties", "200"])))
+    asyncio.run(check_seeded(args.database_url, {"parties": 300, "dossiers": 3000,
+                                                 "status_events": 12000}, "run"))
+    smoke_sizes(args, duration=1, warmup=0, connections=4, sessions=100, wait_idle=0,
+                phase_attempts=1, balance_attempts=1, no_explain=True, sample=None, port=8865)
+    code, results = main_inner(args)
+    return SmokeResult(code, wrk_counts(results.get("routes", {})))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -991,6 +1020,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="do not empty audit_events first (detail views write one row each)")
     p.add_argument("--no-explain", action="store_true", help="skip bench/explain.py at the end")
     p.add_argument("--verbose", action="store_true", help="print the query plans too")
+    add_smoke_flag(p)
     args = p.parse_args(argv)
     unknown = set(args.routes.split(",")) - set(ROUTES)
     if unknown:
@@ -1000,7 +1030,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
-    sys.exit(main_inner(parse_args(argv)))
+    args = parse_args(argv)
+    if args.smoke:
+        sys.exit(run_smoke("run", args, smoke, need_wrk=True))
+    sys.exit(main_inner(args)[0])
 
 
 if __name__ == "__main__":

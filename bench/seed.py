@@ -7,11 +7,12 @@ Creates the database when missing and runs Mijn's Alembic migrations. When the t
 already hold exactly the requested numbers of rows, the data is reused; other numbers
 make it drop and recreate the database (only when its name contains "bench").
 
-Loading: the four demo dossier types (mijn.demo) through ensure_dossier_type, then
-parties, dossiers and status events with COPY (asyncpg copy_records_to_table) in one
-transaction. The secondary indexes, unique and foreign-key constraints of those three
-tables are dropped first and rebuilt from their own catalogue definitions afterwards
-(the usual way to bulk-load PostgreSQL); the schema ends up exactly as migrated.
+Loading: the demo dossier types (mijn.demo, with their levels of assurance) through
+ensure_dossier_type, then parties, dossiers and status events with COPY (asyncpg
+copy_records_to_table) in one transaction. The secondary indexes, unique and foreign-key
+constraints of those three tables are dropped first and rebuilt from their own catalogue
+definitions afterwards (the usual way to bulk-load PostgreSQL); the schema ends up exactly
+as migrated.
 
 The physical layout is like a real database's: dossier ids follow their opening time,
 with owners interleaved (a party's dossiers are spread over the table), and status
@@ -31,19 +32,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from stdnum.nl import bsn as nl_bsn
 
 from bench import DEFAULT_DATABASE_URL, RESULTS_DIR
-from mijn.db import make_engine, make_sessionmaker
-from mijn.demo import DOSSIER_TYPES
-from mijn.dossiers.models import CHANNELS, StatusType
-from mijn.dossiers.service import ensure_dossier_type
-from mijn.migrate import upgrade_async
-from mijn.progress import Progress
+from bench.common import asyncpg_dsn, database_name, ensure_database
+from bench.product import (
+    CHANNELS,
+    DOSSIER_TYPES,
+    MIN_LOA,
+    Progress,
+    StatusType,
+    ensure_dossier_type,
+    make_engine,
+    make_sessionmaker,
+    upgrade_async,
+)
 
 LOADED_TABLES = ("parties", "dossiers", "status_events")
 CHANNEL_WEIGHTS = {
@@ -64,6 +71,9 @@ TYPE_DETAILS: dict[str, tuple[int, str, int, tuple[str, ...]]] = {
     "water_energie": (20, "Werk en inkomen", 28, (
         "Vergoeding energiekosten", "Vergoeding waterkosten", "Energietoeslag",
         "Tegemoetkoming vaste lasten",
+    )),
+    "bijzondere_bijstand": (5, "Werk en inkomen", 56, (
+        "Bijzondere bijstand bril", "Bijzondere bijstand tandarts", "Vergoeding wasmachine",
     )),
     "melding_openbare_ruimte": (40, "Beheer openbare ruimte", 14, (
         "Losse stoeptegel bij de bushalte", "Lantaarnpaal doet het niet", "Zwerfafval in het park",
@@ -110,58 +120,14 @@ class Sizes:
     events: int
 
 
-def asyncpg_dsn(url: str, database: str | None = None) -> str:
-    """The plain postgresql:// DSN asyncpg understands, optionally for another database."""
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-def database_name(url: str) -> str:
-    """The database part of a URL."""
-    name = make_url(url).database
-    if not name:
-        raise SystemExit(f"seed: the database URL names no database: {url}")
-    return name
-
-
 def sample_path(url: str) -> Path:
     """Where the (party_id, reference) sample of this database is written."""
     return RESULTS_DIR / f"sample-{database_name(url)}.csv"
 
 
-def quote_ident(name: str) -> str:
-    """A PostgreSQL identifier in double quotes."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 async def table_counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Row counts of the loaded tables."""
     return {t: int(await conn.fetchval(f"SELECT count(*) FROM {t}")) for t in LOADED_TABLES}
-
-
-async def ensure_database(url: str, recreate: bool) -> bool:
-    """Create the database if needed (drop it first on recreate); True when (re)created."""
-    name = database_name(url)
-    admin = await asyncpg.connect(asyncpg_dsn(url, "postgres"))
-    try:
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if exists and recreate:
-            if "bench" not in name:
-                raise SystemExit(
-                    f"seed: refusing to drop database {name!r}: its name does not contain "
-                    "'bench'. Drop it yourself or choose another --database-url."
-                )
-            print(f"seed: dropping database {name} to seed it at another size", file=sys.stderr)
-            await admin.execute(f"DROP DATABASE {quote_ident(name)} WITH (FORCE)")
-            exists = False
-        if not exists:
-            await admin.execute(f"CREATE DATABASE {quote_ident(name)}")
-            return True
-        return False
-    finally:
-        await admin.close()
 
 
 async def seed_types(url: str) -> list[TypeInfo]:
@@ -172,7 +138,7 @@ async def seed_types(url: str) -> list[TypeInfo]:
             seeded = {}
             for code, (kind, name_nl, name_en, statuses) in DOSSIER_TYPES.items():
                 seeded[code] = await ensure_dossier_type(
-                    session, code, kind, name_nl, name_en, statuses
+                    session, code, kind, name_nl, name_en, statuses, MIN_LOA.get(code)
                 )
             await session.commit()
             status_rows = (
@@ -182,7 +148,10 @@ async def seed_types(url: str) -> list[TypeInfo]:
         await engine.dispose()
     infos = []
     for code, dossier_type in seeded.items():
-        weight, department, term_days, titles = TYPE_DETAILS[code]
+        # A type added to the demo later is seeded too, plainly, rather than failing here.
+        weight, department, term_days, titles = TYPE_DETAILS.get(
+            code, (5, "Klantcontact", 56, (dossier_type.name_nl,))
+        )
         ids = tuple(s.id for s in status_rows if s.dossier_type_id == dossier_type.id)
         infos.append(
             TypeInfo(dossier_type.id, code, dossier_type.kind, ids, weight, department,
@@ -228,7 +197,7 @@ def fit_total(counts: list[int], total: int, low: list[int], high: int,
             diff += 1
 
 
-def party_records(bsns: list[str], rng: random.Random, now: datetime) -> Iterator[tuple]:
+def party_records(bsns: list[str], rng: random.Random, now: datetime) -> Iterator[tuple[Any, ...]]:
     """Rows of the parties table."""
     for party_id, number in enumerate(bsns, start=1):
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
@@ -268,7 +237,8 @@ class DossierPlan:
 
 
 def dossier_records(plan: DossierPlan, rng: random.Random, now: datetime, years: float,
-                    events_out: list[tuple], progress: Progress) -> Iterator[tuple]:
+                    events_out: list[tuple[Any, ...]],
+                    progress: Progress) -> Iterator[tuple[Any, ...]]:
     """Rows of the dossiers table; their status events are appended to events_out.
 
     Each dossier's current status, status_changed_at, last_changed_at and closed_on follow
@@ -324,7 +294,7 @@ def dossier_records(plan: DossierPlan, rng: random.Random, now: datetime, years:
         progress.advance(d % 10_000)
 
 
-def event_records(events: list[tuple], progress: Progress) -> Iterator[tuple]:
+def event_records(events: list[tuple[Any, ...]], progress: Progress) -> Iterator[tuple[Any, ...]]:
     """Rows of the status_events table, ids in the order the events happened."""
     for event_id, (ts, dossier_id, status_id, explanation, set_by, channel) in enumerate(
         events, start=1
@@ -337,7 +307,7 @@ def event_records(events: list[tuple], progress: Progress) -> Iterator[tuple]:
         progress.advance(len(events) % 10_000)
 
 
-def counted(records: Iterator[tuple], progress: Progress) -> Iterator[tuple]:
+def counted(records: Iterator[tuple[Any, ...]], progress: Progress) -> Iterator[tuple[Any, ...]]:
     """Pass records through, advancing the progress bar."""
     n = 0
     for n, record in enumerate(records, start=1):
@@ -418,7 +388,7 @@ async def load(url: str, sizes: Sizes, types: list[TypeInfo], args: argparse.Nam
             )
             progress.finish(f"Copied {sizes.parties} parties")
 
-            events: list[tuple] = []
+            events: list[tuple[Any, ...]] = []
             progress = Progress("dossiers     ", sizes.dossiers)
             await conn.copy_records_to_table(
                 "dossiers",

@@ -19,7 +19,9 @@ import argparse
 from uvicorn import Config
 from uvicorn.supervisors import Multiprocess
 
-from mijn.cli import tcp_listener
+from bench.product import (
+    tcp_listener,
+)
 
 
 def main() -> None:

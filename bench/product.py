@@ -1,0 +1,89 @@
+"""Every name the benchmarks take from the mijn package, in one place.
+
+The benchmarks import these from here (`from bench.product import ...`), never from mijn
+directly: when a mijn module moves, this file is the one to change. The app paths and the
+command line the benchmarks start as processes are here too.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from mijn import PROJECT_ROOT
+from mijn.answers import search as answer_search
+from mijn.answers.models import (
+    AUDIENCES,
+    Answer,
+    AnswerTerm,
+    AnswerTopic,
+    AnswerVersion,
+    SearchTerm,
+    SearchVariant,
+)
+from mijn.answers.service import (
+    Draft,
+    create_answer,
+    publish,
+    review_default,
+    search_answers,
+    slugify,
+)
+from mijn.answers.text import summary
+from mijn.app import create_app
+from mijn.auth.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL, require_identity
+from mijn.cli import tcp_listener
+from mijn.db import (
+    make_autocommit_sessionmaker,
+    make_engine,
+    make_sessionmaker,
+    request_session,
+    utcnow,
+)
+from mijn.demo import DOSSIER_TYPES, MIN_LOA
+from mijn.dossiers.models import CHANNELS, StatusType
+from mijn.dossiers.service import (
+    DossierPage,
+    _summary_columns,
+    ensure_dossier_type,
+    get_dossier_view,
+    list_dossiers,
+    opens_at,
+)
+from mijn.i18n import language
+from mijn.insight import report as insight_report
+from mijn.insight import service as insight_service
+from mijn.insight.service import Period, add_months, month_start
+from mijn.intake.service import create_api_client
+from mijn.migrate import alembic_config, upgrade_async
+from mijn.models import import_all
+from mijn.notifications import mail as notification_mail
+from mijn.notifications import service as notification_service
+from mijn.notifications.mail import compose_news
+from mijn.progress import Progress
+from mijn.questions.kcc import require_staff
+from mijn.questions.models import Topic
+from mijn.questions.service import REFERENCE_ALPHABET, Staff, claim_next
+from mijn.questions.sla import WorkingCalendar, add_working_time
+from mijn.settings import load_settings
+from mijn.staff.models import StaffMember
+from mijn.staff.service import record_login
+from mijn.web import CSRF_COOKIE, redirect, render
+
+# The portal's app factory (for uvicorn) and its command line (`mijn serve`, `mijn worker`).
+APP_FACTORY = "mijn.app:create_app"
+MIJN_COMMAND = [sys.executable, "-m", "mijn.cli"]
+
+__all__ = [
+    "APP_FACTORY", "AUDIENCES", "CHANNELS", "CSRF_COOKIE", "DOSSIER_TYPES", "MIJN_COMMAND",
+    "MIN_LOA", "PROJECT_ROOT", "REFERENCE_ALPHABET", "STAFF_SESSION_COOKIE", "TOUCH_INTERVAL",
+    "Answer", "AnswerTerm", "AnswerTopic", "AnswerVersion", "DossierPage", "Draft", "Period",
+    "Progress", "SearchTerm", "SearchVariant", "Staff", "StaffMember", "StatusType", "Topic",
+    "WorkingCalendar", "_summary_columns", "add_months", "add_working_time", "alembic_config",
+    "answer_search", "claim_next", "compose_news", "create_answer", "create_api_client",
+    "create_app", "ensure_dossier_type", "get_dossier_view", "import_all", "insight_report",
+    "insight_service", "language", "list_dossiers", "load_settings", "make_autocommit_sessionmaker",
+    "make_engine", "make_sessionmaker", "month_start", "notification_mail",
+    "notification_service", "opens_at", "publish", "record_login", "redirect", "render",
+    "request_session", "require_identity", "require_staff", "review_default", "search_answers",
+    "slugify", "summary", "tcp_listener", "upgrade_async", "utcnow",
+]
