@@ -108,7 +108,7 @@ def template_only_endpoint() -> Any:
 
     async def template_only(request: Request) -> Response:
         identity = require_identity(request)
-        # The context of mijn.dossiers.routes.overview, with the unread count of no messages.
+        # The context of mijn.http.portal.dossiers.overview, with the unread count of no messages.
         context = {
             "listing": listing, "today": date.today(), "unread_messages": 0,
             "opens": lambda min_loa: opens_at(min_loa, identity.loa),
@@ -128,7 +128,7 @@ def create_bench_app() -> Starlette:
 
 
 async def kcc_noop(request: Request) -> Response:
-    """POST /kcc/bench/noop: take_next (mijn.questions.kcc) without claim_next."""
+    """POST /kcc/bench/noop: take_next (mijn.http.kcc.questions) without claim_next."""
     staff = require_staff(request)
     if not staff.sees_all:
         raise HTTPException(status_code=404)

@@ -26,6 +26,7 @@ from sqlalchemy import event, text
 from bench import DEFAULT_DATABASE_URL
 from bench.common import asyncpg_dsn
 from bench.product import (
+    PartyScope,
     get_dossier_view,
     list_dossiers,
     make_engine,
@@ -103,10 +104,10 @@ async def explain(url: str, party_id: int | None = None, calls: int = 300) -> di
             )))]
             captured.clear()
             for tab in ("open", "closed"):
-                await list_dossiers(session, party_id, tab, 1, PAGE_SIZE)
+                await list_dossiers(session, PartyScope(party_id), tab, 1, PAGE_SIZE)
             overview_sql = list(dict.fromkeys(captured))
             captured.clear()
-            await get_dossier_view(session, reference, party_id)
+            await get_dossier_view(session, reference, PartyScope(party_id))
             detail_sql = list(captured)
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
 

@@ -7,7 +7,7 @@ Seeds the database mijn_bench_kcc (created when missing, migrated): parties, --a
 members with the agent role (through mijn.staff.service.record_login) and --questions open
 questions (state 'new', with their first message and 'ask' event) spread over the topics,
 parties and channels, created over the last --days days, each due when its topic's SLA in
-working time says (mijn.questions.sla.add_working_time with the portal's calendar). The
+working time says (mijn.workingtime.add_working_time with the portal's calendar). The
 questions are loaded anew (TRUNCATE + COPY, the same rows every time) before every measured
 run, so every run starts with exactly --questions open questions.
 
@@ -567,12 +567,12 @@ class Agent:
     token: str = ""
 
     def login(self, now: float) -> None:
-        """Fresh cookies, as just after a staff login (mijn.auth.session.start_session)."""
+        """Fresh cookies, as just after a staff login (mijn.http.session.start_session)."""
         data = {"pid": self.staff_id, "aud": "staff", "roles": ["agent"], "loa": "",
                 "exp": int(now) + SESSION_MAX_HOURS * 3600, "seen": int(now)}
         session = TimestampSigner(SECRET_KEY).sign(b64encode(json.dumps(data).encode("utf-8")))
         self.cookie = f"{STAFF_SESSION_COOKIE}={session.decode('utf-8')}; {CSRF_COOKIE}={self.csrf}"
-        # The form token: mijn.web.csrf_token signs the CSRF cookie's value.
+        # The form token: mijn.http.common.csrf_token signs the CSRF cookie's value.
         self.token = str(URLSafeSerializer(SECRET_KEY, salt="mijn.csrf").dumps(self.csrf))
 
 

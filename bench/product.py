@@ -10,6 +10,9 @@ from __future__ import annotations
 import sys
 
 from mijn import PROJECT_ROOT
+from mijn.access.loa import opens_at
+from mijn.access.scope import PartyScope
+from mijn.access.staff import Staff
 from mijn.answers import search as answer_search
 from mijn.answers.models import (
     AUDIENCES,
@@ -30,7 +33,6 @@ from mijn.answers.service import (
 )
 from mijn.answers.text import summary
 from mijn.app import create_app
-from mijn.auth.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL, require_identity
 from mijn.cli import tcp_listener
 from mijn.db import (
     make_autocommit_sessionmaker,
@@ -39,7 +41,7 @@ from mijn.db import (
     request_session,
     utcnow,
 )
-from mijn.demo import DOSSIER_TYPES, MIN_LOA
+from mijn.dev.demo import DOSSIER_TYPES, MIN_LOA
 from mijn.dossiers.models import CHANNELS, StatusType
 from mijn.dossiers.service import (
     DossierPage,
@@ -47,8 +49,10 @@ from mijn.dossiers.service import (
     ensure_dossier_type,
     get_dossier_view,
     list_dossiers,
-    opens_at,
 )
+from mijn.http.common import CSRF_COOKIE, redirect, render
+from mijn.http.kcc.questions import require_staff
+from mijn.http.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL, require_identity
 from mijn.i18n import language
 from mijn.insight import report as insight_report
 from mijn.insight import service as insight_service
@@ -60,20 +64,19 @@ from mijn.notifications import mail as notification_mail
 from mijn.notifications import service as notification_service
 from mijn.notifications.mail import compose_news
 from mijn.progress import Progress
-from mijn.questions.kcc import require_staff
 from mijn.questions.models import Topic
-from mijn.questions.service import REFERENCE_ALPHABET, Staff, claim_next
-from mijn.questions.sla import WorkingCalendar, add_working_time
+from mijn.questions.service import REFERENCE_ALPHABET, claim_next
 from mijn.settings import load_settings
 from mijn.staff.models import StaffMember
 from mijn.staff.service import record_login
-from mijn.web import CSRF_COOKIE, redirect, render
+from mijn.workingtime import WorkingCalendar, add_working_time
 
 # The portal's app factory (for uvicorn) and its command line (`mijn serve`, `mijn worker`).
 APP_FACTORY = "mijn.app:create_app"
 MIJN_COMMAND = [sys.executable, "-m", "mijn.cli"]
 
 __all__ = [
+    "PartyScope",
     "APP_FACTORY", "AUDIENCES", "CHANNELS", "CSRF_COOKIE", "DOSSIER_TYPES", "MIJN_COMMAND",
     "MIN_LOA", "PROJECT_ROOT", "REFERENCE_ALPHABET", "STAFF_SESSION_COOKIE", "TOUCH_INTERVAL",
     "Answer", "AnswerTerm", "AnswerTopic", "AnswerVersion", "DossierPage", "Draft", "Period",

@@ -159,8 +159,8 @@ end
 
 
 def mint_cookie(signer: TimestampSigner, party_id: int, now: float) -> str:
-    """The mijn_session value a login of this citizen sets (mijn.auth.session.start_session)."""
-    # Logged in at the highest level, so that every dossier type opens (mijn.demo.MIN_LOA).
+    """The mijn_session value a login of this citizen sets (mijn.http.session.start_session)."""
+    # Logged in at the highest level, so that every dossier type opens (mijn.dev.demo.MIN_LOA).
     data = {"pid": party_id, "aud": "citizen", "roles": [], "loa": "hoog",
             "exp": int(now) + SESSION_MAX_HOURS * 3600, "seen": int(now)}
     return signer.sign(b64encode(json.dumps(data).encode("utf-8"))).decode("utf-8")

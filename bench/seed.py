@@ -7,7 +7,7 @@ Creates the database when missing and runs Mijn's Alembic migrations. When the t
 already hold exactly the requested numbers of rows, the data is reused; other numbers
 make it drop and recreate the database (only when its name contains "bench").
 
-Loading: the demo dossier types (mijn.demo, with their levels of assurance) through
+Loading: the demo dossier types (mijn.dev.demo, with their levels of assurance) through
 ensure_dossier_type, then parties, dossiers and status events with COPY (asyncpg
 copy_records_to_table) in one transaction. The secondary indexes, unique and foreign-key
 constraints of those three tables are dropped first and rebuilt from their own catalogue
