@@ -64,8 +64,9 @@ from mijn.notifications import mail as notification_mail
 from mijn.notifications import service as notification_service
 from mijn.notifications.mail import compose_news
 from mijn.progress import Progress
+from mijn.questions.common import REFERENCE_ALPHABET
 from mijn.questions.models import Topic
-from mijn.questions.service import REFERENCE_ALPHABET, claim_next
+from mijn.questions.workflow import claim_next
 from mijn.settings import load_settings
 from mijn.staff.models import StaffMember
 from mijn.staff.service import record_login

@@ -27,9 +27,9 @@ from mijn.dev.personas import CITIZENS
 from mijn.dossiers.models import Dossier
 from mijn.http.common import LOCAL_TZ
 from mijn.parties.models import Party
-from mijn.questions import service
+from mijn.questions import asking
+from mijn.questions.asking import NewQuestion
 from mijn.questions.models import Contact, Question, QuestionEvent, QuestionMessage, Topic
-from mijn.questions.service import NewQuestion
 from mijn.settings import Settings
 from mijn.staff.models import StaffMember, Team
 
@@ -670,7 +670,7 @@ def test_lead_sees_the_escalated_view(client: TestClient, auth: Auth, ids: Ids, 
 
 def test_queue_filters(client: TestClient, auth: Auth, ids: Ids, run: Runner, settings: Settings) -> None:
     async def phone_question(session: AsyncSession) -> str:
-        q, _ = await service.ask(
+        q, _ = await asking.ask(
             session, NewQuestion(ids.jan, ids.topics["belasting"], "Over de WOZ", channel="phone"),
             settings.calendar,
         )
@@ -859,7 +859,7 @@ def test_next_question_claims_the_most_urgent_then_says_the_queue_is_empty(
     async def two_questions(session: AsyncSession) -> tuple[str, str]:
         made = []
         for body in ("Dringend", "Heeft de tijd"):
-            q, _ = await service.ask(session, NewQuestion(ids.fatima, ids.topic, body),
+            q, _ = await asking.ask(session, NewQuestion(ids.fatima, ids.topic, body),
                                      settings.calendar)
             made.append(q.reference)
         return made[0], made[1]

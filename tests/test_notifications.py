@@ -72,19 +72,10 @@ from mijn.notifications.service import (
 )
 from mijn.parties.models import Party
 from mijn.parties.service import find_party, get_or_create_party
-from mijn.questions.service import (
-    Callback,
-    Handover,
-    NewQuestion,
-    add_note,
-    ask,
-    ask_citizen,
-    claim,
-    hand_over,
-    list_topics,
-    reply,
-    request_callback,
-)
+from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.common import list_topics
+from mijn.questions.contacts import Callback, request_callback
+from mijn.questions.workflow import Handover, add_note, ask_citizen, claim, hand_over, reply
 from mijn.settings import Settings
 from mijn.staff.service import ensure_team, record_login
 from mijn.worker import main as worker_main

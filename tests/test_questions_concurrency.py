@@ -23,8 +23,10 @@ from mijn.access.staff import Staff
 from mijn.db import Base, make_engine, make_sessionmaker
 from mijn.models import REFERENCE_TABLES, import_all
 from mijn.parties.service import get_or_create_party
+from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.common import list_topics
 from mijn.questions.models import Question, QuestionEvent
-from mijn.questions.service import NewQuestion, ask, claim_next, list_topics
+from mijn.questions.workflow import claim_next
 from mijn.staff.service import record_login
 from mijn.workingtime import WorkingCalendar
 

@@ -18,31 +18,24 @@ from conftest import Runner
 from mijn.access.staff import Staff
 from mijn.db import Base, utcnow
 from mijn.parties.service import get_or_create_party
-from mijn.questions import service
+from mijn.questions import asking, contacts, workflow
+from mijn.questions import queue as queue_module
+from mijn.questions.asking import NewQuestion, ask, citizen_close, citizen_reply
+from mijn.questions.common import MAX_BODY, QuestionError, list_topics
+from mijn.questions.contacts import Callback, register_contact, request_callback
 from mijn.questions.models import Contact, Question, QuestionEvent, QuestionMessage, Topic
-from mijn.questions.service import (
-    MAX_BODY,
-    Callback,
+from mijn.questions.queue import QueueFilters, QueuePage, staff_queue
+from mijn.questions.workflow import (
     Handover,
-    NewQuestion,
-    QuestionError,
-    QueueFilters,
-    ask,
     ask_citizen,
-    citizen_close,
-    citizen_reply,
     claim,
     claim_next,
     first_contact_resolution,
     hand_over,
-    list_topics,
-    register_contact,
     release,
     reply,
-    request_callback,
     staff_close,
     staff_question,
-    staff_queue,
     take,
 )
 from mijn.settings import Settings
@@ -75,7 +68,8 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """A stopped clock for the questions service, on Monday 2 March 2026, 09:00 in Amsterdam."""
     stopped = Clock(local(2026, 3, 2, 9))
-    monkeypatch.setattr(service, "utcnow", stopped)
+    for module in (asking, contacts, queue_module, workflow):
+        monkeypatch.setattr(module, "utcnow", stopped)
     return stopped
 
 
@@ -637,11 +631,11 @@ async def _queue_world(session: AsyncSession, people: People) -> dict[str, str]:
 
 
 def queue(run: Runner, staff: Staff, view: str, filters: QueueFilters | None = None,
-          page: int = 1, page_size: int = 50) -> service.QueuePage:
+          page: int = 1, page_size: int = 50) -> QueuePage:
     return run(staff_queue, staff, view, filters or QueueFilters(), page, page_size, NOW)  # type: ignore[no-any-return]
 
 
-def names(page: service.QueuePage, world: dict[str, str]) -> list[str]:
+def names(page: QueuePage, world: dict[str, str]) -> list[str]:
     by_reference = {reference: name for name, reference in world.items()}
     return [by_reference[str(row.reference)] for row in page.rows]
 

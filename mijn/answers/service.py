@@ -31,7 +31,7 @@ from mijn.answers.models import (
 from mijn.answers.text import DossierFacts, render_html, summary, unknown_placeholders
 from mijn.db import utcnow
 from mijn.dossiers.service import DossierView, get_dossier_view, type_catalogue
-from mijn.questions.service import list_topics
+from mijn.questions.common import list_topics
 
 MAX_TITLE, MAX_BODY, MAX_NOTES, MAX_COMMENT = 200, 20_000, 10_000, 1_000
 # "Many nee votes": at least this many, and at least this share of the votes.

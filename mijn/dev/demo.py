@@ -24,9 +24,10 @@ from mijn.mandates.service import MandateInput, put_mandate
 from mijn.parties.models import Party
 from mijn.parties.service import get_or_create_party
 from mijn.progress import Progress
-from mijn.questions import service as questions
+from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.contacts import register_contact
 from mijn.questions.models import Topic
-from mijn.questions.service import Handover, NewQuestion
+from mijn.questions.workflow import Handover, claim, hand_over, reply
 from mijn.settings import Settings
 from mijn.staff.service import ensure_team, record_login
 
@@ -245,7 +246,7 @@ async def _questions(session: AsyncSession, jan: int, settings: Settings) -> int
          "Mag de dakkapel 3 meter breed zijn, of moet ik de aanvraag aanpassen?"),
     )
     for key, topic, reference, body in specs:
-        question, created = await questions.ask(
+        question, created = await ask(
             session,
             NewQuestion(jan, topics[topic], body, dossiers.get(reference), submit_key=key),
             settings.calendar,
@@ -254,21 +255,21 @@ async def _questions(session: AsyncSession, jan: int, settings: Settings) -> int
             continue
         asked += 1
         if key == "demo-1":
-            await questions.claim(session, question, agent)
-            await questions.reply(
+            await claim(session, question, agent)
+            await reply(
                 session, question, agent,
                 "Uw aanvraag ligt bij de beoordelaar. U krijgt binnen 2 weken een besluit. "
                 "Het spijt ons dat het langer duurt dan we zeiden.",
             )
         elif key == "demo-3":
             team = await ensure_team(session, *TEAMS[0])
-            await questions.hand_over(session, question, agent, Handover(
+            await hand_over(session, question, agent, Handover(
                 team.id, None, "Jan Jansen, bereikbaar via Mijn.",
                 "Wil weten of een dakkapel van 3 meter breed mag.",
                 "Regels in het bestemmingsplan bekeken, maar niet zeker.",
             ))
     if asked:
-        await questions.register_contact(
+        await register_contact(
             session, agent, jan, "phone",
             "Gebeld over de losse stoeptegel. Uitgelegd dat de ploeg binnen 2 weken komt.",
             internal=False,

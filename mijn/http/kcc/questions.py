@@ -36,17 +36,29 @@ from mijn.parties.service import (
     get_or_create_party,
     get_party,
 )
-from mijn.questions import service
+from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.common import MAX_BODY, QuestionError, clean_body, list_topics
+from mijn.questions.contacts import Callback, register_contact, request_callback
 from mijn.questions.models import Question, Topic
-from mijn.questions.service import (
-    MAX_BODY,
-    Callback,
-    Handover,
-    NewQuestion,
-    QuestionError,
-    QueueFilters,
-)
+from mijn.questions.queue import QueueFilters, party_picture, staff_queue, views_for
 from mijn.questions.states import TransitionRefused, allowed_actions
+from mijn.questions.workflow import (
+    Handover,
+    add_note,
+    ask_citizen,
+    claim,
+    claim_next,
+    claims_in_one_statement,
+    first_contact_resolution,
+    full_thread,
+    hand_over,
+    question_events,
+    release,
+    reply,
+    staff_close,
+    staff_question,
+    take,
+)
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names
 
@@ -109,13 +121,13 @@ async def queue(request: Request) -> Response:
     page = small_int(request.query_params.get("pagina")) or 1
     filters = _filters(request)
     async with request_session(request, autocommit=True) as session:
-        listing = await service.staff_queue(
-            session, staff, view or service.views_for(staff)[0], filters, page, 25
+        listing = await staff_queue(
+            session, staff, view or views_for(staff)[0], filters, page, 25
         )
-        topics = await service.list_topics(session)
+        topics = await list_topics(session)
     context = {
         "listing": listing, "topics": topics, "filters": filters, "staff": staff,
-        "views": service.views_for(staff), "now": utcnow(),
+        "views": views_for(staff), "now": utcnow(),
         "empty": request.query_params.get("leeg") == "1",
     }
     return render_staff(request, "kcc/queue.html", context, block="queue")
@@ -127,9 +139,9 @@ async def take_next(request: Request) -> Response:
     if not staff.sees_all:
         raise HTTPException(status_code=404)
     form = await form_values(request)
-    one_statement = service.claims_in_one_statement(request.app.state.engine.dialect.name)
+    one_statement = claims_in_one_statement(request.app.state.engine.dialect.name)
     async with request_session(request, autocommit=one_statement) as session:
-        reference = await service.claim_next(session, staff, small_int(form.get("onderwerp")))
+        reference = await claim_next(session, staff, small_int(form.get("onderwerp")))
         await session.commit()
     if reference is None:
         return redirect(request, str(request.app.url_path_for("kcc:queue")) + "?leeg=1")
@@ -142,8 +154,8 @@ async def take_next(request: Request) -> Response:
 async def _workspace(
     session: AsyncSession, question: Question, staff: Staff, kb_query: str = ""
 ) -> dict[str, Any]:
-    messages = await service.full_thread(session, question)
-    events = await service.question_events(session, question.id)
+    messages = await full_thread(session, question)
+    events = await question_events(session, question.id)
     ids = {m.author_staff_id for m in messages} | {e.actor_id for e in events
                                                     if e.actor_type == "staff"}
     ids |= {question.assignee_id or 0, *(e.target_staff_id or 0 for e in events)}
@@ -154,12 +166,12 @@ async def _workspace(
         "messages": messages,
         "events": events,
         "names": await staff_names(session, {i for i in ids if i}),
-        "picture": await service.party_picture(session, question.party_id),
+        "picture": await party_picture(session, question.party_id),
         "teams": await list_teams(session),
         "specialists": await list_specialists(session),
         "actions": _actions_for(question, staff),
         "staff": staff,
-        "fcr": service.first_contact_resolution(events),
+        "fcr": first_contact_resolution(events),
         "values": {}, "error": None, "form": None,
     }
 
@@ -205,7 +217,7 @@ async def question_page(request: Request) -> Response:
     staff = require_staff(request)
     reference = request.path_params["reference"]
     async with request_session(request) as session:
-        question = await service.staff_question(session, reference, staff)
+        question = await staff_question(session, reference, staff)
         if question is None:
             raise HTTPException(status_code=404)
         await _audit(session, staff, "kcc.question.view", question.party_id,
@@ -241,14 +253,14 @@ def _handover(values: dict[str, str]) -> Handover:
 Action = Callable[[AsyncSession, Question, Staff, dict[str, str], Settings], Awaitable[None]]
 
 ACTIONS: dict[str, Action] = {
-    "claim": lambda s, q, st, v, c: service.claim(s, q, st),
-    "release": lambda s, q, st, v, c: service.release(s, q, st),
-    "take": lambda s, q, st, v, c: service.take(s, q, st),
-    "reply": lambda s, q, st, v, c: service.reply(s, q, st, v.get("body", "")),
-    "wait": lambda s, q, st, v, c: service.ask_citizen(s, q, st, v.get("body", ""), c.calendar),
-    "note": lambda s, q, st, v, c: service.add_note(s, q, st, v.get("note", "")),
-    "hand_over": lambda s, q, st, v, c: service.hand_over(s, q, st, _handover(v)),
-    "close": lambda s, q, st, v, c: service.staff_close(s, q, st),
+    "claim": lambda s, q, st, v, c: claim(s, q, st),
+    "release": lambda s, q, st, v, c: release(s, q, st),
+    "take": lambda s, q, st, v, c: take(s, q, st),
+    "reply": lambda s, q, st, v, c: reply(s, q, st, v.get("body", "")),
+    "wait": lambda s, q, st, v, c: ask_citizen(s, q, st, v.get("body", ""), c.calendar),
+    "note": lambda s, q, st, v, c: add_note(s, q, st, v.get("note", "")),
+    "hand_over": lambda s, q, st, v, c: hand_over(s, q, st, _handover(v)),
+    "close": lambda s, q, st, v, c: staff_close(s, q, st),
 }
 
 
@@ -260,7 +272,7 @@ async def act(request: Request) -> Response:
         raise HTTPException(status_code=404)
     values = await form_values(request)
     async with request_session(request) as session:
-        question = await service.staff_question(session, reference, staff, lock=True)
+        question = await staff_question(session, reference, staff, lock=True)
         if question is None:
             raise HTTPException(status_code=404)
         try:
@@ -284,7 +296,7 @@ async def _rerender(
     request: Request, session: AsyncSession, reference: str, staff: Staff,
     values: dict[str, str], error: QuestionError, form: str,
 ) -> Response:
-    question = await service.staff_question(session, reference, staff)
+    question = await staff_question(session, reference, staff)
     assert question is not None
     await _audit(session, staff, "kcc.question.view", question.party_id, staff.role_for(question))
     await session.commit()
@@ -299,7 +311,7 @@ async def flag_answer(request: Request) -> Response:
     reference = request.path_params["reference"]
     values = await form_values(request)
     async with request_session(request) as session:
-        question = await service.staff_question(session, reference, staff)
+        question = await staff_question(session, reference, staff)
         if question is None:
             raise HTTPException(status_code=404)
         try:
@@ -362,13 +374,13 @@ async def _party_context(
     session: AsyncSession, party_id: int, values: dict[str, str],
     error: QuestionError | None, form: str | None,
 ) -> dict[str, Any] | None:
-    picture = await service.party_picture(session, party_id)
+    picture = await party_picture(session, party_id)
     if picture is None:
         return None
     return {
         "notifications": await party_notifications(session, party_id),
         "mandates": await party_mandates(session, party_id),
-        "picture": picture, "topics": await service.list_topics(session),
+        "picture": picture, "topics": await list_topics(session),
         "teams": await list_teams(session), "specialists": await list_specialists(session),
         "values": values, "error": error, "form": form, "channels": CONTACT_CHANNELS,
         "submit_key": secrets.token_urlsafe(16), "max_body": MAX_BODY,
@@ -418,7 +430,7 @@ async def _register_contact(
     session: AsyncSession, staff: Staff, party_id: int, values: dict[str, str], settings: Settings
 ) -> str:
     dossier_id = await _dossier(session, values, party_id)
-    await service.register_contact(
+    await register_contact(
         session, staff, party_id, values.get("channel", ""), values.get("summary", ""),
         internal=values.get("internal") == "1", dossier_id=dossier_id,
     )
@@ -433,8 +445,8 @@ async def _question_for(
         raise QuestionError("channel", "unknown")
     answer = values.get("answer", "").strip()
     if answer:
-        service.clean_body(answer, "answer")
-    question, created = await service.ask(
+        clean_body(answer, "answer")
+    question, created = await ask(
         session,
         NewQuestion(party_id, small_int(values.get("topic")), values.get("body", ""),
                     await _dossier(session, values, party_id), channel,
@@ -442,8 +454,8 @@ async def _question_for(
         settings.calendar, staff,
     )
     if created and answer:  # answered on the phone: first-contact resolution
-        await service.claim(session, question, staff)
-        await service.reply(session, question, staff, answer)
+        await claim(session, question, staff)
+        await reply(session, question, staff, answer)
     return "vraag"
 
 
@@ -456,7 +468,7 @@ async def _callback(
         window_from=window_from, window_until=window_until, handover=_handover(values),
         dossier_id=await _dossier(session, values, party_id),
     )
-    await service.request_callback(session, staff, callback, settings.calendar)
+    await request_callback(session, staff, callback, settings.calendar)
     return "terugbellen"
 
 

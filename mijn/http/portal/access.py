@@ -10,7 +10,7 @@ from mijn.access.scope import Access
 from mijn.dossiers.service import scope_dossier_ids
 from mijn.http.session import act_for, require_identity
 from mijn.notifications.service import NewsScope
-from mijn.questions.service import scope_question_ids
+from mijn.questions.asking import scope_question_ids
 
 
 async def portal_access(request: Request, session: AsyncSession) -> Access:

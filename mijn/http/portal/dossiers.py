@@ -21,7 +21,8 @@ from mijn.http.common import is_htmx, render
 from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.session import require_identity
 from mijn.notifications.service import unread_count
-from mijn.questions.service import MAX_BODY, dossier_questions, list_topics
+from mijn.questions.asking import dossier_questions
+from mijn.questions.common import MAX_BODY, list_topics
 from mijn.settings import Settings
 
 

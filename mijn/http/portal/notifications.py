@@ -18,7 +18,7 @@ from mijn.http.session import require_identity
 from mijn.notifications import service
 from mijn.notifications.service import PreferenceError
 from mijn.parties.service import get_party
-from mijn.questions.service import question_references
+from mijn.questions.queue import question_references
 from mijn.settings import Settings
 
 

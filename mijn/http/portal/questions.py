@@ -20,10 +20,24 @@ from mijn.http.common import app_settings, form_values, redirect, render, small_
 from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.session import require_identity
 from mijn.notifications.service import mark_question_read, unread_count
-from mijn.questions import service
+from mijn.questions.asking import (
+    NewQuestion,
+    check_question,
+    citizen_close,
+    citizen_reply,
+    mark_read,
+    party_question,
+    party_questions,
+    public_thread,
+)
+from mijn.questions.asking import (
+    ask as ask_question,
+)
+from mijn.questions.common import MAX_BODY, OnBehalf, QuestionError, list_topics
+from mijn.questions.contacts import party_contacts
 from mijn.questions.models import Question, Topic
-from mijn.questions.service import MAX_BODY, NewQuestion, OnBehalf, QuestionError
 from mijn.questions.states import TransitionRefused
+from mijn.questions.workflow import question_events
 
 
 async def my_questions(request: Request) -> Response:
@@ -31,8 +45,8 @@ async def my_questions(request: Request) -> Response:
     require_identity(request)
     async with request_session(request, autocommit=True) as session:
         access = await portal_access(request, session)
-        questions = await service.party_questions(session, access.scope())
-        contacts = await service.party_contacts(session, access.scope(), include_internal=False)
+        questions = await party_questions(session, access.scope())
+        contacts = await party_contacts(session, access.scope(), include_internal=False)
         dossiers = await dossier_references(
             session, [q.dossier_id for q, _ in questions if q.dossier_id]
         )
@@ -66,7 +80,7 @@ async def _ask_context(
     error: QuestionError | None,
 ) -> dict[str, Any]:
     return {
-        "topics": await service.list_topics(session),
+        "topics": await list_topics(session),
         "dossiers": await party_dossiers(session, access.scope()),
         "values": values,
         "error": error,
@@ -105,7 +119,7 @@ async def ask(request: Request) -> Response:
                 branch=branch or access.branch, by=on_behalf(access),
             )
             if values.get("suggestions_seen") != "1":  # not seen while typing: first these
-                await service.check_question(session, new)
+                await check_question(session, new)
                 shown = await answers.suggest_for_form(
                     session, access, identity.audience,
                     answers.AskForm.from_form(values))
@@ -113,7 +127,7 @@ async def ask(request: Request) -> Response:
                     context = await _ask_context(session, access, values, None)
                     await session.commit()
                     return render(request, "questions/ask.html", {**context, **shown})
-            question, _created = await service.ask(session, new, app_settings(request).calendar)
+            question, _created = await ask_question(session, new, app_settings(request).calendar)
         except QuestionError as error:
             context = await _ask_context(session, access, values, error)
             return render(request, "questions/ask.html", context, status_code=422)
@@ -151,9 +165,9 @@ async def _detail_context(
     topic = await session.get(Topic, question.topic_id)
     ids = [question.dossier_id] if question.dossier_id else []
     dossiers = await dossier_references(session, ids)
-    messages = await service.public_thread(session, question)
+    messages = await public_thread(session, question)
     handovers = [
-        e for e in await service.question_events(session, question.id) if e.action == "hand_over"
+        e for e in await question_events(session, question.id) if e.action == "hand_over"
     ]
     # One thread: the messages, and where the question went to a specialist (no details).
     thread = sorted(
@@ -176,11 +190,11 @@ async def detail(request: Request) -> Response:
     reference = request.path_params["reference"]
     async with request_session(request) as session:
         access = await portal_access(request, session)
-        question = await service.party_question(session, reference, access.scope())
+        question = await party_question(session, reference, access.scope())
         if question is None:
             raise HTTPException(status_code=404)
         if access.party_id == identity.party_id:  # news read by the party itself
-            await service.mark_read(session, question)
+            await mark_read(session, question)
             await mark_question_read(session, question.party_id, question.id)
         await record_access(session, action="question.view", **audit_fields(access))
         await session.commit()
@@ -199,19 +213,19 @@ async def respond(request: Request) -> Response:
     values = await form_values(request)
     async with request_session(request) as session:
         access = await portal_access(request, session)
-        question = await service.party_question(session, reference, access.scope(), lock=True)
+        question = await party_question(session, reference, access.scope(), lock=True)
         if question is None:
             raise HTTPException(status_code=404)
         _may_ask(access)
         by = on_behalf(access)
         try:
             if action == "reactie":
-                await service.citizen_reply(
+                await citizen_reply(
                     session, question, values.get("body", ""), app_settings(request).calendar,
                     by=by,
                 )
             else:
-                await service.citizen_close(session, question, by=by)
+                await citizen_close(session, question, by=by)
         except QuestionError as error:  # checked before anything changed
             context = await _detail_context(session, question, access)
             context.update(values=values, error=error, sent=False)

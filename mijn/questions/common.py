@@ -1,0 +1,115 @@
+"""What every part of the questions area shares: limits, references, topics, errors, and how an
+event or a message is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mijn.questions.models import (
+    Question,
+    QuestionEvent,
+    QuestionMessage,
+    Topic,
+)
+
+MAX_BODY = 4000
+
+
+MAX_SUMMARY = 4000
+
+
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+
+
+class QuestionError(ValueError):
+    """Input that cannot become (part of) a question; `field` and `code` say what is wrong."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"{field}: {code}")
+        self.field = field
+        self.code = code
+
+
+def new_reference() -> str:
+    """A question's public reference: V- and ten random characters (not guessable)."""
+    return "V-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+
+
+def clean_body(body: str, field: str = "body", limit: int = MAX_BODY) -> str:
+    """The text as it will be saved; QuestionError when it is empty or too long."""
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        raise QuestionError(field, "empty")
+    if len(text) > limit:
+        raise QuestionError(field, "too_long")
+    return text
+
+
+async def list_topics(session: AsyncSession) -> list[Topic]:
+    """The topics a question can be about, in their order."""
+    found = await session.scalars(
+        select(Topic).where(Topic.active.is_(True)).order_by(Topic.position, Topic.id)
+    )
+    return list(found)
+
+
+async def get_topic(session: AsyncSession, topic_id: int | None) -> Topic:
+    topic = await session.get(Topic, topic_id) if topic_id else None
+    if topic is None or not topic.active:
+        raise QuestionError("topic", "unknown")
+    return topic
+
+
+@dataclass(frozen=True)
+class OnBehalf:
+    """Someone who writes for the party: an employee of the company, or a person acting on
+    a mandate. Kept with every message and event, next to the party itself."""
+
+    kind: str  # employee | representative
+    actor_id: int  # the representative's party; for an employee, the company's
+    actor_ref: str  # the employee's pseudonym, or party:<id> of the representative
+    name: str
+    mandate_id: int | None = None
+
+
+def new_event(
+    question: Question, action: str, from_state: str | None, actor_type: str, actor_id: int,
+    *, role: str | None = None, team_id: int | None = None, target_staff_id: int | None = None,
+    at: datetime,
+) -> QuestionEvent:
+    return QuestionEvent(
+        question_id=question.id, action=action, from_state=from_state, to_state=question.state,
+        actor_type=actor_type, actor_id=actor_id, actor_role=role, team_id=team_id,
+        target_staff_id=target_staff_id, at=at,
+    )
+
+
+def party_event(
+    question: Question, action: str, from_state: str | None, by: OnBehalf | None, at: datetime
+) -> QuestionEvent:
+    """A change made on the party's side: by the party, or by someone acting for it."""
+    if by is None:
+        return new_event(question, action, from_state, "party", question.party_id, at=at)
+    event = new_event(question, action, from_state, by.kind, by.actor_id, at=at)
+    event.actor_ref, event.mandate_id = by.actor_ref[:100], by.mandate_id
+    event.on_behalf_of_id = question.party_id
+    return event
+
+
+def new_message(
+    question: Question, kind: str, body: str, at: datetime, staff_id: int | None = None,
+    by: OnBehalf | None = None,
+) -> QuestionMessage:
+    return QuestionMessage(
+        question_id=question.id, kind=kind, body=body, created_at=at,
+        author_type="staff" if staff_id else "party", author_staff_id=staff_id,
+        author_name=by.name[:200] if by else None,
+    )
