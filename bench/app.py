@@ -128,7 +128,7 @@ def create_bench_app() -> Starlette:
 
 
 async def kcc_noop(request: Request) -> Response:
-    """POST /kcc/bench/noop: take_next (mijn.http.kcc.questions) without claim_next."""
+    """POST /kcc/bench/noop: take_next (mijn.http.kcc.queue) without claim_next."""
     staff = require_staff(request)
     if not staff.sees_all:
         raise HTTPException(status_code=404)

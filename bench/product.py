@@ -51,7 +51,7 @@ from mijn.dossiers.service import (
     list_dossiers,
 )
 from mijn.http.common import CSRF_COOKIE, redirect, render
-from mijn.http.kcc.questions import require_staff
+from mijn.http.kcc.common import require_staff
 from mijn.http.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL, require_identity
 from mijn.i18n import language
 from mijn.insight import report as insight_report

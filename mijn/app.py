@@ -1,4 +1,5 @@
-"""create_app(settings) -> Starlette: mounts each area's routes, middleware and error pages.
+"""create_app(settings) -> Starlette: mounts the three front ends (portal, KCC, API), the login
+routes, middleware and error pages.
 
 Process-wide objects (settings, engine, templates, HTTP client, OIDC clients) live on
 app.state rather than in lifespan state, so that the development provider can also be
@@ -9,32 +10,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ExceptionHandler
 
 from mijn import PROJECT_ROOT
 from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
-from mijn.http.api import routes as intake_routes
+from mijn.http.api import routes as api_routes
 from mijn.http.common import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
-from mijn.http.kcc import answers as answer_editor
-from mijn.http.kcc import insight as insight_routes
-from mijn.http.kcc import questions as kcc_routes
-from mijn.http.login import routes as auth_routes
+from mijn.http.kcc import routes as kcc_routes
+from mijn.http.login import routes as login_routes
 from mijn.http.login.oidc import OidcClient
-from mijn.http.portal import answers as answer_routes
-from mijn.http.portal import dossiers as dossier_routes
-from mijn.http.portal import mandates as mandate_routes
-from mijn.http.portal import notifications as notification_routes
-from mijn.http.portal import questions as question_routes
-from mijn.http.portal.pages import routes as page_routes
+from mijn.http.portal import routes as portal_routes
 from mijn.http.session import LoginRequired, SessionsMiddleware, login_url
 from mijn.intake.service import IntakeError
 from mijn.intake.zgw import ZgwClient
@@ -76,6 +73,44 @@ def _oidc_clients(settings: Settings, http: httpx.AsyncClient) -> dict[str, Oidc
     return clients
 
 
+def _routes(settings: Settings) -> list[BaseRoute]:
+    """The three front ends, the login routes, static files and, in development, the
+    development identity provider."""
+    routes: list[BaseRoute] = [
+        *_static_mounts(),
+        *portal_routes.routes,
+        *kcc_routes.routes,
+        *api_routes.routes,
+        *login_routes.routes,
+    ]
+    if settings.dev_idp_enabled:
+        routes.insert(0, Mount("/dev-idp", routes=devidp.routes, name="devidp"))
+    return routes
+
+
+EXCEPTION_HANDLERS: dict[Any, ExceptionHandler] = {
+    HTTPException: http_error,
+    LoginRequired: _login_required,
+    api_routes.ApiProblem: api_routes.problem_response,
+    IntakeError: api_routes.problem_response,
+    500: server_error,
+}
+
+
+def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
+               http: httpx.AsyncClient, zgw_http: httpx.AsyncClient | None) -> None:
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.autocommit_sessionmaker = make_autocommit_sessionmaker(engine)
+    app.state.templates = make_environment()
+    app.state.http = http
+    app.state.oidc_clients = _oidc_clients(settings, http)
+    app.state.zgw = ZgwClient(settings.zgw, zgw_http) if zgw_http is not None else None
+    if settings.dev_idp_enabled:
+        app.state.dev_idp_key = devidp.load_signing_key(settings.data_dir)
+
+
 def create_app(
     settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
@@ -97,46 +132,11 @@ def create_app(
             await zgw_http.aclose()
         await engine.dispose()
 
-    routes = [
-        *_static_mounts(),
-        *dossier_routes.routes,
-        *answer_routes.routes,
-        *answer_editor.routes,
-        *question_routes.routes,
-        *mandate_routes.routes,
-        *notification_routes.routes,
-        *kcc_routes.routes,
-        *insight_routes.routes,
-        *intake_routes.routes,
-        *page_routes,
-        *auth_routes.routes,
-    ]
-    if settings.dev_idp_enabled:
-        routes.insert(0, Mount("/dev-idp", routes=devidp.routes, name="devidp"))
     middleware = [
         Middleware(SessionsMiddleware, settings=settings),
         Middleware(SecurityMiddleware, settings=settings, exempt=("/api/", "/dev-idp/token")),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=middleware,
-        lifespan=lifespan,
-        exception_handlers={
-            HTTPException: http_error,
-            LoginRequired: _login_required,
-            intake_routes.ApiProblem: intake_routes.problem_response,
-            IntakeError: intake_routes.problem_response,
-            500: server_error,
-        },
-    )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.autocommit_sessionmaker = make_autocommit_sessionmaker(engine)
-    app.state.templates = make_environment()
-    app.state.http = http
-    app.state.oidc_clients = _oidc_clients(settings, http)
-    app.state.zgw = ZgwClient(settings.zgw, zgw_http) if zgw_http is not None else None
-    if settings.dev_idp_enabled:
-        app.state.dev_idp_key = devidp.load_signing_key(settings.data_dir)
+    app = Starlette(routes=_routes(settings), middleware=middleware, lifespan=lifespan,
+                    exception_handlers=EXCEPTION_HANDLERS)
+    _set_state(app, settings, engine, http, zgw_http)
     return app

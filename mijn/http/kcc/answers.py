@@ -20,7 +20,7 @@ from mijn.answers.service import AnswerError, Draft
 from mijn.answers.text import PLACEHOLDERS, render_html
 from mijn.db import request_session, utcnow
 from mijn.http.common import redirect, small_int
-from mijn.http.kcc.questions import render_staff, require_staff
+from mijn.http.kcc.common import render_staff, require_staff
 from mijn.questions.common import list_topics
 
 MAX_QUERY = 200

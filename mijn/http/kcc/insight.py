@@ -19,7 +19,7 @@ from starlette.routing import Route
 from mijn.access.staff import Staff
 from mijn.db import request_session
 from mijn.http.common import app_settings, current_language, render
-from mijn.http.kcc.questions import require_staff
+from mijn.http.kcc.common import require_staff
 from mijn.i18n import Language
 from mijn.insight import report, service
 from mijn.insight.charts import draw

@@ -1,0 +1,50 @@
+"""What every KCC page shares: the staff member of the session, rendering with the KCC menu,
+and the audit of what staff view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mijn.access.staff import Staff
+from mijn.audit.service import record_access
+from mijn.http.common import render, small_int
+from mijn.http.session import require_identity
+from mijn.questions.workflow import Handover
+
+
+def require_staff(request: Request) -> Staff:
+    """The logged-in staff member (from the staff session only), or off to the staff login."""
+    identity = require_identity(request, "staff")
+    staff = Staff(id=identity.party_id, roles=identity.roles)
+    request.state.staff = staff  # for the menu of every KCC page
+    return staff
+
+
+def render_staff(
+    request: Request, template: str, context: dict[str, Any], **options: Any
+) -> Response:
+    """Render a KCC page; the menu knows who is logged in."""
+    context.setdefault("staff", getattr(request.state, "staff", None))
+    return render(request, template, context, **options)
+
+
+async def audit_view(
+    session: AsyncSession, staff: Staff, action: str, party_id: int, role: str
+) -> None:
+    await record_access(
+        session, actor_type="staff", actor_id=str(staff.id), actor_role=role, action=action,
+        party_id=party_id,
+    )
+
+
+def handover_from_form(values: dict[str, str]) -> Handover:
+    """A handover as the form describes it (the workspace and a callback request)."""
+    return Handover(
+        team_id=small_int(values.get("team")), specialist_id=small_int(values.get("specialist")),
+        who=values.get("who", ""), what=values.get("what", ""), tried=values.get("tried", ""),
+    )

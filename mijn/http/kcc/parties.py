@@ -1,0 +1,221 @@
+"""Parties at the KCC: finding a caller (identifiers in a POST body, never in an address),
+their picture, and registering contacts, questions on their behalf and callbacks.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mijn.access.scope import PartyScope
+from mijn.access.staff import Staff
+from mijn.db import request_session
+from mijn.dossiers.service import party_dossier_id
+from mijn.http.common import LOCAL_TZ, app_settings, form_values, redirect, small_int
+from mijn.http.kcc.common import audit_view, handover_from_form, render_staff, require_staff
+from mijn.mandates.service import party_mandates
+from mijn.notifications.service import party_notifications
+from mijn.parties.service import (
+    PERSON_IDENTIFIERS,
+    InvalidIdentifier,
+    find_party,
+    get_or_create_party,
+    get_party,
+)
+from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.common import MAX_BODY, QuestionError, clean_body, list_topics
+from mijn.questions.contacts import Callback, register_contact, request_callback
+from mijn.questions.queue import party_picture
+from mijn.questions.workflow import (
+    claim,
+    reply,
+)
+from mijn.settings import Settings
+from mijn.staff.service import list_specialists, list_teams
+
+CONTACT_CHANNELS = ("phone", "counter", "email", "social_media")
+
+
+IDENTIFIER_TYPES = ("bsn", "national_number", "kvk", "kbo")
+
+
+async def find(request: Request) -> Response:
+    """Find a party by BSN, rijksregisternummer, KvK or KBO number (sent in a POST body,
+    never in a URL); record one that is not known yet when asked to."""
+    staff = require_staff(request)
+    if not staff.sees_all:
+        raise HTTPException(status_code=404)
+    values = await form_values(request)
+    kind = values.get("identifier_type", "bsn")
+    kind = kind if kind in IDENTIFIER_TYPES else "bsn"
+    async with request_session(request) as session:
+        try:
+            party = await find_party(session, kind, values.get("identifier", ""))
+            if party is None and values.get("create") == "1":
+                party = await get_or_create_party(session, kind, values.get("identifier", ""))
+                await session.commit()
+        except InvalidIdentifier:
+            party = None
+            error: QuestionError | None = QuestionError("identifier", "invalid")
+        else:
+            error = None
+        if party is not None:
+            url = request.app.url_path_for("kcc:party", party_id=str(party.id))
+            return redirect(request, str(url))
+    context: dict[str, Any] = {"values": values, "error": error, "not_found": error is None,
+               "identifier_types": IDENTIFIER_TYPES, "person_types": PERSON_IDENTIFIERS}
+    return render_staff(request, "kcc/find.html", context, status_code=422 if error else 200)
+
+
+async def find_page(request: Request) -> Response:
+    """The form to look a caller up."""
+    staff = require_staff(request)
+    if not staff.sees_all:
+        raise HTTPException(status_code=404)
+    context: dict[str, Any] = {"values": {}, "error": None, "not_found": False,
+               "identifier_types": IDENTIFIER_TYPES, "person_types": PERSON_IDENTIFIERS}
+    return render_staff(request, "kcc/find.html", context)
+
+
+async def _party_context(
+    session: AsyncSession, party_id: int, values: dict[str, str],
+    error: QuestionError | None, form: str | None,
+) -> dict[str, Any] | None:
+    picture = await party_picture(session, party_id)
+    if picture is None:
+        return None
+    return {
+        "notifications": await party_notifications(session, party_id),
+        "mandates": await party_mandates(session, party_id),
+        "picture": picture, "topics": await list_topics(session),
+        "teams": await list_teams(session), "specialists": await list_specialists(session),
+        "values": values, "error": error, "form": form, "channels": CONTACT_CHANNELS,
+        "submit_key": secrets.token_urlsafe(16), "max_body": MAX_BODY,
+    }
+
+
+async def party_page(request: Request) -> Response:
+    """A party's whole picture, with the forms to register a contact, a question, a callback."""
+    staff = require_staff(request)
+    if not staff.sees_all:
+        raise HTTPException(status_code=404)
+    party_id = small_int(request.path_params["party_id"])
+    async with request_session(request) as session:
+        context = await _party_context(session, party_id or 0, {}, None, None)
+        if context is None:
+            raise HTTPException(status_code=404)
+        await audit_view(session, staff, "kcc.party.view", context["picture"].party.id,
+                     staff.main_role)
+        await session.commit()
+    context["saved"] = request.query_params.get("opgeslagen", "")
+    return render_staff(request, "kcc/party.html", context)
+
+
+def _window(values: dict[str, str]) -> tuple[datetime, datetime]:
+    try:
+        day = datetime.strptime(values.get("day", ""), "%Y-%m-%d").date()
+        start = datetime.strptime(values.get("from", ""), "%H:%M").time()
+        end = datetime.strptime(values.get("until", ""), "%H:%M").time()
+    except ValueError:
+        raise QuestionError("window", "format") from None
+    return (
+        datetime.combine(day, start, tzinfo=LOCAL_TZ), datetime.combine(day, end, tzinfo=LOCAL_TZ)
+    )
+
+
+async def _dossier(session: AsyncSession, values: dict[str, str], party_id: int) -> int | None:
+    reference = values.get("dossier", "")
+    if not reference:
+        return None
+    found = await party_dossier_id(session, reference, PartyScope(party_id))
+    if found is None:
+        raise QuestionError("dossier", "unknown")
+    return found[0]
+
+
+async def _register_contact(
+    session: AsyncSession, staff: Staff, party_id: int, values: dict[str, str], settings: Settings
+) -> str:
+    dossier_id = await _dossier(session, values, party_id)
+    await register_contact(
+        session, staff, party_id, values.get("channel", ""), values.get("summary", ""),
+        internal=values.get("internal") == "1", dossier_id=dossier_id,
+    )
+    return "contact"
+
+
+async def _question_for(
+    session: AsyncSession, staff: Staff, party_id: int, values: dict[str, str], settings: Settings
+) -> str:
+    channel = values.get("channel", "phone")
+    if channel not in CONTACT_CHANNELS:
+        raise QuestionError("channel", "unknown")
+    answer = values.get("answer", "").strip()
+    if answer:
+        clean_body(answer, "answer")
+    question, created = await ask(
+        session,
+        NewQuestion(party_id, small_int(values.get("topic")), values.get("body", ""),
+                    await _dossier(session, values, party_id), channel,
+                    submit_key=values.get("submit_key") or None),
+        settings.calendar, staff,
+    )
+    if created and answer:  # answered on the phone: first-contact resolution
+        await claim(session, question, staff)
+        await reply(session, question, staff, answer)
+    return "vraag"
+
+
+async def _callback(
+    session: AsyncSession, staff: Staff, party_id: int, values: dict[str, str], settings: Settings
+) -> str:
+    window_from, window_until = _window(values)
+    callback = Callback(
+        party_id=party_id, topic_id=small_int(values.get("topic")), phone=values.get("phone", ""),
+        window_from=window_from, window_until=window_until, handover=handover_from_form(values),
+        dossier_id=await _dossier(session, values, party_id),
+    )
+    await request_callback(session, staff, callback, settings.calendar)
+    return "terugbellen"
+
+
+PartyAction = Callable[[AsyncSession, Staff, int, dict[str, str], Settings], Awaitable[str]]
+
+
+PARTY_ACTIONS: dict[str, PartyAction] = {
+    "contact": _register_contact, "vraag": _question_for, "terugbellen": _callback,
+}
+
+
+async def party_act(request: Request) -> Response:
+    """Register a contact, a question on the party's behalf, or a callback request."""
+    staff = require_staff(request)
+    action = request.path_params["action"]
+    if not staff.sees_all or action not in PARTY_ACTIONS:
+        raise HTTPException(status_code=404)
+    party_id = small_int(request.path_params["party_id"]) or 0
+    values = await form_values(request)
+    async with request_session(request) as session:
+        if await get_party(session, party_id) is None:
+            raise HTTPException(status_code=404)
+        try:
+            saved = await PARTY_ACTIONS[action](
+                session, staff, party_id, values, app_settings(request)
+            )
+        except QuestionError as error:
+            await session.rollback()
+            context = await _party_context(session, party_id, values, error, action)
+            assert context is not None  # the party was there a moment ago
+            await audit_view(session, staff, "kcc.party.view", party_id, staff.main_role)
+            await session.commit()
+            return render_staff(request, "kcc/party.html", context, status_code=422)
+        await session.commit()
+    url = request.app.url_path_for("kcc:party", party_id=str(party_id))
+    return redirect(request, f"{url}?opgeslagen={saved}")

@@ -1,0 +1,16 @@
+"""Every route of the portal front end (citizens and businesses), in the order they match."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from mijn.http.portal import answers, dossiers, mandates, notifications, pages, questions
+
+routes: list[BaseRoute] = [
+    *dossiers.routes,
+    *answers.routes,
+    *questions.routes,
+    *mandates.routes,
+    *notifications.routes,
+    *pages.routes,
+]
