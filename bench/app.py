@@ -3,7 +3,7 @@
     uvicorn bench.app:create_bench_app --factory
     uvicorn bench.app:create_kcc_bench_app --factory     # bench/kcc.py
 
-/bench/template-only renders "dossiers/overview.html" with the same render() helper and
+/bench/template-only renders "portal/dossiers/overview.html" with the same render() helper and
 the same login check as /mijn/dossiers, from a DossierPage built once in memory (10 rows,
 more pages): everything the real page does except the database. The ratio of the two
 throughputs shows how much of a request the data access costs. This route exists only in
@@ -113,7 +113,7 @@ def template_only_endpoint() -> Any:
             "listing": listing, "today": date.today(), "unread_messages": 0,
             "opens": lambda min_loa: opens_at(min_loa, identity.loa),
         }
-        return render(request, "dossiers/overview.html", context, block="listing")
+        return render(request, "portal/dossiers/overview.html", context, block="listing")
 
     return template_only
 

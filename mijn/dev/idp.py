@@ -159,7 +159,7 @@ async def authorize(request: Request) -> Response:
     problem = _check_authorize(request, params)
     if problem:
         return render(
-            request, "devidp/error.html", {"problem": problem}, status_code=400
+            request, "dev/idp/error.html", {"problem": problem}, status_code=400
         )
     audience = _dev_audiences(_settings(request))[params["client_id"]].name
     if request.method == "GET":
@@ -168,7 +168,7 @@ async def authorize(request: Request) -> Response:
             "params": params, "personas": personas, "audience": audience,
             "level": _requested_level(params["acr_values"], _settings(request)),
         }
-        return render(request, "devidp/login.html", context)
+        return render(request, "dev/idp/login.html", context)
     back = params["redirect_uri"] + "?"
     persona = find_persona(str(source.get("persona", "")), audience)
     if persona is None:
@@ -293,7 +293,7 @@ async def end_session(request: Request) -> Response:
     target = request.query_params.get("post_logout_redirect_uri", "")
     if target.startswith(_settings(request).base_url + "/"):
         return RedirectResponse(target, status_code=303)
-    return render(request, "devidp/logged_out.html")
+    return render(request, "dev/idp/logged_out.html")
 
 
 routes = [

@@ -339,7 +339,7 @@ async def _csrf_error_page(scope: Scope) -> Response:
     request = Request(scope)
     if scope["path"].startswith("/api/"):
         return problem(403, "CSRF token missing or invalid.")
-    return render(request, "errors/error.html", {"code": 403, "kind": "csrf"}, status_code=403)
+    return render(request, "common/errors/error.html", {"code": 403, "kind": "csrf"}, status_code=403)
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -363,7 +363,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     kind = "csrf" if exc.detail == "csrf" else "http"
     return render(
         request,
-        "errors/error.html",
+        "common/errors/error.html",
         {"code": exc.status_code, "kind": kind},
         status_code=exc.status_code,
         headers=exc.headers,
@@ -374,4 +374,4 @@ async def server_error(request: Request, exc: Exception) -> Response:
     """An unexpected error: a calm page, nothing of the cause shown."""
     if request.url.path.startswith("/api/"):
         return problem(500, "An unexpected error occurred.")
-    return render(request, "errors/error.html", {"code": 500, "kind": "http"}, status_code=500)
+    return render(request, "common/errors/error.html", {"code": 500, "kind": "http"}, status_code=500)

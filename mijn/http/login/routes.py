@@ -52,14 +52,14 @@ async def login_choice(request: Request) -> Response:
     expired = request.query_params.get("reden") == "verlopen"
     business = "business" in request.app.state.oidc_clients  # configured, or in development
     context = {"next_url": next_url, "expired": expired, "business": business}
-    return render(request, "auth/login.html", context)
+    return render(request, "portal/auth/login.html", context)
 
 
 async def login(request: Request) -> Response:
     """Send the visitor to the provider of this audience."""
     audience = request.path_params["audience"]
     if audience not in LOGIN_AUDIENCES or audience not in request.app.state.oidc_clients:
-        return render(request, "errors/error.html", {"code": 404, "kind": "http"}, status_code=404)
+        return render(request, "common/errors/error.html", {"code": 404, "kind": "http"}, status_code=404)
     next_url = safe_next(request.query_params.get("next"), HOME[audience])
     settings: Settings = request.app.state.settings
     # A step-up: log in again at (at least) this level of assurance.
@@ -91,7 +91,7 @@ async def login(request: Request) -> Response:
 
 def _login_failed(request: Request, reason: str, status_code: int = 400) -> Response:
     response = render(
-        request, "auth/login_failed.html", {"reason": reason}, status_code=status_code
+        request, "portal/auth/login_failed.html", {"reason": reason}, status_code=status_code
     )
     response.delete_cookie(LOGIN_COOKIE, path="/auth")
     return response
@@ -258,7 +258,7 @@ async def logout(request: Request) -> Response:
 
 async def logged_out(request: Request) -> Response:
     """The page after logging out."""
-    return render(request, "auth/logged_out.html")
+    return render(request, "portal/auth/logged_out.html")
 
 
 routes = [

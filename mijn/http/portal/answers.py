@@ -68,7 +68,7 @@ async def search_page(request: Request) -> Response:
             answers = await service.popular(session, visitor.audiences, limit=8)
         unread = 0 if is_htmx(request) else await visitor.unread(session)
     context = {"query": query, "answers": answers, "unread_messages": unread}
-    return render(request, "answers/search.html", context, block="results")
+    return render(request, "portal/answers/search.html", context, block="results")
 
 
 async def answer_page(request: Request) -> Response:
@@ -90,7 +90,7 @@ async def answer_page(request: Request) -> Response:
         unread = await visitor.unread(session)
     context = _answer_context(answer, facts, unread,
                               thanks=request.query_params.get("bedankt") == "1")
-    return render(request, "answers/answer.html", context)
+    return render(request, "portal/answers/answer.html", context)
 
 
 def _answer_context(
@@ -119,11 +119,11 @@ async def feedback(request: Request) -> Response:
                                         values.get("comment", ""))
         except AnswerError as error:
             context = _answer_context(answer, None, 0, values=values, error=error)
-            return render(request, "answers/answer.html", context, status_code=422,
+            return render(request, "portal/answers/answer.html", context, status_code=422,
                           block="feedback")
         await session.commit()
     if is_htmx(request):
-        return render(request, "answers/answer.html", _answer_context(answer, None, 0,
+        return render(request, "portal/answers/answer.html", _answer_context(answer, None, 0,
                       thanks=True), block="feedback")
     url = request.app.url_path_for("answers:detail", slug=slug)
     return redirect(request, f"{url}?bedankt=1#feedback")
@@ -157,7 +157,7 @@ async def suggestions(request: Request) -> Response:
         context = await service.suggest_for_form(
             session, access, identity.audience, service.AskForm.from_form(values))
         await session.commit()
-    return render(request, "questions/_suggestions.html", {**context, "values": values})
+    return render(request, "portal/questions/_suggestions.html", {**context, "values": values})
 
 
 routes = [

@@ -47,7 +47,7 @@ async def overview(request: Request) -> Response:
         "listing": listing, "today": date.today(), "unread_messages": unread,
         "opens": lambda min_loa: opens_at(min_loa, access.loa),
     }
-    return render(request, "dossiers/overview.html", context, block="listing")
+    return render(request, "portal/dossiers/overview.html", context, block="listing")
 
 
 async def detail(request: Request) -> Response:
@@ -63,7 +63,7 @@ async def detail(request: Request) -> Response:
         unread = await unread_count(session, access.party_id, news_scope(access))
         if view.locked:
             context = {"view": view, "unread_messages": unread, "audience": identity.audience}
-            return render(request, "dossiers/step_up.html", context)
+            return render(request, "portal/dossiers/step_up.html", context)
         await record_access(
             session, action="dossier.view", dossier_id=view.dossier.id, **audit_fields(access)
         )
@@ -83,7 +83,7 @@ async def detail(request: Request) -> Response:
         "answers": tailored,
         "answer_bodies": {a.id: render_html(a.body, facts) for a in tailored},
     }
-    return render(request, "dossiers/detail.html", context)
+    return render(request, "portal/dossiers/detail.html", context)
 
 
 routes = [

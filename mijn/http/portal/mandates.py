@@ -27,7 +27,7 @@ async def choose(request: Request) -> Response:
     if not access.choices:
         raise HTTPException(status_code=404)
     context = {"unread_messages": unread}
-    return render(request, "mandates/choose.html", context)
+    return render(request, "portal/mandates/choose.html", context)
 
 
 async def switch(request: Request) -> Response:

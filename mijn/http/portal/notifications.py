@@ -40,7 +40,7 @@ async def inbox(request: Request) -> Response:
         await session.commit()
     context = {"messages": messages, "dossiers": dossiers, "questions": questions,
                "unread_messages": 0}
-    return render(request, "notifications/inbox.html", context)
+    return render(request, "portal/notifications/inbox.html", context)
 
 
 async def _may_change(request: Request, session: AsyncSession) -> None:
@@ -66,7 +66,7 @@ async def preferences(request: Request) -> Response:
     identity = require_identity(request)
     context = await _settings_context(request, identity.party_id)
     context["notice"] = request.query_params.get("melding", "")
-    return render(request, "notifications/settings.html", context)
+    return render(request, "portal/notifications/settings.html", context)
 
 
 async def save_preferences(request: Request) -> Response:
@@ -88,7 +88,7 @@ async def save_preferences(request: Request) -> Response:
             await session.rollback()
             context = await _settings_context(request, identity.party_id)
             context.update(values=values, error=error)
-            return render(request, "notifications/settings.html", context, status_code=422)
+            return render(request, "portal/notifications/settings.html", context, status_code=422)
         await session.commit()
     notice = "verstuurd" if sent else "opgeslagen"
     url = request.app.url_path_for("notifications:settings")
@@ -104,7 +104,7 @@ async def confirm_page(request: Request) -> Response:
     context["token_invalid"] = not service.link_valid(
         context["party"], context["token"], settings, utcnow()
     )
-    return render(request, "notifications/confirm.html", context)
+    return render(request, "portal/notifications/confirm.html", context)
 
 
 async def confirm(request: Request) -> Response:
@@ -121,7 +121,7 @@ async def confirm(request: Request) -> Response:
     if not ok:
         context = await _settings_context(request, identity.party_id)
         context["token_invalid"] = True
-        return render(request, "notifications/confirm.html", context, status_code=400)
+        return render(request, "portal/notifications/confirm.html", context, status_code=400)
     return redirect(
         request, f"{request.app.url_path_for('notifications:settings')}?melding=bevestigd"
     )

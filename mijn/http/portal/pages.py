@@ -16,7 +16,7 @@ from mijn.settings import Settings
 
 async def home(request: Request) -> Response:
     """The front door: log in, or go on to Mijn dossiers."""
-    return render(request, "home.html")
+    return render(request, "portal/home.html")
 
 
 async def switch_language(request: Request) -> Response:

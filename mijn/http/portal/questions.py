@@ -55,7 +55,7 @@ async def my_questions(request: Request) -> Response:
         "questions": questions, "contacts": contacts, "dossiers": dossiers,
         "unread_messages": unread,
     }
-    return render(request, "questions/list.html", context)
+    return render(request, "portal/questions/list.html", context)
 
 
 def on_behalf(access: Access) -> OnBehalf | None:
@@ -100,7 +100,7 @@ async def ask_form(request: Request) -> Response:
         access = await portal_access(request, session)
         _may_ask(access)
         context = await _ask_context(session, access, values, None)
-    return render(request, "questions/ask.html", context)
+    return render(request, "portal/questions/ask.html", context)
 
 
 async def ask(request: Request) -> Response:
@@ -126,11 +126,11 @@ async def ask(request: Request) -> Response:
                 if shown["suggestions"]:
                     context = await _ask_context(session, access, values, None)
                     await session.commit()
-                    return render(request, "questions/ask.html", {**context, **shown})
+                    return render(request, "portal/questions/ask.html", {**context, **shown})
             question, _created = await ask_question(session, new, app_settings(request).calendar)
         except QuestionError as error:
             context = await _ask_context(session, access, values, error)
-            return render(request, "questions/ask.html", context, status_code=422)
+            return render(request, "portal/questions/ask.html", context, status_code=422)
         await _count_asked(session, values.get("submit_key", ""), question.id, _created)
         await session.commit()
     url = request.app.url_path_for("questions:detail", reference=question.reference)
@@ -201,7 +201,7 @@ async def detail(request: Request) -> Response:
         context = await _detail_context(session, question, access)
     context["sent"] = request.query_params.get("verstuurd") == "1"
     context["values"], context["error"] = {}, None
-    return render(request, "questions/detail.html", context)
+    return render(request, "portal/questions/detail.html", context)
 
 
 async def respond(request: Request) -> Response:
@@ -229,7 +229,7 @@ async def respond(request: Request) -> Response:
         except QuestionError as error:  # checked before anything changed
             context = await _detail_context(session, question, access)
             context.update(values=values, error=error, sent=False)
-            return render(request, "questions/detail.html", context, status_code=422)
+            return render(request, "portal/questions/detail.html", context, status_code=422)
         except TransitionRefused:
             raise HTTPException(status_code=409) from None
         await session.commit()
