@@ -29,6 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mijn import PROJECT_ROOT
 from mijn.access.loa import LOA_LABELS
 from mijn.dossiers.models import CHANNEL_LABELS
+from mijn.http.session import portal_logged_in
+from mijn.http.urls import is_staff_path
 from mijn.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language
 from mijn.mandates.models import ROLE_LABELS
 from mijn.questions.states import QUESTION_STATE_LABELS, STAFF_STATE_LABELS
@@ -125,11 +127,6 @@ def small_int(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
 
 
-def is_staff_path(path: str) -> bool:
-    """Whether a path belongs to the staff side (its own session cookie and layout)."""
-    return path == "/kcc" or path.startswith(("/kcc/", "/auth/staff/"))
-
-
 def is_htmx(request: Request) -> bool:
     """True when htmx made this request (and expects a fragment)."""
     return request.headers.get("hx-request") == "true"
@@ -184,9 +181,7 @@ def render(
         "url_for": lambda name, **params: str(request.app.url_path_for(name, **params)),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         # A citizen's menu only for a citizen's session; staff pages have their own layout.
-        "logged_in": not staff_area and "session" in request.scope
-        and bool(request.session.get("pid"))
-        and request.session.get("aud") in ("citizen", "business"),
+        "logged_in": not staff_area and portal_logged_in(request),
         # For whom the visitor acts (set by the route that checked it); the header shows it.
         "access": getattr(request.state, "access", None),
         "staff_area": staff_area,
@@ -202,18 +197,6 @@ def render(
     response.headers.append("Vary", "HX-Request")
     response.headers["Content-Language"] = lang.code
     return response
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """A local path to go back to; anything else (another host, //x) becomes the default."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    if "\\" in target:
-        return default
-    return target
 
 
 def redirect(request: Request, url: str) -> Response:
@@ -339,7 +322,15 @@ async def _csrf_error_page(scope: Scope) -> Response:
     request = Request(scope)
     if scope["path"].startswith("/api/"):
         return problem(403, "CSRF token missing or invalid.")
-    return render(request, "common/errors/error.html", {"code": 403, "kind": "csrf"}, status_code=403)
+    return error_page(request, 403, "csrf")
+
+
+def error_page(
+    request: Request, code: int, kind: str = "http", headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
+    """The error page (kind "csrf" explains an expired form, "http" the status code)."""
+    context = {"code": code, "kind": kind}
+    return render(request, "common/errors/error.html", context, status_code=code, headers=headers)
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -361,17 +352,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return problem(exc.status_code, str(exc.detail))
     kind = "csrf" if exc.detail == "csrf" else "http"
-    return render(
-        request,
-        "common/errors/error.html",
-        {"code": exc.status_code, "kind": kind},
-        status_code=exc.status_code,
-        headers=exc.headers,
-    )
+    return error_page(request, exc.status_code, kind, exc.headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     """An unexpected error: a calm page, nothing of the cause shown."""
     if request.url.path.startswith("/api/"):
         return problem(500, "An unexpected error occurred.")
-    return render(request, "common/errors/error.html", {"code": 500, "kind": "http"}, status_code=500)
+    return error_page(request, 500)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mijn.access.identity import Identity
-from mijn.http.common import is_staff_path, safe_next
+from mijn.http.urls import is_staff_path, safe_next
 from mijn.settings import Settings
 
 SESSION_COOKIE = "mijn_session"
@@ -166,3 +166,11 @@ def login_url(request: Request, exc: LoginRequired) -> str:
         query["reden"] = "verlopen"
     page = "kcc:login" if exc.audience == "staff" else "auth:login_choice"
     return str(request.app.url_path_for(page)) + "?" + urlencode(query)
+
+
+def portal_logged_in(request: Request) -> bool:
+    """Whether a citizen or a business is logged in (for the portal's menu; no database)."""
+    if "session" not in request.scope:
+        return False
+    data = request.session
+    return bool(data.get("pid")) and data.get("aud") in PORTAL_AUDIENCES

@@ -15,10 +15,11 @@ from mijn.access.identity import Identity
 from mijn.access.loa import LOA_LEVELS, acr_values_for, loa_of
 from mijn.db import request_session
 from mijn.dossiers.service import known_type_codes
-from mijn.http.common import is_staff_path, redirect, render, safe_next
+from mijn.http.common import error_page, redirect, render
 from mijn.http.login.claims import business_party, claimed_mandate, employee_ref
 from mijn.http.login.oidc import LoginError, LoginRequest, OidcClient
 from mijn.http.session import active_cookie, current_identity, end_session, start_session
+from mijn.http.urls import is_staff_path, safe_next
 from mijn.mandates.service import MandateError, put_mandate
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
 from mijn.settings import Settings
@@ -59,7 +60,7 @@ async def login(request: Request) -> Response:
     """Send the visitor to the provider of this audience."""
     audience = request.path_params["audience"]
     if audience not in LOGIN_AUDIENCES or audience not in request.app.state.oidc_clients:
-        return render(request, "common/errors/error.html", {"code": 404, "kind": "http"}, status_code=404)
+        return error_page(request, 404)
     next_url = safe_next(request.query_params.get("next"), HOME[audience])
     settings: Settings = request.app.state.settings
     # A step-up: log in again at (at least) this level of assurance.

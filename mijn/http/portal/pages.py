@@ -7,8 +7,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.db import request_session
-from mijn.http.common import LANG_COOKIE, redirect, render, safe_next
+from mijn.http.common import LANG_COOKIE, redirect, render
 from mijn.http.session import current_identity
+from mijn.http.urls import safe_next
 from mijn.i18n import LANGUAGES
 from mijn.parties.service import set_language
 from mijn.settings import Settings
