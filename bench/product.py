@@ -33,6 +33,7 @@ from mijn.answers.service import (
 )
 from mijn.answers.text import summary
 from mijn.app import create_app
+from mijn.channels import CHANNELS
 from mijn.cli import tcp_listener
 from mijn.db import (
     make_autocommit_sessionmaker,
@@ -42,7 +43,7 @@ from mijn.db import (
     utcnow,
 )
 from mijn.dev.demo import DOSSIER_TYPES, MIN_LOA
-from mijn.dossiers.models import CHANNELS, StatusType
+from mijn.dossiers.models import StatusType
 from mijn.dossiers.service import (
     DossierPage,
     _summary_columns,

@@ -15,7 +15,9 @@ fi
 
 echo "test: ruff"
 .venv/bin/ruff check .
-echo "test: mypy"
-.venv/bin/mypy mijn
+echo "test: mypy (strict, also over the tests and benchmarks)"
+.venv/bin/mypy mijn tests bench
+echo "test: import-linter (the rules of the house, README.md \"Architecture\")"
+.venv/bin/lint-imports
 echo "test: pytest (SQLite and PostgreSQL)"
 exec .venv/bin/pytest "$@"

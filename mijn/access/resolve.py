@@ -4,14 +4,19 @@ act for (read through the mandates and parties services)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.access.identity import Identity
 from mijn.access.scope import Access, Choice
-from mijn.mandates.models import Mandate
 from mijn.mandates.service import own_and_mandates
-from mijn.parties.models import Party
 from mijn.parties.service import get_party
+
+if TYPE_CHECKING:  # other areas' rows, only named in annotations
+    from mijn.mandates.models import Mandate
+    from mijn.parties.models import Party
+
 
 
 def _choice(mandate: Mandate, party: Party) -> Choice:

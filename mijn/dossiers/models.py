@@ -17,9 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
-from mijn.i18n import N_
 
-CHANNELS = ("web", "phone", "email", "social_media", "counter", "partner")
 KINDS = ("case", "report")
 
 
@@ -109,14 +107,3 @@ class StatusEvent(Base):
     channel: Mapped[str | None] = mapped_column(String(20))
     source_event_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-# How channels read (contacts use the same channels).
-CHANNEL_LABELS = {
-    "web": N_("Website"),
-    "phone": N_("Telefoon"),
-    "email": N_("E-mail"),
-    "social_media": N_("Sociale media"),
-    "counter": N_("Balie"),
-    "partner": N_("Partnerorganisatie"),
-}

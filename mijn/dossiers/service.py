@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.access.loa import loa_rank, opens_at
 from mijn.access.scope import PartyScope
-from mijn.dossiers.models import CHANNELS, KINDS, Dossier, DossierType, StatusEvent, StatusType
+from mijn.channels import CHANNELS
+from mijn.dossiers.models import KINDS, Dossier, DossierType, StatusEvent, StatusType
 from mijn.notifications.service import notify
 
 TABS = ("open", "closed")

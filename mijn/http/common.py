@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mijn import PROJECT_ROOT
 from mijn.access.loa import LOA_LABELS
-from mijn.dossiers.models import CHANNEL_LABELS
+from mijn.channels import CHANNEL_LABELS
 from mijn.http.session import portal_logged_in
 from mijn.http.urls import is_staff_path
 from mijn.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language

@@ -10,7 +10,7 @@ from datetime import date
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn.dossiers.models import CHANNEL_LABELS
+from mijn.channels import CHANNEL_LABELS
 from mijn.i18n import Language
 from mijn.insight import service
 from mijn.insight.charts import Chart, Series

@@ -33,8 +33,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mijn.channels import CHANNELS
 from mijn.db import utcnow
-from mijn.dossiers.models import CHANNELS
 from mijn.dossiers.service import DossierError, StatusSpec, ensure_dossier_type
 from mijn.intake.models import ZgwNotification
 from mijn.intake.service import DossierInput, IntakeError, StatusInput, add_status, upsert_dossier

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from mijn.db import utcnow
 from mijn.mandates.models import ROLES, Mandate
 from mijn.parties.models import Party
-from mijn.parties.service import InvalidIdentifier, get_or_create_party
+from mijn.parties.service import InvalidIdentifier, get_or_create_party, get_party
 
 CLAIM_SOURCE = "claim"  # mandates the login provider asserted (DigiD Machtigen and the like)
 
@@ -192,8 +192,8 @@ async def revoke_mandate(session: AsyncSession, source: str, external_id: str) -
 
 async def mandate_parties(session: AsyncSession, mandate: Mandate) -> tuple[Party, Party]:
     """The representative and the represented party of a mandate."""
-    representative = await session.get(Party, mandate.representative_id)
-    represented = await session.get(Party, mandate.represented_id)
+    representative = await get_party(session, mandate.representative_id)
+    represented = await get_party(session, mandate.represented_id)
     assert representative is not None and represented is not None
     return representative, represented
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,6 +90,13 @@ async def get_or_create_party(
 async def get_party(session: AsyncSession, party_id: int) -> Party | None:
     """A party by its internal id."""
     return await session.get(Party, party_id)
+
+
+async def parties_by_id(session: AsyncSession, ids: Collection[int]) -> list[Party]:
+    """The parties with these ids (in one query)."""
+    if not ids:
+        return []
+    return list(await session.scalars(select(Party).where(Party.id.in_(ids))))
 
 
 async def set_language(session: AsyncSession, party_id: int, code: str) -> None:

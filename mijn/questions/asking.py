@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
+from mijn.channels import CHANNELS
 from mijn.db import utcnow
-from mijn.dossiers.models import CHANNELS
 from mijn.dossiers.service import scope_dossier_ids
 from mijn.questions.common import (
     OnBehalf,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     ColumnElement,
@@ -22,7 +23,6 @@ from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
 from mijn.db import utcnow
 from mijn.dossiers.service import party_dossiers
-from mijn.parties.models import Party
 from mijn.parties.service import get_party
 from mijn.questions.asking import party_questions
 from mijn.questions.contacts import party_contacts
@@ -33,6 +33,9 @@ from mijn.questions.models import (
 )
 from mijn.staff.models import StaffMember, Team
 from mijn.staff.service import team_ids_of
+
+if TYPE_CHECKING:  # another area's rows, only named in annotations
+    from mijn.parties.models import Party
 
 QUEUE_VIEWS = ("queue", "mine", "team", "escalated")
 

@@ -30,8 +30,7 @@ from mijn.questions.models import (
     QuestionMessage,
 )
 from mijn.questions.states import next_state
-from mijn.staff.models import StaffMember, Team
-from mijn.staff.service import team_ids_of
+from mijn.staff.service import get_staff, get_team, team_ids_of
 from mijn.workingtime import WorkingCalendar, working_seconds_between
 
 
@@ -275,11 +274,11 @@ def check_handover(handover: Handover) -> None:
 
 async def check_target(session: AsyncSession, handover: Handover) -> None:
     """QuestionError when the team or the specialist does not exist (or is no specialist)."""
-    if handover.team_id is not None and await session.get(Team, handover.team_id) is None:
+    if handover.team_id is not None and await get_team(session, handover.team_id) is None:
         raise QuestionError("target", "unknown")
     if handover.specialist_id is not None:
-        member = await session.get(StaffMember, handover.specialist_id)
-        if member is None or "specialist" not in member.roles.split():
+        member = await get_staff(session, handover.specialist_id)
+        if member is None or not member.is_specialist:
             raise QuestionError("target", "unknown")
 
 

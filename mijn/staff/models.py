@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from mijn.access.staff import Staff
 from mijn.db import Base, UTCDateTime, utcnow
 
 
@@ -21,6 +22,15 @@ class StaffMember(Base):
     roles: Mapped[str] = mapped_column(String(100), default="")  # space-separated
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def access(self) -> Staff:
+        """The member as the access rules know them (roles as the last login gave them)."""
+        return Staff(self.id, tuple(self.roles.split()))
+
+    @property
+    def is_specialist(self) -> bool:
+        """Whether handed-over questions may go to them."""
+        return self.access().is_specialist
 
 
 class Team(Base):

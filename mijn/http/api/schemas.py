@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mijn.dossiers.models import CHANNELS, KINDS
+from mijn.channels import CHANNELS
+from mijn.dossiers.models import KINDS
 from mijn.mandates.models import ROLES
 
 PARTY_TYPES = ("bsn", "national_number", "kvk", "kbo")

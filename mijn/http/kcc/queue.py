@@ -8,8 +8,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from mijn.channels import CHANNELS
 from mijn.db import request_session, utcnow
-from mijn.dossiers.models import CHANNELS
 from mijn.http.common import form_values, redirect, small_int
 from mijn.http.kcc.common import render_staff, require_staff
 from mijn.questions.common import list_topics
