@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn.db import utcnow
+from mijn.db import insert_ignore, utcnow
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
 from mijn.dossiers.service import DossierError, check_channel, record_status, status_type
 from mijn.intake.models import ApiClient, DossierLink
@@ -127,11 +126,6 @@ class StatusInput:
     channel: str | None = None
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 _BY_SOURCE = select(Dossier).where(
     Dossier.source == bindparam("source"), Dossier.external_id == bindparam("external_id")
 )
@@ -221,12 +215,11 @@ async def _insert_dossier(
     opened_at = datetime.combine(data.opened_on, time(9), tzinfo=UTC)
     reference = data.reference or _new_reference(data.source)
     statement = (
-        _insert(session)(Dossier)
+        insert_ignore(session, Dossier, index_elements=["source", "external_id"])
         .values(
             reference=reference, source=data.source, external_id=data.external_id,
             last_changed_at=opened_at, **values,
         )
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
         .returning(Dossier.id)
     )
     try:

@@ -39,6 +39,7 @@ from mijn.dossiers.service import DossierError, StatusSpec, ensure_dossier_type
 from mijn.intake.models import ZgwNotification
 from mijn.intake.service import DossierInput, IntakeError, StatusInput, add_status, upsert_dossier
 from mijn.parties.service import InvalidIdentifier
+from mijn.retry import backoff
 from mijn.settings import CONFIDENTIALITY, ZgwSettings
 
 log = logging.getLogger(__name__)
@@ -500,7 +501,7 @@ def _retry_later(notification: ZgwNotification, reason: str) -> None:
         _finish(notification, "failed", f"gave up after {notification.attempts} attempts: "
                                         f"{reason}")
         return
-    delay = min(FIRST_DELAY * 2 ** (notification.attempts - 1), MAX_DELAY)
+    delay = backoff(notification.attempts, FIRST_DELAY, MAX_DELAY)
     notification.next_attempt_at = utcnow() + delay
     notification.last_error = reason[:500]
 

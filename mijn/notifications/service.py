@@ -18,10 +18,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mijn.db import utcnow
+from mijn.db import insert_ignore, utcnow
 from mijn.notifications.mail import Mailer, MailError, compose_news, compose_verification
 from mijn.notifications.models import Notification, NotificationThrottle
 from mijn.parties.models import Party
+from mijn.retry import backoff
 from mijn.settings import Settings
 
 log = logging.getLogger("mijn.notifications")
@@ -282,8 +283,7 @@ class DeliveryReport:
 
 def retry_delay(attempts: int) -> timedelta:
     """Back-off after a failed attempt: 30 s, doubling, at most an hour."""
-    delay: timedelta = FIRST_RETRY * (2 ** max(0, attempts - 1))
-    return min(delay, LAST_RETRY)
+    return backoff(attempts, FIRST_RETRY, LAST_RETRY)
 
 
 def _due(batch: int, now: datetime) -> object:
@@ -406,19 +406,8 @@ async def _lock_throttle(
 async def _insert_throttle(
     session: AsyncSession, party_id: int, key: str, at: datetime
 ) -> None:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
     values = {"party_id": party_id, "bundle_key": key, "last_sent_at": at}
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = pg_insert(NotificationThrottle).values(values).on_conflict_do_nothing()
-        await session.execute(statement)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        await session.execute(
-            sqlite_insert(NotificationThrottle).values(values).on_conflict_do_nothing()
-        )
+    await session.execute(insert_ignore(session, NotificationThrottle).values(values))
 
 
 def _failed(
