@@ -60,8 +60,8 @@ from mijn.insight.service import Period, add_months, month_start
 from mijn.intake.service import create_api_client
 from mijn.migrate import alembic_config, upgrade_async
 from mijn.models import import_all
+from mijn.notifications import delivery as notification_delivery
 from mijn.notifications import mail as notification_mail
-from mijn.notifications import service as notification_service
 from mijn.notifications.mail import compose_news
 from mijn.progress import Progress
 from mijn.questions.models import Topic
@@ -86,7 +86,7 @@ __all__ = [
     "create_app", "ensure_dossier_type", "get_dossier_view", "import_all", "insight_report",
     "insight_service", "language", "list_dossiers", "load_settings", "make_autocommit_sessionmaker",
     "make_engine", "make_sessionmaker", "month_start", "notification_mail",
-    "notification_service", "opens_at", "publish", "record_login", "redirect", "render",
+    "notification_delivery", "opens_at", "publish", "record_login", "redirect", "render",
     "request_session", "require_identity", "require_staff", "review_default", "search_answers",
     "slugify", "summary", "tcp_listener", "upgrade_async", "utcnow",
 ]

@@ -59,17 +59,16 @@ from mijn.dossiers.service import (
 )
 from mijn.intake.service import create_api_client
 from mijn.notifications import service
-from mijn.notifications.mail import MailError, SmtpMailer, compose_news
-from mijn.notifications.models import Notification, NotificationThrottle
-from mijn.notifications.service import (
+from mijn.notifications.delivery import (
     LAST_RETRY,
     MAX_ATTEMPTS,
-    VERIFY_MAX_AGE,
     DeliveryReport,
     deliver_due,
-    notify,
     retry_delay,
 )
+from mijn.notifications.mail import MailError, SmtpMailer, compose_news
+from mijn.notifications.models import Notification, NotificationThrottle
+from mijn.notifications.service import VERIFY_MAX_AGE, notify
 from mijn.parties.models import Party
 from mijn.parties.service import find_party, get_or_create_party
 from mijn.questions.service import (
