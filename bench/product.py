@@ -42,14 +42,9 @@ from mijn.db import (
     utcnow,
 )
 from mijn.dev.demo import DOSSIER_TYPES, MIN_LOA
+from mijn.dossiers.changes import ensure_dossier_type
 from mijn.dossiers.models import CHANNELS, StatusType
-from mijn.dossiers.service import (
-    DossierPage,
-    _summary_columns,
-    ensure_dossier_type,
-    get_dossier_view,
-    list_dossiers,
-)
+from mijn.dossiers.service import DossierPage, _summary_columns, get_dossier_view, list_dossiers
 from mijn.http.common import CSRF_COOKIE, redirect, render
 from mijn.http.kcc.questions import require_staff
 from mijn.http.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL, require_identity

@@ -49,14 +49,14 @@ from stdnum.nl import bsn as nl_bsn
 from conftest import BASE_URL, Auth, Runner, form_fields, make_settings
 from mijn.access.staff import Staff
 from mijn.db import utcnow
-from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
-from mijn.dossiers.service import (
+from mijn.dossiers.changes import (
     StatusSpec,
     create_dossier,
     ensure_dossier_type,
     record_status,
     status_type,
 )
+from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
 from mijn.intake.service import create_api_client
 from mijn.notifications import service
 from mijn.notifications.delivery import (

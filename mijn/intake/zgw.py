@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mijn.db import utcnow
 from mijn.dossiers.models import CHANNELS
-from mijn.dossiers.service import DossierError, StatusSpec, ensure_dossier_type
+from mijn.dossiers.changes import DossierError, StatusSpec, ensure_dossier_type
 from mijn.intake.models import ZgwNotification
 from mijn.intake.service import DossierInput, IntakeError, StatusInput, add_status, upsert_dossier
 from mijn.parties.service import InvalidIdentifier

@@ -18,8 +18,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mijn.db import request_session
+from mijn.dossiers.changes import StatusSpec, ensure_dossier_type
 from mijn.dossiers.models import Dossier, DossierType, StatusType
-from mijn.dossiers.service import StatusSpec, ensure_dossier_type, known_type_codes
+from mijn.dossiers.service import current_status_code, known_type_codes
 from mijn.http.api import schemas
 from mijn.http.api.openapi import openapi_document
 from mijn.http.common import problem
@@ -31,7 +32,6 @@ from mijn.intake.service import (
     StatusInput,
     add_status,
     authenticate,
-    current_status_code,
     find_dossier,
     forward_dossier,
     upsert_dossier,
