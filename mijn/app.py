@@ -23,6 +23,7 @@ from mijn import PROJECT_ROOT
 from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
 from mijn.http.api import routes as intake_routes
+from mijn.http.api.common import ApiProblem, problem_response
 from mijn.http.common import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
 from mijn.http.kcc import answers as answer_editor
 from mijn.http.kcc import insight as insight_routes
@@ -37,7 +38,7 @@ from mijn.http.portal import questions as question_routes
 from mijn.http.portal.pages import routes as page_routes
 from mijn.http.session import LoginRequired, SessionsMiddleware, login_url
 from mijn.intake.service import IntakeError
-from mijn.intake.zgw import ZgwClient
+from mijn.intake.zgw_client import ZgwClient
 from mijn.settings import Settings, load_settings
 
 STATIC = PROJECT_ROOT / "mijn" / "static"
@@ -124,8 +125,8 @@ def create_app(
         exception_handlers={
             HTTPException: http_error,
             LoginRequired: _login_required,
-            intake_routes.ApiProblem: intake_routes.problem_response,
-            IntakeError: intake_routes.problem_response,
+            ApiProblem: problem_response,
+            IntakeError: problem_response,
             500: server_error,
         },
     )
