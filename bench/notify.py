@@ -1041,8 +1041,8 @@ async def time_pieces(args: argparse.Namespace, sink: Sink) -> dict[str, Any]:
     from sqlalchemy.orm import Session
 
     from bench.product import import_all, load_settings, make_engine, make_sessionmaker
+    from bench.product import notification_delivery as delivery
     from bench.product import notification_mail as mail
-    from bench.product import notification_service as service
 
     import_all()
     settings = load_settings(worker_env(args, sink))
@@ -1050,7 +1050,7 @@ async def time_pieces(args: argparse.Namespace, sink: Sink) -> dict[str, Any]:
     sessionmaker = make_sessionmaker(engine)
     mailer = mail.SmtpMailer(settings.smtp_url)
     timer = PieceTimer()
-    await service.deliver_due(sessionmaker, mailer, settings, batch=args.profile_batch)  # warm
+    await delivery.deliver_due(sessionmaker, mailer, settings, batch=args.profile_batch)  # warm
     def statement(_session: Any, stmt: Any, *_a: Any, **_k: Any) -> str:
         tables = {t.name for t in getattr(stmt, "get_final_froms", lambda: [])()}
         table = getattr(getattr(stmt, "table", None), "name", None)
@@ -1066,7 +1066,7 @@ async def time_pieces(args: argparse.Namespace, sink: Sink) -> dict[str, Any]:
         return f"SQL: other {kind} {sorted(tables) or table}"
 
     for owner, name, label in (
-        (service, "compose_news", "compose the e-mail (compose_news)"),
+        (delivery, "compose_news", "compose the e-mail (compose_news)"),
         (mail.SmtpConnection, "send", "SMTP: connect and send (aiosmtplib)"),
         (mail.SmtpConnection, "close", "SMTP: QUIT"),
         (AsyncSession, "execute", statement),
@@ -1079,7 +1079,7 @@ async def time_pieces(args: argparse.Namespace, sink: Sink) -> dict[str, Any]:
     try:
         while sent < args.profile_notifications:
             report = await timer.run("deliver_due: the rest (Python, ORM attributes)",
-                                     service.deliver_due(sessionmaker, mailer, settings,
+                                     delivery.deliver_due(sessionmaker, mailer, settings,
                                                          batch=args.profile_batch))
             if report.handled == 0:
                 break

@@ -43,14 +43,9 @@ from mijn.db import (
     utcnow,
 )
 from mijn.dev.demo import DOSSIER_TYPES, MIN_LOA
+from mijn.dossiers.changes import ensure_dossier_type
 from mijn.dossiers.models import StatusType
-from mijn.dossiers.service import (
-    DossierPage,
-    _summary_columns,
-    ensure_dossier_type,
-    get_dossier_view,
-    list_dossiers,
-)
+from mijn.dossiers.service import DossierPage, _summary_columns, get_dossier_view, list_dossiers
 from mijn.http.common import CSRF_COOKIE, redirect, render
 from mijn.http.kcc.common import require_staff
 from mijn.http.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL, require_identity
@@ -61,8 +56,8 @@ from mijn.insight.service import Period, add_months, month_start
 from mijn.intake.service import create_api_client
 from mijn.migrate import alembic_config, upgrade_async
 from mijn.models import import_all
+from mijn.notifications import delivery as notification_delivery
 from mijn.notifications import mail as notification_mail
-from mijn.notifications import service as notification_service
 from mijn.notifications.mail import compose_news
 from mijn.progress import Progress
 from mijn.questions.common import REFERENCE_ALPHABET
@@ -88,7 +83,7 @@ __all__ = [
     "create_app", "ensure_dossier_type", "get_dossier_view", "import_all", "insight_report",
     "insight_service", "language", "list_dossiers", "load_settings", "make_autocommit_sessionmaker",
     "make_engine", "make_sessionmaker", "month_start", "notification_mail",
-    "notification_service", "opens_at", "publish", "record_login", "redirect", "render",
+    "notification_delivery", "opens_at", "publish", "record_login", "redirect", "render",
     "request_session", "require_identity", "require_staff", "review_default", "search_answers",
     "slugify", "summary", "tcp_listener", "upgrade_async", "utcnow",
 ]

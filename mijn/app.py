@@ -27,6 +27,7 @@ from mijn import PROJECT_ROOT
 from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
 from mijn.http.api import routes as api_routes
+from mijn.http.api.common import ApiProblem, problem_response
 from mijn.http.common import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
 from mijn.http.kcc import routes as kcc_routes
 from mijn.http.login import routes as login_routes
@@ -34,7 +35,7 @@ from mijn.http.login.oidc import OidcClient
 from mijn.http.portal import routes as portal_routes
 from mijn.http.session import LoginRequired, SessionsMiddleware, login_url
 from mijn.intake.service import IntakeError
-from mijn.intake.zgw import ZgwClient
+from mijn.intake.zgw_client import ZgwClient
 from mijn.settings import Settings, load_settings
 
 STATIC = PROJECT_ROOT / "mijn" / "static"
@@ -91,8 +92,8 @@ def _routes(settings: Settings) -> list[BaseRoute]:
 EXCEPTION_HANDLERS: dict[Any, ExceptionHandler] = {
     HTTPException: http_error,
     LoginRequired: _login_required,
-    api_routes.ApiProblem: api_routes.problem_response,
-    IntakeError: api_routes.problem_response,
+    ApiProblem: problem_response,
+    IntakeError: problem_response,
     500: server_error,
 }
 

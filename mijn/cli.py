@@ -136,7 +136,8 @@ def _zgw_retry(settings: Settings, args: argparse.Namespace) -> int:
     import httpx
 
     from mijn.db import make_engine, make_sessionmaker
-    from mijn.intake.zgw import ZgwClient, pending_count, process_due
+    from mijn.intake.zgw_client import ZgwClient
+    from mijn.intake.zgw_queue import pending_count, process_due
 
     if not settings.zgw.enabled:
         print("mijn: ZGW is not configured: set MIJN_ZGW_NOTIFICATIONS_TOKEN, "

@@ -1,4 +1,5 @@
-"""Database engine, session factory, declarative base and the per-request session."""
+"""Database engine, session factory, declarative base, the per-request session and
+"insert, ignore conflicts" for both databases."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -111,3 +113,16 @@ async def request_session(
     )
     async with sessionmaker() as session:
         yield session
+
+
+def insert_ignore(
+    session: AsyncSession, target: Table | type[Base],
+    index_elements: list[str] | None = None,
+) -> postgresql.Insert | sqlite.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING in this session's dialect (PostgreSQL or SQLite).
+
+    index_elements names the unique columns whose conflict is ignored (default: any).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(target).on_conflict_do_nothing(index_elements=index_elements)
+    return sqlite.insert(target).on_conflict_do_nothing(index_elements=index_elements)

@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mijn.db import make_engine, make_sessionmaker
 from mijn.models import import_all
+from mijn.notifications.delivery import DeliveryReport, deliver_due
 from mijn.notifications.mail import Mailer, SmtpMailer
-from mijn.notifications.service import DeliveryReport, deliver_due
 from mijn.settings import Settings
 
 log = logging.getLogger("mijn.worker")

@@ -32,7 +32,8 @@ from mijn.answers.text import (
     unknown_placeholders,
 )
 from mijn.db import utcnow
-from mijn.dossiers.service import StatusSpec, ensure_dossier_type, type_catalogue
+from mijn.dossiers.changes import StatusSpec, ensure_dossier_type
+from mijn.dossiers.service import type_catalogue
 
 # Publishing without a staff member is allowed (the column is nullable); these tests are about
 # the answers, not about who wrote them.

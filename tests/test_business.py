@@ -220,8 +220,8 @@ async def _news(session: AsyncSession, references: tuple[str, ...]) -> None:
     """A new status on each of these dossiers: news in the company's inbox."""
     from datetime import UTC, datetime
 
+    from mijn.dossiers.changes import record_status, status_type
     from mijn.dossiers.models import Dossier
-    from mijn.dossiers.service import record_status, status_type
 
     for reference in references:
         dossier = await session.scalar(select(Dossier).where(Dossier.reference == reference))

@@ -420,7 +420,7 @@ def test_a_mandate_asserted_in_the_claims(
 async def _hoog_dossier(session: Any) -> None:
     from datetime import date
 
-    from mijn.dossiers.service import StatusSpec, create_dossier, ensure_dossier_type
+    from mijn.dossiers.changes import StatusSpec, create_dossier, ensure_dossier_type
     from mijn.parties.service import get_or_create_party
 
     kind = await ensure_dossier_type(session, "schuldhulp", "case", "Schuldhulp", "Debt help", [

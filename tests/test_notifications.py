@@ -49,27 +49,26 @@ from stdnum.nl import bsn as nl_bsn
 from conftest import BASE_URL, Auth, Runner, form_fields, make_settings
 from mijn.access.staff import Staff
 from mijn.db import utcnow
-from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
-from mijn.dossiers.service import (
+from mijn.dossiers.changes import (
     StatusSpec,
     create_dossier,
     ensure_dossier_type,
     record_status,
     status_type,
 )
+from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
 from mijn.intake.service import create_api_client
 from mijn.notifications import service
-from mijn.notifications.mail import MailError, SmtpMailer, compose_news
-from mijn.notifications.models import Notification, NotificationThrottle
-from mijn.notifications.service import (
+from mijn.notifications.delivery import (
     LAST_RETRY,
     MAX_ATTEMPTS,
-    VERIFY_MAX_AGE,
     DeliveryReport,
     deliver_due,
-    notify,
     retry_delay,
 )
+from mijn.notifications.mail import MailError, SmtpMailer, compose_news
+from mijn.notifications.models import Notification, NotificationThrottle
+from mijn.notifications.service import VERIFY_MAX_AGE, notify
 from mijn.parties.models import Party
 from mijn.parties.service import find_party, get_or_create_party
 from mijn.questions.asking import NewQuestion, ask

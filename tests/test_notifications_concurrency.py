@@ -37,9 +37,9 @@ from conftest import make_settings
 from mijn import PROJECT_ROOT
 from mijn.db import Base, make_engine, make_sessionmaker, utcnow
 from mijn.models import REFERENCE_TABLES, import_all
+from mijn.notifications.delivery import DeliveryReport, deliver_due
 from mijn.notifications.mail import SmtpMailer
 from mijn.notifications.models import Notification, NotificationThrottle
-from mijn.notifications.service import DeliveryReport, deliver_due
 from mijn.settings import Settings
 
 PARTIES = 300

@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 
 from conftest import Auth, Runner
 from mijn.dev.personas import CITIZENS
+from mijn.dossiers.changes import create_dossier, record_status, status_type
 from mijn.dossiers.models import DossierType
-from mijn.dossiers.service import create_dossier, record_status, status_type
 from mijn.parties.service import get_or_create_party
 
 

@@ -10,14 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import Runner
 from mijn.access.scope import PartyScope
+from mijn.dossiers.changes import DossierError, create_dossier, record_status, status_type
 from mijn.dossiers.models import Dossier, DossierType
-from mijn.dossiers.service import (
-    DossierError,
-    create_dossier,
-    get_dossier_view,
-    record_status,
-    status_type,
-)
+from mijn.dossiers.service import get_dossier_view
 from mijn.parties.service import InvalidIdentifier, get_or_create_party, normalise_identifier
 
 

@@ -35,7 +35,7 @@ from conftest import Auth
 from mijn import cli
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent
 from mijn.intake.models import ZgwNotification
-from mijn.intake.zgw import MAX_ATTEMPTS, process_due
+from mijn.intake.zgw_queue import MAX_ATTEMPTS, process_due
 from mijn.parties.models import Party
 from mijn.settings import ConfigurationError, load_settings
 

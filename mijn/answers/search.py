@@ -23,11 +23,10 @@ from typing import Any
 
 import snowballstemmer
 from sqlalchemy import Table, delete, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.answers.models import AUDIENCES, Answer, AnswerTerm, SearchTerm, SearchVariant
-from mijn.db import Base
+from mijn.db import Base, insert_ignore
 
 MAX_TERM = 60
 MAX_QUERY_WORDS = 12
@@ -120,11 +119,6 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
-def _insert_ignore(session: AsyncSession, table: Table) -> Any:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
-
-
 async def index_answer(
     session: AsyncSession, answer_id: int, title: str, topics: Iterable[str], body: str,
     audience: str = "all",
@@ -158,7 +152,7 @@ async def _drop_entries(session: AsyncSession, answer_id: int) -> set[str]:
 async def _add_vocabulary(session: AsyncSession, new_words: set[str], terms: set[str]) -> None:
     """New stems get their tails; every word its one-letter deletions (done once per word)."""
     fresh = set(await session.scalars(
-        _insert_ignore(session, _table(SearchTerm)).returning(SearchTerm.term),
+        insert_ignore(session, _table(SearchTerm)).returning(SearchTerm.term),
         [{"term": t, "df": 0} for t in sorted(terms)],
     )) if terms else set()
     variants = {(tail, term, "tail") for term in fresh for tail in tails(term)}
@@ -170,7 +164,7 @@ async def _add_vocabulary(session: AsyncSession, new_words: set[str], terms: set
         variants.add((word, stem(word), "word"))
         variants |= {(d, word, "delete") for d in deletes(word)}
     if variants:
-        await session.execute(_insert_ignore(session, _table(SearchVariant)), [
+        await session.execute(insert_ignore(session, _table(SearchVariant)), [
             {"variant": v, "term": t, "kind": k} for v, t, k in sorted(variants)
         ])
 
@@ -179,7 +173,7 @@ async def _recount(session: AsyncSession, terms: set[str]) -> None:
     """The df of these terms, and of TOTAL, counted again."""
     published = await session.scalar(
         select(func.count()).where(Answer.published.is_(True))) or 0
-    await session.execute(_insert_ignore(session, _table(SearchTerm)), [{"term": TOTAL, "df": 0}])
+    await session.execute(insert_ignore(session, _table(SearchTerm)), [{"term": TOTAL, "df": 0}])
     await session.execute(update(SearchTerm).where(SearchTerm.term == TOTAL).values(df=published))
     if not terms:
         return

@@ -11,15 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mijn.access.staff import Staff
 from mijn.dev.answers import seed_answers
 from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, BUSINESSES, CITIZENS, STAFF
-from mijn.dossiers.models import Dossier, DossierType
-from mijn.dossiers.service import (
+from mijn.dossiers.changes import (
     StatusSpec,
     create_dossier,
     ensure_dossier_type,
-    known_type_codes,
     record_status,
     status_type,
 )
+from mijn.dossiers.models import Dossier, DossierType
+from mijn.dossiers.service import known_type_codes
 from mijn.mandates.service import MandateInput, put_mandate
 from mijn.parties.models import Party
 from mijn.parties.service import get_or_create_party

@@ -1,20 +1,19 @@
-"""What the dossiers area can do: list and show a party's dossiers, record statuses."""
+"""What the dossiers area can do: list and show a party's dossiers (reading; the changes are
+in mijn.dossiers.changes)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn.access.loa import loa_rank, opens_at
+from mijn.access.loa import opens_at
 from mijn.access.scope import PartyScope
-from mijn.channels import CHANNELS
-from mijn.dossiers.models import KINDS, Dossier, DossierType, StatusEvent, StatusType
-from mijn.notifications.service import notify
+from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
 
 TABS = ("open", "closed")
 
@@ -34,10 +33,6 @@ def scope_conditions(scope: PartyScope) -> list[ColumnElement[bool]]:
 def scope_dossier_ids(scope: PartyScope) -> Select[Any]:
     """The ids of the dossiers in this scope (for questions and contacts about them)."""
     return select(Dossier.id).where(Dossier.party_id == scope.party_id, *scope_conditions(scope))
-
-
-class DossierError(ValueError):
-    """A dossier or status that cannot be recorded as given."""
 
 
 @dataclass(frozen=True)
@@ -174,121 +169,6 @@ async def get_dossier_view(
     return DossierView(dossier, dossier_type, current, timeline, upcoming)
 
 
-@dataclass(frozen=True)
-class StatusSpec:
-    """A status type as a dossier type declares it."""
-
-    code: str
-    label_nl: str
-    label_en: str
-    text_nl: str
-    text_en: str
-    is_final: bool = False
-
-
-async def ensure_dossier_type(
-    session: AsyncSession, code: str, kind: str, name_nl: str, name_en: str,
-    statuses: list[StatusSpec], min_loa: str | None = None,
-) -> DossierType:
-    """Create or update a dossier type and its ordered status types."""
-    if kind not in KINDS:
-        raise DossierError(f"kind must be one of {', '.join(KINDS)}")
-    if min_loa is not None and not loa_rank(min_loa):
-        raise DossierError("min_loa must be one of basis, midden, substantieel, hoog")
-    dossier_type = await session.scalar(select(DossierType).where(DossierType.code == code))
-    if dossier_type is None:
-        dossier_type = DossierType(code=code)
-        session.add(dossier_type)
-    dossier_type.kind, dossier_type.name_nl, dossier_type.name_en = kind, name_nl, name_en
-    dossier_type.min_loa = min_loa
-    await session.flush()
-    existing = {
-        s.code: s
-        for s in await session.scalars(
-            select(StatusType).where(StatusType.dossier_type_id == dossier_type.id)
-        )
-    }
-    for position, spec in enumerate(statuses):
-        status = existing.get(spec.code) or StatusType(dossier_type_id=dossier_type.id)
-        status.code, status.position, status.is_final = spec.code, position, spec.is_final
-        status.label_nl, status.label_en = spec.label_nl, spec.label_en
-        status.text_nl, status.text_en = spec.text_nl, spec.text_en
-        session.add(status)
-    await session.flush()
-    return dossier_type
-
-
-_STATUS_BY_CODE = select(StatusType).where(
-    StatusType.dossier_type_id == bindparam("type_id"), StatusType.code == bindparam("code")
-)
-
-
-async def status_type(session: AsyncSession, dossier_type_id: int, code: str) -> StatusType:
-    """A status type of a dossier type by its code."""
-    found = await session.scalar(_STATUS_BY_CODE, {"type_id": dossier_type_id, "code": code})
-    if found is None:
-        raise DossierError(f"unknown status {code!r} for this dossier type")
-    return found
-
-
-async def record_status(
-    session: AsyncSession, dossier: Dossier, status: StatusType, occurred_at: datetime,
-    explanation: str = "", set_by: str = "system", channel: str | None = None,
-    source_event_id: str | None = None, notify_party: bool = True,
-) -> StatusEvent:
-    """Append a status event; the latest occurred-at decides the current status.
-
-    A status that becomes current is news for the party: a notification is written in the
-    same transaction (an older event arriving late changes nothing they see: no news).
-    """
-    if status.dossier_type_id != dossier.dossier_type_id:
-        raise DossierError("status belongs to another dossier type")
-    event = StatusEvent(
-        dossier_id=dossier.id, status_type_id=status.id, explanation=explanation,
-        occurred_at=occurred_at, set_by=set_by, channel=channel, source_event_id=source_event_id,
-    )
-    session.add(event)
-    becomes_current = (
-        dossier.status_changed_at is None or occurred_at >= dossier.status_changed_at
-    )
-    if becomes_current:
-        dossier.current_status_id = status.id
-        dossier.status_changed_at = occurred_at
-        dossier.closed_on = occurred_at.date() if status.is_final else None
-    if dossier.last_changed_at is None or occurred_at > dossier.last_changed_at:
-        dossier.last_changed_at = occurred_at
-    await session.flush()
-    if becomes_current and notify_party:
-        await notify(session, dossier.party_id, "status", dossier_id=dossier.id)
-    return event
-
-
-def check_channel(channel: str) -> str:
-    """The channel, if it is one Mijn knows."""
-    if channel not in CHANNELS:
-        raise DossierError(f"channel must be one of {', '.join(CHANNELS)}")
-    return channel
-
-
-async def create_dossier(
-    session: AsyncSession, *, reference: str, party_id: int, dossier_type: DossierType,
-    title: str, channel: str, department: str, opened_on: date,
-    expected_end: date | None = None, source: str | None = None, external_id: str | None = None,
-    branch: str | None = None,
-) -> Dossier:
-    """Register a new dossier of a party; its statuses follow through record_status."""
-    dossier = Dossier(
-        reference=reference, kind=dossier_type.kind, dossier_type_id=dossier_type.id,
-        title=title, party_id=party_id, branch=branch, channel=check_channel(channel),
-        department=department,
-        opened_on=opened_on, expected_end=expected_end, source=source, external_id=external_id,
-        last_changed_at=datetime.combine(opened_on, time(9), tzinfo=UTC),
-    )
-    session.add(dossier)
-    await session.flush()
-    return dossier
-
-
 _PARTY_DOSSIERS = (
     select(*_summary_columns(), Dossier.id)  # type: ignore[call-overload]
     .join(DossierType, DossierType.id == Dossier.dossier_type_id)
@@ -358,3 +238,51 @@ async def known_type_codes(session: AsyncSession, codes: Collection[str]) -> set
     if not codes:
         return set()
     return set(await session.scalars(select(DossierType.code).where(DossierType.code.in_(codes))))
+
+
+async def find_dossier_type(session: AsyncSession, code: str) -> DossierType | None:
+    """A dossier type by its code."""
+    return await session.scalar(select(DossierType).where(DossierType.code == code))
+
+
+_BY_SOURCE = select(Dossier).where(
+    Dossier.source == bindparam("source"), Dossier.external_id == bindparam("external_id")
+)
+_BY_ID = select(Dossier).where(Dossier.id == bindparam("id"))
+_LOCKED = {False: (_BY_SOURCE, _BY_ID), True: (_BY_SOURCE.with_for_update(),
+                                               _BY_ID.with_for_update())}
+_FRESH = _BY_SOURCE.with_for_update().execution_options(populate_existing=True)
+
+
+async def dossier_by_source(
+    session: AsyncSession, source: str, external_id: str, *, lock: bool = False,
+    fresh: bool = False,
+) -> Dossier | None:
+    """A dossier by its source and the id it has there; lock: for update; fresh: locked,
+    and read again from the database even when the session holds it already."""
+    query = _FRESH if fresh else _LOCKED[lock][0]
+    return await session.scalar(query, {"source": source, "external_id": external_id})
+
+
+async def dossier_by_id(session: AsyncSession, dossier_id: int, *, lock: bool = False
+                        ) -> Dossier | None:
+    """A dossier by its id; lock: for update."""
+    return await session.scalar(_LOCKED[lock][1], {"id": dossier_id})
+
+
+_TYPE_CODE = select(DossierType.code).where(DossierType.id == bindparam("id"))
+_STATUS_CODE = select(StatusType.code).where(StatusType.id == bindparam("id"))
+
+
+async def current_status_code(session: AsyncSession, dossier: Dossier) -> str | None:
+    """The code of the dossier's current status."""
+    if dossier.current_status_id is None:
+        return None
+    return await session.scalar(_STATUS_CODE, {"id": dossier.current_status_id})
+
+
+async def dossier_codes(session: AsyncSession, dossier: Dossier) -> tuple[str, str | None]:
+    """The codes of the dossier's type and of its current status."""
+    type_code = await session.scalar(_TYPE_CODE, {"id": dossier.dossier_type_id})
+    assert type_code is not None
+    return type_code, await current_status_code(session, dossier)

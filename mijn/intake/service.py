@@ -6,16 +6,28 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+if TYPE_CHECKING:
+    from mijn.dossiers.models import Dossier, DossierType, StatusEvent
+
 from mijn.db import utcnow
-from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
-from mijn.dossiers.service import DossierError, check_channel, record_status, status_type
+from mijn.dossiers.changes import (
+    DossierError,
+    DossierFields,
+    check_channel,
+    create_dossier_once,
+    record_forwarding,
+    record_status_once,
+    update_dossier,
+    update_handling,
+)
+from mijn.dossiers.service import dossier_by_id, dossier_by_source, find_dossier_type
 from mijn.intake.models import ApiClient, DossierLink
 from mijn.parties.service import get_or_create_party
 
@@ -23,11 +35,6 @@ TOKEN_PREFIX = "mijn_"  # noqa: S105 - a prefix, not a secret
 SCOPES = ("dossiers", "catalogue", "mandates")
 # Statements run on every API call, built once.
 _CLIENT_BY_HASH = select(ApiClient).where(ApiClient.token_hash == bindparam("digest"))
-_EVENT_BY_KEY = select(StatusEvent).where(
-    StatusEvent.dossier_id == bindparam("dossier_id"),
-    StatusEvent.source_event_id == bindparam("key"),
-)
-_STATUS_CODE = select(StatusType.code).where(StatusType.id == bindparam("id"))
 # zgw: dossiers read from the ZGW APIs; claim: mandates asserted at login. No client writes them.
 RESERVED_SOURCES = ("zgw", "claim")
 EVENT_KEY_LENGTH = 200  # status_events.source_event_id
@@ -127,40 +134,35 @@ class StatusInput:
     channel: str | None = None
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
-_BY_SOURCE = select(Dossier).where(
-    Dossier.source == bindparam("source"), Dossier.external_id == bindparam("external_id")
-)
 _LINK_BY_SOURCE = select(DossierLink).where(
     DossierLink.source == bindparam("source"), DossierLink.external_id == bindparam("external_id")
 )
-_BY_ID = select(Dossier).where(Dossier.id == bindparam("id"))
-_LOCKED = {False: (_BY_SOURCE, _BY_ID), True: (_BY_SOURCE.with_for_update(),
-                                               _BY_ID.with_for_update())}
 
 
 async def find_dossier(
     session: AsyncSession, source: str, external_id: str, *, lock: bool = False
 ) -> tuple[Dossier, DossierLink | None] | None:
     """A dossier by the id its source (or a partner it was forwarded to) knows it by."""
-    by_source, by_id = _LOCKED[lock]
-    ids = {"source": source, "external_id": external_id}
-    dossier = await session.scalar(by_source, ids)
+    dossier = await dossier_by_source(session, source, external_id, lock=lock)
     if dossier is not None:
         return dossier, None
-    link = await session.scalar(_LINK_BY_SOURCE, ids)
+    link = await session.scalar(_LINK_BY_SOURCE, {"source": source, "external_id": external_id})
     if link is None:
         return None
-    dossier = await session.scalar(by_id, {"id": link.dossier_id})
+    dossier = await dossier_by_id(session, link.dossier_id, lock=lock)
     return (dossier, link) if dossier is not None else None
 
 
+async def partner_names(session: AsyncSession, dossier_id: int) -> list[str]:
+    """The partners a dossier was forwarded to, in order."""
+    return list(await session.scalars(
+        select(DossierLink.partner_name).where(DossierLink.dossier_id == dossier_id)
+        .order_by(DossierLink.id)
+    ))
+
+
 async def _dossier_type(session: AsyncSession, code: str) -> DossierType:
-    found = await session.scalar(select(DossierType).where(DossierType.code == code))
+    found = await find_dossier_type(session, code)
     if found is None:
         raise IntakeError(
             f"unknown dossier type {code!r}: register it first with "
@@ -174,11 +176,12 @@ def _new_reference(source: str) -> str:
     return f"{source[:3].upper()}-{secrets.token_hex(4).upper()}"
 
 
-async def upsert_dossier(session: AsyncSession, data: DossierInput) -> tuple[Dossier, bool]:
-    """Create the dossier, or bring it up to date; the same input twice changes nothing."""
-    existing = await find_dossier(session, data.source, data.external_id, lock=True)
-    if existing is not None and existing[1] is not None:
-        return await _update_as_partner(existing[0], data), False
+def _refused(exc: DossierError) -> IntakeError:
+    return IntakeError(str(exc), exc.field, exc.status)
+
+
+async def _fields(session: AsyncSession, data: DossierInput) -> DossierFields:
+    """The dossier's fields from the input: its type known, its party found or made."""
     dossier_type = await _dossier_type(session, data.dossier_type)
     check_channel(data.channel)
     try:
@@ -187,71 +190,33 @@ async def upsert_dossier(session: AsyncSession, data: DossierInput) -> tuple[Dos
         raise IntakeError(str(exc), "party.id") from None
     if data.branch is not None and party.kind != "organisation":
         raise IntakeError("only an organisation's dossier has a branch", "party.branch")
-    values = {
-        "kind": dossier_type.kind, "dossier_type_id": dossier_type.id, "title": data.title,
-        "party_id": party.id, "channel": data.channel, "department": data.department,
-        "opened_on": data.opened_on, "expected_end": data.expected_end, "zgw_url": data.zgw_url,
-        "branch": data.branch,
-    }
-    created = False
-    if existing is None:
-        created = await _insert_dossier(session, data, values)
-    dossier = await session.scalar(
-        select(Dossier)
-        .where(Dossier.source == data.source, Dossier.external_id == data.external_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    return DossierFields(
+        dossier_type=dossier_type, party_id=party.id, title=data.title, channel=data.channel,
+        department=data.department, opened_on=data.opened_on, expected_end=data.expected_end,
+        zgw_url=data.zgw_url, branch=data.branch,
     )
-    assert dossier is not None
-    if not created:
-        if dossier.dossier_type_id != dossier_type.id:
-            raise IntakeError("the dossier type of a dossier cannot change", "dossier_type", 409)
-        for key, value in values.items():
-            if getattr(dossier, key) != value:
-                setattr(dossier, key, value)
-                dossier.last_changed_at = max(dossier.last_changed_at, utcnow())
+
+
+async def upsert_dossier(session: AsyncSession, data: DossierInput) -> tuple[Dossier, bool]:
+    """Create the dossier, or bring it up to date; the same input twice changes nothing."""
+    existing = await find_dossier(session, data.source, data.external_id, lock=True)
+    if existing is not None and existing[1] is not None:
+        update_handling(existing[0], data.department, data.expected_end)
+        return existing[0], False
+    try:
+        fields = await _fields(session, data)
+        created = existing is None and await create_dossier_once(
+            session, reference=data.reference or _new_reference(data.source),
+            source=data.source, external_id=data.external_id, fields=fields,
+        )
+        dossier = await dossier_by_source(session, data.source, data.external_id, fresh=True)
+        assert dossier is not None
+        if not created:
+            await update_dossier(session, dossier, fields)
+    except DossierError as exc:
+        raise _refused(exc) from None
     await session.flush()
     return dossier, created
-
-
-async def _insert_dossier(
-    session: AsyncSession, data: DossierInput, values: dict[str, object]
-) -> bool:
-    """Insert unless a concurrent request did; True when this call created it."""
-    opened_at = datetime.combine(data.opened_on, time(9), tzinfo=UTC)
-    reference = data.reference or _new_reference(data.source)
-    statement = (
-        _insert(session)(Dossier)
-        .values(
-            reference=reference, source=data.source, external_id=data.external_id,
-            last_changed_at=opened_at, **values,
-        )
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(Dossier.id)
-    )
-    try:
-        async with session.begin_nested():
-            inserted = (await session.execute(statement)).scalar_one_or_none()
-    except IntegrityError:
-        raise IntakeError(f"reference {reference!r} is used by another dossier", "reference",
-                          409) from None
-    return inserted is not None
-
-
-async def _update_as_partner(dossier: Dossier, data: DossierInput) -> Dossier:
-    """A partner that received the dossier updates only its handling: department, end date."""
-    if data.department and dossier.department != data.department:
-        dossier.department = data.department
-    if data.expected_end and dossier.expected_end != data.expected_end:
-        dossier.expected_end = data.expected_end
-    return dossier
-
-
-async def current_status_code(session: AsyncSession, dossier: Dossier) -> str | None:
-    """The code of the dossier's current status."""
-    if dossier.current_status_id is None:
-        return None
-    return await session.scalar(_STATUS_CODE, {"id": dossier.current_status_id})
 
 
 def event_key(source: str, event_id: str) -> str:
@@ -266,21 +231,14 @@ async def add_status(
     session: AsyncSession, dossier: Dossier, source: str, data: StatusInput
 ) -> tuple[StatusEvent, bool]:
     """Record a status event once per event id; the latest occurred-at stays current."""
-    key = event_key(source, data.event_id)
-    existing = await session.scalar(_EVENT_BY_KEY, {"dossier_id": dossier.id, "key": key})
-    if existing is not None:
-        return existing, False
     try:
-        status = await status_type(session, dossier.dossier_type_id, data.status)
+        return await record_status_once(
+            session, dossier, data.status, data.occurred_at,
+            source_event_id=event_key(source, data.event_id), explanation=data.explanation,
+            channel=data.channel,
+        )
     except DossierError as exc:
-        raise IntakeError(str(exc), "status") from None
-    if data.channel is not None:
-        check_channel(data.channel)
-    event = await record_status(
-        session, dossier, status, data.occurred_at, explanation=data.explanation,
-        channel=data.channel, source_event_id=key,
-    )
-    return event, True
+        raise _refused(exc) from None
 
 
 async def forward_dossier(
@@ -289,10 +247,7 @@ async def forward_dossier(
 ) -> tuple[DossierLink, bool]:
     """Hand a dossier to a partner organisation: it may then push statuses under its own id."""
     link = await session.scalar(
-        select(DossierLink).where(
-            DossierLink.source == partner_source,
-            DossierLink.external_id == partner_external_id,
-        )
+        _LINK_BY_SOURCE, {"source": partner_source, "external_id": partner_external_id}
     )
     if link is not None:
         if link.dossier_id != dossier.id:
@@ -303,15 +258,6 @@ async def forward_dossier(
         partner_name=partner_name,
     )
     session.add(link)
-    session.add(
-        StatusEvent(
-            dossier_id=dossier.id, kind="forwarded", partner_name=partner_name,
-            explanation=explanation, occurred_at=occurred_at, set_by="system",
-            channel="partner",
-        )
-    )
-    dossier.department = partner_name
-    if occurred_at > dossier.last_changed_at:
-        dossier.last_changed_at = occurred_at
+    await record_forwarding(session, dossier, partner_name, occurred_at, explanation)
     await session.flush()
     return link, True

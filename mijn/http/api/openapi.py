@@ -60,182 +60,222 @@ def openapi_document(base_url: str) -> dict[str, Any]:
     """The whole document."""
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "Mijn intake API",
-            "version": "1.0.0",
-            "description": (
-                "Back-office systems push dossiers (cases and reports) and their statuses. "
-                "Every write is idempotent: PUT a dossier as often as you like; a status "
-                "with an event_id seen before is recorded once. Statuses may arrive out of "
-                "order: the latest occurred_at is the current status. Unknown dossier types "
-                "are refused: register them first with PUT /api/v1/dossier-types/{code} "
-                "(scope 'catalogue'). Errors are RFC 9457 problem details."
-            ),
-        },
+        "info": _info(),
         "servers": [{"url": base_url}],
         "security": [{"bearer": []}],
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "zgwNotifications": {
-                    "type": "http", "scheme": "bearer",
-                    "description": "MIJN_ZGW_NOTIFICATIONS_TOKEN itself, or a ZGW JWT "
-                                   "(HS256) signed with it as the secret.",
-                },
-            },
-            "schemas": {
-                "DossierTypeIn": schemas.DOSSIER_TYPE_IN,
-                "DossierIn": schemas.DOSSIER_IN,
-                "StatusIn": schemas.STATUS_IN,
-                "ForwardingIn": schemas.FORWARDING_IN,
-                "Dossier": schemas.DOSSIER_OUT,
-                "StatusOut": schemas.STATUS_OUT,
-                "MandateIn": schemas.MANDATE_IN,
-                "Mandate": schemas.MANDATE_OUT,
-                "ZgwNotificatie": zgw.NOTIFICATION_SCHEMA,
-                "Problem": schemas.PROBLEM,
+        "components": _components(),
+        "paths": {
+            "/api/v1/ping": _ping(),
+            "/api/v1/dossier-types/{code}": _dossier_type(),
+            "/api/v1/dossiers/{source}/{external_id}": _dossier(),
+            "/api/v1/dossiers/{source}/{external_id}/statuses": _statuses(),
+            "/api/v1/dossiers/{source}/{external_id}/forwardings": _forwardings(),
+            "/api/v1/mandates/{source}/{external_id}": _mandate(),
+            "/api/v1/zgw/notificaties": _zgw_notificaties(),
+        },
+    }
+
+
+def _info() -> dict[str, Any]:
+    return {
+        "title": "Mijn intake API",
+        "version": "1.0.0",
+        "description": (
+            "Back-office systems push dossiers (cases and reports) and their statuses. "
+            "Every write is idempotent: PUT a dossier as often as you like; a status "
+            "with an event_id seen before is recorded once. Statuses may arrive out of "
+            "order: the latest occurred_at is the current status. Unknown dossier types "
+            "are refused: register them first with PUT /api/v1/dossier-types/{code} "
+            "(scope 'catalogue'). Errors are RFC 9457 problem details."
+        ),
+    }
+
+
+def _components() -> dict[str, Any]:
+    return {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "zgwNotifications": {
+                "type": "http", "scheme": "bearer",
+                "description": "MIJN_ZGW_NOTIFICATIONS_TOKEN itself, or a ZGW JWT "
+                               "(HS256) signed with it as the secret.",
             },
         },
-        "paths": {
-            "/api/v1/ping": {
-                "get": {
-                    "operationId": "ping", "summary": "Check your token.",
-                    "responses": {
-                        "200": {"description": "The token is valid.", "content": {
-                            "application/json": {"schema": {"type": "object"}}}},
-                        "401": ERRORS["401"], "403": ERRORS["403"],
-                    },
-                }
+        "schemas": {
+            "DossierTypeIn": schemas.DOSSIER_TYPE_IN,
+            "DossierIn": schemas.DOSSIER_IN,
+            "StatusIn": schemas.STATUS_IN,
+            "ForwardingIn": schemas.FORWARDING_IN,
+            "Dossier": schemas.DOSSIER_OUT,
+            "StatusOut": schemas.STATUS_OUT,
+            "MandateIn": schemas.MANDATE_IN,
+            "Mandate": schemas.MANDATE_OUT,
+            "ZgwNotificatie": zgw.NOTIFICATION_SCHEMA,
+            "Problem": schemas.PROBLEM,
+        },
+    }
+
+
+def _ping() -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": "ping", "summary": "Check your token.",
+            "responses": {
+                "200": {"description": "The token is valid.", "content": {
+                    "application/json": {"schema": {"type": "object"}}}},
+                "401": ERRORS["401"], "403": ERRORS["403"],
             },
-            "/api/v1/dossier-types/{code}": {
-                "put": {
-                    "operationId": "putDossierType",
-                    "summary": "Register or update a dossier type and its ordered statuses.",
-                    "parameters": [{"name": "code", "in": "path", "required": True,
-                                    "schema": schemas.CODE}],
-                    "requestBody": _body("DossierTypeIn"),
-                    "responses": {"204": {"description": "Stored."}, **ERRORS},
-                }
+        }
+    }
+
+
+def _dossier_type() -> dict[str, Any]:
+    return {
+        "put": {
+            "operationId": "putDossierType",
+            "summary": "Register or update a dossier type and its ordered statuses.",
+            "parameters": [{"name": "code", "in": "path", "required": True,
+                            "schema": schemas.CODE}],
+            "requestBody": _body("DossierTypeIn"),
+            "responses": {"204": {"description": "Stored."}, **ERRORS},
+        }
+    }
+
+
+def _dossier() -> dict[str, Any]:
+    return {
+        "parameters": DOSSIER_PATH_PARAMS,
+        "put": {
+            "operationId": "putDossier",
+            "summary": "Create or update a dossier (idempotent upsert).",
+            "requestBody": _body("DossierIn"),
+            "responses": {
+                "200": _json("Dossier", "Updated (or unchanged)."),
+                "201": _json("Dossier", "Created."),
+                **ERRORS,
+                "409": _problem("The reference is taken, or the type would change."),
             },
-            "/api/v1/dossiers/{source}/{external_id}": {
-                "parameters": DOSSIER_PATH_PARAMS,
-                "put": {
-                    "operationId": "putDossier",
-                    "summary": "Create or update a dossier (idempotent upsert).",
-                    "requestBody": _body("DossierIn"),
-                    "responses": {
-                        "200": _json("Dossier", "Updated (or unchanged)."),
-                        "201": _json("Dossier", "Created."),
-                        **ERRORS,
-                        "409": _problem("The reference is taken, or the type would change."),
-                    },
-                },
-                "get": {
-                    "operationId": "getDossier",
-                    "summary": "Read a dossier back.",
-                    "responses": {
-                        "200": _json("Dossier", "The dossier."),
-                        "401": ERRORS["401"], "403": ERRORS["403"], **NOT_FOUND,
-                        "422": _problem("The source or external_id in the path is invalid."),
-                    },
-                },
+        },
+        "get": {
+            "operationId": "getDossier",
+            "summary": "Read a dossier back.",
+            "responses": {
+                "200": _json("Dossier", "The dossier."),
+                "401": ERRORS["401"], "403": ERRORS["403"], **NOT_FOUND,
+                "422": _problem("The source or external_id in the path is invalid."),
             },
-            "/api/v1/dossiers/{source}/{external_id}/statuses": {
-                "parameters": DOSSIER_PATH_PARAMS,
-                "post": {
-                    "operationId": "postStatus",
-                    "summary": "Record a status event (idempotent by event_id).",
-                    "requestBody": _body("StatusIn"),
-                    "responses": {
-                        "200": _json("StatusOut", "Seen before: nothing changed."),
-                        "201": _json("StatusOut", "Recorded."),
-                        **ERRORS, **NOT_FOUND,
-                    },
-                },
+        },
+    }
+
+
+def _statuses() -> dict[str, Any]:
+    return {
+        "parameters": DOSSIER_PATH_PARAMS,
+        "post": {
+            "operationId": "postStatus",
+            "summary": "Record a status event (idempotent by event_id).",
+            "requestBody": _body("StatusIn"),
+            "responses": {
+                "200": _json("StatusOut", "Seen before: nothing changed."),
+                "201": _json("StatusOut", "Recorded."),
+                **ERRORS, **NOT_FOUND,
             },
-            "/api/v1/dossiers/{source}/{external_id}/forwardings": {
-                "parameters": DOSSIER_PATH_PARAMS,
-                "post": {
-                    "operationId": "postForwarding",
-                    "summary": "Forward a dossier to a partner organisation.",
-                    "description": (
-                        "The partner's API client (source partner_source) then records "
-                        "statuses at /api/v1/dossiers/{partner_source}/{partner_external_id}"
-                        "/statuses, and they appear on the same dossier."
-                    ),
-                    "requestBody": _body("ForwardingIn"),
-                    "responses": {
-                        "200": _json("Dossier", "Forwarded before: nothing changed."),
-                        "201": _json("Dossier", "Forwarded."),
-                        **ERRORS, **NOT_FOUND,
-                        "409": _problem("The partner id belongs to another dossier."),
-                    },
-                },
+        },
+    }
+
+
+def _forwardings() -> dict[str, Any]:
+    return {
+        "parameters": DOSSIER_PATH_PARAMS,
+        "post": {
+            "operationId": "postForwarding",
+            "summary": "Forward a dossier to a partner organisation.",
+            "description": (
+                "The partner's API client (source partner_source) then records "
+                "statuses at /api/v1/dossiers/{partner_source}/{partner_external_id}"
+                "/statuses, and they appear on the same dossier."
+            ),
+            "requestBody": _body("ForwardingIn"),
+            "responses": {
+                "200": _json("Dossier", "Forwarded before: nothing changed."),
+                "201": _json("Dossier", "Forwarded."),
+                **ERRORS, **NOT_FOUND,
+                "409": _problem("The partner id belongs to another dossier."),
             },
-            "/api/v1/mandates/{source}/{external_id}": {
-                "parameters": MANDATE_PATH_PARAMS,
-                "put": {
-                    "operationId": "putMandate",
-                    "summary": "Register or update a mandate (machtiging), idempotently.",
-                    "description": (
-                        "A person (representative) may act for another person or an "
-                        "organisation (represented) in the portal: for the listed dossier "
-                        "types (none: all), reading only or also asking questions, from "
-                        "valid_from up to and including valid_until. Scope 'mandates'."
-                    ),
-                    "requestBody": _body("MandateIn"),
-                    "responses": {
-                        "200": _json("Mandate", "Updated (or unchanged)."),
-                        "201": _json("Mandate", "Registered."),
-                        **ERRORS,
-                    },
-                },
-                "get": {
-                    "operationId": "getMandate",
-                    "summary": "Read a mandate back.",
-                    "responses": {
-                        "200": _json("Mandate", "The mandate."),
-                        "401": ERRORS["401"], "403": ERRORS["403"],
-                        "404": _problem("No such mandate."),
-                        "422": _problem("The source or external_id in the path is invalid."),
-                    },
-                },
-                "delete": {
-                    "operationId": "revokeMandate",
-                    "summary": "Revoke a mandate at once.",
-                    "responses": {
-                        "204": {"description": "Revoked (or revoked before)."},
-                        "401": ERRORS["401"], "403": ERRORS["403"],
-                        "404": _problem("No such mandate."),
-                        "422": _problem("The source or external_id in the path is invalid."),
-                    },
-                },
+        },
+    }
+
+
+def _mandate() -> dict[str, Any]:
+    return {
+        "parameters": MANDATE_PATH_PARAMS,
+        "put": _put_mandate(),
+        "get": {
+            "operationId": "getMandate",
+            "summary": "Read a mandate back.",
+            "responses": {
+                "200": _json("Mandate", "The mandate."),
+                "401": ERRORS["401"], "403": ERRORS["403"],
+                "404": _problem("No such mandate."),
+                "422": _problem("The source or external_id in the path is invalid."),
             },
-            "/api/v1/zgw/notificaties": {
-                "post": {
-                    "operationId": "postZgwNotificatie",
-                    "summary": "Callback of the ZGW Notificaties API (abonnement kanaal 'zaken').",
-                    "description": (
-                        "Subscribe this URL to kanaal 'zaken' with the notifications token as "
-                        "auth. The message is stored at once and answered 204; Mijn then "
-                        "reads the zaak, its initiator (rol), its status and the zaaktype "
-                        "from the Zaken and Catalogi APIs and shows the dossier to the "
-                        "initiator. hoofdObject and resourceUrl must be URLs of the Zaken "
-                        "API this portal reads. A remote API that is down does not lose the "
-                        "message: it is retried (`mijn zgw retry`). Zaken above the "
-                        "configured vertrouwelijkheidaanduiding are not shown. Kanaal 'test' "
-                        "only checks the connection."
-                    ),
-                    "security": [{"zgwNotifications": []}],
-                    "requestBody": _body("ZgwNotificatie"),
-                    "responses": {
-                        "204": {"description": "Received (or nothing to do for Mijn)."},
-                        "400": ERRORS["400"],
-                        "401": _problem("No token, or a wrong one."),
-                        "404": _problem("This portal takes no ZGW notifications."),
-                        "422": ERRORS["422"],
-                    },
-                },
+        },
+        "delete": {
+            "operationId": "revokeMandate",
+            "summary": "Revoke a mandate at once.",
+            "responses": {
+                "204": {"description": "Revoked (or revoked before)."},
+                "401": ERRORS["401"], "403": ERRORS["403"],
+                "404": _problem("No such mandate."),
+                "422": _problem("The source or external_id in the path is invalid."),
+            },
+        },
+    }
+
+
+def _put_mandate() -> dict[str, Any]:
+    return {
+        "operationId": "putMandate",
+        "summary": "Register or update a mandate (machtiging), idempotently.",
+        "description": (
+            "A person (representative) may act for another person or an "
+            "organisation (represented) in the portal: for the listed dossier "
+            "types (none: all), reading only or also asking questions, from "
+            "valid_from up to and including valid_until. Scope 'mandates'."
+        ),
+        "requestBody": _body("MandateIn"),
+        "responses": {
+            "200": _json("Mandate", "Updated (or unchanged)."),
+            "201": _json("Mandate", "Registered."),
+            **ERRORS,
+        },
+    }
+
+
+def _zgw_notificaties() -> dict[str, Any]:
+    return {
+        "post": {
+            "operationId": "postZgwNotificatie",
+            "summary": "Callback of the ZGW Notificaties API (abonnement kanaal 'zaken').",
+            "description": (
+                "Subscribe this URL to kanaal 'zaken' with the notifications token as "
+                "auth. The message is stored at once and answered 204; Mijn then "
+                "reads the zaak, its initiator (rol), its status and the zaaktype "
+                "from the Zaken and Catalogi APIs and shows the dossier to the "
+                "initiator. hoofdObject and resourceUrl must be URLs of the Zaken "
+                "API this portal reads. A remote API that is down does not lose the "
+                "message: it is retried (`mijn zgw retry`). Zaken above the "
+                "configured vertrouwelijkheidaanduiding are not shown. Kanaal 'test' "
+                "only checks the connection."
+            ),
+            "security": [{"zgwNotifications": []}],
+            "requestBody": _body("ZgwNotificatie"),
+            "responses": {
+                "204": {"description": "Received (or nothing to do for Mijn)."},
+                "400": ERRORS["400"],
+                "401": _problem("No token, or a wrong one."),
+                "404": _problem("This portal takes no ZGW notifications."),
+                "422": ERRORS["422"],
             },
         },
     }
