@@ -132,52 +132,57 @@ def _api_client_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _zgw_retry(settings: Settings, args: argparse.Namespace) -> int:
+async def _zgw_round(settings: Settings, args: argparse.Namespace, sessionmaker: Any,
+                     client: Any, first: bool) -> None:
+    """Process the due ZGW notifications once and say what came of it."""
+    from mijn.intake.zgw_queue import pending_count, process_due
+
+    counts = await process_due(sessionmaker, client, settings.zgw, args.limit,
+                               ignore_schedule=args.now and first)
+    async with sessionmaker() as session:
+        waiting = await pending_count(session)
+    if counts or not args.loop:
+        print(f"ZGW notifications: {counts['done']} done, {counts['ignored']} ignored, "
+              f"{counts['failed']} failed, {counts['pending']} to retry later; "
+              f"{waiting} pending in all.", file=sys.stderr, flush=True)
+
+
+async def _zgw_run(settings: Settings, args: argparse.Namespace) -> None:
+    """One round, or rounds until stopped with --loop (a round that fails is tried again)."""
     import httpx
 
     from mijn.db import make_engine, make_sessionmaker
     from mijn.intake.zgw_client import ZgwClient
-    from mijn.intake.zgw_queue import pending_count, process_due
 
+    engine = make_engine(settings.database_url)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(settings.zgw.timeout))
+    try:
+        sessionmaker = make_sessionmaker(engine)
+        client = ZgwClient(settings.zgw, http)
+        if args.loop:
+            print(f"Retrying ZGW notifications every {args.interval:g} s "
+                  "(stop with Ctrl+C)", file=sys.stderr, flush=True)
+        await _zgw_round(settings, args, sessionmaker, client, True)
+        while args.loop:
+            await asyncio.sleep(args.interval)
+            try:
+                await _zgw_round(settings, args, sessionmaker, client, False)
+            except Exception as exc:  # a worker outlives a database restart
+                print(f"mijn: this round failed ({type(exc).__name__}); trying again "
+                      f"in {args.interval:g} s", file=sys.stderr, flush=True)
+    finally:
+        await http.aclose()
+        await engine.dispose()
+
+
+def _zgw_retry(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.zgw.enabled:
         print("mijn: ZGW is not configured: set MIJN_ZGW_NOTIFICATIONS_TOKEN, "
               "MIJN_ZGW_ZAKEN_URL, MIJN_ZGW_CATALOGI_URL, MIJN_ZGW_CLIENT_ID and "
               "MIJN_ZGW_SECRET.", file=sys.stderr)
         return 2
-
-    async def one_round(sessionmaker: Any, client: ZgwClient, first: bool) -> None:
-        counts = await process_due(sessionmaker, client, settings.zgw, args.limit,
-                                   ignore_schedule=args.now and first)
-        async with sessionmaker() as session:
-            waiting = await pending_count(session)
-        if counts or not args.loop:
-            print(f"ZGW notifications: {counts['done']} done, {counts['ignored']} ignored, "
-                  f"{counts['failed']} failed, {counts['pending']} to retry later; "
-                  f"{waiting} pending in all.", file=sys.stderr, flush=True)
-
-    async def run() -> None:
-        engine = make_engine(settings.database_url)
-        http = httpx.AsyncClient(timeout=httpx.Timeout(settings.zgw.timeout))
-        try:
-            sessionmaker = make_sessionmaker(engine)
-            client = ZgwClient(settings.zgw, http)
-            if args.loop:
-                print(f"Retrying ZGW notifications every {args.interval:g} s "
-                      "(stop with Ctrl+C)", file=sys.stderr, flush=True)
-            await one_round(sessionmaker, client, True)
-            while args.loop:
-                await asyncio.sleep(args.interval)
-                try:
-                    await one_round(sessionmaker, client, False)
-                except Exception as exc:  # a worker outlives a database restart
-                    print(f"mijn: this round failed ({type(exc).__name__}); trying again "
-                          f"in {args.interval:g} s", file=sys.stderr, flush=True)
-        finally:
-            await http.aclose()
-            await engine.dispose()
-
     try:
-        asyncio.run(run())
+        asyncio.run(_zgw_run(settings, args))
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
     return 0
@@ -189,10 +194,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     return worker_main(settings, args.once, args.interval, args.batch)
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command line."""
-    p = argparse.ArgumentParser(prog="mijn", description="Mijn, the self-service portal.")
-    sub = p.add_subparsers(dest="command", required=True)
+def _add_portal_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the portal")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -206,6 +208,9 @@ def parser() -> argparse.ArgumentParser:
     up.set_defaults(func=_db_upgrade)
     demo = sub.add_parser("demo", help="load the demo data (safe to run again)")
     demo.set_defaults(func=_demo)
+
+
+def _add_api_client_commands(sub: Any) -> None:
     api = sub.add_parser("api-client", help="API clients of back-office systems")
     api_sub = api.add_subparsers(dest="api_command", required=True)
     create = api_sub.add_parser("create", help="create a client and print its token once")
@@ -218,6 +223,9 @@ def parser() -> argparse.ArgumentParser:
     revoke = api_sub.add_parser("revoke", help="revoke a client's token")
     revoke.add_argument("name")
     revoke.set_defaults(func=_api_client_revoke)
+
+
+def _add_worker_commands(sub: Any) -> None:
     zgw = sub.add_parser("zgw", help="ZGW notifications")
     zgw_sub = zgw.add_subparsers(dest="zgw_command", required=True)
     retry = zgw_sub.add_parser("retry", help="process the notifications that are due")
@@ -237,6 +245,15 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--batch", type=int, default=200,
                         help="notifications per round and transaction (default 200)")
     worker.set_defaults(func=_worker)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    p = argparse.ArgumentParser(prog="mijn", description="Mijn, the self-service portal.")
+    sub = p.add_subparsers(dest="command", required=True)
+    _add_portal_commands(sub)
+    _add_api_client_commands(sub)
+    _add_worker_commands(sub)
     return p
 
 

@@ -26,7 +26,7 @@ from mijn.parties.service import get_or_create_party
 from mijn.progress import Progress
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.contacts import register_contact
-from mijn.questions.models import Topic
+from mijn.questions.models import Question, Topic
 from mijn.questions.workflow import Handover, claim, hand_over, reply
 from mijn.settings import Settings
 from mijn.staff.service import ensure_team, record_login
@@ -231,6 +231,24 @@ async def _staff(session: AsyncSession, settings: Settings) -> dict[str, Staff]:
     return members
 
 
+async def _follow_up(session: AsyncSession, key: str, question: Question, agent: Staff) -> None:
+    """What the KCC did with a demo question: answered the first, handed over the third."""
+    if key == "demo-1":
+        await claim(session, question, agent)
+        await reply(
+            session, question, agent,
+            "Uw aanvraag ligt bij de beoordelaar. U krijgt binnen 2 weken een besluit. "
+            "Het spijt ons dat het langer duurt dan we zeiden.",
+        )
+    elif key == "demo-3":
+        team = await ensure_team(session, *TEAMS[0])
+        await hand_over(session, question, agent, Handover(
+            team.id, None, "Jan Jansen, bereikbaar via Mijn.",
+            "Wil weten of een dakkapel van 3 meter breed mag.",
+            "Regels in het bestemmingsplan bekeken, maar niet zeker.",
+        ))
+
+
 async def _questions(session: AsyncSession, jan: int, settings: Settings) -> int:
     """Jan's questions: one answered, one waiting in the queue, one with the permits team."""
     staff = await _staff(session, settings)
@@ -254,20 +272,7 @@ async def _questions(session: AsyncSession, jan: int, settings: Settings) -> int
         if not created:
             continue
         asked += 1
-        if key == "demo-1":
-            await claim(session, question, agent)
-            await reply(
-                session, question, agent,
-                "Uw aanvraag ligt bij de beoordelaar. U krijgt binnen 2 weken een besluit. "
-                "Het spijt ons dat het langer duurt dan we zeiden.",
-            )
-        elif key == "demo-3":
-            team = await ensure_team(session, *TEAMS[0])
-            await hand_over(session, question, agent, Handover(
-                team.id, None, "Jan Jansen, bereikbaar via Mijn.",
-                "Wil weten of een dakkapel van 3 meter breed mag.",
-                "Regels in het bestemmingsplan bekeken, maar niet zeker.",
-            ))
+        await _follow_up(session, key, question, agent)
     if asked:
         await register_contact(
             session, agent, jan, "phone",

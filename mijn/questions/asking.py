@@ -88,16 +88,22 @@ async def ask(
         if earlier is None:
             raise
         return earlier, False
-    if body:  # typed by the citizen, or by an agent on their behalf
-        session.add(new_message(question, "citizen", body, now, staff.id if staff else None,
-                             new.by))
-    if staff:
-        session.add(new_event(question, "ask", None, "staff", staff.id,
-                           role=_role(staff, question), at=now))
-    else:
-        session.add(party_event(question, "ask", None, new.by, now))
+    _first_entries(session, question, new, body, staff, now)
     await session.flush()
     return question, True
+
+
+def _first_entries(session: AsyncSession, question: Question, new: NewQuestion, body: str,
+                   staff: Staff | None, now: datetime) -> None:
+    """The question's first message (its text, if any) and its "ask" event."""
+    if body:  # typed by the citizen, or by an agent on their behalf
+        session.add(new_message(question, "citizen", body, now, staff.id if staff else None,
+                                new.by))
+    if staff:
+        session.add(new_event(question, "ask", None, "staff", staff.id,
+                              role=_role(staff, question), at=now))
+    else:
+        session.add(party_event(question, "ask", None, new.by, now))
 
 
 async def check_question(session: AsyncSession, new: NewQuestion) -> None:

@@ -170,7 +170,7 @@ async def _change(
     question.updated_at = now
     session.add(
         new_event(question, action, before, "staff", staff.id, role=staff.role_for(question),
-               at=now, **event)
+                  at=now, **event)
     )
     return before
 

@@ -112,7 +112,7 @@ async def party_page(request: Request) -> Response:
         if context is None:
             raise HTTPException(status_code=404)
         await audit_view(session, staff, "kcc.party.view", context["picture"].party.id,
-                     staff.main_role)
+                         staff.main_role)
         await session.commit()
     context["saved"] = request.query_params.get("opgeslagen", "")
     return render_staff(request, "kcc/party.html", context)

@@ -112,7 +112,7 @@ async def question_page(request: Request) -> Response:
         if question is None:
             raise HTTPException(status_code=404)
         await audit_view(session, staff, "kcc.question.view", question.party_id,
-                     staff.role_for(question))
+                         staff.role_for(question))
         await session.commit()
         kb_query = request.query_params.get("kb", "")[:200].strip()
         context = await _workspace(session, question, staff, kb_query)
@@ -205,7 +205,7 @@ async def flag_answer(request: Request) -> Response:
                                small_int(values.get("answer")), question.id)
         except answers.AnswerError as error:  # checked before anything was added
             await audit_view(session, staff, "kcc.question.view", question.party_id,
-                         staff.role_for(question))
+                             staff.role_for(question))
             await session.commit()
             context = await _workspace(session, question, staff)
             context.update(values=values, error=error, form="flag")
