@@ -7,17 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mijn.access.confidentiality import CONFIDENTIALITY
 from mijn.access.loa import DEFAULT_ACR_LEVELS, LOA_LEVELS
 from mijn.workingtime import WorkingCalendar, parse_calendar
 
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"
 AUDIENCES = ("citizen", "business", "staff")
-# vertrouwelijkheidaanduiding of the ZGW APIs, from low to high.
-CONFIDENTIALITY = (
-    "openbaar", "beperkt_openbaar", "intern", "zaakvertrouwelijk", "vertrouwelijk",
-    "confidentieel", "geheim", "zeer_geheim",
-)
 
 
 class ConfigurationError(Exception):
@@ -76,14 +72,6 @@ class ZgwSettings:
     def enabled(self) -> bool:
         """True when notifications are accepted (MIJN_ZGW_NOTIFICATIONS_TOKEN is set)."""
         return bool(self.notifications_token)
-
-    def shows(self, confidentiality: str) -> bool:
-        """Whether a zaak of this vertrouwelijkheidaanduiding may be shown (unknown: no)."""
-        if confidentiality not in CONFIDENTIALITY:
-            return False
-        return CONFIDENTIALITY.index(confidentiality) <= CONFIDENTIALITY.index(
-            self.max_confidentiality
-        )
 
     def check(self, production: bool) -> None:
         """Refuse an incomplete or unsafe ZGW configuration."""

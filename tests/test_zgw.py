@@ -33,6 +33,7 @@ from starlette.testclient import TestClient
 
 from conftest import Auth
 from mijn import cli
+from mijn.access.confidentiality import may_show
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent
 from mijn.intake.models import ZgwNotification
 from mijn.intake.zgw_queue import MAX_ATTEMPTS, process_due
@@ -781,8 +782,10 @@ def test_zgw_settings_defaults_and_secrets() -> None:
     zgw = settings.zgw
     assert zgw.enabled and zgw.max_confidentiality == "beperkt_openbaar"
     assert zgw.zaken_url == "https://z.example.nl/zaken/api/v1"
-    assert zgw.shows("openbaar") and zgw.shows("beperkt_openbaar") and not zgw.shows("intern")
-    assert not zgw.shows("onbekend")
+    highest = zgw.max_confidentiality
+    assert may_show("openbaar", highest) and may_show("beperkt_openbaar", highest)
+    assert not may_show("intern", highest)
+    assert not may_show("onbekend", highest)
     assert TOKEN not in repr(settings) and SECRET not in repr(settings)
     assert not load_settings({}).zgw.enabled
 

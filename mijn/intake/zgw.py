@@ -25,13 +25,14 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn.access.confidentiality import CONFIDENTIALITY, may_show
 from mijn.channels import CHANNELS
 from mijn.db import utcnow
 from mijn.dossiers.changes import StatusSpec, ensure_dossier_type
 from mijn.intake.models import ZgwNotification
 from mijn.intake.service import DossierInput, IntakeError, StatusInput, add_status, upsert_dossier
 from mijn.intake.zgw_client import ZgwClient, ZgwRefused, under
-from mijn.settings import CONFIDENTIALITY, ZgwSettings
+from mijn.settings import ZgwSettings
 
 SOURCE = "zgw"
 TYPE_PREFIX = "zgw-"
@@ -261,7 +262,7 @@ def _hidden(zaak: dict[str, Any], settings: ZgwSettings) -> Ignored | None:
     secrecy = zaak.get("vertrouwelijkheidaanduiding")
     if secrecy not in CONFIDENTIALITY:
         return Ignored("zaak has no known vertrouwelijkheidaanduiding: not shown")
-    if not settings.shows(str(secrecy)):
+    if not may_show(str(secrecy), settings.max_confidentiality):
         return Ignored(f"zaak is {secrecy}, above MIJN_ZGW_MAX_CONFIDENTIALITY "
                        f"({settings.max_confidentiality})")
     return None
