@@ -14,6 +14,7 @@ from mijn.access.loa import opens_at
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
 from mijn.answers import search as answer_search
+from mijn.answers.editing import Draft, create_answer, review_default, slugify
 from mijn.answers.models import (
     AUDIENCES,
     Answer,
@@ -23,14 +24,8 @@ from mijn.answers.models import (
     SearchTerm,
     SearchVariant,
 )
-from mijn.answers.service import (
-    Draft,
-    create_answer,
-    publish,
-    review_default,
-    search_answers,
-    slugify,
-)
+from mijn.answers.publishing import publish
+from mijn.answers.reading import search_answers
 from mijn.answers.text import summary
 from mijn.app import create_app
 from mijn.cli import tcp_listener

@@ -234,7 +234,7 @@ def test_opening_a_suggestion_without_asking_counts_as_deflected(
         "csrf_token": form["csrf_token"], "answer": str(answer.id), "context": "ask",
         "formulier": form["submit_key"]})
     assert opened.status_code == 204
-    from mijn.answers.service import deflection
+    from mijn.answers.events import deflection
     from mijn.db import utcnow
 
     counted = run(deflection, utcnow().replace(year=2000))

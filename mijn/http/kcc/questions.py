@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
-from mijn.answers import service as answers
+from mijn.answers import handling as answers
 from mijn.answers.models import AUDIENCES
 from mijn.answers.text import plain_text, render_html
 from mijn.audit.service import record_access
