@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.answers.models import Answer, AnswerEvent
@@ -43,7 +43,8 @@ async def suggestions_shown(session: AsyncSession, form_key: str) -> bool:
 
 @dataclass(frozen=True)
 class Deflection:
-    """How the answers keep questions away, over a period."""
+    """How the answers keep questions away, over a period: the one computation of these
+    figures (the editors' list shows them for this month, insight's report per month)."""
 
     views: int
     suggested: int  # suggestions shown
@@ -52,19 +53,24 @@ class Deflection:
     forms_not_sent: int  # ... of which no question was sent
 
 
-async def deflection(session: AsyncSession, since: datetime) -> Deflection:
-    """Views, suggestions shown and opened, and the forms where an opened suggestion was
-    followed by no question at all."""
-    counts = dict((await session.execute(
-        select(AnswerEvent.kind, func.count()).where(AnswerEvent.at >= since)
+async def deflection(
+    session: AsyncSession, since: datetime, until: datetime | None = None
+) -> Deflection:
+    """Views, suggestions shown and opened from `since` (up to `until`, when given), and the
+    forms in which a suggestion was opened then, with those of them from which no question
+    was sent. A question is sent after the suggestion was opened: it counts from `since` on,
+    also after `until` (a form opened on the 31st may be sent on the 1st)."""
+    period = [AnswerEvent.at >= since, *([AnswerEvent.at < until] if until else [])]
+    kinds = dict((await session.execute(select(AnswerEvent.kind, func.count()).where(
+        *period, AnswerEvent.kind.in_(("view", "suggested", "opened")))
         .group_by(AnswerEvent.kind))).all())
-    opened_forms = (select(AnswerEvent.form_key).where(
-        AnswerEvent.kind == "opened", AnswerEvent.at >= since,
-        AnswerEvent.form_key.is_not(None)).distinct().subquery())
+    forms = select(AnswerEvent.form_key).where(
+        *period, AnswerEvent.kind == "opened", AnswerEvent.form_key.is_not(None)
+    ).distinct().subquery()
     asked = select(AnswerEvent.form_key).where(
-        AnswerEvent.kind == "asked", AnswerEvent.form_key.is_not(None))
-    forms_opened = await session.scalar(select(func.count()).select_from(opened_forms)) or 0
-    not_sent = await session.scalar(select(func.count()).select_from(opened_forms).where(
-        opened_forms.c.form_key.not_in(asked))) or 0
-    return Deflection(counts.get("view", 0), counts.get("suggested", 0),
-                      counts.get("opened", 0), forms_opened, not_sent)
+        AnswerEvent.kind == "asked", AnswerEvent.form_key.is_not(None), AnswerEvent.at >= since)
+    forms_opened, not_sent = (await session.execute(select(
+        func.count(), func.coalesce(func.sum(case((forms.c.form_key.in_(asked), 0), else_=1)), 0)
+    ).select_from(forms))).one()
+    return Deflection(int(kinds.get("view", 0)), int(kinds.get("suggested", 0)),
+                      int(kinds.get("opened", 0)), int(forms_opened), int(not_sent))

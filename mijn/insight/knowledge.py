@@ -11,14 +11,16 @@ from datetime import date
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn.answers.models import Answer, AnswerEvent, AnswerFeedback, AnswerFlag
+from mijn.answers.events import deflection as answer_deflection
+from mijn.answers.models import Answer, AnswerFeedback, AnswerFlag
 from mijn.insight.period import TOP, Period, between, moment
 from mijn.questions.models import Question
 
 
 @dataclass(frozen=True)
 class Deflection:
-    """The month's answer views and suggestions against the questions asked on the website."""
+    """The month's answer views and suggestions against the questions asked on the website:
+    the answers area's figures (mijn.answers.events.deflection) plus the web questions."""
 
     views: int
     suggested: int
@@ -28,33 +30,25 @@ class Deflection:
     web_questions: int
 
     @property
+    def about_to_ask(self) -> int:
+        """The questions about to be asked on the website: kept away by an answer, or sent."""
+        return self.forms_deflected + self.web_questions
+
+    @property
     def deflected_share(self) -> float | None:
         """Of the questions that were about to be asked, the share kept away by an answer."""
-        total = self.forms_deflected + self.web_questions
-        return self.forms_deflected / total if total else None
+        return self.forms_deflected / self.about_to_ask if self.about_to_ask else None
 
 
 async def deflection(session: AsyncSession, period: Period) -> Deflection:
     """Answer views, suggestions shown and opened; forms in which a suggestion was opened and
-    no question was sent; and the questions sent through the website (whole organisation)."""
-    in_month = between(AnswerEvent.at, period.month, period.end)
-    kinds = dict((await session.execute(select(AnswerEvent.kind, func.count()).where(
-        in_month, AnswerEvent.kind.in_(("view", "suggested", "opened")))
-        .group_by(AnswerEvent.kind))).all())
-    forms = select(AnswerEvent.form_key).where(
-        in_month, AnswerEvent.kind == "opened", AnswerEvent.form_key.is_not(None)
-    ).distinct().subquery()
-    # A question is sent after the suggestion was opened, so from the month's start on.
-    asked = select(AnswerEvent.form_key).where(
-        AnswerEvent.kind == "asked", AnswerEvent.form_key.is_not(None),
-        AnswerEvent.at >= moment(period.month))
-    opened_n, deflected = (await session.execute(select(
-        func.count(), func.coalesce(func.sum(case((forms.c.form_key.in_(asked), 0), else_=1)), 0)
-    ).select_from(forms))).one()
+    no question was sent (both as the answers area counts them, over the Dutch month); and
+    the questions sent through the website (whole organisation)."""
+    answers = await answer_deflection(session, moment(period.month), moment(period.end))
     web = await session.scalar(select(func.count()).where(
         between(Question.created_at, period.month, period.end), Question.channel == "web"))
-    return Deflection(int(kinds.get("view", 0)), int(kinds.get("suggested", 0)),
-                      int(kinds.get("opened", 0)), int(opened_n), int(deflected), int(web or 0))
+    return Deflection(answers.views, answers.suggested, answers.opened, answers.forms_opened,
+                      answers.forms_not_sent, int(web or 0))
 
 
 @dataclass(frozen=True)

@@ -249,9 +249,8 @@ def deflection_table(figures: Figures, lang: Language) -> Table:
         [_("Daarna geen vraag gesteld (vraag voorkomen)"), now.forms_deflected,
          before.forms_deflected],
         [_("Vragen gesteld via de website"), now.web_questions, before.web_questions],
-        [_("Vragen voorkomen (%)"), percent(now.forms_deflected,
-                                             now.forms_deflected + now.web_questions),
-         percent(before.forms_deflected, before.forms_deflected + before.web_questions)],
+        [_("Vragen voorkomen (%)"), percent(now.forms_deflected, now.about_to_ask),
+         percent(before.forms_deflected, before.about_to_ask)],
     ]
     return Table("voorkomen", _("Vragen voorkomen door antwoorden"),
                  [_("Cijfer"), *_comparison(lang)], rows, note=_whole(figures, lang))
