@@ -10,7 +10,7 @@ mijn_bench_answers on 127.0.0.1:5432, dropped at the end), migrates it
 create_answer and publish, --batch per transaction, so the search index (answer_terms,
 search_terms, search_variants) is exactly what the service builds. Then:
 
-  1. in-process: mijn.answers.service.search_answers as GET /antwoorden calls it (a fresh
+  1. in-process: mijn.answers.reading.search_answers as GET /antwoorden calls it (a fresh
      autocommit session per call, every audience as for a visitor who is not logged in),
      cycling through the query set (bench/answers_corpus.QUERIES: single words, two
      words, plurals, typos, compound parts, common words, a sentence, no results),

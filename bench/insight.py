@@ -70,6 +70,7 @@ from bench.product import (
     Period,
     Progress,
     add_months,
+    insight_departments,
     language,
     make_engine,
     make_sessionmaker,
@@ -78,9 +79,6 @@ from bench.product import (
 )
 from bench.product import (
     insight_report as report,
-)
-from bench.product import (
-    insight_service as service,
 )
 from bench.run import machine, port_free, wait_for_quiet
 
@@ -390,7 +388,7 @@ async def explain_report(url: str) -> list[dict[str, Any]]:
 
     month = add_months(month_start(date.today()), -1)
     async with make_sessionmaker(engine)() as session:
-        await service.departments(session)
+        await insight_departments(session)
         await report.collect(session, Period(month, 6), date.today())
     await engine.dispose()
     return await _explain_all(url, statements)

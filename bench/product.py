@@ -14,6 +14,7 @@ from mijn.access.loa import opens_at
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
 from mijn.answers import search as answer_search
+from mijn.answers.editing import Draft, create_answer, review_default, slugify
 from mijn.answers.models import (
     AUDIENCES,
     Answer,
@@ -23,14 +24,8 @@ from mijn.answers.models import (
     SearchTerm,
     SearchVariant,
 )
-from mijn.answers.service import (
-    Draft,
-    create_answer,
-    publish,
-    review_default,
-    search_answers,
-    slugify,
-)
+from mijn.answers.publishing import publish
+from mijn.answers.reading import search_answers
 from mijn.answers.text import summary
 from mijn.app import create_app
 from mijn.channels import CHANNELS
@@ -51,8 +46,8 @@ from mijn.http.kcc.common import require_staff
 from mijn.http.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL, require_identity
 from mijn.i18n import language
 from mijn.insight import report as insight_report
-from mijn.insight import service as insight_service
-from mijn.insight.service import Period, add_months, month_start
+from mijn.insight.period import Period, add_months, month_start
+from mijn.insight.period import departments as insight_departments
 from mijn.intake.service import create_api_client
 from mijn.migrate import alembic_config, upgrade_async
 from mijn.models import import_all
@@ -80,10 +75,11 @@ __all__ = [
     "Progress", "SearchTerm", "SearchVariant", "Staff", "StaffMember", "StatusType", "Topic",
     "WorkingCalendar", "_summary_columns", "add_months", "add_working_time", "alembic_config",
     "answer_search", "claim_next", "compose_news", "create_answer", "create_api_client",
-    "create_app", "ensure_dossier_type", "get_dossier_view", "import_all", "insight_report",
-    "insight_service", "language", "list_dossiers", "load_settings", "make_autocommit_sessionmaker",
-    "make_engine", "make_sessionmaker", "month_start", "notification_mail",
-    "notification_delivery", "opens_at", "publish", "record_login", "redirect", "render",
+    "create_app", "ensure_dossier_type", "get_dossier_view", "import_all",
+    "insight_departments", "insight_report", "language", "list_dossiers", "load_settings",
+    "make_autocommit_sessionmaker", "make_engine", "make_sessionmaker", "month_start",
+    "notification_mail", "notification_delivery", "opens_at", "publish", "record_login",
+    "redirect", "render",
     "request_session", "require_identity", "require_staff", "review_default", "search_answers",
     "slugify", "summary", "tcp_listener", "upgrade_async", "utcnow",
 ]

@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import httpx
@@ -128,6 +128,7 @@ async def _wipe(app: Starlette) -> None:
 def client(app: Starlette) -> Iterator[TestClient]:
     """A browser-like client; the database is emptied after the test."""
     with TestClient(app, base_url=BASE_URL, follow_redirects=False) as test_client:
+        assert test_client.portal is not None  # the client's event loop, started on entering
         try:
             yield test_client
         finally:
@@ -144,6 +145,7 @@ def client_with(database_url: str, data_dir: Path) -> Iterator[Callable[..., Any
         test_client = stack.enter_context(
             TestClient(app, base_url=BASE_URL, follow_redirects=False)
         )
+        assert test_client.portal is not None  # the client's event loop, started on entering
         stack.callback(test_client.portal.call, _wipe, app)
         return test_client
 
@@ -166,7 +168,8 @@ def run(client: TestClient, app: Starlette) -> Runner:
             return result
 
     def runner(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        return client.portal.call(_call, fn, *args)
+        assert client.portal is not None  # the client fixture is inside its `with` block
+        return cast(T, client.portal.call(_call, fn, *args))  # Any: `*args` defeats the inference
 
     return runner
 
@@ -206,7 +209,7 @@ class Auth:
         fields["persona"] = persona
         back = self.client.post("/dev-idp/authorize", data=fields)
         assert back.status_code == 303, back.text
-        done = self.client.get(back.headers["location"])
+        done: httpx.Response = self.client.get(back.headers["location"])
         assert done.status_code == 303, done.text
         return done
 
@@ -221,7 +224,8 @@ class Auth:
 
     def logout(self) -> httpx.Response:
         """Log out with the header form."""
-        return self.client.post("/uitloggen", data={"csrf_token": self.csrf()})
+        response: httpx.Response = self.client.post("/uitloggen", data={"csrf_token": self.csrf()})
+        return response
 
 
 @pytest.fixture

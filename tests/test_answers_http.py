@@ -48,7 +48,8 @@ def answers(demo: None, run: Runner) -> dict[str, Answer]:
     async def load(session: AsyncSession) -> dict[str, Answer]:
         return {a.title: a for a in await session.scalars(select(Answer))}
 
-    return run(load)
+    found: dict[str, Answer] = run(load)
+    return found
 
 
 # --- everyone -----------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def test_opening_a_suggestion_without_asking_counts_as_deflected(
         "csrf_token": form["csrf_token"], "answer": str(answer.id), "context": "ask",
         "formulier": form["submit_key"]})
     assert opened.status_code == 204
-    from mijn.answers.service import deflection
+    from mijn.answers.events import deflection
     from mijn.db import utcnow
 
     counted = run(deflection, utcnow().replace(year=2000))

@@ -23,7 +23,7 @@ def test_login_creates_the_party_and_returns_to_the_wanted_page(
 
     async def parties(session: AsyncSession) -> list[tuple[str, str]]:
         rows = await session.execute(select(Party.identifier_type, Party.identifier))
-        return [tuple(r) for r in rows.all()]
+        return [(kind, identifier) for kind, identifier in rows.all()]
 
     assert run(parties) == [("bsn", "999990020")]
     assert client.get("/mijn/dossiers").status_code == 200

@@ -103,7 +103,7 @@ def _ask(client: TestClient, body: str, dossier: str = "") -> str:
 
 def _topic(client: TestClient) -> str:
     """The first real topic of the ask form (the first option is "choose a topic")."""
-    page = client.get("/mijn/vragen/nieuw").text
+    page: str = client.get("/mijn/vragen/nieuw").text
     return page.split('<option value="', 2)[2].split('"', 1)[0]
 
 

@@ -12,17 +12,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import Runner
-from mijn.insight import service
-from mijn.insight.service import (
-    AnswerVotes,
-    ChannelCount,
-    Deflection,
-    FlagCount,
-    LabelCount,
-    MonthCount,
-    PastReview,
-    Period,
-)
+from mijn.insight import handling, knowledge, volumes
+from mijn.insight.knowledge import AnswerVotes, Deflection, FlagCount, PastReview
+from mijn.insight.period import Period, between, departments, moment
+from mijn.insight.volumes import ChannelCount, LabelCount, MonthCount
 from mijn.questions.models import Question
 
 H = 3600.0
@@ -41,47 +34,47 @@ def test_period_months_and_boundaries_are_dutch_time() -> None:
     period = Period(date(2026, 1, 1), months=3)
     assert period.previous == date(2025, 12, 1) and period.end == date(2026, 2, 1)
     assert period.trend_months == [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1)]
-    assert service.moment(date(2026, 3, 1)).isoformat() == "2026-02-28T23:00:00+00:00"
-    assert service.moment(date(2026, 4, 1)).isoformat() == "2026-03-31T22:00:00+00:00"
+    assert moment(date(2026, 3, 1)).isoformat() == "2026-02-28T23:00:00+00:00"
+    assert moment(date(2026, 4, 1)).isoformat() == "2026-03-31T22:00:00+00:00"
 
 
 def test_questions_per_topic_this_month_and_the_month_before(seeded: Runner) -> None:
-    assert seeded(service.questions_by_topic, ALL) == [
+    assert seeded(volumes.questions_by_topic, ALL) == [
         LabelCount("Vergunningen", "Permits", 3, 1),
         LabelCount("Straat, groen en afval", "Streets, parks and waste", 2, 1),
         LabelCount("Belastingen", "Taxes", 1, 1),
         LabelCount("Iets anders", "Something else", 1, 0),
     ]
-    assert seeded(service.questions_by_topic, PERMITS) == [
+    assert seeded(volumes.questions_by_topic, PERMITS) == [
         LabelCount("Vergunningen", "Permits", 2, 1)]
 
 
 def test_reports_and_cases_per_type(seeded: Runner) -> None:
-    assert seeded(service.dossiers_by_type, ALL, "report") == [
+    assert seeded(volumes.dossiers_by_type, ALL, "report") == [
         LabelCount("Melding", "Report", 2, 1)]
-    assert seeded(service.dossiers_by_type, ALL, "case") == [
+    assert seeded(volumes.dossiers_by_type, ALL, "case") == [
         LabelCount("Vergunning", "Permit", 1, 0)]
-    assert seeded(service.dossiers_by_type, PERMITS, "report") == []
+    assert seeded(volumes.dossiers_by_type, PERMITS, "report") == []
 
 
 def test_per_channel(seeded: Runner) -> None:
-    assert seeded(service.by_channel, ALL) == [
+    assert seeded(volumes.by_channel, ALL) == [
         ChannelCount("web", questions=4, reports=1, cases=1),
         ChannelCount("phone", questions=1, reports=1, contacts=2),
         ChannelCount("counter", questions=1),
         ChannelCount("email", questions=1),
     ]
-    assert seeded(service.by_channel, PERMITS) == [
+    assert seeded(volumes.by_channel, PERMITS) == [
         ChannelCount("web", questions=2, cases=1), ChannelCount("phone", contacts=1)]
 
 
 def test_trend_per_month(seeded: Runner) -> None:
-    assert seeded(service.trend, ALL) == [
+    assert seeded(volumes.trend, ALL) == [
         MonthCount(date(2026, 1, 1), 1, 0, 1),
         MonthCount(date(2026, 2, 1), 3, 1, 0),
         MonthCount(date(2026, 3, 1), 7, 2, 1),
     ]
-    assert seeded(service.trend, PERMITS) == [
+    assert seeded(volumes.trend, PERMITS) == [
         MonthCount(date(2026, 1, 1), 0, 0, 1),
         MonthCount(date(2026, 2, 1), 1, 0, 0),
         MonthCount(date(2026, 3, 1), 2, 0, 1),
@@ -91,21 +84,21 @@ def test_trend_per_month(seeded: Runner) -> None:
 def test_handling_time_service_level_and_first_contact_resolution(seeded: Runner) -> None:
     # Answered in March after 1, 2, 4, 10, 24 and 240 hours: the median lies halfway between
     # the 3rd and 4th (7 h); the 90th percentile at position 1 + 0.9 x 5 = 5.5 (132 h).
-    result = seeded(service.handling, ALL)
+    result = seeded(handling.handling, ALL)
     assert (result.answered, result.with_due, result.on_time) == (6, 5, 3)
     assert result.median_seconds == pytest.approx(7 * H)
     assert result.p90_seconds == pytest.approx(132 * H)
     assert result.on_time_share == pytest.approx(0.6)
     assert (result.fcr_known, result.fcr_yes) == (6, 5)
     assert result.fcr_share == pytest.approx(5 / 6)
-    permits = seeded(service.handling, PERMITS)  # 2 and 4 hours
+    permits = seeded(handling.handling, PERMITS)  # 2 and 4 hours
     assert (permits.answered, permits.on_time, permits.fcr_yes) == (2, 2, 2)
     assert permits.median_seconds == pytest.approx(3 * H)
     assert permits.p90_seconds == pytest.approx(3.8 * H)
 
 
 def test_handling_of_an_empty_month(seeded: Runner) -> None:
-    result = seeded(service.handling, Period(date(2025, 6, 1)))
+    result = seeded(handling.handling, Period(date(2025, 6, 1)))
     assert result.answered == 0 and result.median_seconds is None
     assert result.on_time_share is None and result.fcr_share is None
 
@@ -117,15 +110,15 @@ async def _postgres_percentiles(session: AsyncSession) -> Any:
         "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s), "
         "percentile_cont(0.9) WITHIN GROUP (ORDER BY s) FROM (SELECT extract(epoch FROM "
         "answered_at - created_at) AS s FROM questions WHERE answered_at >= :start "
-        "AND answered_at < :end) AS d"), {"start": service.moment(ALL.month),
-                                          "end": service.moment(ALL.end)})).one()
+        "AND answered_at < :end) AS d"), {"start": moment(ALL.month),
+                                          "end": moment(ALL.end)})).one()
 
 
 async def _window(session: AsyncSession, period: Period) -> tuple[Any, Any]:
-    seconds = service.seconds_between(Question.answered_at, Question.created_at,
-                                      session.get_bind().dialect.name)
-    return await service.window_percentiles(
-        session, seconds, [service._between(Question.answered_at, period.month, period.end)])
+    seconds = handling.seconds_between(Question.answered_at, Question.created_at,
+                                       session.get_bind().dialect.name)
+    return await handling.window_percentiles(
+        session, seconds, [between(Question.answered_at, period.month, period.end)])
 
 
 def test_window_percentiles_equal_the_hand_sums_and_percentile_cont(seeded: Runner) -> None:
@@ -138,34 +131,34 @@ def test_window_percentiles_equal_the_hand_sums_and_percentile_cont(seeded: Runn
 
 
 def test_handovers_per_team(seeded: Runner) -> None:
-    assert seeded(service.handovers_by_team, ALL) == [
+    assert seeded(handling.handovers_by_team, ALL) == [
         LabelCount("", "", 1, 0),
         LabelCount("Vergunningen", "Permits", 1, 1),
         LabelCount("Wijkbeheer", "Neighbourhoods", 0, 1),
     ]
-    assert seeded(service.handovers_by_team, PERMITS) == [
+    assert seeded(handling.handovers_by_team, PERMITS) == [
         LabelCount("Vergunningen", "Permits", 0, 1)]
 
 
 def test_deflection(seeded: Runner) -> None:
-    result = seeded(service.deflection, ALL)
+    result = seeded(knowledge.deflection, ALL)
     assert result == Deflection(views=3, suggested=2, opened=4, forms_opened=3,
                                 forms_deflected=2, web_questions=4)
     assert result.deflected_share == pytest.approx(2 / 6)
 
 
 def test_answers_votes_review_dates_and_flags(seeded: Runner) -> None:
-    assert seeded(service.most_no_votes, ALL) == [
+    assert seeded(knowledge.most_no_votes, ALL) == [
         AnswerVotes("Een vergunning aanvragen", 1, 3), AnswerVotes("Grofvuil laten ophalen", 0, 2)]
-    assert seeded(service.past_review, TODAY) == [
+    assert seeded(knowledge.past_review, TODAY) == [
         PastReview("Grofvuil laten ophalen", date(2026, 1, 1), 0, 7),
         PastReview("Hondenbelasting", date(2026, 3, 15), 2, 0)]
-    assert seeded(service.flags, ALL) == [
+    assert seeded(knowledge.flags, ALL) == [
         FlagCount("Een vergunning aanvragen", 2, 1), FlagCount(None, 1, 1)]
 
 
 def test_departments(seeded: Runner) -> None:
-    assert seeded(service.departments) == ["Vergunningen", "Wijkbeheer"]
+    assert seeded(departments) == ["Vergunningen", "Wijkbeheer"]
 
 
 async def _count(session: AsyncSession) -> int:

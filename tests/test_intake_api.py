@@ -47,7 +47,8 @@ def tokens(run: Runner) -> dict[str, str]:
         await revoke_api_client(session, "revoked")
         return result
 
-    return run(make)
+    result: dict[str, str] = run(make)
+    return result
 
 
 @pytest.fixture
@@ -65,7 +66,8 @@ def _count(run: Runner, model: type) -> int:
     async def count(session: AsyncSession) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
-    return run(count)
+    result: int = run(count)
+    return result
 
 
 def test_upsert_is_idempotent(api: Callable[..., Any], run: Runner) -> None:

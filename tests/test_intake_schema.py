@@ -20,7 +20,7 @@ import json
 import re
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -97,7 +97,8 @@ def token(run: Runner) -> str:
         )
         return value
 
-    return run(make)
+    result: str = run(make)
+    return result
 
 
 Api = Callable[..., httpx.Response]
@@ -110,7 +111,8 @@ def api(client: TestClient, token: str) -> Api:
     def call(method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         try:
-            return client.request(method, path, headers=headers, **kwargs)
+            response: httpx.Response = client.request(method, path, headers=headers, **kwargs)
+            return response
         except Exception as exc:  # the test client re-raises what would be a 500
             pytest.fail(f"{method} {path[:120]} is a server error (500): {exc!r}"[:2000])
 
@@ -129,14 +131,14 @@ def test_the_served_document_is_the_one_tested(client: TestClient) -> None:
 # --- generated requests ----------------------------------------------------------------------
 
 
-def _pick(case: schemathesis.Case, salt: str) -> int:
+def _pick(case: schemathesis.Case[Any], salt: str) -> int:
     """A stable choice (0..3) per generated case, so that runs stay reproducible."""
     body = None if isinstance(case.body, NotSet) else case.body
     seen = json.dumps([case.path_parameters, body], sort_keys=True, default=repr)
     return zlib.crc32((salt + seen).encode()) % 4
 
 
-def _aim(case: schemathesis.Case) -> None:
+def _aim(case: schemathesis.Case[Any]) -> None:
     """Point most cases at data that exists, so the paths past validation are exercised too.
 
     Three in four cases use the token's own source (the fourth keeps the generated one and
@@ -161,7 +163,7 @@ def _aim(case: schemathesis.Case) -> None:
         body["status"] = "ingepland"
 
 
-def _send(client: TestClient, case: schemathesis.Case, token: str) -> httpx.Response:
+def _send(client: TestClient, case: schemathesis.Case[Any], token: str) -> httpx.Response:
     """Send a generated case through the test client (its event loop holds the database)."""
     kwargs = case.as_transport_kwargs(headers={"Authorization": f"Bearer {token}"})
     request: dict[str, Any] = {
@@ -173,26 +175,27 @@ def _send(client: TestClient, case: schemathesis.Case, token: str) -> httpx.Resp
     if "data" in kwargs:
         request["content"] = kwargs["data"]
     try:
-        return client.request(**request)
+        response: httpx.Response = client.request(**request)
+        return response
     except Exception as exc:  # the test client re-raises what would be a 500
         detail = json.dumps({k: v for k, v in request.items() if k != "headers"}, default=repr)
         raise AssertionError(f"Server error (500) for {detail[:1500]}: {exc!r}"[:3000]) from exc
 
 
-@positive.parametrize()
+@positive.parametrize()  # type: ignore[untyped-decorator]
 @HYPOTHESIS
 def test_valid_requests_get_documented_answers(
-    case: schemathesis.Case, client: TestClient, token: str, api: Api
+    case: schemathesis.Case[Any], client: TestClient, token: str, api: Api
 ) -> None:
     _aim(case)
     response = _send(client, case, token)
     case.validate_response(response, checks=CHECKS)
 
 
-@negative.parametrize()
+@negative.parametrize()  # type: ignore[untyped-decorator]
 @HYPOTHESIS
 def test_invalid_requests_get_documented_problems(
-    case: schemathesis.Case, client: TestClient, token: str, api: Api
+    case: schemathesis.Case[Any], client: TestClient, token: str, api: Api
 ) -> None:
     _aim(case)
     response = _send(client, case, token)
@@ -206,7 +209,7 @@ def assert_problem(response: httpx.Response) -> dict[str, Any]:
     """A 4xx answered as RFC 9457 problem details."""
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:500])
     assert response.headers["content-type"] == PROBLEM_JSON, response.headers
-    problem = response.json()
+    problem = cast(dict[str, Any], response.json())
     assert problem["status"] == response.status_code
     assert isinstance(problem["title"], str) and isinstance(problem["detail"], str)
     return problem

@@ -29,7 +29,8 @@ def _views(run: Runner) -> int:
         return int(await session.scalar(
             select(func.count()).where(AuditEvent.action == "dossier.view")) or 0)
 
-    return run(count)
+    result: int = run(count)
+    return result
 
 
 def step_up(client: TestClient, page: str, persona: str) -> tuple[str, dict[str, list[str]]]:

@@ -35,7 +35,8 @@ def _mandate_ids(run: Runner) -> dict[str, int]:
         rows = await session.execute(select(Mandate.external_id, Mandate.id))
         return {key: mid for key, mid in rows.all()}
 
-    return run(ids)
+    result: dict[str, int] = run(ids)
+    return result
 
 
 def switch(client: TestClient, auth: Auth, choice: str | int) -> Any:
@@ -73,8 +74,9 @@ def test_a_mandate_one_does_not_hold_today_cannot_be_chosen(
     client: TestClient, auth: Auth, demo: None, run: Runner, choice: str
 ) -> None:
     ids = _mandate_ids(run)
-    value: str | int = {"demo-verlopen": ids["demo-verlopen"], "unknown": 999999,
-                        "abc": "abc"}.get(choice, 0)
+    choices: dict[str, str | int] = {"demo-verlopen": ids["demo-verlopen"], "unknown": 999999,
+                                     "abc": "abc"}
+    value = choices.get(choice, 0)
     if choice == "someone-elses":
         auth.login("demo-jan")  # Jan holds no mandate; Sanne's for Jan is not his
         value = ids["demo-bewind"]
@@ -131,12 +133,13 @@ def test_a_mandate_that_stops_holding_stops_at_once(
     switch(client, auth, mid)
     assert client.get(f"/mijn/dossiers/{JAN_DOSSIER}").status_code == 200
     today = date.today()
-    values: dict[str, object] = {
+    changes: dict[str, dict[str, object]] = {
         "expired": {"valid_until": today - timedelta(days=1)},
         "revoked": {"revoked_at": utcnow()},
         "not_yet_valid": {"valid_from": today + timedelta(days=1)},
         "narrowed": {"dossier_types": "subsidie"},
-    }[change]
+    }
+    values = changes[change]
 
     async def alter(session: AsyncSession) -> None:
         await session.execute(update(Mandate).where(Mandate.id == mid).values(**values))
@@ -198,7 +201,7 @@ def test_every_action_is_recorded_with_both_identities(
 
 
 def _first_topic(client: TestClient) -> str:
-    page = client.get("/mijn/vragen/nieuw").text
+    page: str = client.get("/mijn/vragen/nieuw").text
     return page.split('<option value="', 2)[2].split('"', 1)[0]
 
 

@@ -83,7 +83,7 @@ def test_csrf_token_in_htmx_header_is_accepted(client: TestClient, auth: Auth) -
 
 def test_token_of_another_browser_is_refused(client: TestClient, auth: Auth, app: object) -> None:
     token = auth.csrf()
-    with TestClient(client.app, base_url="http://testserver") as other:  # type: ignore[arg-type]
+    with TestClient(client.app, base_url="http://testserver") as other:
         other.get("/")  # gets its own CSRF cookie
         assert other.post("/taal", data={"lang": "en", "csrf_token": token}).status_code == 403
 

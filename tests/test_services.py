@@ -52,7 +52,10 @@ async def _out_of_order(session: AsyncSession) -> tuple[str, date | None, list[s
         session, reference="T-1", party_id=party.id, dossier_type=dossier_type,
         title="Test", channel="phone", department="", opened_on=date(2026, 3, 1),
     )
-    day = lambda d: datetime(2026, 3, d, 12, tzinfo=UTC)  # noqa: E731
+
+    def day(d: int) -> datetime:
+        return datetime(2026, 3, d, 12, tzinfo=UTC)
+
     # Resolved on the 5th arrives before scheduled on the 3rd and received on the 1st.
     for code, d in (("opgelost", 5), ("ontvangen", 1), ("ingepland", 3)):
         await record_status(session, dossier, await status_type(session, dossier_type.id, code), day(d))
@@ -63,8 +66,11 @@ async def _out_of_order(session: AsyncSession) -> tuple[str, date | None, list[s
     assert other is None
     fresh = await session.scalar(select(Dossier).where(Dossier.reference == "T-1"))
     assert fresh is not None
-    return (view.current.code, fresh.closed_on, [s.code for _e, s in view.timeline],
-            len(view.timeline))
+    order = []
+    for _event, status in view.timeline:
+        assert status is not None  # all three were recorded with a known status
+        order.append(status.code)
+    return (view.current.code, fresh.closed_on, order, len(view.timeline))
 
 
 def test_latest_occurrence_wins_whatever_the_arrival_order(run: Runner) -> None:

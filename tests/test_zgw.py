@@ -267,9 +267,12 @@ def portal(client_with: Callable[..., TestClient], fake: FakeZgw) -> TestClient:
 def send(portal: TestClient, message: Any, token: str | None = TOKEN, **kwargs: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     headers["Content-Type"] = "application/json"
+    response: httpx.Response
     if "content" in kwargs:
-        return portal.post("/api/v1/zgw/notificaties", headers=headers, **kwargs)
-    return portal.post("/api/v1/zgw/notificaties", headers=headers, json=message)
+        response = portal.post("/api/v1/zgw/notificaties", headers=headers, **kwargs)
+    else:
+        response = portal.post("/api/v1/zgw/notificaties", headers=headers, json=message)
+    return response
 
 
 def db(portal: TestClient, fn: Callable[..., Awaitable[T]], *args: Any) -> T:

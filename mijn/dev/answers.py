@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn.answers.editing import Draft, create_answer, review_default
 from mijn.answers.models import Answer
-from mijn.answers.service import Draft, create_answer, publish, review_default
+from mijn.answers.publishing import publish
 
 
 @dataclass(frozen=True)

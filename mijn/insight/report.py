@@ -12,19 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.channels import CHANNEL_LABELS
 from mijn.i18n import Language
-from mijn.insight import service
+from mijn.insight import handling, knowledge, volumes
 from mijn.insight.charts import Chart, Series
-from mijn.insight.service import (
-    AnswerVotes,
-    ChannelCount,
-    Deflection,
-    FlagCount,
-    Handling,
-    LabelCount,
-    MonthCount,
-    PastReview,
-    Period,
-)
+from mijn.insight.handling import Handling
+from mijn.insight.knowledge import AnswerVotes, Deflection, FlagCount, PastReview
+from mijn.insight.period import TOP, Period
+from mijn.insight.volumes import ChannelCount, LabelCount, MonthCount
 
 Cell = str | int | float | None
 
@@ -53,15 +46,15 @@ async def collect(session: AsyncSession, period: Period, today: date) -> Figures
     """Run the report's aggregations for a period."""
     before = Period(period.previous, period.months, period.department)
     return Figures(
-        period, await service.questions_by_topic(session, period),
-        await service.dossiers_by_type(session, period, "report"),
-        await service.dossiers_by_type(session, period, "case"),
-        await service.by_channel(session, period), await service.trend(session, period),
-        await service.handling(session, period), await service.handling(session, before),
-        await service.handovers_by_team(session, period),
-        await service.deflection(session, period), await service.deflection(session, before),
-        await service.most_no_votes(session, period), await service.past_review(session, today),
-        await service.flags(session, period),
+        period, await volumes.questions_by_topic(session, period),
+        await volumes.dossiers_by_type(session, period, "report"),
+        await volumes.dossiers_by_type(session, period, "case"),
+        await volumes.by_channel(session, period), await volumes.trend(session, period),
+        await handling.handling(session, period), await handling.handling(session, before),
+        await handling.handovers_by_team(session, period),
+        await knowledge.deflection(session, period), await knowledge.deflection(session, before),
+        await knowledge.most_no_votes(session, period), await knowledge.past_review(session, today),
+        await knowledge.flags(session, period),
     )
 
 
@@ -173,7 +166,7 @@ def trend_table(figures: Figures, lang: Language) -> Table:
 def topics_table(figures: Figures, lang: Language) -> Table:
     """The ten topics asked about most, against the month before."""
     _ = lang.gettext
-    top = figures.topics[: service.TOP]
+    top = figures.topics[: TOP]
     rows: list[list[Cell]] = [[_tr(lang, t.label_nl, t.label_en), t.count, t.previous,
                                change(t.count, t.previous)] for t in top]
     chart = Chart(
@@ -256,9 +249,8 @@ def deflection_table(figures: Figures, lang: Language) -> Table:
         [_("Daarna geen vraag gesteld (vraag voorkomen)"), now.forms_deflected,
          before.forms_deflected],
         [_("Vragen gesteld via de website"), now.web_questions, before.web_questions],
-        [_("Vragen voorkomen (%)"), percent(now.forms_deflected,
-                                             now.forms_deflected + now.web_questions),
-         percent(before.forms_deflected, before.forms_deflected + before.web_questions)],
+        [_("Vragen voorkomen (%)"), percent(now.forms_deflected, now.about_to_ask),
+         percent(before.forms_deflected, before.about_to_ask)],
     ]
     return Table("voorkomen", _("Vragen voorkomen door antwoorden"),
                  [_("Cijfer"), *_comparison(lang)], rows, note=_whole(figures, lang))

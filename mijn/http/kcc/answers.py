@@ -14,9 +14,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.access.staff import Staff
-from mijn.answers import service
+from mijn.answers import editing, events, feedback, publishing, reading
+from mijn.answers.editing import Draft
+from mijn.answers.errors import AnswerError
 from mijn.answers.models import AUDIENCES, Answer
-from mijn.answers.service import AnswerError, Draft
 from mijn.answers.text import PLACEHOLDERS, render_html
 from mijn.db import request_session, utcnow
 from mijn.http.common import redirect, small_int
@@ -43,9 +44,9 @@ async def knowledge(request: Request) -> Response:
     query = request.query_params.get("q", "")[:MAX_QUERY].strip()
     async with request_session(request, autocommit=True) as session:
         if query:
-            found = await service.search_answers(session, query, AUDIENCES, limit=15)
+            found = await reading.search_answers(session, query, AUDIENCES, limit=15)
         else:
-            found = await service.popular(session, AUDIENCES, limit=15)
+            found = await reading.popular(session, AUDIENCES, limit=15)
     context = {"query": query, "answers": found, "staff": staff}
     return render_staff(request, "kcc/knowledge.html", context, block="results")
 
@@ -55,10 +56,10 @@ async def knowledge_answer(request: Request) -> Response:
     staff = require_staff(request)
     answer_id = small_int(request.path_params["answer_id"]) or 0
     async with request_session(request) as session:
-        found = await service.published_by_ids(session, [answer_id])
+        found = await reading.published_by_ids(session, [answer_id])
         if not found:
             raise HTTPException(status_code=404)
-        await service.record(session, "view", [answer_id], "kcc")
+        await events.record(session, "view", [answer_id], "kcc")
         await session.commit()
     answer = found[0]
     context = {"answer": answer, "body": render_html(answer.body),
@@ -76,10 +77,10 @@ async def editor_list(request: Request) -> Response:
     view = "alle" if request.query_params.get("weergave") == "alle" else "aandacht"
     query = request.query_params.get("q", "")[:MAX_QUERY]
     async with request_session(request, autocommit=True) as session:
-        rows = await service.editor_list(session, view == "aandacht", query)
-        missing = await service.open_flags(session, None)
+        rows = await feedback.editor_list(session, view == "aandacht", query)
+        missing = await feedback.open_flags(session, None)
         since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        deflection = await service.deflection(session, since.replace(day=1))
+        deflection = await events.deflection(session, since.replace(day=1))
     context = {"rows": rows, "view": view, "query": query, "missing": missing,
                "deflection": deflection, "staff": staff,
                "saved": request.query_params.get("opgeslagen", "")}
@@ -104,7 +105,7 @@ async def _form_context(
 ) -> dict[str, Any]:
     return {
         "draft": draft, "error": error, "topics": await list_topics(session),
-        "targets": await service.target_choices(session), "audiences": AUDIENCES,
+        "targets": await editing.target_choices(session), "audiences": AUDIENCES,
         "placeholders": PLACEHOLDERS, "preview": _preview(draft),
     }
 
@@ -116,7 +117,7 @@ def _preview(draft: Draft) -> Any:
 async def new_form(request: Request) -> Response:
     """The form for a new answer."""
     staff = require_editor(request)
-    draft = Draft(review_by=service.review_default().isoformat())
+    draft = Draft(review_by=editing.review_default().isoformat())
     async with request_session(request, autocommit=True) as session:
         context = await _form_context(session, draft, None)
     return render_staff(request, "kcc/answer_edit.html",
@@ -130,9 +131,9 @@ async def create(request: Request) -> Response:
     draft = _draft(form)
     async with request_session(request) as session:
         try:
-            answer = await service.create_answer(session, staff.id, draft)
+            answer = await editing.create_answer(session, staff.id, draft)
             if form.get("action") == "publish":
-                await service.publish(session, answer, staff.id)
+                await publishing.publish(session, answer, staff.id)
         except AnswerError as error:
             await session.rollback()
             context = await _form_context(session, draft, error)
@@ -160,10 +161,10 @@ async def _edit_context(
 ) -> dict[str, Any]:
     return {
         **await _form_context(session, draft, error), "answer": answer,
-        "has_draft": await service.draft_of(session, answer.id) is not None,
-        "versions": await service.versions(session, answer.id),
-        "flags": await service.open_flags(session, answer.id),
-        "comments": await service.recent_feedback(session, answer),
+        "has_draft": await editing.draft_of(session, answer.id) is not None,
+        "versions": await editing.versions(session, answer.id),
+        "flags": await feedback.open_flags(session, answer.id),
+        "comments": await feedback.recent_feedback(session, answer),
     }
 
 
@@ -172,7 +173,7 @@ async def edit(request: Request) -> Response:
     staff = require_editor(request)
     async with request_session(request, autocommit=True) as session:
         answer = await _answer(session, request)
-        latest = await service.latest_version(session, answer.id)
+        latest = await editing.latest_version(session, answer.id)
         assert latest is not None  # an answer is created with its first version
         draft = Draft(latest.title, latest.body, latest.internal_notes, latest.audience,
                       latest.review_by.isoformat() if latest.review_by else "",
@@ -190,9 +191,9 @@ async def save(request: Request) -> Response:
     async with request_session(request) as session:
         answer = await _answer(session, request)
         try:
-            await service.save_draft(session, answer, staff.id, draft)
+            await editing.save_draft(session, answer, staff.id, draft)
             if form.get("action") == "publish":
-                await service.publish(session, answer, staff.id)
+                await publishing.publish(session, answer, staff.id)
         except AnswerError as error:
             await session.rollback()
             answer = await _answer(session, request)
@@ -209,7 +210,7 @@ async def withdraw(request: Request) -> Response:
     require_editor(request)
     async with request_session(request) as session:
         answer = await _answer(session, request)
-        await service.withdraw(session, answer)
+        await publishing.withdraw(session, answer)
         await session.commit()
     return _to_answer(request, answer, "offline")
 
@@ -219,14 +220,14 @@ async def compare(request: Request) -> Response:
     staff = require_editor(request)
     async with request_session(request, autocommit=True) as session:
         answer = await _answer(session, request)
-        all_versions = {v.number: v for v in await service.versions(session, answer.id)}
+        all_versions = {v.number: v for v in await editing.versions(session, answer.id)}
     newest = max(all_versions)
     new = small_int(request.query_params.get("naar")) or newest
     old = small_int(request.query_params.get("van")) or max(new - 1, 1)
     if old not in all_versions or new not in all_versions:
         raise HTTPException(status_code=404)
     context = {"answer": answer, "old": all_versions[old], "new": all_versions[new],
-               "diff": service.compare(all_versions[old], all_versions[new]),
+               "diff": editing.compare(all_versions[old], all_versions[new]),
                "numbers": sorted(all_versions), "staff": staff}
     return render_staff(request, "kcc/answer_compare.html", context)
 
@@ -237,7 +238,7 @@ async def resolve_flag(request: Request) -> Response:
     flag_id = small_int(request.path_params["flag_id"]) or 0
     form = await request.form()
     async with request_session(request) as session:
-        if not await service.resolve_flag(session, flag_id, staff.id):
+        if not await feedback.resolve_flag(session, flag_id, staff.id):
             raise HTTPException(status_code=404)
         await session.commit()
     back = form.get("next")

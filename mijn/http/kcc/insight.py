@@ -21,10 +21,11 @@ from mijn.db import request_session
 from mijn.http.common import app_settings, current_language, render
 from mijn.http.kcc.common import require_staff
 from mijn.i18n import Language
-from mijn.insight import report, service
+from mijn.insight import report
 from mijn.insight.charts import draw
+from mijn.insight.period import TREND_LENGTHS, ZONE, Period, add_months, month_start
+from mijn.insight.period import departments as list_departments
 from mijn.insight.report import Cell, Table
-from mijn.insight.service import TREND_LENGTHS, ZONE, Period
 
 MONTHS_BACK = 36
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -50,7 +51,7 @@ def parse_period(params: Any, now: date, departments: list[str]) -> Period:
     choices = {m.strftime("%Y-%m"): m for m in month_choices(now)}
     department = params.get("afdeling", "")
     return Period(
-        month=choices.get(params.get("maand", ""), service.month_start(now)),
+        month=choices.get(params.get("maand", ""), month_start(now)),
         months=months.get(params.get("maanden", ""), 6),
         department=department if department in departments else "",
     )
@@ -58,13 +59,13 @@ def parse_period(params: Any, now: date, departments: list[str]) -> Period:
 
 def month_choices(now: date) -> list[date]:
     """The months one can choose, newest first."""
-    return [service.add_months(service.month_start(now), -i) for i in range(MONTHS_BACK)]
+    return [add_months(month_start(now), -i) for i in range(MONTHS_BACK)]
 
 
 async def _report(request: Request) -> tuple[Period, list[Table], list[str]]:
     now = today()
     async with request_session(request, autocommit=True) as session:
-        departments = await service.departments(session)
+        departments = await list_departments(session)
         period = parse_period(request.query_params, now, departments)
         figures = await report.collect(session, period, now)
     lang = current_language(request)
@@ -94,7 +95,7 @@ def _context(request: Request, period: Period, tables: list[Table],
         "months": [(m.strftime("%Y-%m"), format_date(m, "LLLL yyyy", locale=lang.code))
                    for m in month_choices(now)],
         "month_label": format_date(period.month, "LLLL yyyy", locale=lang.code),
-        "running": period.month == service.month_start(now), "lengths": TREND_LENGTHS,
+        "running": period.month == month_start(now), "lengths": TREND_LENGTHS,
         "query": _query(period), "print_view": print_view, "staff_nav": not print_view,
         "fcr_target": app_settings(request).fcr_target,
     }

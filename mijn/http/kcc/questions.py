@@ -13,8 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mijn.access.staff import Staff
-from mijn.answers import service as answers
+from mijn.answers.errors import AnswerError
+from mijn.answers.events import record
+from mijn.answers.feedback import flag
 from mijn.answers.models import AUDIENCES
+from mijn.answers.reading import published_by_ids, search_answers
+from mijn.answers.tailoring import Context, dossier_facts, suggest
 from mijn.answers.text import plain_text, render_html
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_view_by_id
@@ -72,18 +76,18 @@ async def _answers_panel(
 ) -> dict[str, Any]:
     """The knowledge base beside the question: answers suggested by its text, topic and
     dossier (or found by the agent's search), tailored to that dossier, with internal notes."""
-    facts, context = None, answers.Context(topic_id=question.topic_id)
+    facts, context = None, Context(topic_id=question.topic_id)
     if question.dossier_id:
         view = await dossier_view_by_id(session, question.dossier_id, question.party_id)
         if view is not None:
-            facts = answers.dossier_facts(view)
-            context = answers.Context(question.topic_id, view.dossier.dossier_type_id,
-                                      view.dossier.current_status_id)
+            facts = dossier_facts(view)
+            context = Context(question.topic_id, view.dossier.dossier_type_id,
+                              view.dossier.current_status_id)
     if kb_query:
-        found = await answers.search_answers(session, kb_query, AUDIENCES, limit=5)
+        found = await search_answers(session, kb_query, AUDIENCES, limit=5)
     else:
         text = next((m.body for m in messages if m.kind == "citizen"), "")
-        found = await answers.suggest(session, text, context, AUDIENCES, limit=3)
+        found = await suggest(session, text, context, AUDIENCES, limit=3)
     fill = facts.values() if facts else None
     return {
         "kb_query": kb_query, "kb_answers": found, "kb_facts": fill,
@@ -127,7 +131,7 @@ async def _use_answer(
     session: AsyncSession, answer_id: int, facts: dict[str, str] | None
 ) -> dict[str, Any]:
     """The reply form filled with an answer's text (the agent edits it before sending)."""
-    found = await answers.published_by_ids(session, [answer_id])
+    found = await published_by_ids(session, [answer_id])
     if not found:
         return {}
     text = plain_text(found[0].body, facts)
@@ -168,8 +172,8 @@ async def act(request: Request) -> Response:
         except (TransitionRefused, PermissionError):
             raise HTTPException(status_code=409) from None
         used = small_int(values.get("answer_id"))
-        if action in ("reply", "wait") and used and await answers.published_by_ids(session, [used]):
-            await answers.record(session, "used", [used], "kcc", question_id=question.id)
+        if action in ("reply", "wait") and used and await published_by_ids(session, [used]):
+            await record(session, "used", [used], "kcc", question_id=question.id)
         await session.commit()
     url = str(request.app.url_path_for("kcc:question", reference=reference))
     if action == "hand_over" and not staff.sees_all:
@@ -201,9 +205,9 @@ async def flag_answer(request: Request) -> Response:
         if question is None:
             raise HTTPException(status_code=404)
         try:
-            await answers.flag(session, staff.id, values.get("kind", ""), values.get("comment", ""),
-                               small_int(values.get("answer")), question.id)
-        except answers.AnswerError as error:  # checked before anything was added
+            await flag(session, staff.id, values.get("kind", ""), values.get("comment", ""),
+                       small_int(values.get("answer")), question.id)
+        except AnswerError as error:  # checked before anything was added
             await audit_view(session, staff, "kcc.question.view", question.party_id,
                              staff.role_for(question))
             await session.commit()

@@ -13,9 +13,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.access.scope import Access
-from mijn.answers import service
+from mijn.answers.errors import AnswerError
+from mijn.answers.events import record
+from mijn.answers.feedback import give_feedback
 from mijn.answers.models import Answer
-from mijn.answers.service import AnswerError, audiences_for
+from mijn.answers.reading import (
+    audiences_for,
+    popular,
+    published_answer,
+    published_by_ids,
+    search_answers,
+)
+from mijn.answers.tailoring import AskForm, dossier_facts, suggest_for_form
 from mijn.answers.text import DossierFacts, render_html
 from mijn.db import request_session
 from mijn.dossiers.service import get_dossier_view
@@ -47,7 +56,7 @@ class Visitor:
             return None
         view = await get_dossier_view(session, reference[:40], self.access.scope(),
                                       self.access.loa)
-        return service.dossier_facts(view) if view is not None and not view.locked else None
+        return dossier_facts(view) if view is not None and not view.locked else None
 
 
 async def _visitor(request: Request, session: AsyncSession) -> Visitor:
@@ -63,9 +72,9 @@ async def search_page(request: Request) -> Response:
     async with request_session(request, autocommit=True) as session:
         visitor = await _visitor(request, session)
         if query:
-            answers = await service.search_answers(session, query, visitor.audiences, limit=10)
+            answers = await search_answers(session, query, visitor.audiences, limit=10)
         else:
-            answers = await service.popular(session, visitor.audiences, limit=8)
+            answers = await popular(session, visitor.audiences, limit=8)
         unread = 0 if is_htmx(request) else await visitor.unread(session)
     context = {"query": query, "answers": answers, "unread_messages": unread}
     return render(request, "portal/answers/search.html", context, block="results")
@@ -78,13 +87,13 @@ async def answer_page(request: Request) -> Response:
     form_key = request.query_params.get("formulier") or None
     async with request_session(request) as session:
         visitor = await _visitor(request, session)
-        answer = await service.published_answer(session, slug, visitor.audiences)
+        answer = await published_answer(session, slug, visitor.audiences)
         if answer is None:
             raise HTTPException(status_code=404)
         context_name = via if via in CONTEXTS else "link"
-        await service.record(session, "view", [answer.id], context_name, form_key)
+        await record(session, "view", [answer.id], context_name, form_key)
         if form_key and context_name == "ask":
-            await service.record(session, "opened", [answer.id], context_name, form_key)
+            await record(session, "opened", [answer.id], context_name, form_key)
         await session.commit()
         facts = await visitor.facts(session, request.query_params.get("dossier", ""))
         unread = await visitor.unread(session)
@@ -109,14 +118,14 @@ async def feedback(request: Request) -> Response:
     helpful = values.get("helpful")
     async with request_session(request) as session:
         visitor = await _visitor(request, session)
-        answer = await service.published_answer(session, slug, visitor.audiences)
+        answer = await published_answer(session, slug, visitor.audiences)
         if answer is None:
             raise HTTPException(status_code=404)
         try:
             if helpful not in ("ja", "nee"):
                 raise AnswerError("helpful", "missing")
-            await service.give_feedback(session, answer, helpful == "ja",
-                                        values.get("comment", ""))
+            await give_feedback(session, answer, helpful == "ja",
+                                values.get("comment", ""))
         except AnswerError as error:
             context = _answer_context(answer, None, 0, values=values, error=error)
             return render(request, "portal/answers/answer.html", context, status_code=422,
@@ -137,12 +146,12 @@ async def opened(request: Request) -> Response:
     if answer_id is None or context_name not in CONTEXTS:
         raise HTTPException(status_code=404)
     async with request_session(request) as session:
-        found = await service.published_by_ids(session, [answer_id])
+        found = await published_by_ids(session, [answer_id])
         if not found:
             raise HTTPException(status_code=404)
-        await service.record(session, "opened", [answer_id], context_name,
-                             values.get("formulier") or None)
-        await service.record(session, "view", [answer_id], context_name)
+        await record(session, "opened", [answer_id], context_name,
+                     values.get("formulier") or None)
+        await record(session, "view", [answer_id], context_name)
         await session.commit()
     return Response(status_code=204)
 
@@ -154,8 +163,8 @@ async def suggestions(request: Request) -> Response:
     values = await form_values(request)
     async with request_session(request) as session:
         access = await portal_access(request, session)
-        context = await service.suggest_for_form(
-            session, access, identity.audience, service.AskForm.from_form(values))
+        context = await suggest_for_form(
+            session, access, identity.audience, AskForm.from_form(values))
         await session.commit()
     return render(request, "portal/questions/_suggestions.html", {**context, "values": values})
 

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from mijn.access.loa import opens_at
 from mijn.access.scope import audit_fields
-from mijn.answers import service as answers
+from mijn.answers import reading, tailoring
 from mijn.answers.text import render_html
 from mijn.audit.service import record_access
 from mijn.db import request_session
@@ -69,12 +69,12 @@ async def detail(request: Request) -> Response:
         )
         await session.commit()
         questions = await dossier_questions(session, view.dossier.id, access.party_id)
-        tailored = await answers.for_dossier(
+        tailored = await reading.for_dossier(
             session, view.dossier.dossier_type_id, view.dossier.current_status_id,
-            answers.audiences_for(identity.audience), limit=4,
+            reading.audiences_for(identity.audience), limit=4,
         )
         topics = await list_topics(session)
-    facts = answers.dossier_facts(view).values()
+    facts = tailoring.dossier_facts(view).values()
     context = {
         "unread_messages": unread,
         "view": view, "questions": questions, "topics": topics, "error": None,

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.access.scope import Access, audit_fields
-from mijn.answers import service as answers
+from mijn.answers import events, tailoring
 from mijn.audit.service import record_access
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
@@ -120,9 +120,9 @@ async def ask(request: Request) -> Response:
             )
             if values.get("suggestions_seen") != "1":  # not seen while typing: first these
                 await check_question(session, new)
-                shown = await answers.suggest_for_form(
+                shown = await tailoring.suggest_for_form(
                     session, access, identity.audience,
-                    answers.AskForm.from_form(values))
+                    tailoring.AskForm.from_form(values))
                 if shown["suggestions"]:
                     context = await _ask_context(session, access, values, None)
                     await session.commit()
@@ -141,8 +141,8 @@ async def _count_asked(
     session: AsyncSession, form_key: str, question_id: int, created: bool
 ) -> None:
     """A question sent from a form that showed suggestions: they did not deflect it."""
-    if created and form_key and await answers.suggestions_shown(session, form_key):
-        await answers.record(session, "asked", [None], "ask", form_key, question_id)
+    if created and form_key and await events.suggestions_shown(session, form_key):
+        await events.record(session, "asked", [None], "ask", form_key, question_id)
 
 
 async def _dossier_id(
