@@ -36,6 +36,7 @@ def render_staff(
 async def audit_view(
     session: AsyncSession, staff: Staff, action: str, party_id: int, role: str
 ) -> None:
+    """Keep in the audit log that this staff member, in this role, saw a party's data."""
     await record_access(
         session, actor_type="staff", actor_id=str(staff.id), actor_role=role, action=action,
         party_id=party_id,
