@@ -103,11 +103,12 @@ async def explain(url: str, party_id: int | None = None, calls: int = 300) -> di
                 "GROUP BY party_id LIMIT 500"
             )))]
             captured.clear()
+            scope = PartyScope(party_id)
             for tab in ("open", "closed"):
-                await list_dossiers(session, PartyScope(party_id), tab, 1, PAGE_SIZE)
+                await list_dossiers(session, scope, tab, 1, PAGE_SIZE)
             overview_sql = list(dict.fromkeys(captured))
             captured.clear()
-            await get_dossier_view(session, reference, PartyScope(party_id))
+            await get_dossier_view(session, reference, scope)
             detail_sql = list(captured)
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
 
@@ -120,20 +121,20 @@ async def explain(url: str, party_id: int | None = None, calls: int = 300) -> di
         rng = random.Random(1)
         timings: dict[str, dict[str, float]] = {}
         for _ in range(20):  # warm the pool and the statement caches
-            await timed(list_dossiers, party_id, "open", 1, PAGE_SIZE)
+            await timed(list_dossiers, scope, "open", 1, PAGE_SIZE)
         timings["overview_max_party"] = _stats([
-            await timed(list_dossiers, party_id, "open", 1, PAGE_SIZE) for _ in range(calls)
+            await timed(list_dossiers, scope, "open", 1, PAGE_SIZE) for _ in range(calls)
         ])
         timings["detail_max_party"] = _stats([
-            await timed(get_dossier_view, reference, party_id) for _ in range(calls)
+            await timed(get_dossier_view, reference, scope) for _ in range(calls)
         ])
         if others:
             picks = [rng.choice(others) for _ in range(calls)]
             timings["overview_random_party"] = _stats([
-                await timed(list_dossiers, p, "open", 1, PAGE_SIZE) for p, _ in picks
+                await timed(list_dossiers, PartyScope(p), "open", 1, PAGE_SIZE) for p, _ in picks
             ])
             timings["detail_random_party"] = _stats([
-                await timed(get_dossier_view, ref, p) for p, ref in picks
+                await timed(get_dossier_view, ref, PartyScope(p)) for p, ref in picks
             ])
     finally:
         await engine.dispose()

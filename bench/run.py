@@ -983,7 +983,7 @@ def smoke(args: argparse.Namespace) -> SmokeResult:
     asyncio.run(check_seeded(args.database_url, {"parties": 300, "dossiers": 3000,
                                                  "status_events": 12000}, "run"))
     smoke_sizes(args, duration=1, warmup=0, connections=4, sessions=100, wait_idle=0,
-                phase_attempts=1, balance_attempts=1, no_explain=True, sample=None, port=8865)
+                phase_attempts=1, balance_attempts=1, no_explain=False, sample=None, port=8865)
     code, results = main_inner(args)
     return SmokeResult(code, wrk_counts(results.get("routes", {})))
 
