@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
@@ -141,3 +144,35 @@ def test_oversized_form_is_refused_before_parsing(client: TestClient, auth: Auth
     response = client.post("/taal", content=b"lang=en&x=" + b"a" * (1024 * 1024 + 10),
                            headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("path", ["/", "/mijn/dossiers", "/kcc", "/antwoorden", "/api/v1/ping"])
+def test_nothing_but_static_files_is_stored_by_a_browser_or_proxy(
+    client: TestClient, auth: Auth, path: str
+) -> None:
+    auth.login()
+    response = client.get(path)
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_static_files_may_be_cached(client: TestClient) -> None:
+    response = client.get("/static/css/mijn.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("cache-control", "")
+
+
+def test_a_server_error_page_carries_the_security_headers(app: Starlette) -> None:
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("a programming error")
+
+    app.router.routes.insert(0, Route("/mijn/boom", boom))
+    app.router.routes.insert(0, Route("/api/v1/boom", boom))
+    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as browser:
+        for path, kind in (("/mijn/boom", "text/html"), ("/api/v1/boom", "application/problem+json")):
+            response = browser.get(path)
+            assert response.status_code == 500
+            assert response.headers["content-type"].startswith(kind)
+            assert "default-src 'self'" in response.headers["content-security-policy"]
+            assert response.headers["x-frame-options"] == "DENY"
+            assert response.headers["cache-control"] == "no-store"
+            assert "a programming error" not in response.text

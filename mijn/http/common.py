@@ -229,6 +229,24 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
+def security_headers(settings: Settings, csp: str, path: str) -> list[tuple[str, str]]:
+    """The headers every response carries (a 500 page too). Nothing but static files may be
+    stored by a browser or proxy: pages hold personal data and form tokens."""
+    found = [
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if settings.is_production:
+        found.append(("Strict-Transport-Security", "max-age=31536000"))
+    if not path.startswith("/static/"):
+        found.append(("Cache-Control", "no-store"))
+    return found
+
+
 class SecurityMiddleware:
     """Security headers on every response; a CSRF cookie, checked on every state change."""
 
@@ -286,14 +304,8 @@ class SecurityMiddleware:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", self.csp)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-                if self.settings.is_production:
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                for name, value in security_headers(self.settings, self.csp, scope["path"]):
+                    headers.setdefault(name, value)
                 if new_cookie and not scope["path"].startswith("/static"):
                     secure = "; Secure" if self.settings.is_production else ""
                     headers.append(
@@ -356,7 +368,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    """An unexpected error: a calm page, nothing of the cause shown."""
+    """An unexpected error: a calm page, nothing of the cause shown. It is answered outside
+    the middleware (Starlette's ServerErrorMiddleware), so it sets the security headers itself."""
     if request.url.path.startswith("/api/"):
-        return problem(500, "An unexpected error occurred.")
-    return error_page(request, 500)
+        response: Response = problem(500, "An unexpected error occurred.")
+    else:
+        response = error_page(request, 500)
+    settings = app_settings(request)
+    for name, value in security_headers(settings, content_security_policy(settings),
+                                        request.url.path):
+        response.headers.setdefault(name, value)
+    return response
