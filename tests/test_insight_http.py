@@ -16,7 +16,8 @@ from starlette.testclient import TestClient
 from test_query_counts import counting
 
 from conftest import Auth, Runner
-from mijn.http.kcc.insight import today
+from mijn.http.kcc.insight import to_csv, today
+from mijn.insight.report import Table
 
 PATHS = ("/kcc/inzicht", "/kcc/inzicht/afdrukken", "/kcc/inzicht.csv?tabel=trend")
 MARCH = "maand=2026-03&maanden=3"
@@ -184,3 +185,16 @@ def test_the_report_sends_a_fixed_number_of_statements(lead: TestClient, app: St
             assert lead.get(f"/kcc/inzicht?{query}").status_code == 200
         counts.add(len(statements))
     assert len(counts) == 1, counts  # however much data, however many months
+
+
+@pytest.mark.parametrize(("title", "written"), [
+    ("=1+1", "'=1+1"),
+    ("Paspoort;=HYPERLINK(\"x\")", "Paspoort;'=HYPERLINK(\"x\")"),
+    ("Rijbewijs, +31 6 123", "Rijbewijs, '+31 6 123"),
+    ("a;b,@c; -d", "a;b,'@c; '-d"),
+    ("Afval; wanneer?", "Afval; wanneer?"),
+])
+def test_no_part_of_a_csv_cell_can_run_as_a_formula(title: str, written: str) -> None:
+    table = Table("t", "Titel", ["Onderwerp", "Aantal"], [[title, 3]])
+    rows = list(csv.reader(io.StringIO(to_csv(table))))
+    assert rows[1] == [written, "3"]

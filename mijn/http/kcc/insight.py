@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +30,7 @@ from mijn.insight.report import Cell, Table
 
 MONTHS_BACK = 36
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_AFTER_SEPARATOR = re.compile(r"([;,][ ]*)([=+\-@\t\r])")
 
 
 def require_reader(request: Request) -> Staff:
@@ -140,8 +142,13 @@ def _csv_cell(cell: Cell) -> str:
     if isinstance(cell, float):
         return f"{cell:.0f}" if cell.is_integer() else f"{cell:.1f}"
     text = str(cell)
-    # A title starting like a formula would run as one in a spreadsheet (CSV injection).
-    return "'" + text if isinstance(cell, str) and text[:1] in FORMULA_START else text
+    if not isinstance(cell, str):
+        return text
+    # A title starting like a formula would run as one in a spreadsheet (CSV injection), and
+    # so would any part after a ";" or "," (Dutch Excel splits on ";", others on ","): each
+    # such part gets a leading apostrophe, so it reads as text.
+    text = FORMULA_AFTER_SEPARATOR.sub(lambda m: f"{m.group(1)}'{m.group(2)}", text)
+    return "'" + text if text[:1] in FORMULA_START else text
 
 
 async def download(request: Request) -> Response:
