@@ -221,8 +221,10 @@ def reference_of(response: httpx.Response) -> str:
     [
         ("   ", "Schrijf uw tekst in het tekstvak."),
         ("a" * 4001, "Deze tekst is te lang. Maak hem korter."),
+        ("\u200b\u200e\u202e \u2066", "Schrijf uw tekst in het tekstvak."),
+        ("Mijn vraag\x00 met een NUL", "In deze tekst staan tekens die wij niet kunnen bewaren."),
     ],
-    ids=["empty", "4001-characters"],
+    ids=["empty", "4001-characters", "only-invisible-characters", "nul-byte"],
 )
 def test_ask_refuses_empty_or_too_long_and_keeps_the_text(
     client: TestClient, auth: Auth, ids: Ids, run: Runner, body: str, error: str

@@ -227,8 +227,10 @@ def test_ask_saves_the_question_its_first_message_and_an_ask_event(
 
 @pytest.mark.parametrize(
     ("body", "code"),
-    [("", "empty"), ("   \r\n\t ", "empty"), ("x" * (MAX_BODY + 1), "too_long")],
-    ids=["empty", "blank", "too-long"],
+    [("", "empty"), ("   \r\n\t ", "empty"), ("x" * (MAX_BODY + 1), "too_long"),
+     ("\u200b\u200c\u200d\u2060\ufeff", "empty"), ("\u202e\u2067 \u200f", "empty"),
+     ("vraag\x00", "control"), ("vraag \x1b[31m", "control")],
+    ids=["empty", "blank", "too-long", "zero-width", "bidi-controls", "nul", "escape"],
 )
 def test_ask_refuses_an_empty_or_too_long_body_and_saves_nothing(
     run: Runner, people: People, body: str, code: str

@@ -5,6 +5,7 @@ event or a message is written.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,9 +45,13 @@ def new_reference() -> str:
 
 
 def clean_body(body: str, field: str = "body", limit: int = MAX_BODY) -> str:
-    """The text as it will be saved; QuestionError when it is empty or too long."""
+    """The text as it will be saved; QuestionError when it is empty (also when it holds only
+    invisible characters: zero-width, direction marks), too long, or holds control
+    characters (a NUL byte and the like) that have no place in a message."""
     text = body.replace("\r\n", "\n").strip()
-    if not text:
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        raise QuestionError(field, "control")
+    if not "".join(c for c in text if unicodedata.category(c) != "Cf").strip():
         raise QuestionError(field, "empty")
     if len(text) > limit:
         raise QuestionError(field, "too_long")
