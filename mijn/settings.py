@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mijn.access.confidentiality import CONFIDENTIALITY
 from mijn.access.loa import DEFAULT_ACR_LEVELS, LOA_LEVELS
@@ -157,21 +158,72 @@ class Settings:
         self.zgw.check(self.is_production)
         if not self.is_production:
             return
-        if self.secret_key.reveal() in ("", DEV_SECRET_KEY) or len(self.secret_key.reveal()) < 32:
+        key = self.secret_key.reveal()
+        if key == DEV_SECRET_KEY or len(key) < 32 or len(set(key)) < 10:
             raise ConfigurationError(
                 "MIJN_ENV=production needs MIJN_SECRET_KEY: a random value of at least 32 "
                 "characters (for example: "
                 "python -c 'import secrets; print(secrets.token_hex(32))')."
             )
         for audience in self.audiences.values():
-            if audience.uses_dev_provider and audience.name == "citizen":
-                raise ConfigurationError(
-                    "MIJN_ENV=production does not run the development identity provider: set "
-                    "MIJN_OIDC_CITIZEN_ISSUER, MIJN_OIDC_CITIZEN_CLIENT_ID and "
-                    "MIJN_OIDC_CITIZEN_CLIENT_SECRET."
-                )
+            _check_production_audience(audience)
         if not self.base_url.startswith("https://"):
             raise ConfigurationError("MIJN_ENV=production needs an https:// MIJN_BASE_URL.")
+        self._check_production_sessions()
+        _check_production_smtp(self.smtp_url)
+        if self.zgw.enabled and len(set(self.zgw.notifications_token.reveal())) < 10:
+            raise ConfigurationError(
+                "MIJN_ENV=production needs a random MIJN_ZGW_NOTIFICATIONS_TOKEN of at least 32 "
+                "characters (the Notificaties API sends it with every callback)."
+            )
+
+    def _check_production_sessions(self) -> None:
+        limits = (
+            ("MIJN_SESSION_IDLE_MINUTES", self.session_idle_minutes, 60, "minutes"),
+            ("MIJN_STAFF_SESSION_IDLE_MINUTES", self.staff_session_idle_minutes, 480, "minutes"),
+            ("MIJN_SESSION_MAX_HOURS", self.session_max_hours, 12, "hours"),
+        )
+        for name, value, highest, unit in limits:
+            if value > highest:
+                raise ConfigurationError(
+                    f"MIJN_ENV=production allows {name} of at most {highest} {unit}, "
+                    f"not {value}: a session left open must end the same day."
+                )
+
+
+def _dev_client_secret(audience: str) -> str:
+    """The client secret of the development provider (public: refused in production)."""
+    return f"mijn-{audience}-dev-secret"
+
+
+def _check_production_audience(audience: OidcAudience) -> None:
+    """An identity provider in production: not the development one (citizens), over https,
+    with Mijn's own client secret."""
+    prefix = f"MIJN_OIDC_{audience.name.upper()}"
+    if audience.uses_dev_provider:
+        if audience.name == "citizen":
+            raise ConfigurationError(
+                "MIJN_ENV=production does not run the development identity provider: set "
+                f"{prefix}_ISSUER, {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET."
+            )
+        return
+    if not audience.issuer.startswith("https://"):
+        raise ConfigurationError(f"MIJN_ENV=production needs an https:// {prefix}_ISSUER.")
+    if audience.client_secret.reveal() in ("", _dev_client_secret(audience.name)):
+        raise ConfigurationError(
+            f"MIJN_ENV=production needs {prefix}_CLIENT_SECRET: the secret the identity "
+            "provider gave Mijn's client."
+        )
+
+
+def _check_production_smtp(smtp_url: str) -> None:
+    """A password for the mail server travels only over TLS (smtps:// or smtp+starttls://)."""
+    parts = urlsplit(smtp_url)
+    if parts.scheme == "smtp" and parts.password:
+        raise ConfigurationError(
+            "MIJN_ENV=production sends no SMTP password without TLS: use smtp+starttls:// or "
+            "smtps:// in MIJN_SMTP_URL."
+        )
 
 
 _CLAIM_DEFAULTS: dict[str, dict[str, str]] = {
@@ -196,7 +248,7 @@ def _audience(env: Mapping[str, str], name: str) -> OidcAudience:
         name=name,
         issuer=env.get(f"{prefix}ISSUER", "").rstrip("/"),
         client_id=env.get(f"{prefix}CLIENT_ID", f"mijn-{name}"),
-        client_secret=Secret(env.get(f"{prefix}CLIENT_SECRET", f"mijn-{name}-dev-secret")),
+        client_secret=Secret(env.get(f"{prefix}CLIENT_SECRET", _dev_client_secret(name))),
         scopes=env.get(f"{prefix}SCOPES", "openid"),
         claims=claims,
     )

@@ -11,7 +11,7 @@ from mijn.settings import DEV_SECRET_KEY, ConfigurationError, load_settings
 
 PRODUCTION = {
     "MIJN_ENV": "production",
-    "MIJN_SECRET_KEY": "x" * 40,
+    "MIJN_SECRET_KEY": "4f1c9e2b7a6d3058e1b2c4d6f8a0b3c5d7e9f1a3b5c7d9e1",
     "MIJN_BASE_URL": "https://mijn.example.nl",
     "MIJN_OIDC_CITIZEN_ISSUER": "https://login.example.nl",
     "MIJN_OIDC_CITIZEN_CLIENT_ID": "mijn",
@@ -30,6 +30,9 @@ def test_embedded_defaults_in_development() -> None:
 def test_production_with_everything_set_starts() -> None:
     settings = load_settings(PRODUCTION)
     assert settings.is_production and not settings.audience("citizen").uses_dev_provider
+    tls = load_settings(PRODUCTION | {"MIJN_SMTP_URL": "smtp+starttls://mijn:geheim@mail:587",
+                                      "MIJN_SESSION_IDLE_MINUTES": "60"})
+    assert tls.smtp_url.startswith("smtp+starttls://")
 
 
 @pytest.mark.parametrize(
@@ -39,6 +42,18 @@ def test_production_with_everything_set_starts() -> None:
         ({"MIJN_SECRET_KEY": "short"}, "MIJN_SECRET_KEY"),
         ({"MIJN_OIDC_CITIZEN_ISSUER": ""}, "MIJN_OIDC_CITIZEN_ISSUER"),
         ({"MIJN_BASE_URL": "http://mijn.example.nl"}, "MIJN_BASE_URL"),
+        ({"MIJN_SECRET_KEY": "x" * 40}, "MIJN_SECRET_KEY"),
+        ({"MIJN_OIDC_CITIZEN_ISSUER": "http://login.example.nl"}, "MIJN_OIDC_CITIZEN_ISSUER"),
+        ({"MIJN_OIDC_CITIZEN_CLIENT_SECRET": ""}, "MIJN_OIDC_CITIZEN_CLIENT_SECRET"),
+        ({"MIJN_OIDC_STAFF_ISSUER": "https://sso.example.nl", "MIJN_OIDC_STAFF_CLIENT_ID": "mijn"},
+         "MIJN_OIDC_STAFF_CLIENT_SECRET"),
+        ({"MIJN_SESSION_IDLE_MINUTES": "1440"}, "MIJN_SESSION_IDLE_MINUTES"),
+        ({"MIJN_SESSION_MAX_HOURS": "72"}, "MIJN_SESSION_MAX_HOURS"),
+        ({"MIJN_STAFF_SESSION_IDLE_MINUTES": "2880"}, "MIJN_STAFF_SESSION_IDLE_MINUTES"),
+        ({"MIJN_SMTP_URL": "smtp://mijn:geheim@mail.example.nl:25"}, "MIJN_SMTP_URL"),
+        ({"MIJN_ZGW_NOTIFICATIONS_TOKEN": "a", "MIJN_ZGW_ZAKEN_URL": "https://z.example.nl",
+          "MIJN_ZGW_CATALOGI_URL": "https://c.example.nl", "MIJN_ZGW_CLIENT_ID": "mijn",
+          "MIJN_ZGW_SECRET": "s"}, "MIJN_ZGW_NOTIFICATIONS_TOKEN"),
     ],
 )
 def test_production_refuses_development_defaults(change: dict[str, str], names: str) -> None:
