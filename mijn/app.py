@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -28,11 +29,13 @@ from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
 from mijn.http.api import routes as api_routes
 from mijn.http.api.common import ApiProblem, problem_response
-from mijn.http.common import SecurityMiddleware, http_error, is_htmx, make_environment, server_error
+from mijn.http.common import is_htmx, make_environment
+from mijn.http.errors import http_error, server_error, unavailable
 from mijn.http.kcc import routes as kcc_routes
 from mijn.http.login import routes as login_routes
 from mijn.http.login.oidc import OidcClient
 from mijn.http.portal import routes as portal_routes
+from mijn.http.security import SecurityMiddleware
 from mijn.http.session import LoginRequired, SessionsMiddleware, login_url
 from mijn.intake.service import IntakeError
 from mijn.intake.zgw_client import ZgwClient
@@ -94,6 +97,9 @@ EXCEPTION_HANDLERS: dict[Any, ExceptionHandler] = {
     LoginRequired: _login_required,
     ApiProblem: problem_response,
     IntakeError: problem_response,
+    DBAPIError: unavailable,
+    ConnectionError: unavailable,
+    TimeoutError: unavailable,
     500: server_error,
 }
 

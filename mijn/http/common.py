@@ -1,30 +1,26 @@
-"""Templates, htmx helpers, CSRF, security headers, language and error pages."""
+"""What the front ends share: templates and rendering, htmx helpers, forms, the CSRF token,
+language.
+"""
 
 from __future__ import annotations
 
 import hmac
-import secrets
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
-    JSONResponse,
-    PlainTextResponse,
     RedirectResponse,
     Response,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mijn import PROJECT_ROOT
 from mijn.access.loa import LOA_LABELS
@@ -37,11 +33,17 @@ from mijn.questions.states import QUESTION_STATE_LABELS, STAFF_STATE_LABELS
 from mijn.settings import Settings
 
 CSRF_COOKIE = "mijn_csrf"
+
+
 LANG_COOKIE = "mijn_lang"
+
+
 CSRF_FIELD = "csrf_token"
+
+
 CSRF_HEADER = "x-csrf-token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_FORM_BYTES = 1024 * 1024  # forms are small; the CSRF check reads the body into memory
+
+
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 
 
@@ -50,15 +52,6 @@ class CsrfError(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(status_code=403, detail="csrf")
-
-
-
-
-
-
-
-
-
 
 
 def label_helpers(lang: Language) -> dict[str, Any]:
@@ -204,178 +197,3 @@ def redirect(request: Request, url: str) -> Response:
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
-
-
-def content_security_policy(settings: Settings) -> str:
-    """A strict policy: nothing inline, nothing from elsewhere, except the login providers."""
-    form_action = ["'self'"]
-    for audience in settings.audiences.values():
-        if audience.issuer:
-            parts = urlsplit(audience.issuer)
-            form_action.append(f"{parts.scheme}://{parts.netloc}")
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            "connect-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            f"form-action {' '.join(dict.fromkeys(form_action))}",
-            "frame-ancestors 'none'",
-        ]
-    )
-
-
-def security_headers(settings: Settings, csp: str, path: str) -> list[tuple[str, str]]:
-    """The headers every response carries (a 500 page too). Nothing but static files may be
-    stored by a browser or proxy: pages hold personal data and form tokens."""
-    found = [
-        ("Content-Security-Policy", csp),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "same-origin"),
-        ("X-Frame-Options", "DENY"),
-        ("Cross-Origin-Opener-Policy", "same-origin"),
-        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
-    ]
-    if settings.is_production:
-        found.append(("Strict-Transport-Security", "max-age=31536000"))
-    if not path.startswith("/static/"):
-        found.append(("Cache-Control", "no-store"))
-    return found
-
-
-class SecurityMiddleware:
-    """Security headers on every response; a CSRF cookie, checked on every state change."""
-
-    def __init__(self, app: ASGIApp, settings: Settings, exempt: tuple[str, ...] = ()) -> None:
-        self.app = app
-        self.settings = settings
-        self.exempt = exempt
-        self.csp = content_security_policy(settings)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope)
-        cookie = request.cookies.get(CSRF_COOKIE)
-        new_cookie = None if cookie else secrets.token_urlsafe(32)
-        scope["mijn.csrf"] = cookie or new_cookie
-        wrapped_send = self._sender(send, new_cookie, scope)
-        path: str = scope["path"]
-        if scope["method"] in SAFE_METHODS or path.startswith(self.exempt):
-            await self.app(scope, receive, wrapped_send)
-            return
-        replay = await self._check_csrf(scope, receive, wrapped_send)
-        if replay is not None:
-            await self.app(scope, replay, wrapped_send)
-
-    async def _check_csrf(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_FORM_BYTES:
-                too_large = PlainTextResponse("Request body too large", status_code=413)
-                await too_large(scope, receive, send)
-                return None
-        replay = _replaying(body, receive)
-        request = Request(scope, _replaying(body, receive))
-        token = request.headers.get(CSRF_HEADER)
-        if token is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")
-        ):
-            form = await request.form()
-            field = form.get(CSRF_FIELD)
-            token = field if isinstance(field, str) else None
-        request = Request(scope)
-        if csrf_valid(request, token):
-            return replay
-        response = await _csrf_error_page(scope)
-        await response(scope, replay, send)
-        return None
-
-    def _sender(self, send: Send, new_cookie: str | None, scope: Scope) -> Send:
-        async def wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in security_headers(self.settings, self.csp, scope["path"]):
-                    headers.setdefault(name, value)
-                if new_cookie and not scope["path"].startswith("/static"):
-                    secure = "; Secure" if self.settings.is_production else ""
-                    headers.append(
-                        "Set-Cookie",
-                        f"{CSRF_COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Lax{secure}",
-                    )
-            await send(message)
-
-        return wrapped
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
-async def _csrf_error_page(scope: Scope) -> Response:
-    request = Request(scope)
-    if scope["path"].startswith("/api/"):
-        return problem(403, "CSRF token missing or invalid.")
-    return error_page(request, 403, "csrf")
-
-
-def error_page(
-    request: Request, code: int, kind: str = "http", headers: Mapping[str, str] | None = None
-) -> HTMLResponse:
-    """The error page (kind "csrf" explains an expired form, "http" the status code)."""
-    context = {"code": code, "kind": kind}
-    return render(request, "common/errors/error.html", context, status_code=code, headers=headers)
-
-
-def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
-    """An RFC 9457 problem details response."""
-    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status}
-    body["detail"] = detail
-    body.update(extra)
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
-
-
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type",
-           405: "Method Not Allowed", 422: "Unprocessable Content", 500: "Internal Server Error"}
-
-
-async def http_error(request: Request, exc: Exception) -> Response:
-    """Render an HTTP error as a page (or JSON for the API)."""
-    assert isinstance(exc, HTTPException)
-    if request.url.path.startswith("/api/"):
-        return problem(exc.status_code, str(exc.detail))
-    kind = "csrf" if exc.detail == "csrf" else "http"
-    return error_page(request, exc.status_code, kind, exc.headers)
-
-
-async def server_error(request: Request, exc: Exception) -> Response:
-    """An unexpected error: a calm page, nothing of the cause shown. It is answered outside
-    the middleware (Starlette's ServerErrorMiddleware), so it sets the security headers itself."""
-    if request.url.path.startswith("/api/"):
-        response: Response = problem(500, "An unexpected error occurred.")
-    else:
-        response = error_page(request, 500)
-    settings = app_settings(request)
-    for name, value in security_headers(settings, content_security_policy(settings),
-                                        request.url.path):
-        response.headers.setdefault(name, value)
-    return response

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mijn.http.common import problem
+from mijn.http.errors import problem
 from mijn.intake.service import IntakeError, authenticate
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ from mijn.access.identity import Identity
 from mijn.access.loa import LOA_LEVELS, acr_values_for, loa_of
 from mijn.db import request_session
 from mijn.dossiers.service import known_type_codes
-from mijn.http.common import error_page, redirect, render
+from mijn.http.common import redirect, render
+from mijn.http.errors import error_page
 from mijn.http.login.claims import business_party, claimed_mandate, employee_ref
 from mijn.http.login.oidc import LoginError, LoginRequest, OidcClient
 from mijn.http.session import active_cookie, current_identity, end_session, start_session
