@@ -27,6 +27,7 @@ from mijn.questions.models import Contact, Question, QuestionEvent, QuestionMess
 from mijn.questions.queue import QueueFilters, QueuePage, staff_queue
 from mijn.questions.workflow import (
     Handover,
+    add_note,
     ask_citizen,
     claim,
     claim_next,
@@ -849,3 +850,30 @@ def test_request_callback_validates_phone_and_window(
         run(request_callback, people.agent, callback(people, **change), OFFICE)
     assert (error.value.field, error.value.code) == (field, code)
     assert count(run, Question) == 0
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        (reply, ("Dat mag.",)),
+        (ask_citizen, ("Hoe breed?", OFFICE)),
+        (staff_close, ()),
+        ("hand_over", ()),
+    ],
+    ids=["reply", "ask-the-party", "close", "hand-over"],
+)
+def test_a_question_a_colleague_holds_is_not_theirs_to_answer(
+    run: Runner, people: People, action: tuple[Any, tuple[Any, ...]]
+) -> None:
+    question = asked(run, new(people))
+    do(run, question, claim, people.agent)
+    fn, args = action
+    if fn == "hand_over":
+        fn, args = hand_over, (to_permits(people),)
+    with pytest.raises(PermissionError):
+        do(run, question, fn, people.agent2, *args)
+    after = load(run, question)
+    assert (after.state, after.assignee_id) == ("claimed", people.agent.id)
+    assert [e.action for e in events(run, question)] == ["ask", "claim"]
+    do(run, question, add_note, people.agent2, "Ik weet hier meer van.")  # a note is fine
+    do(run, question, fn, people.agent, *args)  # the holder may

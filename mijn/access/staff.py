@@ -68,6 +68,11 @@ class Staff:
         """The holder of a claimed question gives it back, or a team lead does."""
         return assignee_id == self.id or self.is_lead
 
+    def may_answer(self, assignee_id: int | None) -> bool:
+        """Reply to, wait on, hand over or close a question: one nobody holds, their own, or
+        (a team lead) any. A question a colleague holds is theirs until it is released."""
+        return assignee_id is None or assignee_id == self.id or self.is_lead
+
     def role_for(self, question: Routed) -> str:
         """The role this member acts in on a question (kept with every event)."""
         if self.is_specialist and (question.handed_over or not self.sees_all):

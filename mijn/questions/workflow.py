@@ -159,10 +159,16 @@ async def claim_next(
     return str(row.reference)
 
 
+# What only the holder of a question does (or anyone, while nobody holds it).
+HOLDER_ACTIONS = frozenset({"reply", "wait", "hand_over", "close"})
+
+
 async def _change(
     session: AsyncSession, question: Question, staff: Staff, action: str, now: datetime,
     **event: int | None,
 ) -> str:
+    if action in HOLDER_ACTIONS and not staff.may_answer(question.assignee_id):
+        raise PermissionError("a colleague holds this question")
     before = question.state
     question.state = next_state(
         before, action, routed=question.handed_over, assigned=question.assignee_id is not None

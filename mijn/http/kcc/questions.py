@@ -29,6 +29,7 @@ from mijn.questions.models import Question, Topic
 from mijn.questions.queue import party_picture
 from mijn.questions.states import TransitionRefused, allowed_actions
 from mijn.questions.workflow import (
+    HOLDER_ACTIONS,
     add_note,
     ask_citizen,
     claim,
@@ -104,6 +105,8 @@ def _actions_for(question: Question, staff: Staff) -> set[str]:
         actions.discard("release")
     if not staff.is_specialist or question.assignee_id == staff.id:
         actions.discard("take")
+    if not staff.may_answer(question.assignee_id):
+        actions -= HOLDER_ACTIONS
     return actions | {"note"}
 
 
