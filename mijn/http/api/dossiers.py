@@ -144,9 +144,6 @@ async def post_forwarding(request: Request) -> Response:
         body = await read_json(request, schemas.FORWARDING_IN)
         occurred_at = parse_moment(body["occurred_at"], "occurred_at")
         dossier = await _existing(session, source, external_id)
-        if body["partner_source"] == source:
-            raise ApiProblem(422, "A dossier cannot be forwarded to its own source.",
-                             [{"field": "partner_source", "message": "same as the source"}])
         _link, created = await forward_dossier(
             session, dossier, partner_source=body["partner_source"],
             partner_external_id=body["partner_external_id"],

@@ -193,14 +193,18 @@ def _forwardings() -> dict[str, Any]:
             "description": (
                 "The partner's API client (source partner_source) then records "
                 "statuses at /api/v1/dossiers/{partner_source}/{partner_external_id}"
-                "/statuses, and they appear on the same dossier."
+                "/statuses, and they appear on the same dossier. The partner must be a "
+                "registered source (an active API client's) other than your own and "
+                "Mijn's reserved ones; its own dossier with that id is never replaced, "
+                "and its own PUT makes or updates its own dossier."
             ),
             "requestBody": _body("ForwardingIn"),
             "responses": {
                 "200": _json("Dossier", "Forwarded before: nothing changed."),
                 "201": _json("Dossier", "Forwarded."),
                 **ERRORS, **NOT_FOUND,
-                "409": _problem("The partner id belongs to another dossier."),
+                "409": _problem("The partner id is linked to another dossier, or the "
+                                "partner has a dossier of its own with that id."),
             },
         },
     }
