@@ -134,10 +134,19 @@ def _dossier_type() -> dict[str, Any]:
         "put": {
             "operationId": "putDossierType",
             "summary": "Register or update a dossier type and its ordered statuses.",
+            "description": (
+                "A type belongs to the source of the client that registered it (or to "
+                "the configuration): only that source may change it. A field left out "
+                "keeps its value."
+            ),
             "parameters": [{"name": "code", "in": "path", "required": True,
                             "schema": schemas.CODE}],
             "requestBody": _body("DossierTypeIn"),
-            "responses": {"204": {"description": "Stored."}, **ERRORS},
+            "responses": {
+                "204": {"description": "Stored."}, **ERRORS,
+                "403": _problem("The token lacks the scope, or the type belongs to another "
+                                "source (or the code is reserved)."),
+            },
         }
     }
 
