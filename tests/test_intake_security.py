@@ -25,6 +25,7 @@ from test_zgw import FakeZgw, _dossiers, _notifications, db, notification, send,
 from conftest import BASE_URL, Runner
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent
 from mijn.intake.service import create_api_client, revoke_api_client
+from mijn.notifications.models import Notification
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPE: dict[str, Any] = {
@@ -214,6 +215,12 @@ def test_the_zgw_intake_never_lowers_a_level(portal: TestClient, fake: FakeZgw) 
 # -- `mijn zgw retry` as a process of its own -------------------------------------------------
 
 
+def _process_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "MIJN_DATABASE_URL": database_url, "MIJN_DATA_DIR": str(data_dir),
+            "MIJN_BASE_URL": BASE_URL, "MIJN_ENV": "development", "PYTHONPATH": str(ROOT),
+            **extra}
+
+
 def test_zgw_retry_in_its_own_process_stores_the_dossier(
     portal: TestClient, fake: FakeZgw, database_url: str, data_dir: Path
 ) -> None:
@@ -223,9 +230,7 @@ def test_zgw_retry_in_its_own_process_stores_the_dossier(
     send(portal, notification(zaak, "zaak"))
     assert [n.state for n in db(portal, _notifications)] == ["pending"]
     fake.answer = None
-    env = {**os.environ, **zgw_env(fake), "MIJN_DATABASE_URL": database_url,
-           "MIJN_DATA_DIR": str(data_dir), "MIJN_BASE_URL": BASE_URL,
-           "MIJN_ENV": "development", "PYTHONPATH": str(ROOT)}
+    env = _process_env(database_url, data_dir, **zgw_env(fake))
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "mijn.cli", "zgw", "retry", "--now"], cwd=ROOT, env=env,
         capture_output=True, text=True, timeout=120, check=False,
@@ -236,3 +241,24 @@ def test_zgw_retry_in_its_own_process_stores_the_dossier(
     assert (row.state, row.last_error) == ("done", "")
     [dossier] = db(portal, _dossiers)
     assert dossier.source == "zgw" and dossier.current_status_id is not None
+
+
+async def _outbox(session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(Notification.email_state)))
+
+
+def test_the_worker_in_its_own_process_handles_the_outbox(
+    api: Callable[..., Any], run: Runner, database_url: str, data_dir: Path
+) -> None:
+    api("PUT", "/api/v1/dossiers/gemeente/42", json=DOSSIER)
+    api("POST", "/api/v1/dossiers/gemeente/42/statuses",
+        json={"event_id": "e1", "status": "ontvangen", "occurred_at": MOMENT})
+    assert run(_outbox) == ["pending"]  # Jan has no e-mail address: portal only
+    env = _process_env(database_url, data_dir, MIJN_SMTP_URL="smtp://127.0.0.1:9")
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "mijn.cli", "worker", "--once"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 portal only" in done.stderr, done.stderr
+    assert run(_outbox) == ["skipped"]
