@@ -153,7 +153,9 @@ async def _zgw_run(settings: Settings, args: argparse.Namespace) -> None:
 
     from mijn.db import make_engine, make_sessionmaker
     from mijn.intake.zgw_client import ZgwClient
+    from mijn.models import import_all
 
+    import_all()  # every table a stored dossier refers to, or each store fails (and retries)
     engine = make_engine(settings.database_url)
     http = httpx.AsyncClient(timeout=httpx.Timeout(settings.zgw.timeout))
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from enum import Enum
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -40,22 +41,55 @@ class StatusSpec:
     is_final: bool = False
 
 
+class Keep(Enum):
+    """A field left out of a change: it keeps its value (a new type gets the default)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+CONFIGURATION = None  # the owner of types that configuration or the demo data declare
+
+
+def _check_owner(dossier_type: DossierType, owner: str | None) -> None:
+    """A source changes only its own types; configuration (owner None) may change any."""
+    if owner is not None and dossier_type.owner != owner:
+        held_by = (f"source {dossier_type.owner!r}" if dossier_type.owner
+                   else "the configuration")
+        raise DossierError(f"dossier type {dossier_type.code!r} belongs to {held_by}; "
+                           "only it may change this type", "code", 403)
+
+
 async def ensure_dossier_type(
-    session: AsyncSession, code: str, kind: str, name_nl: str, name_en: str,
-    statuses: list[StatusSpec], min_loa: str | None = None,
+    session: AsyncSession, code: str, kind: str, name_nl: str, name_en: str | Keep,
+    statuses: list[StatusSpec], min_loa: str | None | Keep = KEEP, *,
+    owner: str | None = CONFIGURATION,
 ) -> DossierType:
-    """Create or update a dossier type and its ordered status types."""
+    """Create or update a dossier type and its ordered status types. A new type belongs to
+    its owner (a source, or configuration); another source may not change it. A field
+    given as KEEP keeps its value (the ZGW intake thus never lowers a level of assurance)."""
     if kind not in KINDS:
         raise DossierError(f"kind must be one of {', '.join(KINDS)}")
-    if min_loa is not None and not loa_rank(min_loa):
+    if isinstance(min_loa, str) and not loa_rank(min_loa):
         raise DossierError("min_loa must be one of basis, midden, substantieel, hoog")
     dossier_type = await session.scalar(select(DossierType).where(DossierType.code == code))
     if dossier_type is None:
-        dossier_type = DossierType(code=code)
+        dossier_type = DossierType(code=code, owner=owner, name_en="", min_loa=None)
         session.add(dossier_type)
-    dossier_type.kind, dossier_type.name_nl, dossier_type.name_en = kind, name_nl, name_en
-    dossier_type.min_loa = min_loa
+    _check_owner(dossier_type, owner)
+    dossier_type.kind, dossier_type.name_nl = kind, name_nl
+    if not isinstance(name_en, Keep):
+        dossier_type.name_en = name_en
+    if not isinstance(min_loa, Keep):
+        dossier_type.min_loa = min_loa
     await session.flush()
+    await _ensure_statuses(session, dossier_type, statuses)
+    return dossier_type
+
+
+async def _ensure_statuses(
+    session: AsyncSession, dossier_type: DossierType, statuses: list[StatusSpec]
+) -> None:
     existing = {
         s.code: s
         for s in await session.scalars(
@@ -69,7 +103,6 @@ async def ensure_dossier_type(
         status.text_nl, status.text_en = spec.text_nl, spec.text_en
         session.add(status)
     await session.flush()
-    return dossier_type
 
 
 _STATUS_BY_CODE = select(StatusType).where(
@@ -201,15 +234,6 @@ async def update_dossier(session: AsyncSession, dossier: Dossier, fields: Dossie
             setattr(dossier, key, value)
             dossier.last_changed_at = max(dossier.last_changed_at, utcnow())
     await session.flush()
-
-
-def update_handling(dossier: Dossier, department: str, expected_end: date | None) -> None:
-    """A partner that received the dossier updates only its handling (given values): the
-    department and the expected end; that is no news, so the last change stays."""
-    if department and dossier.department != department:
-        dossier.department = department
-    if expected_end and dossier.expected_end != expected_end:
-        dossier.expected_end = expected_end
 
 
 _EVENT_BY_KEY = select(StatusEvent).where(

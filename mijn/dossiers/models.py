@@ -33,6 +33,8 @@ class DossierType(Base):
     name_en: Mapped[str] = mapped_column(String(200), default="")
     # The lowest level of assurance (basis, midden, substantieel, hoog) that opens it.
     min_loa: Mapped[str | None] = mapped_column(String(20))
+    # The source whose API client made it ("zgw": the ZGW intake); None: configuration/demo.
+    owner: Mapped[str | None] = mapped_column(String(80))
 
 
 class StatusType(Base):

@@ -25,7 +25,6 @@ from mijn.dossiers.changes import (
     record_forwarding,
     record_status_once,
     update_dossier,
-    update_handling,
 )
 from mijn.dossiers.service import dossier_by_id, dossier_by_source, find_dossier_type
 from mijn.intake.models import ApiClient, DossierLink
@@ -35,8 +34,9 @@ TOKEN_PREFIX = "mijn_"  # noqa: S105 - a prefix, not a secret
 SCOPES = ("dossiers", "catalogue", "mandates")
 # Statements run on every API call, built once.
 _CLIENT_BY_HASH = select(ApiClient).where(ApiClient.token_hash == bindparam("digest"))
-# zgw: dossiers read from the ZGW APIs; claim: mandates asserted at login. No client writes them.
-RESERVED_SOURCES = ("zgw", "claim")
+# zgw: dossiers read from the ZGW APIs; claim: mandates asserted at login; demo: the demo
+# data. No client writes them, and no dossier is forwarded to them.
+RESERVED_SOURCES = ("zgw", "claim", "demo")
 EVENT_KEY_LENGTH = 200  # status_events.source_event_id
 
 
@@ -198,11 +198,10 @@ async def _fields(session: AsyncSession, data: DossierInput) -> DossierFields:
 
 
 async def upsert_dossier(session: AsyncSession, data: DossierInput) -> tuple[Dossier, bool]:
-    """Create the dossier, or bring it up to date; the same input twice changes nothing."""
-    existing = await find_dossier(session, data.source, data.external_id, lock=True)
-    if existing is not None and existing[1] is not None:
-        update_handling(existing[0], data.department, data.expected_end)
-        return existing[0], False
+    """Create the source's own dossier, or bring it up to date; the same input twice
+    changes nothing. A dossier forwarded to this source under this id is never updated
+    here: the source's own dossier is its own (a forwarding cannot capture it)."""
+    existing = await dossier_by_source(session, data.source, data.external_id, lock=True)
     try:
         fields = await _fields(session, data)
         created = existing is None and await create_dossier_once(
@@ -241,6 +240,29 @@ async def add_status(
         raise _refused(exc) from None
 
 
+_ACTIVE_SOURCE = select(ApiClient.id).where(
+    ApiClient.source == bindparam("source"), ApiClient.revoked_at.is_(None)
+).limit(1)
+
+
+async def _check_partner(
+    session: AsyncSession, dossier: Dossier, partner_source: str, partner_external_id: str
+) -> None:
+    """A partner is a registered source (an active API client's) other than the dossier's
+    own and the reserved ones, and its id names no dossier of its own."""
+    if partner_source == dossier.source:
+        raise IntakeError("a dossier cannot be forwarded to its own source", "partner_source")
+    if partner_source in RESERVED_SOURCES:
+        raise IntakeError(f"source {partner_source!r} is reserved for Mijn itself",
+                          "partner_source")
+    if await session.scalar(_ACTIVE_SOURCE, {"source": partner_source}) is None:
+        raise IntakeError(f"no active API client writes source {partner_source!r}: "
+                          "forward only to a registered partner", "partner_source")
+    if await dossier_by_source(session, partner_source, partner_external_id) is not None:
+        raise IntakeError("the partner has a dossier of its own with this id",
+                          "partner_external_id", 409)
+
+
 async def forward_dossier(
     session: AsyncSession, dossier: Dossier, *, partner_source: str, partner_external_id: str,
     partner_name: str, occurred_at: datetime, explanation: str = "",
@@ -251,13 +273,20 @@ async def forward_dossier(
     )
     if link is not None:
         if link.dossier_id != dossier.id:
-            raise IntakeError("this partner id belongs to another dossier", "external_id", 409)
+            raise IntakeError("this partner id is linked to another dossier",
+                              "partner_external_id", 409)
         return link, False
+    await _check_partner(session, dossier, partner_source, partner_external_id)
     link = DossierLink(
         dossier_id=dossier.id, source=partner_source, external_id=partner_external_id,
         partner_name=partner_name,
     )
-    session.add(link)
+    try:
+        async with session.begin_nested():
+            session.add(link)
+    except IntegrityError:
+        raise IntakeError("this partner id is linked to another dossier",
+                          "partner_external_id", 409) from None
     await record_forwarding(session, dossier, partner_name, occurred_at, explanation)
     await session.flush()
     return link, True

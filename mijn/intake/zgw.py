@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mijn.access.confidentiality import CONFIDENTIALITY, may_show
 from mijn.channels import CHANNELS
 from mijn.db import utcnow
-from mijn.dossiers.changes import StatusSpec, ensure_dossier_type
+from mijn.dossiers.changes import KEEP, StatusSpec, ensure_dossier_type
 from mijn.intake.models import ZgwNotification
 from mijn.intake.service import DossierInput, IntakeError, StatusInput, add_status, upsert_dossier
 from mijn.intake.zgw_client import ZgwClient, ZgwRefused, under
@@ -356,7 +356,7 @@ async def _store_type(
     ]
     code = _clean(type_code(zaaktype), 80)
     name = _clean(zaaktype.get("omschrijving") or zaaktype["identificatie"], 200)
-    await ensure_dossier_type(session, code, "case", name, "", specs)
+    await ensure_dossier_type(session, code, "case", name, KEEP, specs, KEEP, owner=SOURCE)
     return code, name
 
 

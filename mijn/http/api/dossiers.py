@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mijn.db import request_session
-from mijn.dossiers.changes import StatusSpec, ensure_dossier_type
+from mijn.dossiers.changes import KEEP, DossierError, StatusSpec, ensure_dossier_type
 from mijn.dossiers.service import current_status_code, dossier_codes
 from mijn.http.api import schemas
 from mijn.http.api.common import (
@@ -31,6 +31,7 @@ from mijn.intake.service import (
     partner_names,
     upsert_dossier,
 )
+from mijn.intake.zgw import TYPE_PREFIX as ZGW_TYPE_PREFIX
 
 if TYPE_CHECKING:
     from mijn.dossiers.models import Dossier
@@ -54,7 +55,7 @@ async def put_dossier_type(request: Request) -> Response:
     """Register or update a dossier type with its ordered statuses."""
     code = request.path_params["code"]
     async with request_session(request) as session:
-        await api_client(request, session, "catalogue")
+        client = await api_client(request, session, "catalogue")
         body = await read_json(request, schemas.DOSSIER_TYPE_IN)
         statuses = [
             StatusSpec(s["code"], s["label_nl"], s.get("label_en", ""), s["text_nl"],
@@ -68,8 +69,17 @@ async def put_dossier_type(request: Request) -> Response:
             raise ApiProblem(422, "The code may hold ASCII letters, digits, _ . : and - "
                                   "(at most 80, starting with a letter or digit).",
                              [{"field": "code", "message": "invalid code"}])
-        await ensure_dossier_type(session, code, body["kind"], body["name_nl"],
-                                  body.get("name_en", ""), statuses, body.get("min_loa"))
+        if code.startswith(ZGW_TYPE_PREFIX):
+            raise ApiProblem(403, f"Codes starting with {ZGW_TYPE_PREFIX!r} are the ZGW "
+                                  "intake's own.", [{"field": "code", "message": "reserved"}])
+        try:
+            await ensure_dossier_type(
+                session, code, body["kind"], body["name_nl"], body.get("name_en", KEEP),
+                statuses, body.get("min_loa", KEEP), owner=client.source,
+            )
+        except DossierError as exc:
+            raise ApiProblem(exc.status, f"{exc}.",
+                             [{"field": exc.field or "(body)", "message": str(exc)}]) from None
         await session.commit()
     return Response(status_code=204)
 
@@ -144,9 +154,6 @@ async def post_forwarding(request: Request) -> Response:
         body = await read_json(request, schemas.FORWARDING_IN)
         occurred_at = parse_moment(body["occurred_at"], "occurred_at")
         dossier = await _existing(session, source, external_id)
-        if body["partner_source"] == source:
-            raise ApiProblem(422, "A dossier cannot be forwarded to its own source.",
-                             [{"field": "partner_source", "message": "same as the source"}])
         _link, created = await forward_dossier(
             session, dossier, partner_source=body["partner_source"],
             partner_external_id=body["partner_external_id"],

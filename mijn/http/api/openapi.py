@@ -134,10 +134,19 @@ def _dossier_type() -> dict[str, Any]:
         "put": {
             "operationId": "putDossierType",
             "summary": "Register or update a dossier type and its ordered statuses.",
+            "description": (
+                "A type belongs to the source of the client that registered it (or to "
+                "the configuration): only that source may change it. A field left out "
+                "keeps its value."
+            ),
             "parameters": [{"name": "code", "in": "path", "required": True,
                             "schema": schemas.CODE}],
             "requestBody": _body("DossierTypeIn"),
-            "responses": {"204": {"description": "Stored."}, **ERRORS},
+            "responses": {
+                "204": {"description": "Stored."}, **ERRORS,
+                "403": _problem("The token lacks the scope, or the type belongs to another "
+                                "source (or the code is reserved)."),
+            },
         }
     }
 
@@ -193,14 +202,18 @@ def _forwardings() -> dict[str, Any]:
             "description": (
                 "The partner's API client (source partner_source) then records "
                 "statuses at /api/v1/dossiers/{partner_source}/{partner_external_id}"
-                "/statuses, and they appear on the same dossier."
+                "/statuses, and they appear on the same dossier. The partner must be a "
+                "registered source (an active API client's) other than your own and "
+                "Mijn's reserved ones; its own dossier with that id is never replaced, "
+                "and its own PUT makes or updates its own dossier."
             ),
             "requestBody": _body("ForwardingIn"),
             "responses": {
                 "200": _json("Dossier", "Forwarded before: nothing changed."),
                 "201": _json("Dossier", "Forwarded."),
                 **ERRORS, **NOT_FOUND,
-                "409": _problem("The partner id belongs to another dossier."),
+                "409": _problem("The partner id is linked to another dossier, or the "
+                                "partner has a dossier of its own with that id."),
             },
         },
     }

@@ -36,12 +36,15 @@ DOSSIER_TYPE_IN: dict[str, Any] = {
     "properties": {
         "kind": {"enum": list(KINDS), "description": "case (zaak) or report (melding)"},
         "name_nl": {"type": "string", "minLength": 1, "maxLength": 200},
-        "name_en": {"type": "string", "maxLength": 200},
+        "name_en": {"type": "string", "maxLength": 200,
+                    "description": "Left out: unchanged."},
         "statuses": {"type": "array", "minItems": 1, "maxItems": 50, "items": STATUS_TYPE,
                      "description": "The statuses in their order."},
-        "min_loa": {**LOA, "description": "The lowest level of assurance (acr) that opens "
+        "min_loa": {"enum": [*LOA["enum"], None],
+                    "description": "The lowest level of assurance (acr) that opens "
                     "these dossiers; below it the party sees only that the dossier exists "
-                    "and must log in again at this level. Left out: any level."},
+                    "and must log in again at this level. Null: any level. Left out: "
+                    "unchanged (a new type: any level)."},
     },
 }
 
