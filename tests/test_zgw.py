@@ -319,6 +319,7 @@ def _jwt(secret: str, **claims: Any) -> str:
     now = int(time.time())
     body = {"iss": "open-notificaties", "iat": now, "client_id": "open-notificaties",
             "user_id": "", "user_representation": "", **claims}
+    body = {name: value for name, value in body.items() if value is not None}
     return jwt.encode({"alg": "HS256", "typ": "JWT"}, body, OctKey.import_key(secret))
 
 
@@ -357,8 +358,12 @@ def test_test_channel_answers_204_and_stores_nothing(portal: TestClient) -> None
         f"Bearer {_jwt('not-the-notifications-token')}",
         f"Bearer {_jwt(TOKEN, exp=int(time.time()) - 3600)}",
         f"Bearer {_jwt(TOKEN, iat=int(time.time()) + 3600)}",
+        f"Bearer {_jwt(TOKEN, iat=int(time.time()) - 3 * 365 * 86400)}",
+        f"Bearer {_jwt(TOKEN, iat=int(time.time()) - 2 * 3600)}",
+        f"Bearer {_jwt(TOKEN, iat=None)}",
     ],
-    ids=["missing", "wrong", "other-scheme", "jwt-other-secret", "jwt-expired", "jwt-future"],
+    ids=["missing", "wrong", "other-scheme", "jwt-other-secret", "jwt-expired", "jwt-future",
+         "jwt-issued-years-ago", "jwt-issued-two-hours-ago", "jwt-without-iat"],
 )
 def test_wrong_or_missing_token_is_401_and_stores_nothing(
     portal: TestClient, fake: FakeZgw, header: str | None
