@@ -356,3 +356,18 @@ def test_a_representative_reads_the_partys_own_messages_as_theirs(
     reference = questions.split('href="/mijn/vragen/V-', 1)[1].split('"', 1)[0]
     page = client.get(f"/mijn/vragen/V-{reference}").text
     assert "Jan Jansen schreef" in page and "U schreef" not in page
+
+
+def test_a_mandate_registration_does_not_rename_a_known_party(
+    client: TestClient, auth: Auth, demo: None, run: Runner, api: Callable[..., Any]
+) -> None:
+    renamed = {**MANDATE, "represented": {"type": "bsn", "id": JAN_BSN, "name": "Mr. Nobody"}}
+    assert api("PUT", "/api/v1/mandates/bewind/m-9", json=renamed).status_code == 201
+
+    async def name(session: AsyncSession) -> str | None:
+        return await session.scalar(select(Party.name).where(Party.identifier == JAN_BSN))
+
+    jan: str | None = run(name)
+    assert jan == "Jan Jansen"
+    auth.login("demo-jan")  # his own login still names him as his provider does
+    assert run(name) == "Jan Jansen"

@@ -63,13 +63,17 @@ async def find_party(session: AsyncSession, identifier_type: str, identifier: st
 
 
 async def get_or_create_party(
-    session: AsyncSession, identifier_type: str, identifier: str, name: str = ""
+    session: AsyncSession, identifier_type: str, identifier: str, name: str = "",
+    *, own_login: bool = False,
 ) -> Party:
-    """The party with this identifier, created when first seen (e.g. at first login)."""
+    """The party with this identifier, created when first seen (e.g. at first login). The
+    name is taken for a new party; an existing one is renamed only by its own login (the
+    identity provider's word), never by what someone else registers (a mandate, a claim
+    about another party)."""
     value = normalise_identifier(identifier_type, identifier)
     party = await find_party(session, identifier_type, value)
     if party is not None:
-        if name and party.name != name:
+        if own_login and name and party.name != name:
             party.name = name
         return party
     party = Party(

@@ -45,7 +45,8 @@ async def business_party(
     branch = branch_number(claims.get(names["branch"]))
     company_name = claims.get(names.get("company_name", "company_name"))
     party = await get_or_create_party(
-        session, kind, number, company_name if isinstance(company_name, str) else ""
+        session, kind, number, company_name if isinstance(company_name, str) else "",
+        own_login=True,
     )
     return party, branch
 

@@ -162,7 +162,8 @@ async def _citizen_identity(request: Request, claims: dict[str, object]) -> Iden
     async with request_session(request) as session:
         try:
             party = await get_or_create_party(
-                session, "bsn", str(bsn or ""), name if isinstance(name, str) else ""
+                session, "bsn", str(bsn or ""), name if isinstance(name, str) else "",
+                own_login=True,
             )
             mandate = claimed_mandate(claims.get(client.audience.claims["represented"]), party)
             mandate_id = (await put_mandate(
