@@ -160,6 +160,15 @@ def csrf_valid(request: Request, token: str | None) -> bool:
     return isinstance(value, str) and hmac.compare_digest(value, cookie)
 
 
+def rotate_csrf(request: Request, response: Response) -> None:
+    """A new CSRF cookie (at login and logout): tokens of the page before no longer count."""
+    settings: Settings = request.app.state.settings
+    value = secrets.token_urlsafe(32)
+    request.scope["mijn.csrf"] = value
+    response.set_cookie(CSRF_COOKIE, value, path="/", httponly=True, samesite="lax",
+                        secure=settings.is_production)
+
+
 def render(
     request: Request,
     template: str,
@@ -294,7 +303,9 @@ class SecurityMiddleware:
                 headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
                 if self.settings.is_production:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-                if new_cookie and not scope["path"].startswith("/static"):
+                if new_cookie and not scope["path"].startswith("/static") and not any(
+                    value.startswith(f"{CSRF_COOKIE}=") for value in headers.getlist("set-cookie")
+                ):
                     secure = "; Secure" if self.settings.is_production else ""
                     headers.append(
                         "Set-Cookie",
