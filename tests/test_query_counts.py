@@ -79,5 +79,6 @@ def test_overview_and_detail_queries_do_not_grow(
     # count), then counts and one page of rows.
     assert overview_small <= 5
     # The session, who acts for whom, the dossier, timeline, next status, audit insert, its
-    # questions, the topics of the ask form, the unread messages of the header and the answers for its type and status
+    # questions, the topics of the ask form, the unread messages of the header and the
+    # answers for its type and status
     assert detail_small <= 10

@@ -35,6 +35,8 @@ STAFF_PATHS = ("/kcc", "/auth/staff/")
 PORTAL = "portal"
 PORTAL_AUDIENCES = ("citizen", "business")
 STATE = "mijn.session"
+# Activity is noted in the session row at most once a minute (seconds, for the benchmarks).
+TOUCH_INTERVAL = int(sessions.TOUCH_INTERVAL.total_seconds())
 
 
 def active_cookie(audience: str) -> str:
