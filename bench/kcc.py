@@ -13,7 +13,7 @@ run, so every run starts with exactly --questions open questions.
 
 Starts the portal (`mijn serve`-style: bench/serve.py, 2 workers, TCP_NODELAY; or the stock
 `uvicorn --workers 2` with --server uvicorn) with bench.app:create_kcc_bench_app, mints
-one staff session cookie (mijn_staff, as SessionMiddleware signs it) and CSRF cookie plus
+one staff session (mijn_staff: a session row as a login writes it) and CSRF cookie plus
 token per agent, checks the routes (preflight), then measures with wrk, one connection per
 agent (wrk -t20 -c20: every wrk thread has its own Lua state and exactly one connection,
 so each connection sends its own agent's cookies):

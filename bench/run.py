@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.run --duration 5 --warmup 2 --connections 8    # smoke run
 
 Starts `uvicorn bench.app:create_bench_app --factory --workers 2` on the bench database,
-mints signed session cookies (exactly as Starlette's SessionMiddleware does) for random
+logs in random parties (session rows as a login writes them, bench/sessions.py) for random
 parties that have dossiers, checks that every route answers with the real page, then runs
 wrk against /bench/template-only, /mijn/dossiers and /mijn/dossiers/<reference> (a random
 party and one of its own dossiers per request). Reports requests/s, p50 and p99, the
