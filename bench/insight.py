@@ -13,8 +13,8 @@ per question and a 'hand_over' event per handover, contacts (a fifth of the ques
 questions asked after suggestions: as many as questions). Seeded once: when the counts
 match, the data is reused (--reseed loads it again).
 
-Then starts `mijn serve` (1 worker) on 127.0.0.1, mints a team lead's staff session cookie
-(mijn_staff: a session row as a login writes it, bench/sessions.py), checks each route (200, the report, its
+Then starts `mijn serve` (1 worker) on 127.0.0.1, logs a team lead in (mijn_staff: a session
+row as a login writes it, bench/sessions.py), checks each route (200, the report, its
 figures against a direct SQL count; 303 without the cookie), and measures every route with
 wrk at 1 connection (-t1 -c1): p50, p90, p95, p99 from wrk's own latency histogram.
 
