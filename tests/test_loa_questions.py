@@ -30,6 +30,7 @@ TITLE = "Bijzondere bijstand voor een wasmachine"
 ASKED = "Wanneer hoor ik of ik geld krijg voor de wasmachine?"
 REPLY = "U krijgt 450 euro voor de wasmachine, op 1 maart."
 CALLED = "Gebeld over de wasmachine: het besluit komt deze week."
+HIDDEN = "U heeft ook vragen over een dossier met extra beveiligde gegevens"
 STEP_UP = "Opnieuw inloggen met niveau hoog"
 OBJECTION = "Bezwaar maken tegen een besluit over een vergunning"  # says {{kenmerk}}
 
@@ -65,6 +66,7 @@ def test_below_the_level_a_question_about_the_dossier_is_not_read(
     listing = client.get("/mijn/vragen").text
     assert reference not in listing and ASKED not in listing and REPLY not in listing
     assert CALLED not in listing  # nor the public summary of a call about it
+    assert HIDDEN in listing  # only that there is more
     thread = client.get(f"/mijn/vragen/{reference}")
     assert thread.status_code == 200
     assert STEP_UP in thread.text and "Log opnieuw in om uw vraag over dit dossier te lezen" \
@@ -86,7 +88,7 @@ def test_below_the_level_a_question_about_the_dossier_is_not_read(
     opened = client.get(back).text
     assert ASKED in opened and REPLY in opened
     listing = client.get("/mijn/vragen").text
-    assert reference in listing and CALLED in listing
+    assert reference in listing and CALLED in listing and HIDDEN not in listing
     assert reference in client.get(f"/mijn/dossiers/{LOCKED}").text  # beside the dossier too
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    func,
     or_,
     select,
     update,
@@ -150,6 +151,15 @@ def locked_question_ids(scope: PartyScope) -> Select[Any] | None:
 def scope_question_ids(scope: PartyScope) -> Select[Any]:
     """The ids of the party's questions in scope (for news about them)."""
     return select(Question.id).where(*_in_scope(scope))
+
+
+async def locked_question_count(session: AsyncSession, scope: PartyScope) -> int:
+    """How many of the party's questions are about a dossier above the scope's level of
+    assurance (left out of the list: only that they exist)."""
+    locked = locked_question_ids(scope)
+    if locked is None:
+        return 0
+    return int(await session.scalar(select(func.count()).select_from(locked.subquery())) or 0)
 
 
 async def party_question(

@@ -35,6 +35,7 @@ from mijn.questions.asking import (
     check_question,
     citizen_close,
     citizen_reply,
+    locked_question_count,
     mark_read,
     party_question,
     party_questions,
@@ -61,9 +62,10 @@ async def my_questions(request: Request) -> Response:
             session, [q.dossier_id for q, _ in questions if q.dossier_id]
         )
         unread = await unread_count(session, access.party_id, news_scope(access))
+        locked = await locked_question_count(session, access.scope())
     context = {
         "questions": questions, "contacts": contacts, "dossiers": dossiers,
-        "unread_messages": unread,
+        "unread_messages": unread, "locked_questions": locked,
     }
     return render(request, "portal/questions/list.html", context)
 
