@@ -20,7 +20,7 @@ async def portal_access(request: Request, session: AsyncSession) -> Access:
     identity = require_identity(request)
     access = await resolve_access(session, identity)
     if identity.mandate_id is not None and access.mandate_id is None:
-        await act_for(request, None)
+        act_for(request, None)
     request.state.access = access
     return access
 

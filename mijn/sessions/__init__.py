@@ -1,1 +1,0 @@
-"""Server-side login sessions: the row behind a session cookie."""
