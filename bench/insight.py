@@ -13,8 +13,8 @@ per question and a 'hand_over' event per handover, contacts (a fifth of the ques
 questions asked after suggestions: as many as questions). Seeded once: when the counts
 match, the data is reused (--reseed loads it again).
 
-Then starts `mijn serve` (1 worker) on 127.0.0.1, mints a team lead's staff session cookie
-(mijn_staff, signed as SessionMiddleware signs it), checks each route (200, the report, its
+Then starts `mijn serve` (1 worker) on 127.0.0.1, logs a team lead in (mijn_staff: a session
+row as a login writes it, bench/sessions.py), checks each route (200, the report, its
 figures against a direct SQL count; 303 without the cookie), and measures every route with
 wrk at 1 connection (-t1 -c1): p50, p90, p95, p99 from wrk's own latency histogram.
 
@@ -40,14 +40,12 @@ import re
 import subprocess
 import sys
 import time
-from base64 import b64encode
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-from itsdangerous import TimestampSigner
 from sqlalchemy import event
 
 from bench import RESULTS_DIR
@@ -81,6 +79,7 @@ from bench.product import (
     insight_report as report,
 )
 from bench.run import machine, port_free, wait_for_quiet
+from bench.sessions import mint_staff
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_insight"
 SECRET_KEY = "bench-only-secret-key-4f1d2c9a8b7e6d5c4b3a29181716151413"
@@ -259,13 +258,11 @@ async def _load(conn: asyncpg.Connection, args: argparse.Namespace, start: date,
 # --- the server, the cookie, the routes -------------------------------------------------------
 
 
-def staff_cookie() -> str:
-    """A team lead's mijn_staff cookie as a staff login writes it, and a CSRF cookie."""
-    now = int(time.time())
-    data = {"pid": 1, "aud": "staff", "roles": ["lead"], "loa": "", "exp": now + 8 * 3600,
-            "seen": now}
-    signed = TimestampSigner(SECRET_KEY).sign(b64encode(json.dumps(data).encode("utf-8")))
-    return f"mijn_staff={signed.decode('utf-8')}; mijn_csrf=bench"
+def staff_cookie(url: str) -> str:
+    """A team lead's mijn_staff cookie as a staff login makes it (a session row, the cookie
+    its random id), and a CSRF cookie."""
+    session = mint_staff(url, "bench|insight-lead", ("lead",))
+    return f"mijn_staff={session}; mijn_csrf=bench"
 
 
 def routes(months: int) -> dict[str, str]:
@@ -322,7 +319,7 @@ async def _direct_count(url: str, month: str) -> int:
 def preflight(base: str, paths: dict[str, str], url: str) -> dict[str, Any]:
     """Every route answers the report to the lead, the login to anyone else; and the report's
     question count for last month equals a direct count."""
-    cookie = staff_cookie()
+    cookie = staff_cookie(url)
     for name, path in paths.items():
         r = httpx.get(base + path, headers={"Cookie": cookie}, timeout=60)
         if r.status_code != 200 or MARKER not in r.text:
@@ -416,7 +413,7 @@ async def _explain_all(url: str, statements: list[tuple[str, Any]]) -> list[dict
 def measure(args: argparse.Namespace, base: str, paths: dict[str, str]) -> dict[str, Any]:
     """Warm up and measure every route."""
     script = RESULTS_DIR / "insight.lua"
-    script.write_text(LUA % json.dumps(staff_cookie()))
+    script.write_text(LUA % json.dumps(staff_cookie(args.database_url)))
     results = {}
     for name, path in paths.items():
         busy = wait_for_quiet(args.wait_idle)

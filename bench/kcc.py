@@ -13,7 +13,7 @@ run, so every run starts with exactly --questions open questions.
 
 Starts the portal (`mijn serve`-style: bench/serve.py, 2 workers, TCP_NODELAY; or the stock
 `uvicorn --workers 2` with --server uvicorn) with bench.app:create_kcc_bench_app, mints
-one staff session cookie (mijn_staff, as SessionMiddleware signs it) and CSRF cookie plus
+one staff session (mijn_staff: a session row as a login writes it) and CSRF cookie plus
 token per agent, checks the routes (preflight), then measures with wrk, one connection per
 agent (wrk -t20 -c20: every wrk thread has its own Lua state and exactly one connection,
 so each connection sends its own agent's cookies):
@@ -44,7 +44,6 @@ import subprocess
 import sys
 import threading
 import time
-from base64 import b64encode
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,7 +53,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from itsdangerous import TimestampSigner, URLSafeSerializer
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 
@@ -81,6 +80,7 @@ from bench.product import (
     REFERENCE_ALPHABET,
     STAFF_SESSION_COOKIE,
     TOUCH_INTERVAL,
+    Identity,
     Progress,
     Staff,
     StaffMember,
@@ -107,6 +107,7 @@ from bench.run import (
     worker_pids,
 )
 from bench.seed import party_records, valid_bsns
+from bench.sessions import mint
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_kcc"
 APP = "bench.app:create_kcc_bench_app"
@@ -566,25 +567,31 @@ class Agent:
     cookie: str = ""
     token: str = ""
 
-    def login(self, now: float) -> None:
-        """Fresh cookies, as just after a staff login (mijn.http.session.start_session)."""
-        data = {"pid": self.staff_id, "aud": "staff", "roles": ["agent"], "loa": "",
-                "exp": int(now) + SESSION_MAX_HOURS * 3600, "seen": int(now)}
-        session = TimestampSigner(SECRET_KEY).sign(b64encode(json.dumps(data).encode("utf-8")))
-        self.cookie = f"{STAFF_SESSION_COOKIE}={session.decode('utf-8')}; {CSRF_COOKIE}={self.csrf}"
+    def login(self, session: str) -> None:
+        """Fresh cookies, as just after a staff login (session: the session cookie's value)."""
+        self.cookie = f"{STAFF_SESSION_COOKIE}={session}; {CSRF_COOKIE}={self.csrf}"
         # The form token: mijn.http.common.csrf_token signs the CSRF cookie's value.
         self.token = str(URLSafeSerializer(SECRET_KEY, salt="mijn.csrf").dumps(self.csrf))
 
 
-def write_lua(path: Path, agents: list[Agent], ack_dir: Path, think_ms: int = 0) -> None:
+def login_agents(agents: list[Agent], url: str) -> None:
+    """A new staff session for every agent, logged in now (as mijn.http.session.start_session
+    makes it: a row in the sessions table, the cookie its random id)."""
+    logins = [Identity(party_id=a.staff_id, audience="staff", roles=("agent",), loa="")
+              for a in agents]
+    for agent, token in zip(agents, mint(url, logins, time.time()), strict=True):
+        agent.login(token)
+
+
+def write_lua(
+    path: Path, agents: list[Agent], ack_dir: Path, url: str, think_ms: int = 0
+) -> None:
     """The wrk script with every agent logged in anew (wrk does not keep re-signed cookies).
 
     With think_ms, each connection waits a random pause (exponential, mean think_ms) after
     a response before its next request (wrk's delay(); not counted in the latency).
     """
-    now = time.time()
-    for agent in agents:
-        agent.login(now)
+    login_agents(agents, url)
     lines = [
         f"CLAIM_PATH = {lua_string(CLAIM_PATH)}",
         f"NOOP_PATH = {lua_string(KCC_NOOP_PATH)}",
@@ -635,9 +642,7 @@ def preflight(base: str, url: str, agents: list[Agent]) -> dict[str, Any]:
     Claims a few questions (the load reloads the questions before measuring).
     """
     problems: list[str] = []
-    now = time.time()
-    for agent in agents:
-        agent.login(now)
+    login_agents(agents, url)
     a, b = agents[0], agents[1 % len(agents)]
 
     def headers(agent: Agent, token: str | None = None) -> dict[str, str]:
@@ -711,7 +716,7 @@ class Bench:
 def start_wrk(bench: Bench, mode: str, duration: float) -> subprocess.Popen[str]:
     """wrk with one thread per connection (= per agent)."""
     args = bench.args
-    write_lua(bench.script, bench.agents, bench.ack_dir, args.think_ms)
+    write_lua(bench.script, bench.agents, bench.ack_dir, args.database_url, args.think_ms)
     cmd = ["wrk", f"-t{args.agents}", f"-c{args.agents}", f"-d{duration:g}s", "--latency",
            f"--timeout={args.wrk_timeout}s", "-s", str(bench.script),
            f"http://127.0.0.1:{args.port}", "--", mode]
@@ -1408,8 +1413,8 @@ def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     if args.seed_only:
         return (0), {}
     if args.warmup > TOUCH_INTERVAL or args.duration > TOUCH_INTERVAL:
-        print(f"kcc: note: after {TOUCH_INTERVAL} s every response re-signs the session "
-              "cookie (wrk does not keep cookies); see set_cookie in the results",
+        print(f"kcc: note: after {TOUCH_INTERVAL} s each session's activity is noted in its "
+              "row once a minute (one write per session a minute)",
               file=sys.stderr)
     ack_dir = RESULTS_DIR / f"kcc-acks-{stamp}"
     ack_dir.mkdir()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from mijn import PROJECT_ROOT
+from mijn.access.identity import Identity
 from mijn.access.loa import opens_at
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
@@ -58,6 +59,7 @@ from mijn.progress import Progress
 from mijn.questions.common import REFERENCE_ALPHABET
 from mijn.questions.models import Topic
 from mijn.questions.workflow import claim_next
+from mijn.sessions.service import Limits, open_session
 from mijn.settings import load_settings
 from mijn.staff.models import StaffMember
 from mijn.staff.service import record_login
@@ -68,6 +70,7 @@ APP_FACTORY = "mijn.app:create_app"
 MIJN_COMMAND = [sys.executable, "-m", "mijn.cli"]
 
 __all__ = [
+    "Identity", "Limits", "open_session",
     "PartyScope",
     "APP_FACTORY", "AUDIENCES", "CHANNELS", "CSRF_COOKIE", "DOSSIER_TYPES", "MIJN_COMMAND",
     "MIN_LOA", "PROJECT_ROOT", "REFERENCE_ALPHABET", "STAFF_SESSION_COOKIE", "TOUCH_INTERVAL",

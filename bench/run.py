@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.run --duration 5 --warmup 2 --connections 8    # smoke run
 
 Starts `uvicorn bench.app:create_bench_app --factory --workers 2` on the bench database,
-mints signed session cookies (exactly as Starlette's SessionMiddleware does) for random
+logs in random parties (session rows as a login writes them, bench/sessions.py) for random
 parties that have dossiers, checks that every route answers with the real page, then runs
 wrk against /bench/template-only, /mijn/dossiers and /mijn/dossiers/<reference> (a random
 party and one of its own dossiers per request). Reports requests/s, p50 and p99, the
@@ -29,7 +29,6 @@ import subprocess
 import sys
 import threading
 import time
-from base64 import b64encode
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +36,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-from itsdangerous import TimestampSigner
 from sqlalchemy.engine import make_url
 
 from bench import BENCH_DIR, DEFAULT_DATABASE_URL, RESULTS_DIR
@@ -57,12 +55,14 @@ from bench.explain import explain, print_report
 from bench.product import (
     PROJECT_ROOT,
     TOUCH_INTERVAL,
+    Identity,
     Progress,
     upgrade_async,
 )
 from bench.seed import main_async as seed_main
 from bench.seed import parse_args as seed_args
 from bench.seed import sample_path, write_sample
+from bench.sessions import mint
 
 SECRET_KEY = "bench-only-secret-key-4f1d2c9a8b7e6d5c4b3a29181716151413"
 SESSION_COOKIE = "mijn_session"
@@ -158,12 +158,10 @@ end
 """
 
 
-def mint_cookie(signer: TimestampSigner, party_id: int, now: float) -> str:
-    """The mijn_session value a login of this citizen sets (mijn.http.session.start_session)."""
+def citizen(party_id: int) -> Identity:
+    """A citizen's login (bench.sessions mints its session)."""
     # Logged in at the highest level, so that every dossier type opens (mijn.dev.demo.MIN_LOA).
-    data = {"pid": party_id, "aud": "citizen", "roles": [], "loa": "hoog",
-            "exp": int(now) + SESSION_MAX_HOURS * 3600, "seen": int(now)}
-    return signer.sign(b64encode(json.dumps(data).encode("utf-8"))).decode("utf-8")
+    return Identity(party_id=party_id, audience="citizen", roles=(), loa="hoog")
 
 
 def load_sample(path: Path) -> dict[int, list[str]]:
@@ -184,37 +182,37 @@ class Session:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     cookie: str = ""
 
-    def login(self, signer: TimestampSigner, now: float) -> None:
-        """Fresh cookies, as just after logging in."""
-        session = mint_cookie(signer, self.party_id, now)
+    def login(self, session: str) -> None:
+        """Fresh cookies, as just after logging in (session: the session cookie's value)."""
         self.cookie = f"{SESSION_COOKIE}={session}; {CSRF_COOKIE}={self.csrf}"
 
 
-def make_sessions(sample: dict[int, list[str]], count: int, seed: int) -> list[Session]:
+def make_sessions(
+    sample: dict[int, list[str]], count: int, seed: int, database_url: str
+) -> list[Session]:
     """count random parties of the sample (all have dossiers), logged in now."""
     rng = random.Random(seed)
     chosen = rng.sample(sorted(sample), min(count, len(sample)))
     sessions = [Session(party_id, sample[party_id]) for party_id in chosen]
-    login_all(sessions)
+    login_all(sessions, database_url)
     return sessions
 
 
-def login_all(sessions: list[Session]) -> None:
-    """Re-mint every session cookie with the current time."""
-    signer = TimestampSigner(SECRET_KEY)
-    now = time.time()
-    for s in sessions:
-        s.login(signer, now)
+def login_all(sessions: list[Session], database_url: str) -> None:
+    """A new session for every party, logged in now."""
+    tokens = mint(database_url, [citizen(s.party_id) for s in sessions], time.time())
+    for s, token in zip(sessions, tokens, strict=True):
+        s.login(token)
 
 
-def write_lua(path: Path, sessions: list[Session]) -> None:
+def write_lua(path: Path, sessions: list[Session], database_url: str) -> None:
     """The wrk script, with the sessions logged in anew (wrk does not store cookies).
 
-    The portal re-signs a session cookie once it is TOUCH_INTERVAL (60 s) old; a browser
-    keeps the new cookie, wrk cannot. Fresh cookies per wrk run keep a run under 60 s
-    as a browser would see it; the script counts re-signed responses all the same.
+    The portal notes a session's activity in its row once it is TOUCH_INTERVAL (60 s) old
+    (one write per session a minute). Fresh sessions per wrk run keep a run under 60 s as
+    a browser just logged in would see it.
     """
-    login_all(sessions)
+    login_all(sessions, database_url)
     lines = ["parties = {"]
     for s in sessions:
         refs = ", ".join(lua_string(r) for r in s.references)
@@ -810,9 +808,9 @@ def measure_once(phase: Phase, route: Route) -> dict[str, Any]:
     busy_before = wait_for_quiet(args.wait_idle)
     warmed = {} if args.no_prewarm else asyncio.run(prewarm(args.database_url))
     if args.warmup > 0:
-        write_lua(phase.script, phase.sessions)
+        write_lua(phase.script, phase.sessions, args.database_url)
         run_wrk(args, phase.script, route, args.warmup, workers)
-    write_lua(phase.script, phase.sessions)
+    write_lua(phase.script, phase.sessions, args.database_url)
     db_port = make_url(args.database_url).port or 5432
     meter = CpuMeter(workers, db_port, (phase.server.process.pid,))
     sessions_before = asyncio.run(pg_sessions(args.database_url))
@@ -943,10 +941,11 @@ def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     db = asyncio.run(database_facts(args.database_url, truncate_audit=not args.keep_audit))
     if not db["dossiers"]:
         raise SystemExit("run: the bench database holds no dossiers; run bench/seed.py first")
-    sessions = make_sessions(load_sample(sample_file), args.sessions, args.seed)
+    sessions = make_sessions(load_sample(sample_file), args.sessions, args.seed,
+                             args.database_url)
     if args.warmup > TOUCH_INTERVAL or args.duration > TOUCH_INTERVAL:
-        print(f"run: note: after {TOUCH_INTERVAL} s every response re-signs the session "
-              "cookie (wrk does not keep cookies); see set_cookie in the results",
+        print(f"run: note: after {TOUCH_INTERVAL} s each session's activity is noted in its "
+              "row once a minute (one write per session a minute)",
               file=sys.stderr)
     print(f"run: {db['parties']} parties, {db['dossiers']} dossiers, {db['status_events']} "
           f"events ({db['database_size']}); {len(sessions)} sessions; wrk -t{args.threads} "

@@ -132,6 +132,18 @@ def _api_client_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _sessions_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from mijn.sessions.service import revoke
+
+    async def work(session: Any) -> int:
+        return await revoke(session, party_id=args.party, staff_id=args.staff)
+
+    ended: int = _with_session(settings, work)
+    whose = f"party {args.party}" if args.party is not None else f"staff member {args.staff}"
+    print(f"{ended} session(s) of {whose} ended.")
+    return 0
+
+
 async def _zgw_round(settings: Settings, args: argparse.Namespace, sessionmaker: Any,
                      client: Any, first: bool) -> None:
     """Process the due ZGW notifications once and say what came of it."""
@@ -227,6 +239,18 @@ def _add_api_client_commands(sub: Any) -> None:
     revoke.set_defaults(func=_api_client_revoke)
 
 
+def _add_sessions_commands(sub: Any) -> None:
+    sessions = sub.add_parser("sessions", help="login sessions")
+    sessions_sub = sessions.add_subparsers(dest="sessions_command", required=True)
+    revoke = sessions_sub.add_parser(
+        "revoke", help="end every session of a party or a staff member (prints how many)"
+    )
+    whose = revoke.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--party", type=int, help="the party's id (citizen or business)")
+    whose.add_argument("--staff", type=int, help="the staff member's id")
+    revoke.set_defaults(func=_sessions_revoke)
+
+
 def _add_worker_commands(sub: Any) -> None:
     zgw = sub.add_parser("zgw", help="ZGW notifications")
     zgw_sub = zgw.add_subparsers(dest="zgw_command", required=True)
@@ -255,6 +279,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     _add_portal_commands(sub)
     _add_api_client_commands(sub)
+    _add_sessions_commands(sub)
     _add_worker_commands(sub)
     return p
 

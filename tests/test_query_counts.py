@@ -74,9 +74,11 @@ def test_overview_and_detail_queries_do_not_grow(
 
     assert overview_small == overview_large == page_large
     assert detail_small == detail_large
-    # Who acts for whom: the person and today's mandates in one query (Sanne holds
-    # mandates, Fatima none: the same count), then counts and one page of rows.
-    assert overview_small <= 4
-    # that, dossier, timeline, next status, audit insert, its questions, the topics of the
-    # ask form, the unread messages of the header and the answers for its type and status
-    assert detail_small <= 9
+    # The session (one indexed look-up by the cookie's hashed id), who acts for whom: the
+    # person and today's mandates in one query (Sanne holds mandates, Fatima none: the same
+    # count), then counts and one page of rows.
+    assert overview_small <= 5
+    # The session, who acts for whom, the dossier, timeline, next status, audit insert, its
+    # questions, the topics of the ask form, the unread messages of the header and the
+    # answers for its type and status
+    assert detail_small <= 10

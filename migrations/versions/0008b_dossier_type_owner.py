@@ -1,7 +1,7 @@
 """dossier types belong to the source that made them (or to configuration)
 
 Revision ID: 0008b
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 04:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0008b'
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -39,6 +39,11 @@ def opens_at(min_loa: str | None, loa: str) -> bool:
     return not min_loa or loa_rank(loa) >= loa_rank(min_loa)
 
 
+def levels_above(loa: str) -> tuple[str, ...]:
+    """The levels a session at level `loa` does not reach (what it may not open)."""
+    return tuple(level for level in LOA_LEVELS if loa_rank(level) > loa_rank(loa))
+
+
 def loa_of(acr_levels: Mapping[str, str], acr: str) -> str:
     """The level of assurance an acr value stands for ("" when unknown: below basis)."""
     if acr in LOA_LEVELS:

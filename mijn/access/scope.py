@@ -11,16 +11,20 @@ from typing import TypedDict
 @dataclass(frozen=True)
 class PartyScope:
     """Which of a party's dossiers, questions and news a visitor may see: all of them, or
-    only one branch's (vestiging), or only some dossier types (a mandate's scope). Every
-    area applies it in its own queries."""
+    only one branch's (vestiging), or only some dossier types (a mandate's scope), and up to
+    which level of assurance (loa: the session's; a dossier whose type needs more is only
+    listed as locked, and its questions, news and facts stay closed). Every area applies it
+    in its own queries."""
 
     party_id: int
     branch: str | None = None
     dossier_types: tuple[str, ...] | None = None  # None: every type
+    loa: str | None = None  # None: no limit (staff, the back office)
 
     @property
     def restricted(self) -> bool:
-        """Whether this is less than everything of the party."""
+        """Whether this is less than everything of the party by branch or dossier types (the
+        level of assurance closes dossiers apart from this: see `loa`)."""
         return self.branch is not None or self.dossier_types is not None
 
 
@@ -67,7 +71,7 @@ class Access:
 
     def scope(self) -> PartyScope:
         """The dossiers, questions and news this request may see."""
-        return PartyScope(self.party_id, self.branch, self.dossier_types)
+        return PartyScope(self.party_id, self.branch, self.dossier_types, self.loa)
 
 
 class AuditFields(TypedDict):

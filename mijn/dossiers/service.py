@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn.access.loa import opens_at
+from mijn.access.loa import levels_above, opens_at
 from mijn.access.scope import PartyScope
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
 
@@ -31,8 +31,22 @@ def scope_conditions(scope: PartyScope) -> list[ColumnElement[bool]]:
 
 
 def scope_dossier_ids(scope: PartyScope) -> Select[Any]:
-    """The ids of the dossiers in this scope (for questions and contacts about them)."""
+    """The ids of the dossiers in this scope (for questions and contacts about them), also
+    those below the session's level of assurance (see locked_dossier_ids)."""
     return select(Dossier.id).where(Dossier.party_id == scope.party_id, *scope_conditions(scope))
+
+
+def locked_dossier_ids(scope: PartyScope) -> Select[Any] | None:
+    """The ids of the party's dossiers whose type needs a higher level of assurance than the
+    scope's: listed as locked, but their questions, news and facts are out of scope (None:
+    no limit, or none above the level)."""
+    above = levels_above(scope.loa) if scope.loa is not None else ()
+    if not above:
+        return None
+    return select(Dossier.id).where(
+        Dossier.party_id == scope.party_id,
+        Dossier.dossier_type_id.in_(select(DossierType.id).where(DossierType.min_loa.in_(above))),
+    )
 
 
 @dataclass(frozen=True)
@@ -143,8 +157,9 @@ async def get_dossier_view(
     session: AsyncSession, reference: str, scope: PartyScope, loa: str | None = None
 ) -> DossierView | None:
     """A dossier of this party (in scope) with its timeline; None for another party's, one
-    out of scope or an unknown one. Below the type's level of assurance (loa given): only
-    the dossier itself, locked, without its timeline."""
+    out of scope or an unknown one. Below the type's level of assurance (loa given, else
+    the scope's): only the dossier itself, locked, without its timeline."""
+    loa = scope.loa if loa is None else loa
     more = scope_conditions(scope)
     found = (
         await session.execute(_DOSSIER.where(*more) if more else _DOSSIER,
@@ -194,11 +209,13 @@ async def party_dossier_id(
     session: AsyncSession, reference: str, scope: PartyScope
 ) -> tuple[int, str | None] | None:
     """Id and branch of this party's dossier (in scope) with this reference; None for
-    another's, one out of scope or an unknown one."""
+    another's, one out of scope, one below the scope's level of assurance or an unknown
+    one."""
+    locked = locked_dossier_ids(scope)
     found = (await session.execute(
         select(Dossier.id, Dossier.branch).where(
             Dossier.reference == reference, Dossier.party_id == scope.party_id,
-            *scope_conditions(scope),
+            *scope_conditions(scope), *([Dossier.id.not_in(locked)] if locked is not None else []),
         )
     )).one_or_none()
     return (int(found[0]), found[1]) if found is not None else None

@@ -5,6 +5,7 @@ language.
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -151,6 +152,15 @@ def csrf_valid(request: Request, token: str | None) -> bool:
     except BadSignature:
         return False
     return isinstance(value, str) and hmac.compare_digest(value, cookie)
+
+
+def rotate_csrf(request: Request, response: Response) -> None:
+    """A new CSRF cookie (at login and logout): tokens of the page before no longer count."""
+    settings: Settings = request.app.state.settings
+    value = secrets.token_urlsafe(32)
+    request.scope["mijn.csrf"] = value
+    response.set_cookie(CSRF_COOKIE, value, path="/", httponly=True, samesite="lax",
+                        secure=settings.is_production)
 
 
 def render(

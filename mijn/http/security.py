@@ -84,7 +84,9 @@ class SecurityMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in security_headers(self.settings, self.csp, scope["path"]):
                     headers.setdefault(name, value)
-                if new_cookie and not scope["path"].startswith("/static"):
+                if new_cookie and not scope["path"].startswith("/static") and not any(
+                    value.startswith(f"{CSRF_COOKIE}=") for value in headers.getlist("set-cookie")
+                ):
                     secure = "; Secure" if self.settings.is_production else ""
                     headers.append(
                         "Set-Cookie",

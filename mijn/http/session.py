@@ -1,20 +1,27 @@
 """The portal session: who is logged in, with which roles and level of assurance, until when.
 
-The cookie is Starlette's signed session cookie; its signature age is the idle timeout
-(re-signed on activity) and "exp" inside it the absolute lifetime.
+The cookie holds only a random id; the session itself is a row in the database (see
+mijn/sessions), looked up once per request by this middleware, so that logging out, the idle
+and absolute timeouts and an administrator end it for every copy of the cookie, and any
+number of processes serve it.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
-from starlette.middleware.sessions import SessionMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mijn.access.identity import Identity
 from mijn.http.urls import is_staff_path, safe_next
+from mijn.sessions import service as sessions
+from mijn.sessions.service import Limits
 from mijn.settings import Settings
 
 SESSION_COOKIE = "mijn_session"
@@ -22,11 +29,14 @@ STAFF_SESSION_COOKIE = "mijn_staff"
 # Set at login, removed at logout: tells an expired session from never having logged in.
 ACTIVE_COOKIE = "mijn_active"
 STAFF_ACTIVE_COOKIE = "mijn_staff_active"
-# Paths where the staff session, not the citizen session, is request.session.
+# Paths where the staff session, not the citizen session, is the request's session.
 STAFF_PATHS = ("/kcc", "/auth/staff/")
 # The audiences that log in to the portal itself (the staff have the KCC).
 PORTAL = "portal"
 PORTAL_AUDIENCES = ("citizen", "business")
+STATE = "mijn.session"
+# Activity is noted in the session row at most once a minute (seconds, for the benchmarks).
+TOUCH_INTERVAL = int(sessions.TOUCH_INTERVAL.total_seconds())
 
 
 def active_cookie(audience: str) -> str:
@@ -34,36 +44,83 @@ def active_cookie(audience: str) -> str:
     return STAFF_ACTIVE_COOKIE if audience == "staff" else ACTIVE_COOKIE
 
 
-class SessionsMiddleware:
-    """Two signed-cookie sessions: citizens' and staff's, never the same cookie.
+def now() -> datetime:
+    """The current time (through time.time, so that tests can move the clock)."""
+    return datetime.fromtimestamp(time.time(), UTC)
 
-    Staff pages (/kcc, /auth/staff/) see only the staff cookie as request.session, every
-    other page only the citizen cookie: a citizen session never opens a staff page, and
-    logging in as staff does not touch a citizen's session in the same browser.
+
+def limits(settings: Settings, audience: str) -> Limits:
+    """The idle and absolute lifetime of a session of this audience."""
+    idle = (settings.staff_session_idle_minutes if audience == "staff"
+            else settings.session_idle_minutes)
+    return Limits(timedelta(minutes=idle), timedelta(hours=settings.session_max_hours))
+
+
+class SessionState:
+    """This request's session: the cookie's id and who it belongs to, and what the response
+    must do with the cookie (a new id after a login, removed after a logout or expiry)."""
+
+    def __init__(self, cookie: str, token: str | None, identity: Identity | None) -> None:
+        self.cookie = cookie
+        self.token = token
+        self.identity = identity
+        self.new_token: str | None = None
+        self.clear = False
+
+
+class SessionsMiddleware:
+    """Two sessions: citizens' and staff's, never the same cookie.
+
+    Staff pages (/kcc, /auth/staff/) see only the staff cookie, every other page only the
+    citizen cookie: a citizen session never opens a staff page, and logging in as staff does
+    not touch a citizen's session in the same browser.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        common = {
-            "secret_key": settings.secret_key.reveal(),
-            "same_site": "lax",
-            "https_only": settings.is_production,
-        }
-        self.citizen = SessionMiddleware(
-            app, session_cookie=SESSION_COOKIE,
-            max_age=settings.session_idle_minutes * 60, **common,  # type: ignore[arg-type]
-        )
-        self.staff = SessionMiddleware(
-            app, session_cookie=STAFF_SESSION_COOKIE,
-            max_age=settings.staff_session_idle_minutes * 60, **common,  # type: ignore[arg-type]
-        )
+        self.app = app
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and is_staff_path(scope["path"]):
-            await self.staff(scope, receive, send)
-        else:
-            await self.citizen(scope, receive, send)
-# Activity refreshes the signed session cookie at most once a minute.
-TOUCH_INTERVAL = 60
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        staff = is_staff_path(scope["path"])
+        cookie = STAFF_SESSION_COOKIE if staff else SESSION_COOKIE
+        token = Request(scope).cookies.get(cookie)
+        identity = await self._load(scope, token, staff) if token else None
+        state = SessionState(cookie, token if identity else None, identity)
+        state.clear = token is not None and identity is None
+        scope[STATE] = state
+        await self.app(scope, receive, self._sender(send, state))
+
+    async def _load(self, scope: Scope, token: str, staff: bool) -> Identity | None:
+        """The live session of this cookie, of the side the path belongs to."""
+        maker: async_sessionmaker[AsyncSession] = scope["app"].state.autocommit_sessionmaker
+        audiences = ("staff",) if staff else PORTAL_AUDIENCES
+        async with maker() as db:
+            row = await sessions.find_session(
+                db, token, now(), limits(self.settings, audiences[0])
+            )
+        if row is None or row.audience not in audiences:
+            return None
+        return sessions.identity_of(row)
+
+    def _sender(self, send: Send, state: SessionState) -> Send:
+        secure = "; Secure" if self.settings.is_production else ""
+        max_age = self.settings.session_max_hours * 3600
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if state.new_token:
+                    headers.append("Set-Cookie", f"{state.cookie}={state.new_token}; Path=/; "
+                                   f"Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+                elif state.clear:
+                    headers.append("Set-Cookie", f'{state.cookie}=""; Path=/; Max-Age=0; '
+                                   f"HttpOnly; SameSite=Lax{secure}")
+            await send(message)
+
+        return wrapped
 
 
 class LoginRequired(Exception):
@@ -76,62 +133,61 @@ class LoginRequired(Exception):
         self.audience = audience
 
 
-def start_session(request: Request, identity: Identity) -> None:
-    """Replace whatever the session held by a fresh login (no fixation)."""
+def _state(request: Request) -> SessionState | None:
+    state: SessionState | None = request.scope.get(STATE)
+    return state
+
+
+async def start_session(request: Request, identity: Identity) -> None:
+    """A fresh login: a new session with a new id (no fixation); the one this browser had
+    before, if any, ends."""
+    state = _state(request)
+    assert state is not None, "SessionsMiddleware is not installed"
     settings: Settings = request.app.state.settings
-    request.session.clear()
-    request.session.update(
-        {
-            "pid": identity.party_id,
-            "aud": identity.audience,
-            "roles": list(identity.roles),
-            "loa": identity.loa,
-            "exp": int(time.time()) + settings.session_max_hours * 3600,
-            "seen": int(time.time()),
-        }
-    )
-    if identity.branch:
-        request.session["br"] = identity.branch
-    if identity.actor_ref:
-        request.session.update({"act": identity.actor_ref, "an": identity.actor_name})
-    if identity.mandate_id:
-        request.session["mid"] = identity.mandate_id
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as db:
+        if state.token:
+            await sessions.end_session(db, state.token)
+        token = await sessions.open_session(
+            db, identity, now(), limits(settings, identity.audience)
+        )
+        await db.commit()
+    state.token = state.new_token = token
+    state.identity = identity
+    state.clear = False
 
 
-def act_for(request: Request, mandate_id: int | None) -> None:
+async def act_for(request: Request, mandate_id: int | None) -> None:
     """From now on act through this mandate (None: for oneself)."""
-    if mandate_id is None:
-        request.session.pop("mid", None)
-    else:
-        request.session["mid"] = mandate_id
+    state = _state(request)
+    if state is None or state.token is None or state.identity is None:
+        return
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as db:
+        await sessions.set_mandate(db, state.token, mandate_id)
+        await db.commit()
+    state.identity = replace(state.identity, mandate_id=mandate_id)
 
 
-def end_session(request: Request) -> None:
-    """Forget the login."""
-    request.session.clear()
+async def end_session(request: Request) -> None:
+    """End the login on the server: a copy of the cookie opens nothing any more."""
+    state = _state(request)
+    if state is None:
+        return
+    if state.token:
+        maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        async with maker() as db:
+            await sessions.end_session(db, state.token)
+            await db.commit()
+        state.clear = True
+    state.token = state.new_token = None
+    state.identity = None
 
 
 def current_identity(request: Request) -> Identity | None:
-    """The logged-in party, or None; a session past its absolute lifetime is ended."""
-    data = request.session
-    if not data.get("pid"):
-        return None
-    now = int(time.time())
-    if int(data.get("exp", 0)) < now:
-        data.clear()
-        return None
-    if now - int(data.get("seen", 0)) >= TOUCH_INTERVAL:
-        data["seen"] = now  # re-signs the cookie: the idle timeout slides with activity
-    return Identity(
-        party_id=int(data["pid"]),
-        audience=str(data.get("aud", "citizen")),
-        roles=tuple(data.get("roles", ())),
-        loa=str(data.get("loa", "")),
-        branch=data.get("br") or None,
-        actor_ref=str(data.get("act", "")),
-        actor_name=str(data.get("an", "")),
-        mandate_id=int(data["mid"]) if data.get("mid") else None,
-    )
+    """The logged-in party of this request's side (portal or staff), or None."""
+    state = _state(request)
+    return state.identity if state is not None else None
 
 
 def require_identity(request: Request, audience: str = PORTAL) -> Identity:
@@ -170,7 +226,5 @@ def login_url(request: Request, exc: LoginRequired) -> str:
 
 def portal_logged_in(request: Request) -> bool:
     """Whether a citizen or a business is logged in (for the portal's menu; no database)."""
-    if "session" not in request.scope:
-        return False
-    data = request.session
-    return bool(data.get("pid")) and data.get("aud") in PORTAL_AUDIENCES
+    identity = current_identity(request)
+    return identity is not None and identity.audience in PORTAL_AUDIENCES

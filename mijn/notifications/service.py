@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -52,19 +53,37 @@ async def notify(
 
 # --- the inbox ----------------------------------------------------------------------------
 
-# The dossiers and questions (id selects) a restricted visitor may hear of, e.g. the
-# employees of one branch; None: all of the party's.
-NewsScope = tuple[Select[Any], Select[Any]] | None
+@dataclass(frozen=True)
+class NewsScope:
+    """The part of a party's news a visitor may hear of (id selects): only about these
+    dossiers or questions (e.g. the employees of one branch; None: any of the party's), and
+    never about those locked (about a dossier above the session's level of assurance)."""
+
+    dossiers: Select[Any] | None = None
+    questions: Select[Any] | None = None
+    locked_dossiers: Select[Any] | None = None
+    locked_questions: Select[Any] | None = None
 
 
-def _within(scope: NewsScope) -> list[ColumnElement[bool]]:
+def _within(scope: NewsScope | None) -> list[ColumnElement[bool]]:
     if scope is None:
         return []
-    dossiers, questions = scope
-    return [or_(Notification.dossier_id.in_(dossiers), Notification.question_id.in_(questions))]
+    found: list[ColumnElement[bool]] = []
+    if scope.dossiers is not None and scope.questions is not None:
+        found.append(or_(Notification.dossier_id.in_(scope.dossiers),
+                         Notification.question_id.in_(scope.questions)))
+    if scope.locked_dossiers is not None:
+        found.append(or_(Notification.dossier_id.is_(None),
+                         Notification.dossier_id.not_in(scope.locked_dossiers)))
+    if scope.locked_questions is not None:
+        found.append(or_(Notification.question_id.is_(None),
+                         Notification.question_id.not_in(scope.locked_questions)))
+    return found
 
 
-async def unread_count(session: AsyncSession, party_id: int, within: NewsScope = None) -> int:
+async def unread_count(
+    session: AsyncSession, party_id: int, within: NewsScope | None = None
+) -> int:
     """How many inbox messages the party has not seen (of those in scope)."""
     found = await session.scalar(
         select(func.count()).where(
@@ -76,7 +95,7 @@ async def unread_count(session: AsyncSession, party_id: int, within: NewsScope =
 
 
 async def inbox(
-    session: AsyncSession, party_id: int, limit: int = 50, within: NewsScope = None
+    session: AsyncSession, party_id: int, limit: int = 50, within: NewsScope | None = None
 ) -> list[Notification]:
     """The party's messages (in scope), newest first (address verifications are not news)."""
     found = await session.scalars(
@@ -90,7 +109,8 @@ async def inbox(
 
 
 async def mark_read(
-    session: AsyncSession, party_id: int, now: datetime | None = None, within: NewsScope = None
+    session: AsyncSession, party_id: int, now: datetime | None = None,
+    within: NewsScope | None = None,
 ) -> None:
     """The party has seen their inbox (the part of it in scope)."""
     unread = (

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    func,
+    or_,
     select,
     update,
 )
@@ -21,7 +23,7 @@ from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
 from mijn.channels import CHANNELS
 from mijn.db import utcnow
-from mijn.dossiers.service import scope_dossier_ids
+from mijn.dossiers.service import locked_dossier_ids, scope_dossier_ids
 from mijn.questions.common import (
     OnBehalf,
     QuestionError,
@@ -124,13 +126,26 @@ async def _by_submit_key(session: AsyncSession, party_id: int, key: str) -> Ques
 
 def _in_scope(scope: PartyScope) -> list[ColumnElement[bool]]:
     """A party's questions a restricted visitor may see: of their branch, about a dossier
-    of their mandate's types."""
+    of their mandate's types, and none about a dossier above the session's level."""
     found = [Question.party_id == scope.party_id]
     if scope.branch is not None:
         found.append(Question.branch == scope.branch)
     if scope.dossier_types is not None:
         found.append(Question.dossier_id.in_(scope_dossier_ids(scope)))
+    locked = locked_dossier_ids(scope)
+    if locked is not None:
+        found.append(or_(Question.dossier_id.is_(None), Question.dossier_id.not_in(locked)))
     return found
+
+
+def locked_question_ids(scope: PartyScope) -> Select[Any] | None:
+    """The ids of the party's questions about a dossier above the scope's level of
+    assurance (None: none can be)."""
+    locked = locked_dossier_ids(scope)
+    if locked is None:
+        return None
+    return select(Question.id).where(Question.party_id == scope.party_id,
+                                     Question.dossier_id.in_(locked))
 
 
 def scope_question_ids(scope: PartyScope) -> Select[Any]:
@@ -138,11 +153,20 @@ def scope_question_ids(scope: PartyScope) -> Select[Any]:
     return select(Question.id).where(*_in_scope(scope))
 
 
+async def locked_question_count(session: AsyncSession, scope: PartyScope) -> int:
+    """How many of the party's questions are about a dossier above the scope's level of
+    assurance (left out of the list: only that they exist)."""
+    locked = locked_question_ids(scope)
+    if locked is None:
+        return 0
+    return int(await session.scalar(select(func.count()).select_from(locked.subquery())) or 0)
+
+
 async def party_question(
     session: AsyncSession, reference: str, scope: PartyScope, *, lock: bool = False
 ) -> Question | None:
-    """A question of this party (in scope); None for another party's, one out of scope or an
-    unknown reference."""
+    """A question of this party (in scope); None for another party's, one out of scope
+    (also about a dossier above the scope's level of assurance) or an unknown reference."""
     query = select(Question).where(Question.reference == reference, *_in_scope(scope))
     if lock:
         query = query.with_for_update()
@@ -233,13 +257,13 @@ async def party_questions(
 
 
 async def dossier_questions(
-    session: AsyncSession, dossier_id: int, party_id: int
+    session: AsyncSession, dossier_id: int, scope: PartyScope
 ) -> list[tuple[Question, Topic]]:
-    """A party's questions about one dossier."""
+    """A party's questions about one dossier (in scope)."""
     rows = await session.execute(
         select(Question, Topic)
         .join(Topic, Topic.id == Question.topic_id)
-        .where(Question.dossier_id == dossier_id, Question.party_id == party_id)
+        .where(Question.dossier_id == dossier_id, *_in_scope(scope))
         .order_by(Question.created_at.desc())
     )
     return [(q, t) for q, t in rows.all()]

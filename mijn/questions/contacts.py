@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,7 @@ from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
 from mijn.channels import CHANNELS
 from mijn.db import utcnow
-from mijn.dossiers.service import scope_dossier_ids
+from mijn.dossiers.service import locked_dossier_ids, scope_dossier_ids
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.common import MAX_SUMMARY, QuestionError, clean_body
 from mijn.questions.models import (
@@ -35,6 +36,9 @@ async def party_contacts(
     query = select(Contact).where(Contact.party_id == scope.party_id)
     if scope.restricted:
         query = query.where(Contact.dossier_id.in_(scope_dossier_ids(scope)))
+    locked = locked_dossier_ids(scope)
+    if locked is not None:  # none about a dossier above the session's level of assurance
+        query = query.where(or_(Contact.dossier_id.is_(None), Contact.dossier_id.not_in(locked)))
     if not include_internal:
         query = query.where(Contact.internal.is_(False))
     return list(await session.scalars(query.order_by(Contact.at.desc(), Contact.id.desc())))

@@ -15,7 +15,7 @@ from mijn.access.identity import Identity
 from mijn.access.loa import LOA_LEVELS, acr_values_for, loa_of
 from mijn.db import request_session
 from mijn.dossiers.service import known_type_codes
-from mijn.http.common import redirect, render
+from mijn.http.common import redirect, render, rotate_csrf
 from mijn.http.errors import error_page
 from mijn.http.login.claims import business_party, claimed_mandate, employee_ref
 from mijn.http.login.oidc import LoginError, LoginRequest, OidcClient
@@ -232,9 +232,10 @@ async def _finish_login(
             return _login_failed(request, "identifier")
         if keep and keep.get("pid") == identity.party_id and identity.mandate_id is None:
             identity = replace(identity, mandate_id=int(str(keep["mid"])))
-    start_session(request, identity)
+    await start_session(request, identity)
     response = RedirectResponse(safe_next(next_url, HOME[audience]), status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/auth")
+    rotate_csrf(request, response)  # a form token from before the login no longer counts
     settings: Settings = request.app.state.settings
     response.set_cookie(
         active_cookie(audience), "1", httponly=True, samesite="lax",
@@ -246,7 +247,7 @@ async def _finish_login(
 async def logout(request: Request) -> Response:
     """End the session here and, when the provider offers it, there too."""
     identity = current_identity(request)
-    end_session(request)
+    await end_session(request)
     settings: Settings = request.app.state.settings
     done = settings.base_url + request.app.url_path_for("auth:logged_out")
     target = done
@@ -256,6 +257,7 @@ async def logout(request: Request) -> Response:
     # Which side logs out is decided by the path (its cookie), not by who was logged in.
     audience = "staff" if is_staff_path(request.url.path) else "portal"
     response.delete_cookie(active_cookie(audience))
+    rotate_csrf(request, response)
     return response
 
 

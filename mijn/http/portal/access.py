@@ -7,10 +7,10 @@ from starlette.requests import Request
 
 from mijn.access.resolve import resolve_access
 from mijn.access.scope import Access
-from mijn.dossiers.service import scope_dossier_ids
+from mijn.dossiers.service import locked_dossier_ids, scope_dossier_ids
 from mijn.http.session import act_for, require_identity
 from mijn.notifications.service import NewsScope
-from mijn.questions.asking import scope_question_ids
+from mijn.questions.asking import locked_question_ids, scope_question_ids
 
 
 async def portal_access(request: Request, session: AsyncSession) -> Access:
@@ -20,15 +20,17 @@ async def portal_access(request: Request, session: AsyncSession) -> Access:
     identity = require_identity(request)
     access = await resolve_access(session, identity)
     if identity.mandate_id is not None and access.mandate_id is None:
-        act_for(request, None)
+        await act_for(request, None)
     request.state.access = access
     return access
 
 
-def news_scope(access: Access) -> NewsScope:
+def news_scope(access: Access) -> NewsScope | None:
     """The news of the party acted for that this visitor may see: about the dossiers and
-    questions of their branch or of their mandate's types (None: all of it)."""
-    if not access.scope().restricted:
-        return None
+    questions of their branch or of their mandate's types, and none about a dossier above
+    the session's level of assurance (None: all of it)."""
     scope = access.scope()
-    return scope_dossier_ids(scope), scope_question_ids(scope)
+    locked = locked_dossier_ids(scope), locked_question_ids(scope)
+    if scope.restricted:
+        return NewsScope(scope_dossier_ids(scope), scope_question_ids(scope), *locked)
+    return NewsScope(None, None, *locked) if locked[0] is not None else None

@@ -19,6 +19,7 @@ from mijn.db import request_session
 from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers
 from mijn.http.common import is_htmx, render
 from mijn.http.portal.access import news_scope, portal_access
+from mijn.http.portal.stepup import step_up
 from mijn.http.session import require_identity
 from mijn.notifications.service import unread_count
 from mijn.questions.asking import dossier_questions
@@ -62,13 +63,13 @@ async def detail(request: Request) -> Response:
             raise HTTPException(status_code=404)
         unread = await unread_count(session, access.party_id, news_scope(access))
         if view.locked:
-            context = {"view": view, "unread_messages": unread, "audience": identity.audience}
-            return render(request, "portal/dossiers/step_up.html", context)
+            url = str(request.app.url_path_for("dossiers:detail", reference=reference))
+            return step_up(request, view, unread, url)
         await record_access(
             session, action="dossier.view", dossier_id=view.dossier.id, **audit_fields(access)
         )
         await session.commit()
-        questions = await dossier_questions(session, view.dossier.id, access.party_id)
+        questions = await dossier_questions(session, view.dossier.id, access.scope())
         tailored = await reading.for_dossier(
             session, view.dossier.dossier_type_id, view.dossier.current_status_id,
             reading.audiences_for(identity.audience), limit=4,

@@ -42,7 +42,7 @@ async def switch(request: Request) -> Response:
         access = await portal_access(request, session)
         if not any(c.mandate_id == mandate_id for c in access.choices):
             raise HTTPException(status_code=404)
-        act_for(request, mandate_id)
+        await act_for(request, mandate_id)
         now = await portal_access(request, session)
         await record_access(session, action="mandate.switch", **audit_fields(now))
         await session.commit()

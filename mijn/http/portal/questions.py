@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
@@ -11,13 +13,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.access.loa import opens_at
 from mijn.access.scope import Access, audit_fields
 from mijn.answers import events, tailoring
 from mijn.audit.service import record_access
 from mijn.db import request_session
-from mijn.dossiers.service import dossier_references, party_dossier_id, party_dossiers
+from mijn.dossiers.service import (
+    DossierView,
+    dossier_references,
+    get_dossier_view,
+    party_dossier_id,
+    party_dossiers,
+)
 from mijn.http.common import app_settings, form_values, redirect, render, small_int
 from mijn.http.portal.access import news_scope, portal_access
+from mijn.http.portal.stepup import step_up
 from mijn.http.session import require_identity
 from mijn.notifications.service import mark_question_read, unread_count
 from mijn.questions.asking import (
@@ -25,6 +35,7 @@ from mijn.questions.asking import (
     check_question,
     citizen_close,
     citizen_reply,
+    locked_question_count,
     mark_read,
     party_question,
     party_questions,
@@ -51,9 +62,10 @@ async def my_questions(request: Request) -> Response:
             session, [q.dossier_id for q, _ in questions if q.dossier_id]
         )
         unread = await unread_count(session, access.party_id, news_scope(access))
+        locked = await locked_question_count(session, access.scope())
     context = {
         "questions": questions, "contacts": contacts, "dossiers": dossiers,
-        "unread_messages": unread,
+        "unread_messages": unread, "locked_questions": locked,
     }
     return render(request, "portal/questions/list.html", context)
 
@@ -79,9 +91,11 @@ async def _ask_context(
     session: AsyncSession, access: Access, values: dict[str, str],
     error: QuestionError | None,
 ) -> dict[str, Any]:
+    dossiers = await party_dossiers(session, access.scope())
     return {
         "topics": await list_topics(session),
-        "dossiers": await party_dossiers(session, access.scope()),
+        # a dossier above the session's level of assurance is not one to ask about here
+        "dossiers": [d for d in dossiers if opens_at(d.min_loa, access.loa)],
         "values": values,
         "error": error,
         "max_body": MAX_BODY,
@@ -99,8 +113,35 @@ async def ask_form(request: Request) -> Response:
     async with request_session(request, autocommit=True) as session:
         access = await portal_access(request, session)
         _may_ask(access)
+        locked = await _ask_locked(request, session, access, values["dossier"])
+        if locked is not None:
+            return locked
         context = await _ask_context(session, access, values, None)
     return render(request, "portal/questions/ask.html", context)
+
+
+async def _locked_dossier(
+    session: AsyncSession, access: Access, reference: str
+) -> DossierView | None:
+    """The visitor's dossier with this reference when the session's level of assurance is
+    below what its type needs (None: no such dossier, or it opens)."""
+    if not reference:
+        return None
+    view = await get_dossier_view(session, reference[:40], access.scope())
+    return view if view is not None and view.locked else None
+
+
+async def _ask_locked(
+    request: Request, session: AsyncSession, access: Access, reference: str
+) -> Response | None:
+    """Asking about a dossier above the session's level: the step-up page, back to the form
+    (None: the question may be asked)."""
+    view = await _locked_dossier(session, access, reference)
+    if view is None:
+        return None
+    url = request.app.url_path_for("questions:new")
+    unread = await unread_count(session, access.party_id, news_scope(access))
+    return step_up(request, view, unread, f"{url}?{urlencode({'dossier': reference})}", "ask")
 
 
 async def ask(request: Request) -> Response:
@@ -110,6 +151,9 @@ async def ask(request: Request) -> Response:
     async with request_session(request) as session:
         access = await portal_access(request, session)
         _may_ask(access)
+        locked = await _ask_locked(request, session, access, values.get("dossier", ""))
+        if locked is not None:
+            return locked
         try:
             dossier_id, branch = await _dossier_id(session, values.get("dossier", ""), access)
             new = NewQuestion(
@@ -184,6 +228,22 @@ async def _detail_context(
     }
 
 
+async def _locked_question(
+    request: Request, session: AsyncSession, access: Access, reference: str
+) -> Response:
+    """A question of the party about a dossier above the session's level of assurance: the
+    step-up page, back to the question; 404 for any other (another party's, unknown)."""
+    question = await party_question(session, reference, replace(access.scope(), loa=None))
+    refs = await dossier_references(session, [question.dossier_id] if question and
+                                    question.dossier_id else [])
+    view = await _locked_dossier(session, access, next(iter(refs.values()), ("", ""))[0])
+    if view is None:
+        raise HTTPException(status_code=404)
+    url = str(request.app.url_path_for("questions:detail", reference=reference))
+    unread = await unread_count(session, access.party_id, news_scope(access))
+    return step_up(request, view, unread, url, "question")
+
+
 async def detail(request: Request) -> Response:
     """A question's thread: the citizen's messages and the public replies."""
     identity = require_identity(request)
@@ -192,7 +252,7 @@ async def detail(request: Request) -> Response:
         access = await portal_access(request, session)
         question = await party_question(session, reference, access.scope())
         if question is None:
-            raise HTTPException(status_code=404)
+            return await _locked_question(request, session, access, reference)
         if access.party_id == identity.party_id:  # news read by the party itself
             await mark_read(session, question)
             await mark_question_read(session, question.party_id, question.id)
@@ -215,7 +275,7 @@ async def respond(request: Request) -> Response:
         access = await portal_access(request, session)
         question = await party_question(session, reference, access.scope(), lock=True)
         if question is None:
-            raise HTTPException(status_code=404)
+            return await _locked_question(request, session, access, reference)
         _may_ask(access)
         by = on_behalf(access)
         try:

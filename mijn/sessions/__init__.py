@@ -1,0 +1,1 @@
+"""Server-side login sessions: the row behind a session cookie."""
