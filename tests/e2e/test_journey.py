@@ -86,11 +86,15 @@ class Portal:
         """How far the server log is written now."""
         return self.log.stat().st_size
 
-    def assert_no_server_errors(self, since: int) -> None:
-        """No traceback and no 5xx answer in the server log since the given offset."""
+    def log_since(self, since: int) -> str:
+        """What the server logged since the given offset."""
         with self.log.open("rb") as fh:
             fh.seek(since)
-            text = fh.read().decode(errors="replace")
+            return fh.read().decode(errors="replace")
+
+    def assert_no_server_errors(self, since: int) -> None:
+        """No traceback and no 5xx answer in the server log since the given offset."""
+        text = self.log_since(since)
         bad = [
             line for line in text.splitlines()
             if "Traceback" in line or re.search(r'HTTP/1\.1" 5\d\d', line)
@@ -182,16 +186,19 @@ def demo(portal: Portal) -> Iterator[Portal]:
     """The portal with the demo data (`mijn demo`); the database is emptied afterwards."""
     mijn = VENV_BIN / "mijn"
     command = [str(mijn)] if mijn.exists() else [PYTHON, "-m", "mijn.cli"]
+    offset = portal.log_offset()
     try:
         done = subprocess.run(
             [*command, "demo"], cwd=PROJECT_ROOT, env=portal.env,
             capture_output=True, text=True, timeout=120, check=False,
         )
         assert done.returncode == 0, f"mijn demo failed:\n{done.stdout}\n{done.stderr}"
-        offset = portal.log_offset()
         yield portal
         portal.assert_no_server_errors(offset)
     finally:
+        # Shown by pytest only when the test failed: what the server said meanwhile.
+        print("--- the portal's log during this test (its last 4000 characters) ---")
+        print(portal.log_since(offset)[-4000:])
         _wipe(portal.database_url)
 
 
