@@ -29,6 +29,7 @@ from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
 from mijn.http.api import routes as api_routes
 from mijn.http.api.common import ApiProblem, problem_response
+from mijn.http.boundary import BoundaryMiddleware
 from mijn.http.common import is_htmx, make_environment
 from mijn.http.errors import http_error, server_error, unavailable
 from mijn.http.kcc import routes as kcc_routes
@@ -142,6 +143,7 @@ def create_app(
     middleware = [
         Middleware(SessionsMiddleware, settings=settings),
         Middleware(SecurityMiddleware, settings=settings, exempt=("/api/", "/dev-idp/token")),
+        Middleware(BoundaryMiddleware),
     ]
     app = Starlette(routes=_routes(settings), middleware=middleware, lifespan=lifespan,
                     exception_handlers=EXCEPTION_HANDLERS)

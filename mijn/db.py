@@ -74,6 +74,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; for SQLite, make its folder and turn on foreign keys and WAL."""
     parsed = make_url(url)
+    # An error's message never carries the values of a query (a BSN, an e-mail address):
+    # they would end up in the log with its traceback.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

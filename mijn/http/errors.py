@@ -71,9 +71,31 @@ def database_unavailable(exc: Exception) -> bool:
     return False
 
 
+# SQLSTATEs of a value the database cannot store (PostgreSQL: a NUL byte in a text).
+UNSTORABLE_SQLSTATES = ("22021", "22P05")
+
+
+def unstorable_value(exc: Exception) -> bool:
+    """Whether the database refused a value it cannot store (input, not a programming error)."""
+    return isinstance(exc, DBAPIError) and str(
+        getattr(exc.orig, "sqlstate", "") or ""
+    ) in UNSTORABLE_SQLSTATES
+
+
+def bad_input(request: Request) -> Response:
+    """400: the address or a form held characters that cannot be taken (a NUL byte)."""
+    if request.url.path.startswith("/api/"):
+        return problem(400, "The request holds control characters (such as NUL), which "
+                       "are not accepted.")
+    return error_page(request, 400, "input")
+
+
 async def unavailable(request: Request, exc: Exception) -> Response:
-    """503 with Retry-After when the database is out of reach for a moment; any other
-    error of the same kind stays a programming error (500)."""
+    """503 with Retry-After when the database is out of reach for a moment; 400 for a value
+    it cannot store (nothing was saved); any other error of the same kind stays a
+    programming error (500)."""
+    if unstorable_value(exc):
+        return bad_input(request)
     if not database_unavailable(exc):
         raise exc
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -5,7 +5,6 @@ event or a message is written.
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn.plaintext import has_control, is_blank
 from mijn.questions.models import (
     Question,
     QuestionEvent,
@@ -49,9 +49,9 @@ def clean_body(body: str, field: str = "body", limit: int = MAX_BODY) -> str:
     invisible characters: zero-width, direction marks), too long, or holds control
     characters (a NUL byte and the like) that have no place in a message."""
     text = body.replace("\r\n", "\n").strip()
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+    if has_control(text):
         raise QuestionError(field, "control")
-    if not "".join(c for c in text if unicodedata.category(c) != "Cf").strip():
+    if is_blank(text):
         raise QuestionError(field, "empty")
     if len(text) > limit:
         raise QuestionError(field, "too_long")
