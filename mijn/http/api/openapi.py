@@ -32,7 +32,8 @@ def _body(ref: str) -> dict[str, Any]:
 
 
 ERRORS = {
-    "400": _problem("The body is not JSON."),
+    "400": _problem("The body is not JSON, or the address holds a control character "
+                    "(such as NUL)."),
     "401": _problem("No token, or an unknown or revoked one."),
     "403": _problem("The token may not write this source, or lacks the scope."),
     "413": _problem("The body is larger than 256 KiB."),
@@ -56,8 +57,22 @@ MANDATE_PATH_PARAMS = [
 ]
 
 
+BAD_ADDRESS = _problem("The address holds a control character (such as NUL); it is "
+                       "refused before the operation runs.")
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
 def openapi_document(base_url: str) -> dict[str, Any]:
-    """The whole document."""
+    """The whole document; every operation also lists the 400 the boundary gives."""
+    document = _document(base_url)
+    for item in document["paths"].values():
+        for method in METHODS:
+            if method in item:
+                item[method]["responses"].setdefault("400", BAD_ADDRESS)
+    return document
+
+
+def _document(base_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": _info(),
