@@ -141,6 +141,23 @@ def test_bad_feedback_keeps_what_was_typed(
     assert run(_answer, "Grofvuil laten ophalen").no_count == 0
 
 
+def test_bad_feedback_with_htmx_gets_the_form_again_not_a_server_error(
+    client: TestClient, run: Runner, answers: dict[str, Answer]
+) -> None:
+    """The feedback form posted by htmx without ja/nee: the form's fragment with its error
+    (issue 16: the fragment lacked its macros and answered 500)."""
+    answer = answers["Grofvuil laten ophalen"]
+    token = Auth(client).csrf()
+    no_choice = client.post(f"/antwoorden/{answer.slug}/feedback",
+                            data={"csrf_token": token, "comment": "mijn tekst"},
+                            headers={"HX-Request": "true"})
+    assert no_choice.status_code == 422
+    assert no_choice.text.lstrip().startswith('<section id="feedback"')
+    assert "Kies ja of nee." in no_choice.text
+    assert "mijn tekst" in no_choice.text
+    assert run(_answer, "Grofvuil laten ophalen").no_count == 0
+
+
 def test_feedback_without_csrf_is_refused(client: TestClient, answers: dict[str, Answer]) -> None:
     answer = answers["Grofvuil laten ophalen"]
     client.get("/")
