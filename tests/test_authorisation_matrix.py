@@ -94,6 +94,35 @@ LOGINS = {
     "editor": ("demo-editor", "staff", None, None),
 }
 
+# --- what each of them may see ----------------------------------------------------------------
+
+TITLES = {  # a dossier or question of the world: the text that shows it
+    JAN_DOSSIER: "Dakkapel aan de achterkant", FATIMA_DOSSIER: "Vergoeding waterkosten",
+    HIGH_DOSSIER: "Bijzondere bijstand voor een wasmachine",
+    COMPANY_DOSSIER: "Uitbreiding bakkerij", BRANCH_DOSSIER: "Terras voor de winkel",
+    GRANT_DOSSIER: "Subsidie zonnepanelen", OTHER_COMPANY_DOSSIER: "Subsidie elektrische bedrijfsbus",
+    "q-jan": "Moet ik nog tekeningen opsturen", "q-team": "Mag de dakkapel 3 meter breed zijn",
+    "q-fatima": "Matrixvraag fatima", "q-high": "Matrixvraag high",
+    "q-company": "Matrixvraag company", "q-branch": "Matrixvraag branch",
+    "q-grant": "Matrixvraag grant",
+}
+SEES = {  # what of it each visitor may see anywhere (a locked dossier is listed by its title)
+    "jan": {JAN_DOSSIER, "q-jan", "q-team"},
+    "rep": {JAN_DOSSIER, "q-jan", "q-team"},
+    "fatima": {FATIMA_DOSSIER, HIGH_DOSSIER, "q-fatima"},
+    "fatima_hoog": {FATIMA_DOSSIER, HIGH_DOSSIER, "q-fatima", "q-high"},
+    "karin": {COMPANY_DOSSIER, BRANCH_DOSSIER, GRANT_DOSSIER, "q-company", "q-branch",
+              "q-grant"},
+    "ahmed": {BRANCH_DOSSIER, "q-branch"},
+    "rep_readonly": {GRANT_DOSSIER, "q-grant"},
+    "rep_expired": set(),
+    "specialist": {"q-team"},  # questions handed to the permits team only
+    "editor": set(),  # no questions at all
+}
+FOREIGN = {actor: tuple(text for key, text in TITLES.items() if key not in seen
+                        and (actor not in STAFF or key.startswith("q-")))
+           for actor, seen in SEES.items()}
+
 # --- what they get -----------------------------------------------------------------------------
 
 Outcome = int | str
@@ -102,8 +131,9 @@ LOGIN, KCC_LOGIN, STEP_UP, DONE = "login", "kcc-login", "step-up", "done"
 # in again at the dossier's level (and shows nothing of it). DONE: a form post that was
 # carried out (a redirect elsewhere than a login, or 200/201/204), or found its object
 # already changed by an allowed visitor before (409).
-REFUSALS = {LOGIN, KCC_LOGIN, STEP_UP, 401, 403, 404}
+REFUSALS = {LOGIN, KCC_LOGIN, STEP_UP, 400, 401, 403, 404, 409, 422}
 STEP_UP_TEXT = "Opnieuw inloggen met niveau"
+NOT_FOUND = "Pagina niet gevonden"
 
 
 def outcome(response: httpx.Response) -> Outcome:
@@ -172,10 +202,11 @@ class Case:
     marker: str = ""  # text of the object that no refused visitor may see
     fresh: bool = False  # it changes the session: log the visitor in anew for it
     probe: Probe | None = None  # read before and after every refused visitor: no change
+    label: str = ""  # tells two rows of the same request apart
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.path}"
+        return f"{self.method} {self.path}" + (f" ({self.label})" if self.label else "")
 
 
 def _count(model: Any, *where: Any) -> Probe:
@@ -275,6 +306,8 @@ CASES: list[Case] = [
     Case("GET", "/dev-idp/logout", "/dev-idp/logout", everyone(200)),
     # --- dossiers -----------------------------------------------------------------------------
     Case("GET", "/mijn/dossiers", "/mijn/dossiers", portal(200)),
+    Case("GET", "/mijn/dossiers", "/mijn/dossiers?tab=closed", portal(200)),
+    Case("GET", "/mijn/dossiers", "/mijn/dossiers?tab=closed&pagina=2", portal(200)),
     Case("GET", "/mijn/dossiers/{reference}", f"/mijn/dossiers/{JAN_DOSSIER}",
          portal(**JAN_ONLY), marker="Dakkapel aan de achterkant"),
     Case("GET", "/mijn/dossiers/{reference}", f"/mijn/dossiers/{FATIMA_DOSSIER}",
@@ -290,7 +323,7 @@ CASES: list[Case] = [
          portal(karin=200, rep_readonly=200), marker="Subsidie zonnepanelen"),
     Case("GET", "/mijn/dossiers/{reference}", f"/mijn/dossiers/{OTHER_COMPANY_DOSSIER}",
          portal(), marker="Subsidie elektrische bedrijfsbus"),
-    Case("GET", "/mijn/dossiers/{reference}", "/mijn/dossiers/Z-2099-9999", portal()),
+    Case("GET", "/mijn/dossiers/{reference}", "/mijn/dossiers/BESTAAT-NIET", portal()),
     # --- questions --------------------------------------------------------------------------
     Case("GET", "/mijn/vragen", "/mijn/vragen", portal(200)),
     Case("GET", "/mijn/vragen/nieuw", "/mijn/vragen/nieuw", portal(200, rep_readonly=403)),
@@ -386,11 +419,13 @@ CASES: list[Case] = [
          everyone(404), form={"helpful": "ja"}),
     Case("POST", "/mijn/vragen", "/mijn/vragen",
          portal(422, jan=DONE, rep=DONE, rep_readonly=403),
-         form={**ASK, "dossier": JAN_DOSSIER}, probe=_questions_of_jan_dossier),
+         form={**ASK, "dossier": JAN_DOSSIER}, probe=_questions_of_jan_dossier,
+         label="about Jan's dossier"),
     Case("POST", "/mijn/vragen", "/mijn/vragen",
          portal(422, fatima=STEP_UP, fatima_hoog=DONE, rep_readonly=403),
          form={**ASK, "dossier": HIGH_DOSSIER},
-         probe=_count(QuestionMessage, QuestionMessage.body == ASK["body"])),
+         probe=_count(QuestionMessage, QuestionMessage.body == ASK["body"]),
+         label="about a 'hoog' dossier"),
     Case("POST", "/mijn/vragen/{reference}/{action:str}", "/mijn/vragen/{q[jan]}/reactie",
          portal(jan=DONE, rep=DONE), form={"body": "Een reactie van de matrix."},
          probe=_question_messages("jan")),
@@ -407,9 +442,9 @@ CASES: list[Case] = [
          portal(), form={}),
     Case("POST", "/mijn/namens", "/mijn/namens",
          portal(rep=DONE, rep_readonly=DONE, rep_expired=DONE),
-         form={"keuze": "{m[for_jan]}"}, fresh=True),
+         form={"keuze": "{m[for_jan]}"}, fresh=True, label="Sanne's mandate for Jan"),
     Case("POST", "/mijn/namens", "/mijn/namens", portal(), form={"keuze": "{m[expired]}"},
-         fresh=True),
+         fresh=True, label="an expired mandate"),
     Case("POST", "/mijn/instellingen", "/mijn/instellingen", portal(DONE, ahmed=403),
          form={"channel": "portal", "email": ""}, probe=_party_email),
     Case("POST", "/mijn/instellingen/bevestigen/{token}", "/mijn/instellingen/bevestigen/x.y",
@@ -544,28 +579,44 @@ def _order(case: Case) -> list[str]:
     return sorted(actors, key=lambda a: case.expect[a] not in REFUSALS)
 
 
+def _send(matrix: Matrix, case: Case, actor: str) -> httpx.Response:
+    """The case's request as this visitor (in a session of its own when it ends one)."""
+    if not (case.fresh and actor in LOGINS):
+        return matrix.request(case, actor)
+    kept = matrix.cookies[actor], matrix.csrf[actor]
+    matrix.log_in(actor)
+    try:
+        return matrix.request(case, actor)
+    finally:
+        matrix.cookies[actor], matrix.csrf[actor] = kept
+
+
+def _wrong(case: Case, actor: str, response: httpx.Response) -> list[str]:
+    """What is wrong with this visitor's response (nothing: an empty list)."""
+    expected, got = case.expect[actor], outcome(response)
+    wrong = []
+    if not matches(expected, got):
+        wrong.append(f"{actor} ({WHO[actor]}): expected {expected}, got {got}")
+    if expected in REFUSALS and case.marker and case.marker in response.text:
+        wrong.append(f"{actor}: refused, but the page shows {case.marker!r}")
+    web_page = actor in BROWSER and not case.route.startswith(("/api/", "/dev-idp/"))
+    if got == 404 and web_page and NOT_FOUND not in response.text:
+        wrong.append(f"{actor}: 404, but not the page of an unknown address")
+    shown = [text for text in FOREIGN.get(actor, ()) if text in response.text]
+    if response.status_code == 200 and shown:
+        wrong.append(f"{actor}: the page shows what is not theirs: {shown}")
+    return wrong
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_authorisation_matrix(matrix: Matrix, case: Case) -> None:
     assert set(case.expect) in (set(BROWSER), set(ACTORS)), "a row names every visitor"
     wrong = []
     for actor in _order(case):
-        expected = case.expect[actor]
-        refused = expected in REFUSALS
-        before = matrix.db(case.probe) if case.probe and refused else None
-        if case.fresh and actor in LOGINS:
-            kept = matrix.cookies[actor], matrix.csrf[actor]
-            matrix.log_in(actor)
-            response = matrix.request(case, actor)
-            matrix.cookies[actor], matrix.csrf[actor] = kept
-        else:
-            response = matrix.request(case, actor)
-        got = outcome(response)
-        if not matches(expected, got):
-            wrong.append(f"{actor} ({WHO[actor]}): expected {expected}, got {got}")
-            continue
-        if refused and case.marker and case.marker in response.text:
-            wrong.append(f"{actor}: refused, but the page shows {case.marker!r}")
-        if refused and case.probe and matrix.db(case.probe) != before:
+        probe = case.probe if case.expect[actor] in REFUSALS else None
+        before = matrix.db(probe) if probe else None
+        wrong += _wrong(case, actor, _send(matrix, case, actor))
+        if probe and matrix.db(probe) != before:
             wrong.append(f"{actor}: refused, but the database changed")
     assert not wrong, f"{case.id}:\n" + "\n".join(wrong)
 
