@@ -55,7 +55,7 @@ REPRESENTATIVES = ("rep", "rep_readonly", "rep_expired")
 PORTAL = (*CITIZENS, *BUSINESS, *REPRESENTATIVES)
 STAFF = ("agent", "specialist", "lead", "editor")
 BROWSER = ("anonymous", *PORTAL, *STAFF)
-API = ("api", "api_no_scope", "api_other_source")
+API = ("api", "api_no_scope", "api_other_source", "zgw")
 ACTORS = (*BROWSER, *API)
 
 WHO = {
@@ -75,6 +75,7 @@ WHO = {
     "api": "an API client of source gemeente with the route's scope",
     "api_no_scope": "an API client of source gemeente without the route's scope",
     "api_other_source": "an API client of source provincie, with every scope",
+    "zgw": "the Notificaties API of the ZGW intake, with its notifications token",
 }
 assert set(WHO) == set(ACTORS)
 
@@ -179,7 +180,7 @@ def api(allowed: Outcome, *, other_source: Outcome = 403, no_scope: Outcome = 40
         ) -> dict[str, Outcome]:
     """An API route: no bearer token (every browser visitor, whatever its cookies) is 401."""
     return {**dict.fromkeys(BROWSER, 401), "api_no_scope": no_scope,
-            "api_other_source": other_source, "api": allowed}
+            "api_other_source": other_source, "api": allowed, "zgw": 401}
 
 
 # --- the table ---------------------------------------------------------------------------------
@@ -404,10 +405,10 @@ CASES: list[Case] = [
     Case("DELETE", "/api/v1/mandates/{source}/{external_id}",
          "/api/v1/mandates/gemeente/matrix-m1", api(204), scope="mandates",
          probe=_mandate_revoked),
-    # Not configured here (no MIJN_ZGW_NOTIFICATIONS_TOKEN): unknown to everyone; its token
-    # check has tests of its own (tests/test_zgw.py).
+    # Only the notifications token opens it (an empty notification: refused by its schema,
+    # so nothing is fetched from the ZGW APIs, which are not there).
     Case("POST", "/api/v1/zgw/notificaties", "/api/v1/zgw/notificaties",
-         {**dict.fromkeys(ACTORS, 404)}, json={}),
+         {**dict.fromkeys(ACTORS, 401), "zgw": 422}, json={}),
     # --- form posts of the portal -----------------------------------------------------------
     Case("POST", "/antwoorden/suggesties", "/antwoorden/suggesties", portal(200),
          form={"body": "dakkapel"}),
@@ -461,6 +462,8 @@ CASES: list[Case] = [
     Case("POST", "/kcc/vragen/{reference}/{action}", "/kcc/vragen/{q[held]}/reply",
          kcc(404, agent=409, lead=DONE), form={"body": "Een antwoord van de matrix."},
          probe=_question_messages("held")),
+    Case("POST", "/kcc/vragen/{reference}/{action}", "/kcc/vragen/{q[held]}/close",
+         kcc(404, agent=409, lead=DONE), form={}, probe=_question_messages("held")),
     Case("POST", "/kcc/vragen/{reference}/{action}", "/kcc/vragen/{q[jan]}/wissen",
          kcc(), form={}),
     Case("POST", "/kcc/klanten", "/kcc/klanten", kcc(agent=DONE, lead=DONE),
@@ -486,6 +489,12 @@ CASES: list[Case] = [
     Case("POST", "/kcc/uitloggen", "/kcc/uitloggen", everyone(303), form={}, fresh=True),
     Case("POST", "/uitloggen", "/uitloggen", everyone(303), form={}, fresh=True),
 ]
+ZGW_TOKEN = "matrix-zgw-notifications-token-0123456789"
+ZGW = {  # the ZGW intake on, its APIs nowhere: no request of the matrix gets that far
+    "MIJN_ZGW_NOTIFICATIONS_TOKEN": ZGW_TOKEN, "MIJN_ZGW_ZAKEN_URL": "http://127.0.0.1:9/zaken",
+    "MIJN_ZGW_CATALOGI_URL": "http://127.0.0.1:9/catalogi", "MIJN_ZGW_CLIENT_ID": "mijn",
+    "MIJN_ZGW_SECRET": "matrix-zgw-secret",
+}
 NO_SCOPE_CLIENT = {"dossiers": "matrix-no-dossiers", "catalogue": "matrix-no-catalogue",
                    "mandates": "matrix-no-mandates"}
 
@@ -533,9 +542,10 @@ class Matrix:
         path = case.path.format(**values)
         headers: dict[str, str] = {}
         if actor in API:
+            tokens = {**self.world.tokens, "zgw": ZGW_TOKEN}
             client = {"api": "matrix-all", "api_no_scope": NO_SCOPE_CLIENT[case.scope],
-                      "api_other_source": "matrix-other-source"}[actor]
-            headers["Authorization"] = f"Bearer {self.world.tokens[client]}"
+                      "api_other_source": "matrix-other-source", "zgw": "zgw"}[actor]
+            headers["Authorization"] = f"Bearer {tokens[client]}"
             self.client.cookies = httpx.Cookies()
         else:
             self.client.cookies = httpx.Cookies(self.cookies[actor])
@@ -555,7 +565,7 @@ class Matrix:
 @pytest.fixture(scope="module")
 def matrix(database_url: str, data_dir: Path) -> Iterator[Matrix]:
     """The world on this backend, built once for every case, with every visitor logged in."""
-    app = build_app(make_settings(database_url, data_dir))
+    app = build_app(make_settings(database_url, data_dir, **ZGW))
     with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
         assert client.portal is not None
         try:
@@ -648,7 +658,7 @@ def app_routes(app: Starlette) -> set[tuple[str, str]]:
 
 
 def test_every_route_is_in_the_matrix(tmp_path: Path) -> None:
-    app = build_app(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", tmp_path))
+    app = build_app(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", tmp_path, **ZGW))
     routes = app_routes(app)
     assert ("POST", "/kcc/antwoorden/signalen/{flag_id}") in routes
     assert ("GET", "/dev-idp/jwks") in routes and ("GET", "/static/{path:path}") in routes
