@@ -5,13 +5,14 @@ On top of the demo data (Jan and Fatima, the bakery with a branch, Sanne's three
 the demo staff with their teams, Jan's three questions, the published answers) it adds what
 the demo lacks: questions of another party, about a dossier that needs "hoog", of a branch
 and of the whole company; a question held by the team lead; an agent's flag on an answer;
-an answer that was never published; a dossier type of an API source; and API clients with
-and without each scope.
+an answer that was never published; a dossier type, a dossier and a mandate of an API source;
+and API clients with and without each scope.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +25,10 @@ from mijn.dev.demo import seed_demo
 from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, CITIZENS, STAFF
 from mijn.dossiers.changes import StatusSpec, ensure_dossier_type
 from mijn.dossiers.models import Dossier
-from mijn.intake.service import create_api_client
+from mijn.dossiers.service import known_type_codes
+from mijn.intake.service import DossierInput, create_api_client, upsert_dossier
 from mijn.mandates.models import Mandate
+from mijn.mandates.service import MandateInput, put_mandate
 from mijn.parties.models import Party
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.models import Question, Topic
@@ -34,6 +37,7 @@ from mijn.settings import Settings
 from mijn.staff.service import record_login
 
 JAN, FATIMA, SANNE = (p.bsn for p in CITIZENS)
+API_REPRESENTATIVE = "999990044"  # a mentor of Fatima's, registered through the API
 
 # Dossiers (demo references), by whose they are and what makes them special.
 JAN_DOSSIER = "Z-2026-0001"  # Jan's permit: any level, no branch
@@ -144,5 +148,12 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
         ("matrix-other-source", "provincie", ["dossiers", "catalogue", "mandates"]),
     ):
         _client, world.tokens[name] = await create_api_client(session, name, source, scopes)
+    # What the source gemeente sent before: a dossier of its type, and a mandate.
+    await upsert_dossier(session, DossierInput(
+        "gemeente", "matrix-1", "bsn", JAN, "matrix-melding", "Matrixdossier", "web", "",
+        date(2026, 3, 1)))
+    mandate = MandateInput("gemeente", "matrix-m1", ("bsn", API_REPRESENTATIVE), ("bsn", FATIMA),
+                           "mentor", (), False, date(2026, 1, 1), None)
+    await put_mandate(session, mandate, await known_type_codes(session, ()))
     await session.commit()
     return world

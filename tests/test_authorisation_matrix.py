@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from matrix_world import (
+    API_REPRESENTATIVE,
     BRANCH_DOSSIER,
     COMPANY_DOSSIER,
     FATIMA_DOSSIER,
@@ -266,9 +267,9 @@ JAN_ONLY = {"jan": 200, "rep": 200}
 ASK = {"topic": "{topic}", "body": "Een vraag van de matrix over mijn dossier.",
        "suggestions_seen": "1"}
 STATUS = {"event_id": "matrix-e1", "status": "ontvangen", "occurred_at": "2026-03-02T10:00:00+01:00"}
-MANDATE = {"representative": {"type": "bsn", "id": "999990032"},
-           "represented": {"type": "bsn", "id": "999990019"}, "role": "bewindvoerder",
-           "can_ask": True, "valid_from": "2026-01-01"}
+MANDATE = {"representative": {"type": "bsn", "id": API_REPRESENTATIVE},
+           "represented": {"type": "bsn", "id": "999990020"}, "role": "mentor",
+           "valid_from": "2026-01-01"}
 TYPE = {"kind": "report", "name_nl": "Matrixmelding", "statuses": [
     {"code": "ontvangen", "label_nl": "Ontvangen", "text_nl": "Wij hebben uw melding."}]}
 DOSSIER = {"party": {"type": "bsn", "id": "999990019"}, "dossier_type": "matrix-melding",
@@ -391,7 +392,7 @@ CASES: list[Case] = [
     Case("PUT", "/api/v1/dossier-types/{code}", "/api/v1/dossier-types/matrix-melding",
          api(204), json=TYPE, scope="catalogue"),
     Case("PUT", "/api/v1/dossiers/{source}/{external_id}", "/api/v1/dossiers/gemeente/matrix-1",
-         api(201), json=DOSSIER),
+         api(200), json=DOSSIER),
     Case("GET", "/api/v1/dossiers/{source}/{external_id}", "/api/v1/dossiers/gemeente/matrix-1",
          api(200)),
     Case("POST", "/api/v1/dossiers/{source}/{external_id}/statuses",
@@ -399,7 +400,7 @@ CASES: list[Case] = [
     Case("POST", "/api/v1/dossiers/{source}/{external_id}/forwardings",
          "/api/v1/dossiers/gemeente/matrix-1/forwardings", api(201), json=FORWARD),
     Case("PUT", "/api/v1/mandates/{source}/{external_id}", "/api/v1/mandates/gemeente/matrix-m1",
-         api(201), json=MANDATE, scope="mandates"),
+         api(200), json=MANDATE, scope="mandates"),
     Case("GET", "/api/v1/mandates/{source}/{external_id}", "/api/v1/mandates/gemeente/matrix-m1",
          api(200), scope="mandates"),
     Case("DELETE", "/api/v1/mandates/{source}/{external_id}",
