@@ -9,9 +9,18 @@ fails when a route (method and path) is added without a row here, so a new route
 slip through without its rules being written down.
 
 A form post is sent with a valid CSRF token of the visitor, so the answer is the route's
-own authorisation (the CSRF check has tests of its own, tests/test_security.py); refused
-visitors go before allowed ones, and for some posts the database is read before and after
-each refused visitor to see that nothing changed.
+own authorisation (the CSRF check has tests of its own, tests/test_security.py). Refused
+visitors go before allowed ones (an allowed one may claim or resolve the object), and for
+some posts the database is read before and after each refused visitor: nothing changed.
+Besides the status: a refused visitor sees nothing of the object (`marker`), a 404 is the
+page of an unknown address, and no page a visitor gets shows another party's dossiers or
+questions, nor a specialist or an editor a question that is not theirs (`SEES`).
+
+Refusals, as the portal answers them: 404 for another party's data, one out of a branch's
+or a mandate's scope and a staff page of another role ("finds nothing here"); 403 for
+what a visitor sees but may not do (a read-only mandate asks nothing, a branch employee
+does not set the company's address); 409 for a question a colleague holds; 422 for a form
+that names a dossier the visitor does not have.
 """
 
 from __future__ import annotations
