@@ -198,10 +198,13 @@ class Auth:
         self.client = client
 
     def login(
-        self, persona: str = "demo-jan", next_url: str = "/mijn/dossiers", audience: str = "citizen"
+        self, persona: str = "demo-jan", next_url: str = "/mijn/dossiers", audience: str = "citizen",
+        level: str | None = None,
     ) -> httpx.Response:
-        """Log in as a demo persona; returns the portal's final redirect."""
-        start = self.client.get(f"/auth/{audience}/login", params={"next": next_url})
+        """Log in as a demo persona (at the persona's usual level of assurance, or at least at
+        `level`: "substantieel", "hoog", as a step-up asks); returns the final redirect."""
+        params = {"next": next_url, **({"niveau": level} if level else {})}
+        start = self.client.get(f"/auth/{audience}/login", params=params)
         assert start.status_code == 303, start.text
         page = self.client.get(start.headers["location"])
         assert page.status_code == 200, page.text

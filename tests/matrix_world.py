@@ -1,0 +1,159 @@
+"""The world of the authorisation matrix: one of each kind of party, dossier, question,
+answer and flag, named by what it is to whom (tests/test_authorisation_matrix.py).
+
+On top of the demo data (Jan and Fatima, the bakery with a branch, Sanne's three mandates,
+the demo staff with their teams, Jan's three questions, the published answers) it adds what
+the demo lacks: questions of another party, about a dossier that needs "hoog", of a branch
+and of the whole company; a question held by the team lead; an agent's flag on an answer;
+an answer that was never published; a dossier type, a dossier and a mandate of an API source;
+and API clients with and without each scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mijn.access.staff import Staff
+from mijn.answers.editing import Draft, create_answer, review_default
+from mijn.answers.feedback import flag
+from mijn.answers.models import Answer
+from mijn.dev.demo import seed_demo
+from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, CITIZENS, STAFF
+from mijn.dossiers.changes import StatusSpec, ensure_dossier_type
+from mijn.dossiers.models import Dossier
+from mijn.dossiers.service import known_type_codes
+from mijn.intake.service import DossierInput, create_api_client, upsert_dossier
+from mijn.mandates.models import Mandate
+from mijn.mandates.service import MandateInput, put_mandate
+from mijn.parties.models import Party
+from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.models import Question, Topic
+from mijn.questions.workflow import claim
+from mijn.settings import Settings
+from mijn.staff.service import record_login
+
+JAN, FATIMA, SANNE = (p.bsn for p in CITIZENS)
+API_REPRESENTATIVE = "999990044"  # a mentor of Fatima's, registered through the API
+
+# Dossiers (demo references), by whose they are and what makes them special.
+JAN_DOSSIER = "Z-2026-0001"  # Jan's permit: any level, no branch
+FATIMA_DOSSIER = "Z-2026-0101"  # Fatima's allowance
+HIGH_DOSSIER = "Z-2026-0501"  # Fatima's special assistance: needs "hoog" (her login: substantieel)
+COMPANY_DOSSIER = "Z-2026-0201"  # the bakery's permit, of no branch (company-wide only)
+BRANCH_DOSSIER = "Z-2026-0204"  # the bakery's permit of the shop in the centre (the branch)
+GRANT_DOSSIER = "Z-2026-0202"  # the bakery's grant: in the scope of Sanne's read-only mandate
+OTHER_COMPANY_DOSSIER = "Z-2026-0301"  # the installer's: another business
+
+
+@dataclass
+class World:
+    """Ids and references of the matrix's objects (filled in by build_world)."""
+
+    parties: dict[str, int] = field(default_factory=dict)  # jan, fatima, sanne, bakery
+    questions: dict[str, str] = field(default_factory=dict)  # kind -> reference
+    mandates: dict[str, int] = field(default_factory=dict)  # for_jan, bakery_grants, expired
+    staff: dict[str, int] = field(default_factory=dict)  # persona -> staff member id
+    published_answer: tuple[int, str] = (0, "")  # id, slug
+    draft_answer: tuple[int, str] = (0, "")
+    flags: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # API client -> bearer token
+    topic: int = 0  # the topic "about a dossier"
+
+
+async def _party(session: AsyncSession, identifier: str) -> int:
+    found = await session.scalar(select(Party.id).where(Party.identifier == identifier))
+    assert found is not None, identifier
+    return found
+
+
+async def _dossier(session: AsyncSession, reference: str) -> Dossier:
+    found = await session.scalar(select(Dossier).where(Dossier.reference == reference))
+    assert found is not None, reference
+    return found
+
+
+async def _question(session: AsyncSession, submit_key: str) -> Question:
+    found = await session.scalar(select(Question).where(Question.submit_key == submit_key))
+    assert found is not None, submit_key
+    return found
+
+
+async def build_world(session: AsyncSession, settings: Settings) -> World:
+    """Write the world (the demo data and the additions) and say where everything is."""
+    await seed_demo(session, None, settings)
+    world = World()
+    world.parties = {name: await _party(session, identifier) for name, identifier in (
+        ("jan", JAN), ("fatima", FATIMA), ("sanne", SANNE), ("bakery", BAKERY_KVK))}
+    issuer = f"{settings.base_url}/dev-idp"
+    for persona in STAFF:
+        member = await record_login(
+            session, f"{issuer}|{persona.sub}", persona.name, persona.roles, persona.teams)
+        world.staff[persona.sub] = member.id
+    mandates = {m.external_id: m.id for m in await session.scalars(select(Mandate))}
+    world.mandates = {"for_jan": mandates["demo-bewind"],
+                      "bakery_grants": mandates["demo-bakkerij"],
+                      "expired": mandates["demo-verlopen"]}
+    topics = {t.code: t.id for t in await session.scalars(select(Topic))}
+    calendar = settings.calendar
+    world.topic = topics["dossier"]
+
+    async def new(key: str, party: str, about: str | None, branch: str | None = None) -> Question:
+        dossier_id = (await _dossier(session, about)).id if about else None
+        question, _created = await ask(session, NewQuestion(
+            world.parties[party], topics["dossier"], f"Matrixvraag {key}", dossier_id,
+            submit_key=f"matrix-{key}", branch=branch), calendar)
+        world.questions[key] = question.reference
+        return question
+
+    # Jan's demo questions: one answered, one in the queue, one with the permits team.
+    world.questions["jan"] = (await _question(session, "demo-2")).reference
+    world.questions["answered"] = (await _question(session, "demo-1")).reference
+    world.questions["team"] = (await _question(session, "demo-3")).reference
+    await new("fatima", "fatima", FATIMA_DOSSIER)
+    await new("high", "fatima", HIGH_DOSSIER)
+    await new("company", "bakery", COMPANY_DOSSIER)
+    await new("branch", "bakery", BRANCH_DOSSIER, BAKERY_BRANCH)
+    await new("grant", "bakery", GRANT_DOSSIER)
+    await new("claim", "jan", None)  # for the claim action of every staff member
+    held = await new("held", "jan", None)  # held by the team lead: not the agent's to answer
+    await claim(session, held, Staff(world.staff["demo-lead"], ("lead", "agent")))
+
+    published = await session.scalar(
+        select(Answer).where(Answer.published.is_(True), Answer.audience == "all")
+        .order_by(Answer.id))
+    assert published is not None
+    world.published_answer = (published.id, published.slug)
+    draft = await create_answer(session, world.staff["demo-editor"], Draft(
+        "Matrix: een antwoord dat nooit online stond", "Alleen voor redacteuren.",
+        review_by=review_default().isoformat(), topics=["dossier"]))
+    world.draft_answer = (draft.id, draft.slug)
+    agent = world.staff["demo-agent"]
+    world.flags["wrong"] = (await flag(session, agent, "wrong", "Klopt niet meer.",
+                                       published.id)).id
+    world.flags["missing"] = (await flag(session, agent, "missing",
+                                         "Er is geen antwoord over de hondenbelasting.")).id
+
+    # A dossier type of the API source gemeente: another source may not change it.
+    await ensure_dossier_type(session, "matrix-melding", "report", "Matrixmelding", "", [
+        StatusSpec("ontvangen", "Ontvangen", "", "Wij hebben uw melding.", "")], owner="gemeente")
+    for name, source, scopes in (
+        ("matrix-all", "gemeente", ["dossiers", "catalogue", "mandates"]),
+        ("matrix-no-dossiers", "gemeente", ["catalogue", "mandates"]),
+        ("matrix-no-catalogue", "gemeente", ["dossiers", "mandates"]),
+        ("matrix-no-mandates", "gemeente", ["dossiers", "catalogue"]),
+        ("matrix-other-source", "provincie", ["dossiers", "catalogue", "mandates"]),
+    ):
+        _client, world.tokens[name] = await create_api_client(session, name, source, scopes)
+    # What the source gemeente sent before: a dossier of its type, and a mandate.
+    await upsert_dossier(session, DossierInput(
+        "gemeente", "matrix-1", "bsn", JAN, "matrix-melding", "Matrixdossier", "web", "",
+        date(2026, 3, 1)))
+    mandate = MandateInput("gemeente", "matrix-m1", ("bsn", API_REPRESENTATIVE), ("bsn", FATIMA),
+                           "mentor", (), False, date(2026, 1, 1), None)
+    await put_mandate(session, mandate, await known_type_codes(session, ()))
+    await session.commit()
+    return world
