@@ -95,9 +95,11 @@ METERS: list[PeakMeter] = []
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Says how many PostgreSQL connections the run held at most (a shared server)."""
     for meter in METERS:
+        over = meter.peak > MAX_CONNECTIONS
         terminalreporter.write_line(
             f"PostgreSQL: at most {meter.peak} connections to the test database at once "
             f"(limit {MAX_CONNECTIONS}){'; not measured: ' + meter.error if meter.error else ''}"
+            f"{': too many for a shared server, the run fails' if over else ''}", red=over,
         )
 
 
