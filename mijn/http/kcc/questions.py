@@ -182,9 +182,10 @@ async def act(request: Request) -> Response:
         except QuestionError as error:  # checked before anything changed
             await session.rollback()
             return await _rerender(request, session, reference, staff, values, error, action)
-        except (QuestionChanged, TransitionRefused, PermissionError):
+        except (QuestionChanged, TransitionRefused, PermissionError) as refused:
             await session.rollback()
-            return await _conflict(request, session, reference, staff, values, action)
+            changed = isinstance(refused, QuestionChanged)
+            return await _conflict(request, session, reference, staff, values, action, changed)
         used = small_int(values.get("answer_id"))
         if action in ("reply", "wait") and used and await published_by_ids(session, [used]):
             await record(session, "used", [used], "kcc", question_id=question.id)
@@ -224,18 +225,19 @@ TYPED = {"reply": ("body",), "wait": ("body",), "note": ("note",),
 
 async def _conflict(
     request: Request, session: AsyncSession, reference: str, staff: Staff,
-    values: dict[str, str], action: str,
+    values: dict[str, str], action: str, changed: bool,
 ) -> Response:
-    """409: the question is no longer what the page showed. Says what happened (a colleague
-    claimed, answered or closed it, the party replied), shows the question as it is now,
-    and keeps what was typed: in its form when that is still there, else in the notice."""
+    """409: the question is no longer what the page showed (changed: says what happened: a
+    colleague claimed, answered or closed it, the party replied), or the action is not
+    possible as it is. Shows the question as it is now, and keeps what was typed: in its
+    form when that is still there, else in the notice."""
     context = await _workspace_again(session, reference, staff)
     typed = [(field, values[field]) for field in TYPED.get(action, ()) if values.get(field)]
     actions = context["actions"]
     form_shown = action == "note" or action in actions or (
         action in ("reply", "wait") and bool({"reply", "wait"} & actions))
     context.update(values=values, form=action if form_shown else None, conflict=True,
-                   change=await last_change(session, context["question"]),
+                   change=await last_change(session, context["question"]) if changed else None,
                    kept=[] if form_shown else typed, typed=bool(typed))
     return render_staff(request, "kcc/question.html", context, status_code=409)
 
