@@ -46,13 +46,14 @@ from mijn.parties.service import get_or_create_party
 from mijn.questions.asking import NewQuestion, ask, citizen_reply
 from mijn.questions.common import list_topics
 from mijn.questions.models import Question, QuestionEvent, QuestionMessage
-from mijn.questions.workflow import claim, reply
+from mijn.questions.workflow import Handover, claim, hand_over, reply
 from mijn.sessions.service import open_session
 from mijn.settings import Settings
 from mijn.staff.service import ensure_team, record_login
 
 JAN_BSN = "999990019"  # demo-jan, who logs in through the development provider
 AGENTS = {"a": "Ans de Wit", "b": "Bas Kok"}
+SPECIALISTS = {"s1": "Sara Vos", "s2": "Tim Bakker"}  # both in team Vergunningen
 WAIT = 10.0  # seconds: how long both requests may take to reach the question's row
 
 
@@ -81,10 +82,14 @@ async def _seed(session: AsyncSession, settings: Settings) -> World:
     party = await get_or_create_party(session, "bsn", JAN_BSN, "Jan Jansen")
     team = await ensure_team(session, "vergunningen", "Vergunningen", "Permits")
     staff, tokens = {}, {}
-    for key, name in AGENTS.items():
-        member = await record_login(session, f"test|agent-{key}", name, ("agent",), ())
-        staff[key] = Staff(member.id, ("agent",))
-        identity = Identity(party_id=member.id, audience="staff", roles=("agent",), loa="")
+    people: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]
+    people = [(key, name, ("agent",), ()) for key, name in AGENTS.items()]
+    people += [(key, name, ("specialist",), ("vergunningen",))
+               for key, name in SPECIALISTS.items()]
+    for key, name, roles, teams in people:
+        member = await record_login(session, f"test|{key}", name, roles, teams)
+        staff[key] = Staff(member.id, roles)
+        identity = Identity(party_id=member.id, audience="staff", roles=roles, loa="")
         tokens[key] = await open_session(session, identity, utcnow(), limits(settings, "staff"))
     topics = await list_topics(session)
     return World(party.id, staff, tokens, team.id, topics[0].id)
@@ -394,6 +399,23 @@ def test_two_agents_close_at_once_one_close(postgres: None, desk: Desk) -> None:
     winner, refusal = one_wins(responses)
     says(refusal, f"{AGENTS[agents()[winner]]} heeft deze vraag net gesloten.")
     assert desk.count(reference, QuestionEvent, "close") == 1
+
+
+def test_two_specialists_take_a_handed_over_question_at_once_one_gets_it(
+    postgres: None, desk: Desk,
+) -> None:
+    # Taking is not only for a question nobody holds: without the version, the second
+    # specialist would take it from the first, unseen.
+    reference = desk.ask()
+    desk.do(reference, hand_over, "a", Handover(desk.world.team_id, None, "Jan", "Schuur"))
+    pages = {key: desk.page(key, reference) for key in SPECIALISTS}
+    responses = desk.race(reference, *(Post(k, "take", {}, pages[k]) for k in SPECIALISTS))
+
+    winner, refusal = one_wins(responses)
+    who = list(SPECIALISTS)[winner]
+    says(refusal, f"{SPECIALISTS[who]} heeft deze vraag net opgepakt.")
+    assert desk.count(reference, QuestionEvent, "take") == 1
+    assert desk.question(reference).assignee_id == desk.world.staff[who].id
 
 
 # -- the citizen replies while the agent closes ---------------------------------------------
