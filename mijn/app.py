@@ -124,7 +124,7 @@ def create_app(
 ) -> Starlette:
     """Build the portal for the given settings (default: from the environment)."""
     settings = settings or load_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.pool)
     http = httpx.AsyncClient(transport=http_transport, timeout=httpx.Timeout(10.0))
     # The ZGW APIs are other hosts: their own client, always real HTTP, their own timeout.
     zgw_http = (

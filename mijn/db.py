@@ -71,8 +71,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; for SQLite, make its folder and turn on foreign keys and WAL."""
+def make_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int = 10, **kwargs: Any
+) -> AsyncEngine:
+    """Create the async engine; for SQLite, make its folder and turn on foreign keys and WAL.
+
+    PostgreSQL: at most pool_size + max_overflow connections (MIJN_DATABASE_POOL_SIZE and
+    MIJN_DATABASE_MAX_OVERFLOW for the portal and the worker); a request beyond them waits
+    for one to come free."""
     parsed = make_url(url)
     # An error's message never carries the values of a query (a BSN, an e-mail address):
     # they would end up in the log with its traceback.
@@ -83,8 +89,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_size", 20)  # a worker serves ~16 requests at once under load
-    kwargs.setdefault("max_overflow", 10)
+    kwargs["pool_size"] = pool_size  # default: a worker serves ~16 requests at once under load
+    kwargs["max_overflow"] = max_overflow
     kwargs.setdefault("pool_pre_ping", False)
     return create_async_engine(url, **kwargs)
 

@@ -108,6 +108,9 @@ class Settings:
 
     env: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL connections per process: kept open, and opened beyond that at peaks.
+    database_pool_size: int = 20
+    database_max_overflow: int = 10
     secret_key: Secret = field(default_factory=lambda: Secret(DEV_SECRET_KEY))
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str = field(default="", repr=False)  # may carry user:password@
@@ -145,6 +148,11 @@ class Settings:
         """True for the zero set-up SQLite default."""
         return self.database_url.startswith("sqlite")
 
+    @property
+    def pool(self) -> dict[str, int]:
+        """The engine's pool limits (PostgreSQL; SQLite keeps its own)."""
+        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow}
+
     def audience(self, name: str) -> OidcAudience:
         """The OIDC settings of one audience."""
         return self.audiences[name]
@@ -156,6 +164,11 @@ class Settings:
                 f"MIJN_ENV must be 'development' or 'production', not {self.env!r}."
             )
         self.zgw.check(self.is_production)
+        if self.database_pool_size < 1 or self.database_max_overflow < 0:
+            raise ConfigurationError(
+                "MIJN_DATABASE_POOL_SIZE must be at least 1 and MIJN_DATABASE_MAX_OVERFLOW at "
+                "least 0 (connections per process)."
+            )
         if not self.is_production:
             return
         key = self.secret_key.reveal()
@@ -339,6 +352,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(
         env=env.get("MIJN_ENV", "development"),
         database_url=env.get("MIJN_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir}/mijn.sqlite3"),
+        database_pool_size=_int(env, "MIJN_DATABASE_POOL_SIZE", 20),
+        database_max_overflow=_int(env, "MIJN_DATABASE_MAX_OVERFLOW", 10),
         secret_key=Secret(env.get("MIJN_SECRET_KEY", DEV_SECRET_KEY)),
         base_url=env.get("MIJN_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         smtp_url=env.get("MIJN_SMTP_URL", ""),

@@ -40,7 +40,7 @@ async def run_worker(
 ) -> DeliveryReport:
     """Deliver until stopped (or, with once, until nothing is due); returns the totals."""
     import_all()  # every table the outbox refers to, or the first commit fails after sending
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.pool)
     sessionmaker = make_sessionmaker(engine)
     mailer = mailer or SmtpMailer(settings.smtp_url)
     stop = stop or asyncio.Event()

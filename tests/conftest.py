@@ -14,6 +14,7 @@ import contextlib
 import html
 import os
 import re
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -47,6 +48,67 @@ async def _postgres(statement: str) -> None:
         await connection.close()
 
 
+# The PostgreSQL server is shared with other jobs: every portal a test starts keeps at most
+# this many connections (a pool of 2, up to 4 more while requests overlap), and the whole
+# run must stay under MAX_CONNECTIONS to its database at once (measured: PeakMeter).
+TEST_POOL = {"MIJN_DATABASE_POOL_SIZE": "2", "MIJN_DATABASE_MAX_OVERFLOW": "4"}
+MAX_CONNECTIONS = 40
+
+
+class PeakMeter:
+    """Counts the connections to one database, every 20 ms in a thread of its own (and its
+    own connection, not counted), and keeps the highest count seen."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.peak, self.error = name, 0, ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._watch(),), daemon=True)
+
+    def __enter__(self) -> PeakMeter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    async def _watch(self) -> None:
+        try:
+            connection = await asyncpg.connect(f"{POSTGRES_URL}/postgres")
+        except (OSError, asyncpg.PostgresError) as exc:
+            self.error = str(exc)
+            return
+        try:
+            while not self._stop.is_set():
+                count = await connection.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", self.name
+                )
+                self.peak = max(self.peak, int(count))
+                await asyncio.sleep(0.02)
+        finally:
+            await connection.close()
+
+
+METERS: list[PeakMeter] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Says how many PostgreSQL connections the run held at most (a shared server)."""
+    for meter in METERS:
+        over = meter.peak > MAX_CONNECTIONS
+        terminalreporter.write_line(
+            f"PostgreSQL: at most {meter.peak} connections to the test database at once "
+            f"(limit {MAX_CONNECTIONS}){'; not measured: ' + meter.error if meter.error else ''}"
+            f"{': too many for a shared server, the run fails' if over else ''}", red=over,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A run that held more connections than its share of the shared server fails."""
+    if any(meter.peak > MAX_CONNECTIONS for meter in METERS) and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A freshly migrated database of one backend, for the whole session."""
@@ -61,8 +123,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is needed for the tests: {exc}")
     url = f"{POSTGRES_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    upgrade(url)
-    yield url
+    with PeakMeter(name) as meter:
+        METERS.append(meter)
+        upgrade(url)
+        yield url
     asyncio.run(_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
@@ -79,6 +143,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settin
         "MIJN_DATA_DIR": str(data_dir),
         "MIJN_BASE_URL": BASE_URL,
         "MIJN_ENV": "development",
+        **TEST_POOL,
         **overrides,
     }
     return load_settings(env)

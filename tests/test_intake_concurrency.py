@@ -33,6 +33,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conftest import TEST_POOL
 from mijn import PROJECT_ROOT
 from mijn.db import Base, make_engine, make_sessionmaker
 from mijn.dossiers.models import Dossier, StatusEvent
@@ -125,6 +126,7 @@ def _start(database_url: str, data_dir: Path, log: Path) -> tuple[subprocess.Pop
     env |= {
         "MIJN_DATABASE_URL": database_url, "MIJN_DATA_DIR": str(data_dir),
         "MIJN_BASE_URL": base_url, "MIJN_ENV": "development",
+        **TEST_POOL,  # 2 workers: at most 12 connections; a burst waits for a free one
     }
     command = [
         sys.executable, "-m", "uvicorn", "mijn.app:create_app", "--factory",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from mijn.app import create_app
 from mijn.settings import DEV_SECRET_KEY, ConfigurationError, load_settings
 
 PRODUCTION = {
@@ -90,3 +92,21 @@ def test_cli_refuses_to_start_in_production_with_dev_defaults() -> None:
     )
     assert result.returncode == 2
     assert "MIJN_SECRET_KEY" in result.stderr
+
+
+def test_pool_limits_reach_the_portals_engine(tmp_path: Path) -> None:
+    """MIJN_DATABASE_POOL_SIZE / _MAX_OVERFLOW bound a process's PostgreSQL connections."""
+    env = {"MIJN_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn",
+           "MIJN_DATA_DIR": str(tmp_path)}
+    default = create_app(load_settings(env)).state.engine.pool
+    assert (default.size(), default._max_overflow) == (20, 10)
+    small = create_app(load_settings(env | {"MIJN_DATABASE_POOL_SIZE": "3",
+                                            "MIJN_DATABASE_MAX_OVERFLOW": "0"})).state.engine.pool
+    assert (small.size(), small._max_overflow) == (3, 0)
+
+
+@pytest.mark.parametrize("change", [{"MIJN_DATABASE_POOL_SIZE": "0"},
+                                    {"MIJN_DATABASE_MAX_OVERFLOW": "-1"}])
+def test_pool_limits_must_make_sense(change: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError, match="MIJN_DATABASE_POOL_SIZE"):
+        load_settings(change)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     ColumnElement,
@@ -49,6 +49,52 @@ async def staff_question(
     if lock:
         query = query.with_for_update()
     return await session.scalar(query)
+
+
+class QuestionChanged(Exception):
+    """The question changed after the page the staff member acted on was shown."""
+
+
+def version_of(question: Question) -> str:
+    """What a form on the question's page was based on: it changes with every change to the
+    question (a claim, a message of anyone, a note), so a form posted after a colleague or
+    the party acted is told apart from one posted on what the staff member saw."""
+    return question.updated_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def check_version(question: Question, seen: str | None) -> None:
+    """QuestionChanged when the form was based on another version of the (locked) question.
+
+    A post without a version (not from the page: a script of our own tests) acts on the
+    question as it is now; the state and holder checks still hold."""
+    if seen is not None and seen != version_of(question):
+        raise QuestionChanged(question.reference)
+
+
+@dataclass(frozen=True)
+class LastChange:
+    """What happened last to a question: an event's action or a message's kind, and by whom."""
+
+    what: str  # an action (claim, reply, citizen_reply, ...) or a message kind (note, citizen)
+    actor_type: str  # staff | party | employee | representative
+    actor_id: int | None
+
+
+async def last_change(session: AsyncSession, question: Question) -> LastChange | None:
+    """The newest event or message of a question (an event wins from its own message)."""
+    event = await session.scalar(
+        select(QuestionEvent).where(QuestionEvent.question_id == question.id)
+        .order_by(QuestionEvent.at.desc(), QuestionEvent.id.desc()).limit(1)
+    )
+    message = await session.scalar(
+        select(QuestionMessage).where(QuestionMessage.question_id == question.id)
+        .order_by(QuestionMessage.created_at.desc(), QuestionMessage.id.desc()).limit(1)
+    )
+    if message is not None and (event is None or message.created_at > event.at):
+        return LastChange(message.kind, message.author_type, message.author_staff_id)
+    if event is not None:
+        return LastChange(event.action, event.actor_type, event.actor_id)
+    return None
 
 
 async def full_thread(session: AsyncSession, question: Question) -> list[QuestionMessage]:

@@ -30,18 +30,22 @@ from mijn.questions.queue import party_picture
 from mijn.questions.states import TransitionRefused, allowed_actions
 from mijn.questions.workflow import (
     HOLDER_ACTIONS,
+    QuestionChanged,
     add_note,
     ask_citizen,
+    check_version,
     claim,
     first_contact_resolution,
     full_thread,
     hand_over,
+    last_change,
     question_events,
     release,
     reply,
     staff_close,
     staff_question,
     take,
+    version_of,
 )
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names
@@ -68,7 +72,8 @@ async def _workspace(
         "actions": _actions_for(question, staff),
         "staff": staff,
         "fcr": first_contact_resolution(events),
-        "values": {}, "error": None, "form": None,
+        "version": version_of(question),
+        "values": {}, "error": None, "form": None, "conflict": None, "kept": [],
     }
 
 
@@ -157,7 +162,11 @@ ACTIONS: dict[str, Action] = {
 
 
 async def act(request: Request) -> Response:
-    """Do one thing with a question: claim, answer, ask the citizen, note, hand over, close."""
+    """Do one thing with a question: claim, answer, ask the citizen, note, hand over, close.
+
+    The question's row is locked first, so two staff members acting on it at once take
+    turns; the second acts on what the first left, or, when that is no longer what their
+    page showed (the form's version), is told what happened (409), their text kept."""
     staff = require_staff(request)
     reference, action = request.path_params["reference"], request.path_params["action"]
     if action not in ACTIONS:
@@ -168,12 +177,15 @@ async def act(request: Request) -> Response:
         if question is None:
             raise HTTPException(status_code=404)
         try:
+            check_version(question, values.get("version"))
             await ACTIONS[action](session, question, staff, values, app_settings(request))
         except QuestionError as error:  # checked before anything changed
             await session.rollback()
             return await _rerender(request, session, reference, staff, values, error, action)
-        except (TransitionRefused, PermissionError):
-            raise HTTPException(status_code=409) from None
+        except (QuestionChanged, TransitionRefused, PermissionError) as refused:
+            await session.rollback()
+            changed = isinstance(refused, QuestionChanged)
+            return await _conflict(request, session, reference, staff, values, action, changed)
         used = small_int(values.get("answer_id"))
         if action in ("reply", "wait") and used and await published_by_ids(session, [used]):
             await record(session, "used", [used], "kcc", question_id=question.id)
@@ -188,14 +200,46 @@ async def _rerender(
     request: Request, session: AsyncSession, reference: str, staff: Staff,
     values: dict[str, str], error: QuestionError, form: str,
 ) -> Response:
+    context = await _workspace_again(session, reference, staff)
+    context.update(values=values, error=error, form=form)
+    return render_staff(request, "kcc/question.html", context, status_code=422)
+
+
+async def _workspace_again(
+    session: AsyncSession, reference: str, staff: Staff
+) -> dict[str, Any]:
+    """The workspace as the question is now, after a refused post (the view is audited)."""
     question = await staff_question(session, reference, staff)
-    assert question is not None
+    if question is None:  # handed over out of this specialist's sight meanwhile
+        raise HTTPException(status_code=404)
     await audit_view(session, staff, "kcc.question.view", question.party_id,
                      staff.role_for(question))
     await session.commit()
-    context = await _workspace(session, question, staff)
-    context.update(values=values, error=error, form=form)
-    return render_staff(request, "kcc/question.html", context, status_code=422)
+    return await _workspace(session, question, staff)
+
+
+# The texts a form holds, per action: kept on a refusal, so that nothing typed is lost.
+TYPED = {"reply": ("body",), "wait": ("body",), "note": ("note",),
+         "hand_over": ("who", "what", "tried")}
+
+
+async def _conflict(
+    request: Request, session: AsyncSession, reference: str, staff: Staff,
+    values: dict[str, str], action: str, changed: bool,
+) -> Response:
+    """409: the question is no longer what the page showed (changed: says what happened: a
+    colleague claimed, answered or closed it, the party replied), or the action is not
+    possible as it is. Shows the question as it is now, and keeps what was typed: in its
+    form when that is still there, else in the notice."""
+    context = await _workspace_again(session, reference, staff)
+    typed = [(field, values[field]) for field in TYPED.get(action, ()) if values.get(field)]
+    actions = context["actions"]
+    form_shown = action == "note" or action in actions or (
+        action in ("reply", "wait") and bool({"reply", "wait"} & actions))
+    context.update(values=values, form=action if form_shown else None, conflict=True,
+                   change=await last_change(session, context["question"]) if changed else None,
+                   kept=[] if form_shown else typed, typed=bool(typed))
+    return render_staff(request, "kcc/question.html", context, status_code=409)
 
 
 async def flag_answer(request: Request) -> Response:
