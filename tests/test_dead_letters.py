@@ -16,9 +16,12 @@ one that raises: the thing under test is what the queues do with an error, not t
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -38,6 +41,7 @@ from test_notifications import (  # noqa: F401 - fixtures: the real SMTP server 
     later,
     mail_settings,
     notifications,
+    on_app_loop,
     seed_dossier,
     seed_party,
     seed_verified,
@@ -62,13 +66,16 @@ from test_zgw import (  # noqa: F401 - fixtures: the local Zaken and Catalogi AP
 
 from conftest import Auth, Runner, form_fields, make_settings
 from mijn import cli
+from mijn import worker as worker_module
 from mijn.audit.models import AuditEvent
 from mijn.intake import zgw_queue
 from mijn.notifications import delivery, mail
+from mijn.notifications.delivery import DeliveryReport
 from mijn.notifications.mail import MailError
 from mijn.notifications.models import Notification
 from mijn.retry import DEAD, error_summary, is_temporary
-from mijn.settings import ConfigurationError, load_settings
+from mijn.settings import ConfigurationError, Settings, load_settings
+from mijn.worker import run_worker
 
 PERSONAL = "piet@example.org, bsn 123456782"  # what an error must not carry into the table
 
@@ -412,3 +419,79 @@ def test_the_deliveries_page_has_no_dead_items_when_all_is_well(
 async def _count_dead(session: AsyncSession) -> int:
     return len(list(await session.scalars(
         select(Notification).where(Notification.email_state == DEAD))))
+
+
+# --- a round that fails as a whole ------------------------------------------------------------
+
+
+def _rounds(errors: list[BaseException], then: Callable[[], Any]) -> tuple[list[int], Any]:
+    """A stand-in for one round that raises the given errors in turn, then calls `then`."""
+    calls: list[int] = []
+
+    async def round_(*_args: Any, **_kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        return then()
+
+    return calls, round_
+
+
+@pytest.mark.parametrize("permanent", [True, False], ids=["permanent", "temporary"])
+def test_a_worker_round_that_can_never_succeed_stops_the_worker(
+    client: TestClient, mail_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    permanent: bool,
+) -> None:
+    stop = asyncio.Event()
+
+    def stop_then_nothing() -> DeliveryReport:
+        stop.set()  # without the rule, a permanent error would loop until here
+        return DeliveryReport()
+
+    error = (NoReferencedTableError("no table 'parties'", "parties") if permanent
+             else OperationalError("SELECT", {}, Exception("database is locked")))
+    calls, fake_round = _rounds([error], stop_then_nothing)
+    monkeypatch.setattr(worker_module, "deliver_due", fake_round)
+    work = partial(run_worker, mail_settings, interval=0.01, stop=stop)
+    if permanent:
+        with pytest.raises(NoReferencedTableError):
+            on_app_loop(client).call(work)
+        assert len(calls) == 1
+    else:
+        on_app_loop(client).call(work)
+        assert len(calls) == 2  # tried again after the interval
+
+
+@pytest.mark.parametrize("permanent", [True, False], ids=["permanent", "temporary"])
+def test_a_zgw_retry_round_that_can_never_succeed_stops_the_loop(
+    portal: TestClient, fake: FakeZgw, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], permanent: bool,
+) -> None:
+    for key, value in zgw_env(fake, MIJN_DATABASE_URL=database_url).items():
+        monkeypatch.setenv(key, value)
+    error = (TypeError("process_due() got an unexpected keyword") if permanent
+             else OperationalError("SELECT", {}, ConnectionRefusedError(111, "refused")))
+
+    def interrupt() -> NoReturn:  # without the rule, a permanent error would loop until here
+        raise KeyboardInterrupt
+
+    # The first round (outside the loop) finds nothing; the second fails; a third stops it.
+    calls, rounds = _rounds([], lambda: Counter())
+
+    async def first_fine_then_failing(*args: Any, **kwargs: Any) -> Any:
+        found = await rounds(*args, **kwargs)
+        if len(calls) == 2:
+            raise error
+        return found if len(calls) == 1 else interrupt()
+
+    monkeypatch.setattr(zgw_queue, "process_due", first_fine_then_failing)
+    command = ["zgw", "retry", "--loop", "--interval", "0.01"]
+    if permanent:
+        with pytest.raises(TypeError):
+            cli.main(command)
+        assert len(calls) == 2
+    else:
+        assert cli.main(command) == 0
+        assert len(calls) == 3
+        assert "this round failed (OperationalError: [Errno 111] refused); trying again" in (
+            capsys.readouterr().err)
