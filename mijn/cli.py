@@ -155,7 +155,7 @@ async def _zgw_round(settings: Settings, args: argparse.Namespace, sessionmaker:
         waiting = await pending_count(session)
     if counts or not args.loop:
         print(f"ZGW notifications: {counts['done']} done, {counts['ignored']} ignored, "
-              f"{counts['failed']} failed, {counts['pending']} to retry later; "
+              f"{counts['dead']} dead, {counts['pending']} to retry later; "
               f"{waiting} pending in all.", file=sys.stderr, flush=True)
 
 
@@ -166,6 +166,7 @@ async def _zgw_run(settings: Settings, args: argparse.Namespace) -> None:
     from mijn.db import make_engine, make_sessionmaker
     from mijn.intake.zgw_client import ZgwClient
     from mijn.models import import_all
+    from mijn.retry import error_summary, is_temporary
 
     import_all()  # every table a stored dossier refers to, or each store fails (and retries)
     engine = make_engine(settings.database_url)
@@ -181,8 +182,10 @@ async def _zgw_run(settings: Settings, args: argparse.Namespace) -> None:
             await asyncio.sleep(args.interval)
             try:
                 await _zgw_round(settings, args, sessionmaker, client, False)
-            except Exception as exc:  # a worker outlives a database restart
-                print(f"mijn: this round failed ({type(exc).__name__}); trying again "
+            except Exception as exc:
+                if not is_temporary(exc):  # a programming error: never retried for ever
+                    raise
+                print(f"mijn: this round failed ({error_summary(exc)}); trying again "
                       f"in {args.interval:g} s", file=sys.stderr, flush=True)
     finally:
         await http.aclose()

@@ -15,6 +15,7 @@ from mijn.workingtime import WorkingCalendar, parse_calendar
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"
 AUDIENCES = ("citizen", "business", "staff")
+MAX_ATTEMPTS_LIMIT = 100  # of MIJN_NOTIFY_MAX_ATTEMPTS and MIJN_ZGW_MAX_ATTEMPTS
 
 
 class ConfigurationError(Exception):
@@ -68,6 +69,8 @@ class ZgwSettings:
     secret: Secret = field(default_factory=lambda: Secret(""))
     max_confidentiality: str = "beperkt_openbaar"
     timeout: float = 10.0
+    # Tries of a notification whose remote API keeps failing, before it is dead.
+    max_attempts: int = 12
 
     @property
     def enabled(self) -> bool:
@@ -83,6 +86,10 @@ class ZgwSettings:
             )
         if not 0 < self.timeout <= 300:
             raise ConfigurationError("MIJN_ZGW_TIMEOUT must be between 0 and 300 seconds.")
+        if not 1 <= self.max_attempts <= MAX_ATTEMPTS_LIMIT:
+            raise ConfigurationError(
+                f"MIJN_ZGW_MAX_ATTEMPTS must be between 1 and {MAX_ATTEMPTS_LIMIT}."
+            )
         if not self.enabled:
             return
         needed = {
@@ -116,6 +123,8 @@ class Settings:
     smtp_url: str = field(default="", repr=False)  # may carry user:password@
     mail_from: str = "Mijn <noreply@localhost>"
     notify_bundle_minutes: int = 15
+    # Tries of an e-mail the SMTP server refuses for now (4xx), before it is dead.
+    notify_max_attempts: int = 8
     data_dir: Path = Path("var")
     session_idle_minutes: int = 15
     session_max_hours: int = 8
@@ -168,6 +177,10 @@ class Settings:
             raise ConfigurationError(
                 "MIJN_DATABASE_POOL_SIZE must be at least 1 and MIJN_DATABASE_MAX_OVERFLOW at "
                 "least 0 (connections per process)."
+            )
+        if not 1 <= self.notify_max_attempts <= MAX_ATTEMPTS_LIMIT:
+            raise ConfigurationError(
+                f"MIJN_NOTIFY_MAX_ATTEMPTS must be between 1 and {MAX_ATTEMPTS_LIMIT}."
             )
         if not self.is_production:
             return
@@ -313,6 +326,7 @@ def _zgw(env: Mapping[str, str]) -> ZgwSettings:
         secret=Secret(env.get("MIJN_ZGW_SECRET", "")),
         max_confidentiality=env.get("MIJN_ZGW_MAX_CONFIDENTIALITY", "beperkt_openbaar").strip(),
         timeout=_float(env, "MIJN_ZGW_TIMEOUT", 10.0),
+        max_attempts=_int(env, "MIJN_ZGW_MAX_ATTEMPTS", 12),
     )
 
 
@@ -359,6 +373,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_url=env.get("MIJN_SMTP_URL", ""),
         mail_from=env.get("MIJN_MAIL_FROM", "Mijn <noreply@localhost>"),
         notify_bundle_minutes=_int(env, "MIJN_NOTIFY_BUNDLE_MINUTES", 15),
+        notify_max_attempts=_int(env, "MIJN_NOTIFY_MAX_ATTEMPTS", 8),
         data_dir=data_dir,
         session_idle_minutes=_int(env, "MIJN_SESSION_IDLE_MINUTES", 15),
         session_max_hours=_int(env, "MIJN_SESSION_MAX_HOURS", 8),

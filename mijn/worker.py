@@ -9,12 +9,11 @@ import signal
 import sys
 import time
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from mijn.db import make_engine, make_sessionmaker
 from mijn.models import import_all
 from mijn.notifications.delivery import DeliveryReport, deliver_due
 from mijn.notifications.mail import Mailer, SmtpMailer
+from mijn.retry import error_summary, is_temporary
 from mijn.settings import Settings
 
 log = logging.getLogger("mijn.worker")
@@ -49,8 +48,11 @@ async def run_worker(
         while not stop.is_set():
             try:
                 report = await deliver_due(sessionmaker, mailer, settings, batch=batch)
-            except (SQLAlchemyError, OSError) as exc:  # outlive a database restart
-                log.warning("delivery round failed (%s); again in %g s", type(exc).__name__,
+            except Exception as exc:
+                if not is_temporary(exc):  # a programming error: never retried for ever
+                    log.error("delivery round failed: %s; stopping", error_summary(exc))
+                    raise
+                log.warning("delivery round failed (%s); again in %g s", error_summary(exc),
                             interval)
                 report = DeliveryReport()
             _add(total, report)

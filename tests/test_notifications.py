@@ -4,7 +4,7 @@
   verified address, in the party's language, text and HTML, with a link to the inbox;
 - the e-mail tells nothing personal: no BSN, name, dossier title or reference, question text;
 - no verified address, or portal only: no e-mail ("skipped"), the inbox has it;
-- an SMTP server that is down loses nothing: back-off, delivery when it is back, "failed"
+- an SMTP server that is down loses nothing: back-off, delivery when it is back, "dead"
   after MAX_ATTEMPTS (visible to staff);
 - a rolled-back change writes nothing and sends nothing;
 - bundling: one e-mail per party and dossier per window, covering what happened in it;
@@ -75,6 +75,7 @@ from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.common import list_topics
 from mijn.questions.contacts import Callback, request_callback
 from mijn.questions.workflow import Handover, add_note, ask_citizen, claim, hand_over, reply
+from mijn.retry import DEAD
 from mijn.settings import Settings
 from mijn.staff.service import ensure_team, record_login
 from mijn.worker import main as worker_main
@@ -648,7 +649,7 @@ def test_a_permanent_refusal_fails_at_once(
     run(change_status, dossier)
     assert worker.deliver(later()).failed == 1
     [row] = run(notifications, party)
-    assert (row.attempts, row.email_state) == (1, "failed")
+    assert (row.attempts, row.email_state) == (1, DEAD)
     assert row.last_error == "SMTPRecipientsRefused 550"  # not the server's words
 
 
@@ -669,7 +670,7 @@ def test_after_max_attempts_the_notification_failed_and_staff_see_it(
             assert row.next_attempt_at == now + retry_delay(attempt)
             now = row.next_attempt_at
         else:
-            assert (report.failed, row.email_state) == (1, "failed")
+            assert (report.failed, row.email_state) == (1, DEAD)
     assert row.last_error == "SMTPRecipientsRefused 450"
 
     smtp.collector.refuse.clear()

@@ -638,7 +638,7 @@ def test_odd_remote_text_is_cleaned_not_a_server_error(portal: TestClient, fake:
 def test_a_remote_404_fails_with_a_reason(portal: TestClient, fake: FakeZgw) -> None:
     send(portal, notification(f"{fake.zaken}/zaken/{uuid.uuid4()}", "zaak"))
     [row] = db(portal, _notifications)
-    assert (row.state, row.attempts) == ("failed", 1)
+    assert (row.state, row.attempts) == ("dead", 1)
     assert row.last_error == "zaak: the Zaken API answered 404"
 
 
@@ -646,7 +646,7 @@ def test_an_invalid_bsn_fails_without_naming_it(portal: TestClient, fake: FakeZg
     zaak = fake.zaak(fake.zaaktype(), initiator=person("123456789"))
     send(portal, notification(zaak, "zaak"))
     [row] = db(portal, _notifications)
-    assert row.state == "failed" and "bsn" in row.last_error
+    assert row.state == "dead" and "bsn" in row.last_error
     assert "123456789" not in row.last_error and "Jansen" not in row.last_error
     assert db(portal, _dossiers) == []
 
@@ -701,7 +701,7 @@ def test_a_503_is_retried_by_the_cli(
     fake.answer = None
     assert cli.main(["zgw", "retry", "--now"]) == 0
     summary = capsys.readouterr().err
-    assert "1 done, 0 ignored, 0 failed, 0 to retry later; 0 pending in all." in summary
+    assert "1 done, 0 ignored, 0 dead, 0 to retry later; 0 pending in all." in summary
     assert states(portal) == [("done", 2)]
     Auth(portal).login("demo-jan")
     assert "Dakkapel aan de achterkant" in portal.get("/mijn/dossiers").text
@@ -734,7 +734,7 @@ def test_back_off_grows_and_gives_up(portal: TestClient, fake: FakeZgw) -> None:
         due(portal)
     assert delays[:4] == [1, 2, 4, 8] and max(delays) == 120  # 30 s doubling, at most 1 h
     [row] = db(portal, _notifications)
-    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert (row.state, row.attempts) == ("dead", MAX_ATTEMPTS)
     assert row.last_error.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
 
 

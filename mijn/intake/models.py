@@ -49,7 +49,7 @@ class ZgwNotification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     payload: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|done|ignored|failed
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|done|ignored|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str] = mapped_column(String(500), default="")

@@ -8,8 +8,8 @@ nothing is lost when a remote API is down or slow. Processing reads the zaak, it
 initiator, its zaaktype with the statustypen and the status, and upserts the dossier
 (source `zgw`, external id the zaak's uuid) and its status event. A remote that fails
 (timeout, connection error, 5xx, 401/403/408/429) leaves the notification pending with
-an exponential back-off; after MAX_ATTEMPTS it is `failed`. A remote answer that means
-the data is bad (another 4xx, a malformed object) fails it at once. Zaken above
+an exponential back-off; after MIJN_ZGW_MAX_ATTEMPTS it is `dead`. A remote answer that means
+the data is bad (another 4xx, a malformed object) makes it dead at once. Zaken above
 MIJN_ZGW_MAX_CONFIDENTIALITY, and zaken without an initiator Mijn can show them to,
 are `ignored`. Error texts name the step and the remote's answer, never personal data.
 """

@@ -21,9 +21,13 @@ MAX_PAGES = 20
 class ZgwUnavailable(Exception):
     """A remote API failed in a way that may pass: try again later."""
 
+    temporary = True  # for mijn.retry
+
 
 class ZgwRefused(Exception):
     """A remote answer that will not get better by retrying: the data is bad."""
+
+    temporary = False  # for mijn.retry
 
 
 def _quiet_key(secret: str) -> OctKey:

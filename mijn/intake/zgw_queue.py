@@ -1,6 +1,7 @@
 """The ZGW notifications waiting to be processed: one right after it arrived, the due ones
 in turn (`mijn zgw retry`); a remote API that is down means a retry with back-off, up to
-MAX_ATTEMPTS."""
+MIJN_ZGW_MAX_ATTEMPTS; what will never succeed (bad data, a programming error) is dead at
+once, until staff put it back in the queue."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mijn.db import utcnow
@@ -20,11 +20,11 @@ from mijn.intake.service import IntakeError
 from mijn.intake.zgw import Ignored, gather, parse_message, store
 from mijn.intake.zgw_client import ZgwClient, ZgwRefused, ZgwUnavailable
 from mijn.parties.service import InvalidIdentifier
-from mijn.retry import backoff
+from mijn.retry import DEAD, backoff, error_summary, is_temporary
 from mijn.settings import ZgwSettings
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 12  # the default of MIJN_ZGW_MAX_ATTEMPTS
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=1)
 
@@ -35,10 +35,10 @@ def _finish(notification: ZgwNotification, state: str, reason: str) -> None:
     notification.processed_at = utcnow()
 
 
-def _retry_later(notification: ZgwNotification, reason: str) -> None:
-    if notification.attempts >= MAX_ATTEMPTS:
-        _finish(notification, "failed", f"gave up after {notification.attempts} attempts: "
-                                        f"{reason}")
+def _retry_later(notification: ZgwNotification, reason: str, max_attempts: int) -> None:
+    if notification.attempts >= max_attempts:
+        _finish(notification, DEAD, f"gave up after {notification.attempts} attempts: "
+                                    f"{reason}")
         return
     delay = backoff(notification.attempts, FIRST_DELAY, MAX_DELAY)
     notification.next_attempt_at = utcnow() + delay
@@ -63,24 +63,30 @@ async def process_notification(
                 async with session.begin_nested():
                     await store(session, found)
                 _finish(notification, "done", "")
-    except ZgwUnavailable as exc:
-        _retry_later(notification, str(exc))
-    except IntakeError as exc:
-        _finish(notification, "failed", f"{exc.field}: {exc}" if exc.field else str(exc))
+    except ZgwUnavailable as exc:  # its text names the step and the remote's answer
+        _retry_later(notification, str(exc), settings.max_attempts)
+    except IntakeError as exc:  # the data is bad: its texts name the field, not the value
+        _finish(notification, DEAD, f"{exc.field}: {exc}" if exc.field else str(exc))
     except (ZgwRefused, DossierError, InvalidIdentifier) as exc:
-        _finish(notification, "failed", str(exc))
-    except SQLAlchemyError as exc:
-        _retry_later(notification, f"database: {type(exc).__name__}")
-    except Exception as exc:
-        log.exception("ZGW notification %s: unexpected error", notification.id)
-        _retry_later(notification, f"unexpected error: {type(exc).__name__}")
+        _finish(notification, DEAD, str(exc))
+    except Exception as exc:  # noqa: BLE001 - classified by the one retry rule
+        _unexpected(notification, exc, settings.max_attempts)
     await session.flush()
-    if notification.state == "failed":
-        log.warning("ZGW notification %s failed: %s", notification.id, notification.last_error)
+    if notification.state == DEAD:
+        log.warning("ZGW notification %s is dead: %s", notification.id, notification.last_error)
     elif notification.state == "pending":
         log.info("ZGW notification %s: retry at %s (%s)", notification.id,
                  notification.next_attempt_at.isoformat(), notification.last_error)
     return notification.state
+
+
+def _unexpected(notification: ZgwNotification, exc: Exception, max_attempts: int) -> None:
+    """A remote or the database that may come back: later; anything else is dead at once."""
+    text = error_summary(exc)
+    if is_temporary(exc):
+        _retry_later(notification, text, max_attempts)
+        return
+    _finish(notification, DEAD, text)
 
 
 def _claim(session: AsyncSession, query: Select[ZgwNotification]
@@ -134,6 +140,28 @@ async def process_due(
             counts[await process_notification(session, notification, client, settings)] += 1
             await session.commit()
     return counts
+
+
+async def dead_notifications(session: AsyncSession, limit: int = 100
+                             ) -> list[ZgwNotification]:
+    """The notifications that are dead (not tried again), newest first (for staff)."""
+    found = await session.scalars(
+        select(ZgwNotification).where(ZgwNotification.state == DEAD)
+        .order_by(ZgwNotification.received_at.desc(), ZgwNotification.id.desc()).limit(limit)
+    )
+    return list(found)
+
+
+async def requeue(session: AsyncSession, notification_id: int) -> bool:
+    """Put a dead notification back in the queue, due now with a fresh count of attempts;
+    False when there is no such dead one. The caller commits."""
+    found = await session.scalar(
+        update(ZgwNotification)
+        .where(ZgwNotification.id == notification_id, ZgwNotification.state == DEAD)
+        .values(state="pending", attempts=0, next_attempt_at=utcnow(), processed_at=None)
+        .returning(ZgwNotification.id)
+    )
+    return found is not None
 
 
 async def pending_count(session: AsyncSession) -> int:

@@ -1,5 +1,5 @@
 """E-mail delivery of the outbox (the worker): due notifications, bundled per party and
-subject, throttled per subject, retried with back-off."""
+subject, throttled per subject, retried with back-off; what will never succeed is dead."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ from mijn.db import insert_ignore, utcnow
 from mijn.notifications.mail import Mailer, MailError, compose_news, compose_verification
 from mijn.notifications.models import Notification, NotificationThrottle
 from mijn.parties.service import parties_by_id
-from mijn.retry import backoff
+from mijn.retry import DEAD, backoff, error_summary, is_temporary
 from mijn.settings import Settings
 
 if TYPE_CHECKING:  # another area's rows, only named in annotations
     from mijn.parties.models import Party
 
 log = logging.getLogger("mijn.notifications")
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # the default of MIJN_NOTIFY_MAX_ATTEMPTS
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
 
@@ -37,7 +37,7 @@ class DeliveryReport:
     emails: int = 0
     postponed: int = 0
     retried: int = 0
-    failed: int = 0
+    failed: int = 0  # went dead: not tried again until staff put them back
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -81,7 +81,7 @@ async def deliver_due(
             # Throttle rows are locked in one order by every worker: no deadlock.
             ordered = sorted(groups.items())
             for done, ((party_id, key), group) in enumerate(ordered):
-                reachable = await _deliver_group(
+                reachable = await _deliver_or_give_up(
                     session, connection, settings, parties[party_id], key, group, now, report
                 )
                 if not reachable:  # the server is down: try the rest later, not one by one
@@ -89,6 +89,49 @@ async def deliver_due(
                     break
         await session.commit()
     return report
+
+
+async def _deliver_or_give_up(
+    session: AsyncSession, connection: object, settings: Settings, party: Party, key: str,
+    group: Sequence[Notification], now: datetime, report: DeliveryReport,
+) -> bool:
+    """One group in a savepoint: an error that is not the SMTP server's (a programming error,
+    a database error) undoes the group's changes and counts as a failed attempt of its rows,
+    so that one bad row never stops the others nor is retried for ever."""
+    tries = {row.id: row.attempts for row in group}  # the rows expire if the savepoint rolls back
+    try:
+        async with session.begin_nested():
+            return await _deliver_group(
+                session, connection, settings, party, key, group, now, report
+            )
+    except Exception as exc:  # noqa: BLE001 - classified by the one retry rule
+        await _give_up_or_retry(session, tries, exc, settings, now, report)
+        return True
+
+
+async def _give_up_or_retry(
+    session: AsyncSession, tries: dict[int, int], exc: Exception, settings: Settings,
+    now: datetime, report: DeliveryReport,
+) -> None:
+    """Dead at once when trying again cannot help, or after the last attempt; else later."""
+    text = error_summary(exc)
+    temporary = is_temporary(exc)
+    log.error("e-mail delivery failed (%s notifications, %s): %s", len(tries),
+              "temporary" if temporary else "permanent", text)
+    report.errors.append(text)
+    for row_id, attempts in tries.items():
+        attempts += 1
+        values: dict[str, object] = {"attempts": attempts, "last_error": text}
+        if not temporary or attempts >= settings.notify_max_attempts:
+            values["email_state"] = DEAD
+            report.failed += 1
+        else:
+            values["next_attempt_at"] = now + retry_delay(attempts)
+            report.retried += 1
+        await session.execute(
+            update(Notification).where(Notification.id == row_id).values(values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def _parties(session: AsyncSession, ids: set[int]) -> dict[int, Party]:
@@ -124,7 +167,7 @@ async def _deliver_group(
     try:
         await connection.send(message)  # type: ignore[attr-defined]
     except MailError as exc:
-        _failed(group, exc, now, report)
+        _failed(group, exc, settings.notify_max_attempts, now, report)
         return exc.reached
     for row in group:
         row.email_state, row.sent_at, row.payload, row.last_error = "sent", now, None, ""
@@ -187,10 +230,12 @@ async def _insert_throttle(
 
 
 def _failed(
-    group: Sequence[Notification], error: MailError, now: datetime, report: DeliveryReport
+    group: Sequence[Notification], error: MailError, max_attempts: int, now: datetime,
+    report: DeliveryReport,
 ) -> None:
-    """A refusal counts towards MAX_ATTEMPTS (a 5xx fails at once); an unreachable server
-    never makes a notification fail: it waits, up to an hour between tries, until it is back.
+    """A refusal counts towards MIJN_NOTIFY_MAX_ATTEMPTS (a 5xx is dead at once); an
+    unreachable server never makes a notification dead: it waits, up to an hour between
+    tries, until it is back (an outage is not the notification's fault).
     The text is only the kind of failure and the SMTP code, never the server's words."""
     text = str(error)[:200]
     log.warning("e-mail delivery failed (%s notifications): %s", len(group), text)
@@ -198,8 +243,8 @@ def _failed(
     for row in group:
         row.attempts += 1
         row.last_error = text
-        if error.permanent or (error.reached and row.attempts >= MAX_ATTEMPTS):
-            row.email_state = "failed"
+        if not is_temporary(error) or (error.reached and row.attempts >= max_attempts):
+            row.email_state = DEAD
             report.failed += 1
         else:
             row.next_attempt_at = now + retry_delay(row.attempts)

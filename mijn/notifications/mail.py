@@ -29,6 +29,11 @@ class MailError(Exception):
         self.reached = reached
         self.permanent = permanent
 
+    @property
+    def temporary(self) -> bool:
+        """Whether trying again may help (mijn.retry asks): not a 5xx refusal."""
+        return not self.permanent
+
 
 def _mail_error(exc: Exception) -> MailError:
     code = getattr(exc, "code", None)

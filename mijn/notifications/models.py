@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from mijn.db import Base, UTCDateTime, utcnow
 
 KINDS = ("status", "reply", "handover", "verify")
-EMAIL_STATES = ("pending", "sent", "failed", "skipped")
+EMAIL_STATES = ("pending", "sent", "dead", "skipped")  # dead: see mijn.retry
 
 
 class Notification(Base):
@@ -28,6 +28,11 @@ class Notification(Base):
             sqlite_where=text("email_state = 'pending'"),
         ),
         Index("ix_notifications_party_created", "party_id", "created_at"),
+        Index(  # the dead ones, for the KCC's deliveries page
+            "ix_notifications_dead", "created_at",
+            postgresql_where=text("email_state = 'dead'"),
+            sqlite_where=text("email_state = 'dead'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

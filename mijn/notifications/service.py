@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import utcnow
 from mijn.notifications.models import Notification
+from mijn.retry import DEAD
 from mijn.settings import Settings
 
 if TYPE_CHECKING:  # another area's rows, only named in annotations
@@ -165,15 +166,28 @@ async def delivery_counts(session: AsyncSession) -> dict[str, int]:
     return {state: int(count) for state, count in rows.all()}
 
 
-async def failed_deliveries(session: AsyncSession, limit: int = 100) -> list[Notification]:
-    """Notifications whose e-mail could not be delivered, newest first (for staff)."""
+async def dead_deliveries(session: AsyncSession, limit: int = 100) -> list[Notification]:
+    """Notifications whose e-mail is dead (will not be tried again), newest first (for staff)."""
     found = await session.scalars(
         select(Notification)
-        .where(Notification.email_state == "failed")
-        .order_by(Notification.created_at.desc())
+        .where(Notification.email_state == DEAD)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
     )
     return list(found)
+
+
+async def requeue_delivery(session: AsyncSession, notification_id: int) -> int | None:
+    """Put a dead e-mail back in the queue, due now with a fresh count of attempts (the last
+    error stays until it is sent); the party it was for, or None when there is no such dead
+    one. The caller commits."""
+    party_id = await session.scalar(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.email_state == DEAD)
+        .values(email_state="pending", attempts=0, next_attempt_at=utcnow())
+        .returning(Notification.party_id)
+    )
+    return None if party_id is None else int(party_id)
 
 
 # --- preferences and address verification --------------------------------------------------

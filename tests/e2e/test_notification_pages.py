@@ -11,9 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlalchemy import insert, text
 from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used from here)
     Portal,
     Session,
+    _run_in_fresh_loop,
     _session,
     browser,
     demo,
@@ -22,6 +24,9 @@ from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used 
     portal,
 )
 from test_kcc_journey import AGENT, assert_clean, log_in_as_staff
+
+from mijn.db import make_engine, utcnow
+from mijn.intake.models import ZgwNotification
 
 
 @pytest.fixture
@@ -87,4 +92,43 @@ def test_staff_see_the_deliveries(agent: Session) -> None:
     # The demo's two notifications for Jan wait for `mijn worker` (no worker runs here).
     expect(page.locator(".mijn-facts div", has_text="Nog te versturen")).to_contain_text("2")
     s.axe("deliveries")
+    assert_clean(s)
+
+
+def _make_dead(database_url: str) -> None:
+    """One of the demo's e-mails and a ZGW notification in the dead-letter state."""
+
+    async def update() -> None:
+        engine = make_engine(database_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text(
+                    "UPDATE notifications SET email_state = 'dead', attempts = 1, "
+                    "last_error = 'TypeError: boom' WHERE id = (SELECT min(id) FROM notifications)"
+                ))
+                await connection.execute(insert(ZgwNotification).values(
+                    payload="{}", state="dead", attempts=12, last_error="zaak: the Zaken API "
+                    "answered 404", received_at=utcnow(), next_attempt_at=utcnow()))
+        finally:
+            await engine.dispose()
+
+    _run_in_fresh_loop(update)
+
+
+def test_staff_put_a_dead_item_back_in_the_queue(agent: Session, demo: Portal) -> None:  # noqa: F811
+    _make_dead(demo.database_url)
+    s, page = agent, agent.page
+    log_in_as_staff(s, AGENT)
+    page.goto(demo.url("/kcc/meldingen"))
+    expect(page.locator(".mijn-facts div", has_text="Mislukt")).to_contain_text("1")
+    expect(page.get_by_role("cell", name="TypeError: boom")).to_be_visible()
+    expect(page.get_by_role("cell", name="zaak: the Zaken API answered 404")).to_be_visible()
+    s.axe("deliveries with dead items")
+    page.get_by_role("button", name="ZGW-melding").click()
+    expect(page.get_by_role("status")).to_contain_text("De ZGW-melding staat weer in de wachtrij.")
+    expect(page.get_by_text("Geen mislukte ZGW-meldingen.")).to_be_visible()
+    page.get_by_role("button", name="E-mail van").click()
+    expect(page.get_by_role("status")).to_contain_text("De e-mail staat weer in de wachtrij.")
+    expect(page.get_by_text("Geen mislukte e-mails.")).to_be_visible()
+    s.axe("deliveries after a retry")
     assert_clean(s)

@@ -1,4 +1,5 @@
-"""How the notification e-mails fare: counts per state and the ones that failed."""
+"""How the deliveries fare: the notification e-mails per state, and what is dead (will not be
+tried again: an e-mail, a ZGW notification) with its error, to put back in the queue."""
 
 from __future__ import annotations
 
@@ -6,19 +7,57 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mijn.access.staff import Staff
+from mijn.audit.service import record_access
 from mijn.db import request_session
-from mijn.http.common import render
-from mijn.http.kcc.common import require_staff
-from mijn.notifications.service import delivery_counts, failed_deliveries
+from mijn.http.common import redirect, small_int
+from mijn.http.kcc.common import render_staff, require_staff
+from mijn.intake.zgw_queue import dead_notifications, requeue
+from mijn.notifications.service import dead_deliveries, delivery_counts, requeue_delivery
+
+KINDS = ("e-mail", "zgw")
 
 
-async def deliveries(request: Request) -> Response:
-    """How the notifications' e-mails fare: counts per state and the ones that failed."""
+def _require_watcher(request: Request) -> Staff:
+    """Agents and team leads watch the deliveries (they see every party); others: 404."""
     staff = require_staff(request)
     if not staff.sees_all:
         raise HTTPException(status_code=404)
+    return staff
+
+
+async def deliveries(request: Request) -> Response:
+    """How the notifications' e-mails fare, and the dead e-mails and ZGW notifications."""
+    staff = _require_watcher(request)
     async with request_session(request, autocommit=True) as session:
         counts = await delivery_counts(session)
-        failed = await failed_deliveries(session)
-    return render(request, "kcc/deliveries.html", {"counts": counts, "failed": failed,
-                                                     "staff": staff})
+        failed = await dead_deliveries(session)
+        zgw = await dead_notifications(session)
+    return render_staff(request, "kcc/deliveries.html", {
+        "counts": counts, "failed": failed, "zgw": zgw, "staff": staff,
+        "requeued": request.query_params.get("opnieuw", ""),
+    })
+
+
+async def retry(request: Request) -> Response:
+    """Put one dead e-mail or ZGW notification back in the queue ("Opnieuw proberen");
+    audited. One that is not dead (any more) is a 404."""
+    staff = _require_watcher(request)
+    kind = request.path_params["kind"]
+    item_id = small_int(request.path_params["item_id"])
+    if kind not in KINDS or item_id is None:
+        raise HTTPException(status_code=404)
+    async with request_session(request) as session:
+        if kind == "e-mail":
+            party_id = await requeue_delivery(session, item_id)
+            found = party_id is not None
+        else:
+            party_id, found = None, await requeue(session, item_id)
+        if not found:
+            raise HTTPException(status_code=404)
+        await record_access(
+            session, actor_type="staff", actor_id=str(staff.id), actor_role=staff.main_role,
+            action=f"kcc.retry.{'email' if kind == 'e-mail' else 'zgw'}", party_id=party_id,
+        )
+        await session.commit()
+    return redirect(request, request.app.url_path_for("kcc:deliveries") + f"?opnieuw={kind}")

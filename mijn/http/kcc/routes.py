@@ -17,6 +17,8 @@ routes: list[BaseRoute] = [
           name="kcc:flag"),
     Route("/kcc/vragen/{reference}/{action}", questions.act, methods=["POST"], name="kcc:act"),
     Route("/kcc/meldingen", deliveries.deliveries, name="kcc:deliveries"),
+    Route("/kcc/meldingen/{kind}/{item_id}/opnieuw", deliveries.retry, methods=["POST"],
+          name="kcc:delivery_retry"),
     Route("/kcc/klanten", parties.find_page, name="kcc:find"),
     Route("/kcc/klanten", parties.find, methods=["POST"], name="kcc:find_post"),
     Route("/kcc/klanten/{party_id}", parties.party_page, name="kcc:party"),
