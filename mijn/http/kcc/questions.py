@@ -23,7 +23,12 @@ from mijn.answers.text import plain_text, render_html
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_view_by_id
 from mijn.http.common import app_settings, form_values, redirect, small_int
-from mijn.http.kcc.common import audit_view, handover_from_form, render_staff, require_staff
+from mijn.http.kcc.common import (
+    audit_question_view,
+    handover_from_form,
+    render_staff,
+    require_staff,
+)
 from mijn.questions.common import QuestionError
 from mijn.questions.models import Question, Topic
 from mijn.questions.queue import party_picture
@@ -118,8 +123,7 @@ async def question_page(request: Request) -> Response:
         question = await staff_question(session, reference, staff)
         if question is None:
             raise HTTPException(status_code=404)
-        await audit_view(session, staff, "kcc.question.view", question.party_id,
-                         staff.role_for(question))
+        await audit_question_view(session, staff, question)
         await session.commit()
         kb_query = request.query_params.get("kb", "")[:200].strip()
         context = await _workspace(session, question, staff, kb_query)
@@ -190,8 +194,7 @@ async def _rerender(
 ) -> Response:
     question = await staff_question(session, reference, staff)
     assert question is not None
-    await audit_view(session, staff, "kcc.question.view", question.party_id,
-                     staff.role_for(question))
+    await audit_question_view(session, staff, question)
     await session.commit()
     context = await _workspace(session, question, staff)
     context.update(values=values, error=error, form=form)
@@ -211,8 +214,7 @@ async def flag_answer(request: Request) -> Response:
             await flag(session, staff.id, values.get("kind", ""), values.get("comment", ""),
                        small_int(values.get("answer")), question.id)
         except AnswerError as error:  # checked before anything was added
-            await audit_view(session, staff, "kcc.question.view", question.party_id,
-                             staff.role_for(question))
+            await audit_question_view(session, staff, question)
             await session.commit()
             context = await _workspace(session, question, staff)
             context.update(values=values, error=error, form="flag")
