@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import Auth, build_app, form_fields, make_settings
+from conftest import Auth, build_app, form_fields, make_settings
 
 PRODUCTION = {
     "MIJN_ENV": "production",
