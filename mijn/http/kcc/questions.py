@@ -25,6 +25,7 @@ from mijn.dossiers.service import dossier_view_by_id
 from mijn.http.common import app_settings, form_values, redirect, small_int
 from mijn.http.kcc.common import (
     audit_question_view,
+    audit_view,
     handover_from_form,
     render_staff,
     require_staff,
@@ -47,6 +48,7 @@ from mijn.questions.workflow import (
     staff_close,
     staff_question,
     take,
+    take_over,
 )
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names
@@ -112,6 +114,8 @@ def _actions_for(question: Question, staff: Staff) -> set[str]:
         actions.discard("take")
     if not staff.may_answer(question.assignee_id):
         actions -= HOLDER_ACTIONS
+    if not staff.may_take_over(question.assignee_id):
+        actions.discard("take_over")
     return actions | {"note"}
 
 
@@ -152,6 +156,7 @@ ACTIONS: dict[str, Action] = {
     "claim": lambda s, q, st, v, c: claim(s, q, st),
     "release": lambda s, q, st, v, c: release(s, q, st),
     "take": lambda s, q, st, v, c: take(s, q, st),
+    "take_over": lambda s, q, st, v, c: take_over(s, q, st),
     "reply": lambda s, q, st, v, c: reply(s, q, st, v.get("body", "")),
     "wait": lambda s, q, st, v, c: ask_citizen(s, q, st, v.get("body", ""), c.calendar),
     "note": lambda s, q, st, v, c: add_note(s, q, st, v.get("note", "")),
@@ -178,6 +183,10 @@ async def act(request: Request) -> Response:
             return await _rerender(request, session, reference, staff, values, error, action)
         except (TransitionRefused, PermissionError):
             raise HTTPException(status_code=409) from None
+        if action == "take_over":  # who holds whose question is on the record
+            await audit_view(session, staff, "kcc.question.take_over", question.party_id,
+                             staff.role_for(question), question_id=question.id,
+                             dossier_id=question.dossier_id)
         used = small_int(values.get("answer_id"))
         if action in ("reply", "wait") and used and await published_by_ids(session, [used]):
             await record(session, "used", [used], "kcc", question_id=question.id)
