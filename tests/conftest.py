@@ -201,7 +201,8 @@ class Auth:
         self, persona: str = "demo-jan", next_url: str = "/mijn/dossiers", audience: str = "citizen"
     ) -> httpx.Response:
         """Log in as a demo persona; returns the portal's final redirect."""
-        start = self.client.get(f"/auth/{audience}/login", params={"next": next_url})
+        path = "/kcc/auth/login" if audience == "staff" else f"/auth/{audience}/login"
+        start = self.client.get(path, params={"next": next_url})
         assert start.status_code == 303, start.text
         page = self.client.get(start.headers["location"])
         assert page.status_code == 200, page.text
