@@ -12,7 +12,9 @@ from conftest import Auth, form_fields
 
 
 def _set_cookie(response: httpx.Response, name: str) -> str:
-    [found] = [c for c in response.headers.get_list("set-cookie") if c.startswith(f"{name}=")]
+    """The cookie of this name the response sets (a removal of a Path=/ one left aside)."""
+    [found] = [c for c in response.headers.get_list("set-cookie")
+               if c.startswith(f"{name}=") and "Path=/;" not in c]
     return found
 
 
@@ -22,7 +24,7 @@ def _path(set_cookie: str) -> str:
 
 
 def _sent(response: httpx.Response) -> str:
-    return response.request.headers.get("cookie", "")
+    return str(response.request.headers.get("cookie", ""))
 
 
 def test_the_staff_login_lives_under_the_kcc(client: TestClient, auth: Auth) -> None:
@@ -73,3 +75,11 @@ def test_staff_logout_clears_the_kcc_cookies(client: TestClient, auth: Auth) -> 
     assert _path(_set_cookie(out, "mijn_staff")) == "/kcc"
     assert _path(_set_cookie(out, "mijn_staff_active")) == "/kcc"
     assert client.get("/kcc").status_code == 303  # logged out: to the staff login
+
+
+def test_a_staff_cookie_of_before_the_move_is_removed(client: TestClient, auth: Auth) -> None:
+    client.cookies.set("mijn_staff", "from-before", domain="testserver.local", path="/")
+    done = auth.login_staff("demo-agent")
+    removals = [c for c in done.headers.get_list("set-cookie")
+                if c.startswith('mijn_staff=""') and "Path=/;" in c]
+    assert removals and "Max-Age=0" in removals[0]

@@ -129,6 +129,11 @@ class SessionsMiddleware:
                 elif state.clear:
                     headers.append("Set-Cookie", f'{state.cookie}=""; Path={state.path}; '
                                    f"Max-Age=0; HttpOnly; SameSite=Lax{secure}")
+                if (state.new_token or state.clear) and state.path != "/":
+                    # A staff cookie from before it moved to Path=/kcc would be sent along
+                    # (and read instead of the new one): gone with the next login or logout.
+                    headers.append("Set-Cookie", f'{state.cookie}=""; Path=/; Max-Age=0; '
+                                   f"HttpOnly; SameSite=Lax{secure}")
             await send(message)
 
         return wrapped
