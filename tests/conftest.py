@@ -269,7 +269,8 @@ class Auth:
         """Log in as a demo persona (at the persona's usual level of assurance, or at least at
         `level`: "substantieel", "hoog", as a step-up asks); returns the final redirect."""
         params = {"next": next_url, **({"niveau": level} if level else {})}
-        start = self.client.get(f"/auth/{audience}/login", params=params)
+        path = "/kcc/auth/login" if audience == "staff" else f"/auth/{audience}/login"
+        start = self.client.get(path, params=params)
         assert start.status_code == 303, start.text
         page = self.client.get(start.headers["location"])
         assert page.status_code == 200, page.text

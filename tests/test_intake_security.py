@@ -1,9 +1,12 @@
-"""The intake's security rules (issue 14, items 3 and 4) and `mijn zgw retry` as a process.
+"""The intake's security rules (issue 14, items 3 and 4, and a low one) and `mijn zgw retry` as a
+process.
 
 - A forwarding names only a registered partner, never replaces the partner's own dossier,
   and a conflicting link is a 409: one client cannot capture another source's dossiers.
 - A dossier type belongs to the source that made it (or to the configuration); a field left
   out of a PUT keeps its value, and the ZGW intake never lowers a level of assurance.
+- A reference in use is refused alike whether the caller's own dossier or another source's
+  has it: the answer does not tell that another source has it.
 - `mijn zgw retry`, started as its own process, stores what it reads.
 """
 
@@ -262,3 +265,21 @@ def test_the_worker_in_its_own_process_handles_the_outbox(
     assert done.returncode == 0, done.stderr
     assert "1 portal only" in done.stderr, done.stderr
     assert run(_outbox) == ["skipped"]
+
+
+def test_a_reference_in_use_is_refused_alike_for_own_and_other_sources(
+    api: Callable[..., Any],
+) -> None:
+    assert api("PUT", "/api/v1/dossiers/gemeente/42", json=DOSSIER).status_code == 201
+    assert api("PUT", "/api/v1/dossiers/provincie/1", json=OTHER, who="provincie").status_code == 201
+    own = api("PUT", "/api/v1/dossiers/gemeente/43", json=DOSSIER | {"reference": "M-SEC-1"})
+    other = api("PUT", "/api/v1/dossiers/gemeente/44", json=DOSSIER | {"reference": "P-SEC-1"})
+    _problem(own, 409, "reference")
+    _problem(other, 409, "reference")
+    assert own.json() == other.json()  # the same answer: nothing says whose it is
+    text = other.text.lower()
+    assert "p-sec-1" not in text and "provincie" not in text and "another" not in text
+    # Leaving the reference out gives a generated one, as the answer says.
+    again = api("PUT", "/api/v1/dossiers/gemeente/44", json={
+        k: v for k, v in DOSSIER.items() if k != "reference"})
+    assert again.status_code == 201 and again.json()["reference"] not in ("M-SEC-1", "P-SEC-1")

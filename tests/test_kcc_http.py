@@ -35,7 +35,7 @@ from mijn.staff.models import StaffMember, Team
 
 JAN_BSN, FATIMA_BSN = CITIZENS[0].bsn, CITIZENS[1].bsn
 STAFF_PERSONAS = ("demo-agent", "demo-specialist", "demo-lead")
-ACTIONS = ("claim", "release", "take", "reply", "wait", "note", "hand_over", "close")
+ACTIONS = ("claim", "release", "take", "take_over", "reply", "wait", "note", "hand_over", "close")
 UNKNOWN_REFERENCE = "V-0000000000"
 # Text of Jan's that must never reach anyone else (demo-2's body, his name, his BSN).
 JAN_DATA = ("tekeningen opsturen", "Jan Jansen", JAN_BSN)
@@ -542,6 +542,7 @@ AGENT_EXPECTED: dict[str, int] = {
     "/kcc/vragen/{demo2}/claim": 303,
     "/kcc/vragen/{demo2}/release": 409,  # nobody holds it
     "/kcc/vragen/{demo2}/take": 409,  # not handed over
+    "/kcc/vragen/{demo2}/take_over": 409,  # nobody holds it (and only a lead takes over)
     "/kcc/vragen/{demo2}/reply": 303,
     "/kcc/vragen/{demo2}/wait": 409,  # unclaimed: nobody to wait
     "/kcc/vragen/{demo2}/note": 303,
@@ -550,6 +551,7 @@ AGENT_EXPECTED: dict[str, int] = {
     "/kcc/vragen/{demo3}/claim": 409,
     "/kcc/vragen/{demo3}/release": 409,
     "/kcc/vragen/{demo3}/take": 409,  # taking a handed-over question is for specialists
+    "/kcc/vragen/{demo3}/take_over": 409,  # handed to a team: nobody holds it
     "/kcc/vragen/{demo3}/reply": 303,
     "/kcc/vragen/{demo3}/wait": 303,
     "/kcc/vragen/{demo3}/note": 303,
@@ -568,6 +570,7 @@ SPECIALIST_EXPECTED: dict[str, int] = {
     "/kcc/vragen/{demo3}/claim": 409,  # specialists do not claim from the queue
     "/kcc/vragen/{demo3}/release": 409,
     "/kcc/vragen/{demo3}/take": 303,
+    "/kcc/vragen/{demo3}/take_over": 409,  # for team leads only
     "/kcc/vragen/{demo3}/reply": 303,
     "/kcc/vragen/{demo3}/wait": 303,
     "/kcc/vragen/{demo3}/note": 303,

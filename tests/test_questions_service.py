@@ -38,6 +38,7 @@ from mijn.questions.workflow import (
     staff_close,
     staff_question,
     take,
+    take_over,
 )
 from mijn.settings import Settings
 from mijn.staff.models import Team
@@ -451,6 +452,7 @@ def test_every_state_change_writes_an_event_with_from_to_actor_and_role(
         (reply, (specialist, "Dat mag.")),
         (citizen_close, ()),
         (citizen_reply, ("Toch nog iets.", OFFICE)),
+        (take_over, (lead,)),  # the specialist holds it: the lead takes it over first
         (staff_close, (lead,)),
     ]
     for action, args in life:
@@ -469,6 +471,7 @@ def test_every_state_change_writes_an_event_with_from_to_actor_and_role(
         ("reply", "handed_over", "answered", "staff", specialist.id, "specialist"),
         ("close", "answered", "closed", "party", people.jan, None),
         ("citizen_reply", "closed", "handed_over", "party", people.jan, None),
+        ("take_over", "handed_over", "handed_over", "staff", lead.id, "lead"),
         ("close", "handed_over", "closed", "staff", lead.id, "lead"),
     ]
     assert [e.to_state for e in found] == states  # each event ends where the question went
@@ -874,6 +877,9 @@ def test_a_question_a_colleague_holds_is_not_theirs_to_answer(
         do(run, question, fn, people.agent2, *args)
     after = load(run, question)
     assert (after.state, after.assignee_id) == ("claimed", people.agent.id)
+    assert [e.action for e in events(run, question)] == ["ask", "claim"]
+    with pytest.raises(PermissionError):  # a team lead neither, without taking it over
+        do(run, question, fn, people.lead, *args)
     assert [e.action for e in events(run, question)] == ["ask", "claim"]
     do(run, question, add_note, people.agent2, "Ik weet hier meer van.")  # a note is fine
     do(run, question, fn, people.agent, *args)  # the holder may

@@ -69,9 +69,14 @@ class Staff:
         return assignee_id == self.id or self.is_lead
 
     def may_answer(self, assignee_id: int | None) -> bool:
-        """Reply to, wait on, hand over or close a question: one nobody holds, their own, or
-        (a team lead) any. A question a colleague holds is theirs until it is released."""
-        return assignee_id is None or assignee_id == self.id or self.is_lead
+        """Reply to, wait on, hand over or close a question: one nobody holds, or their own.
+        A question a colleague holds is theirs until it is released, or a team lead takes
+        it over explicitly (and so holds it, on the record)."""
+        return assignee_id is None or assignee_id == self.id
+
+    def may_take_over(self, assignee_id: int | None) -> bool:
+        """A team lead takes over a question a colleague holds."""
+        return self.is_lead and assignee_id is not None and assignee_id != self.id
 
     def role_for(self, question: Routed) -> str:
         """The role this member acts in on a question (kept with every event)."""

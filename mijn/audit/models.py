@@ -29,3 +29,10 @@ class AuditEvent(Base):
     # Acting for another party: the mandate used (actor_id is the acting person or employee,
     # party_id the party acted for).
     mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id", ondelete="SET NULL"))
+    # The question looked at (a question's page, citizen's or staff's).
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL")
+    )
+    # A look-up that found nobody: an HMAC (under the secret key) of the identifier searched
+    # for, never the identifier itself; whoever holds a number can find its searches.
+    subject_hash: Mapped[str | None] = mapped_column(String(64))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,14 +18,23 @@ _INSERT = insert(AuditEvent)
 async def record_access(
     session: AsyncSession, *, actor_type: str, actor_id: str, action: str,
     party_id: int | None, dossier_id: int | None = None, actor_role: str | None = None,
-    mandate_id: int | None = None,
+    mandate_id: int | None = None, question_id: int | None = None,
+    subject_hash: str | None = None,
 ) -> None:
-    """Note who looked at whose data (the caller commits)."""
+    """Note who looked at whose data, and which dossier or question (the caller commits)."""
     await session.execute(
         _INSERT,
         {
             "at": utcnow(), "actor_type": actor_type, "actor_id": actor_id,
             "actor_role": actor_role, "action": action,
             "party_id": party_id, "dossier_id": dossier_id, "mandate_id": mandate_id,
+            "question_id": question_id, "subject_hash": subject_hash,
         },
     )
+
+
+def subject_hash(key: str, kind: str, identifier: str) -> str:
+    """What the audit log keeps of an identifier searched for: an HMAC-SHA256 under the
+    secret key, so the log holds no number, but one can be checked against it."""
+    message = f"{kind}:{identifier}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()

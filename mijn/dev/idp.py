@@ -28,6 +28,7 @@ from starlette.routing import Route
 from mijn.access.loa import loa_of, loa_rank
 from mijn.dev.personas import Persona, find_persona, personas_for
 from mijn.http.common import render
+from mijn.http.urls import callback_route
 from mijn.settings import OidcAudience, Settings
 
 CODE_MAX_AGE = 60
@@ -117,9 +118,8 @@ def _check_authorize(request: Request, params: dict[str, str]) -> str | None:
     audience = _dev_audiences(_settings(request)).get(params.get("client_id", ""))
     if audience is None:
         return "unknown client_id"
-    expected = _settings(request).base_url + request.app.url_path_for(
-        "auth:callback", audience=audience.name
-    )
+    name, path_params = callback_route(audience.name)
+    expected = _settings(request).base_url + request.app.url_path_for(name, **path_params)
     if params.get("redirect_uri") != expected:
         return "redirect_uri is not registered for this client"
     if params.get("response_type") != "code":

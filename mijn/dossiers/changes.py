@@ -18,6 +18,9 @@ from mijn.db import insert_ignore, utcnow
 from mijn.dossiers.models import KINDS, Dossier, DossierType, StatusEvent, StatusType
 from mijn.notifications.service import notify
 
+# One text for every reference that cannot be had, echoing nothing.
+REFERENCE_TAKEN = "this reference cannot be used; leave it out to have one generated"
+
 
 class DossierError(ValueError):
     """A dossier or status that cannot be recorded as given; field names the offending
@@ -208,7 +211,9 @@ async def create_dossier_once(
     fields: DossierFields,
 ) -> bool:
     """Register a source's dossier unless it exists (a concurrent request made it just now):
-    True when this call created it. A reference another dossier has is a conflict."""
+    True when this call created it. A reference in use is a conflict, and the refusal says
+    the same whichever dossier has it (the caller's own or another source's): a client learns
+    nothing about other sources' dossiers from it."""
     statement = (
         insert_ignore(session, Dossier, index_elements=["source", "external_id"])
         .values(reference=reference, source=source, external_id=external_id,
@@ -219,8 +224,7 @@ async def create_dossier_once(
         async with session.begin_nested():
             inserted = (await session.execute(statement)).scalar_one_or_none()
     except IntegrityError:
-        raise DossierError(f"reference {reference!r} is used by another dossier", "reference",
-                           409) from None
+        raise DossierError(REFERENCE_TAKEN, "reference", 409) from None
     return inserted is not None
 
 

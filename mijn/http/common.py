@@ -34,6 +34,9 @@ from mijn.questions.states import QUESTION_STATE_LABELS, STAFF_STATE_LABELS
 from mijn.settings import Settings
 
 CSRF_COOKIE = "mijn_csrf"
+# In production (https) the browser keeps the CSRF cookie only as Secure, Path=/ and without a
+# Domain, so a sibling subdomain cannot plant one (the __Host- prefix).
+HOST_CSRF_COOKIE = "__Host-mijn_csrf"
 
 
 LANG_COOKIE = "mijn_lang"
@@ -131,6 +134,12 @@ def current_language(request: Request) -> Language:
     return language(request.cookies.get(LANG_COOKIE, DEFAULT_LANGUAGE))
 
 
+def csrf_cookie(settings: Settings) -> str:
+    """The CSRF cookie's name: with the __Host- prefix in production over https."""
+    secure = settings.is_production and settings.base_url.startswith("https://")
+    return HOST_CSRF_COOKIE if secure else CSRF_COOKIE
+
+
 def _csrf_serializer(request: Request) -> URLSafeSerializer:
     settings: Settings = request.app.state.settings
     return URLSafeSerializer(settings.secret_key.reveal(), salt="mijn.csrf")
@@ -144,7 +153,7 @@ def csrf_token(request: Request) -> str:
 
 def csrf_valid(request: Request, token: str | None) -> bool:
     """Whether a submitted token belongs to this browser's CSRF cookie."""
-    cookie = request.cookies.get(CSRF_COOKIE)
+    cookie = request.cookies.get(csrf_cookie(request.app.state.settings))
     if not token or not cookie:
         return False
     try:
@@ -159,7 +168,8 @@ def rotate_csrf(request: Request, response: Response) -> None:
     settings: Settings = request.app.state.settings
     value = secrets.token_urlsafe(32)
     request.scope["mijn.csrf"] = value
-    response.set_cookie(CSRF_COOKIE, value, path="/", httponly=True, samesite="lax",
+    name = csrf_cookie(settings)
+    response.set_cookie(name, value, path="/", httponly=True, samesite="lax",
                         secure=settings.is_production)
 
 

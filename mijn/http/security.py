@@ -14,7 +14,7 @@ from starlette.responses import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mijn.http.common import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_valid
+from mijn.http.common import CSRF_FIELD, CSRF_HEADER, csrf_cookie, csrf_valid
 from mijn.http.errors import error_page, problem
 from mijn.http.headers import content_security_policy, security_headers
 from mijn.settings import Settings
@@ -33,13 +33,14 @@ class SecurityMiddleware:
         self.settings = settings
         self.exempt = exempt
         self.csp = content_security_policy(settings)
+        self.cookie = csrf_cookie(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        cookie = request.cookies.get(CSRF_COOKIE)
+        cookie = request.cookies.get(self.cookie)
         new_cookie = None if cookie else secrets.token_urlsafe(32)
         scope["mijn.csrf"] = cookie or new_cookie
         wrapped_send = self._sender(send, new_cookie, scope)
@@ -85,12 +86,12 @@ class SecurityMiddleware:
                 for name, value in security_headers(self.settings, self.csp, scope["path"]):
                     headers.setdefault(name, value)
                 if new_cookie and not scope["path"].startswith("/static") and not any(
-                    value.startswith(f"{CSRF_COOKIE}=") for value in headers.getlist("set-cookie")
+                    value.startswith(f"{self.cookie}=") for value in headers.getlist("set-cookie")
                 ):
                     secure = "; Secure" if self.settings.is_production else ""
                     headers.append(
                         "Set-Cookie",
-                        f"{CSRF_COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                        f"{self.cookie}={new_cookie}; Path=/; HttpOnly; SameSite=Lax{secure}",
                     )
             await send(message)
 

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mijn.access.identity import Identity
-from mijn.http.urls import is_staff_path, safe_next
+from mijn.http.urls import STAFF_ROOT, is_staff_path, safe_next
 from mijn.sessions import service as sessions
 from mijn.sessions.service import Limits
 from mijn.settings import Settings
@@ -29,8 +29,8 @@ STAFF_SESSION_COOKIE = "mijn_staff"
 # Set at login, removed at logout: tells an expired session from never having logged in.
 ACTIVE_COOKIE = "mijn_active"
 STAFF_ACTIVE_COOKIE = "mijn_staff_active"
-# Paths where the staff session, not the citizen session, is the request's session.
-STAFF_PATHS = ("/kcc", "/auth/staff/")
+# The path of the staff cookies: the browser sends them only to the KCC (its login too).
+STAFF_COOKIE_PATH = STAFF_ROOT
 # The audiences that log in to the portal itself (the staff have the KCC).
 PORTAL = "portal"
 PORTAL_AUDIENCES = ("citizen", "business")
@@ -42,6 +42,11 @@ TOUCH_INTERVAL = int(sessions.TOUCH_INTERVAL.total_seconds())
 def active_cookie(audience: str) -> str:
     """The name of the "was logged in" marker cookie of an audience."""
     return STAFF_ACTIVE_COOKIE if audience == "staff" else ACTIVE_COOKIE
+
+
+def cookie_path(audience: str) -> str:
+    """Where the browser sends an audience's cookies: the staff's only to the KCC."""
+    return STAFF_COOKIE_PATH if audience == "staff" else "/"
 
 
 def now() -> datetime:
@@ -60,8 +65,11 @@ class SessionState:
     """This request's session: the cookie's id and who it belongs to, and what the response
     must do with the cookie (a new id after a login, removed after a logout or expiry)."""
 
-    def __init__(self, cookie: str, token: str | None, identity: Identity | None) -> None:
+    def __init__(
+        self, cookie: str, token: str | None, identity: Identity | None, path: str = "/"
+    ) -> None:
         self.cookie = cookie
+        self.path = path
         self.token = token
         self.identity = identity
         self.new_token: str | None = None
@@ -71,9 +79,10 @@ class SessionState:
 class SessionsMiddleware:
     """Two sessions: citizens' and staff's, never the same cookie.
 
-    Staff pages (/kcc, /auth/staff/) see only the staff cookie, every other page only the
-    citizen cookie: a citizen session never opens a staff page, and logging in as staff does
-    not touch a citizen's session in the same browser.
+    Staff pages (/kcc, their login under /kcc/auth/ too) see only the staff cookie, which the
+    browser sends nowhere else (Path=/kcc); every other page sees only the citizen cookie: a
+    citizen session never opens a staff page, a citizen page never receives the staff cookie,
+    and logging in as staff does not touch a citizen's session in the same browser.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
@@ -88,7 +97,8 @@ class SessionsMiddleware:
         cookie = STAFF_SESSION_COOKIE if staff else SESSION_COOKIE
         token = Request(scope).cookies.get(cookie)
         identity = await self._load(scope, token, staff) if token else None
-        state = SessionState(cookie, token if identity else None, identity)
+        path = cookie_path("staff" if staff else PORTAL)
+        state = SessionState(cookie, token if identity else None, identity, path)
         state.clear = token is not None and identity is None
         scope[STATE] = state
         await self.app(scope, receive, self._sender(send, state))
@@ -113,9 +123,15 @@ class SessionsMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 if state.new_token:
-                    headers.append("Set-Cookie", f"{state.cookie}={state.new_token}; Path=/; "
-                                   f"Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+                    headers.append("Set-Cookie", f"{state.cookie}={state.new_token}; "
+                                   f"Path={state.path}; Max-Age={max_age}; HttpOnly; "
+                                   f"SameSite=Lax{secure}")
                 elif state.clear:
+                    headers.append("Set-Cookie", f'{state.cookie}=""; Path={state.path}; '
+                                   f"Max-Age=0; HttpOnly; SameSite=Lax{secure}")
+                if (state.new_token or state.clear) and state.path != "/":
+                    # A staff cookie from before it moved to Path=/kcc would be sent along
+                    # (and read instead of the new one): gone with the next login or logout.
                     headers.append("Set-Cookie", f'{state.cookie}=""; Path=/; Max-Age=0; '
                                    f"HttpOnly; SameSite=Lax{secure}")
             await send(message)

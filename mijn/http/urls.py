@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+# Everything of the staff side lives under this path, their login too: the browser sends the
+# staff cookies (set with this Path) nowhere else.
+STAFF_ROOT = "/kcc"
+
 
 def is_staff_path(path: str) -> bool:
     """Whether a path belongs to the staff side (its own session cookie and layout)."""
-    return path == "/kcc" or path.startswith(("/kcc/", "/auth/staff/"))
+    return path == STAFF_ROOT or path.startswith(STAFF_ROOT + "/")
+
+
+def callback_route(audience: str) -> tuple[str, dict[str, str]]:
+    """The route (name, parameters) a provider sends this audience back to after login:
+    the staff's under /kcc, the others' under /auth."""
+    if audience == "staff":
+        return "kcc:auth_callback", {}
+    return "auth:callback", {"audience": audience}
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

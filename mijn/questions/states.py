@@ -16,6 +16,8 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "claim": {"new": "claimed"},
     "release": {"claimed": "new"},
     "take": {"handed_over": "handed_over"},
+    # A team lead takes over a question a colleague holds (the state stays as it is).
+    "take_over": {s: s for s in ("claimed", "handed_over", "waiting", "answered")},
     "reply": {s: "answered" for s in (*OPEN_STATES, "answered")},
     "wait": {"claimed": "waiting", "handed_over": "waiting"},
     "hand_over": {"new": "handed_over", "claimed": "handed_over", "handed_over": "handed_over"},

@@ -254,6 +254,17 @@ async def take(session: AsyncSession, question: Question, staff: Staff) -> None:
     await session.flush()
 
 
+async def take_over(session: AsyncSession, question: Question, staff: Staff) -> None:
+    """A team lead takes over a question a colleague holds: from now on the lead holds it
+    (and may answer it); the event names whom it was taken from."""
+    if not staff.may_take_over(question.assignee_id):
+        raise PermissionError("only a team lead takes over a question a colleague holds")
+    await _change(session, question, staff, "take_over", utcnow(),
+                  target_staff_id=question.assignee_id)
+    question.assignee_id = staff.id
+    await session.flush()
+
+
 async def reply(session: AsyncSession, question: Question, staff: Staff, body: str) -> None:
     """A public answer: the question is answered, and the citizen sees there is news."""
     text = clean_body(body)

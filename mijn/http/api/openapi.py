@@ -177,7 +177,8 @@ def _dossier() -> dict[str, Any]:
                 "200": _json("Dossier", "Updated (or unchanged)."),
                 "201": _json("Dossier", "Created."),
                 **ERRORS,
-                "409": _problem("The reference is taken, or the type would change."),
+                "409": _problem("The reference cannot be used (in use; the answer does not "
+                                "say by which dossier), or the type would change."),
             },
         },
         "get": {

@@ -14,6 +14,7 @@ from mijn.access.staff import Staff
 from mijn.audit.service import record_access
 from mijn.http.common import render, small_int
 from mijn.http.session import require_identity
+from mijn.questions.models import Question
 from mijn.questions.workflow import Handover
 
 
@@ -34,12 +35,22 @@ def render_staff(
 
 
 async def audit_view(
-    session: AsyncSession, staff: Staff, action: str, party_id: int, role: str
+    session: AsyncSession, staff: Staff, action: str, party_id: int | None, role: str,
+    **context: int | str | None,
 ) -> None:
-    """Keep in the audit log that this staff member, in this role, saw a party's data."""
+    """Keep in the audit log that this staff member, in this role, saw a party's data (and
+    which: a question_id, a dossier_id, a searched identifier's subject_hash)."""
     await record_access(
         session, actor_type="staff", actor_id=str(staff.id), actor_role=role, action=action,
-        party_id=party_id,
+        party_id=party_id, **context,  # type: ignore[arg-type]
+    )
+
+
+async def audit_question_view(session: AsyncSession, staff: Staff, question: Question) -> None:
+    """Keep in the audit log that this staff member opened this question (and its dossier)."""
+    await audit_view(
+        session, staff, "kcc.question.view", question.party_id, staff.role_for(question),
+        question_id=question.id, dossier_id=question.dossier_id,
     )
 
 

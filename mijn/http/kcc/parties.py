@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
+from mijn.audit.service import subject_hash
 from mijn.db import request_session
 from mijn.dossiers.service import party_dossier_id
 from mijn.http.common import LOCAL_TZ, app_settings, form_values, redirect, small_int
@@ -28,6 +29,7 @@ from mijn.parties.service import (
     find_party,
     get_or_create_party,
     get_party,
+    normalise_identifier,
 )
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.common import MAX_BODY, QuestionError, clean_body, list_topics
@@ -60,7 +62,9 @@ async def find(request: Request) -> Response:
             party = await find_party(session, kind, values.get("identifier", ""))
             if party is None and values.get("create") == "1":
                 party = await get_or_create_party(session, kind, values.get("identifier", ""))
-                await session.commit()
+            elif party is None:  # a search that found nobody is audited too, hashed
+                await _audit_miss(request, session, staff, kind, values.get("identifier", ""))
+            await session.commit()
         except InvalidIdentifier:
             party = None
             error: QuestionError | None = QuestionError("identifier", "invalid")
@@ -72,6 +76,15 @@ async def find(request: Request) -> Response:
     context: dict[str, Any] = {"values": values, "error": error, "not_found": error is None,
                "identifier_types": IDENTIFIER_TYPES, "person_types": PERSON_IDENTIFIERS}
     return render_staff(request, "kcc/find.html", context, status_code=422 if error else 200)
+
+
+async def _audit_miss(
+    request: Request, session: AsyncSession, staff: Staff, kind: str, identifier: str
+) -> None:
+    secret = app_settings(request).secret_key.reveal()
+    searched = subject_hash(secret, kind, normalise_identifier(kind, identifier))
+    await audit_view(session, staff, "kcc.party.search_miss", None, staff.main_role,
+                     subject_hash=searched)
 
 
 async def find_page(request: Request) -> Response:

@@ -23,7 +23,13 @@ from mijn.answers.text import plain_text, render_html
 from mijn.db import request_session
 from mijn.dossiers.service import dossier_view_by_id
 from mijn.http.common import app_settings, form_values, redirect, small_int
-from mijn.http.kcc.common import audit_view, handover_from_form, render_staff, require_staff
+from mijn.http.kcc.common import (
+    audit_question_view,
+    audit_view,
+    handover_from_form,
+    render_staff,
+    require_staff,
+)
 from mijn.questions.common import QuestionError
 from mijn.questions.models import Question, Topic
 from mijn.questions.queue import party_picture
@@ -46,6 +52,7 @@ from mijn.questions.workflow import (
     staff_question,
     take,
     version_of,
+    take_over,
 )
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names
@@ -112,6 +119,8 @@ def _actions_for(question: Question, staff: Staff) -> set[str]:
         actions.discard("take")
     if not staff.may_answer(question.assignee_id):
         actions -= HOLDER_ACTIONS
+    if not staff.may_take_over(question.assignee_id):
+        actions.discard("take_over")
     return actions | {"note"}
 
 
@@ -123,8 +132,7 @@ async def question_page(request: Request) -> Response:
         question = await staff_question(session, reference, staff)
         if question is None:
             raise HTTPException(status_code=404)
-        await audit_view(session, staff, "kcc.question.view", question.party_id,
-                         staff.role_for(question))
+        await audit_question_view(session, staff, question)
         await session.commit()
         kb_query = request.query_params.get("kb", "")[:200].strip()
         context = await _workspace(session, question, staff, kb_query)
@@ -153,6 +161,7 @@ ACTIONS: dict[str, Action] = {
     "claim": lambda s, q, st, v, c: claim(s, q, st),
     "release": lambda s, q, st, v, c: release(s, q, st),
     "take": lambda s, q, st, v, c: take(s, q, st),
+    "take_over": lambda s, q, st, v, c: take_over(s, q, st),
     "reply": lambda s, q, st, v, c: reply(s, q, st, v.get("body", "")),
     "wait": lambda s, q, st, v, c: ask_citizen(s, q, st, v.get("body", ""), c.calendar),
     "note": lambda s, q, st, v, c: add_note(s, q, st, v.get("note", "")),
@@ -186,6 +195,10 @@ async def act(request: Request) -> Response:
             await session.rollback()
             changed = isinstance(refused, QuestionChanged)
             return await _conflict(request, session, reference, staff, values, action, changed)
+        if action == "take_over":  # who holds whose question is on the record
+            await audit_view(session, staff, "kcc.question.take_over", question.party_id,
+                             staff.role_for(question), question_id=question.id,
+                             dossier_id=question.dossier_id)
         used = small_int(values.get("answer_id"))
         if action in ("reply", "wait") and used and await published_by_ids(session, [used]):
             await record(session, "used", [used], "kcc", question_id=question.id)
@@ -212,8 +225,7 @@ async def _workspace_again(
     question = await staff_question(session, reference, staff)
     if question is None:  # handed over out of this specialist's sight meanwhile
         raise HTTPException(status_code=404)
-    await audit_view(session, staff, "kcc.question.view", question.party_id,
-                     staff.role_for(question))
+    await audit_question_view(session, staff, question)
     await session.commit()
     return await _workspace(session, question, staff)
 
@@ -255,8 +267,7 @@ async def flag_answer(request: Request) -> Response:
             await flag(session, staff.id, values.get("kind", ""), values.get("comment", ""),
                        small_int(values.get("answer")), question.id)
         except AnswerError as error:  # checked before anything was added
-            await audit_view(session, staff, "kcc.question.view", question.party_id,
-                             staff.role_for(question))
+            await audit_question_view(session, staff, question)
             await session.commit()
             context = await _workspace(session, question, staff)
             context.update(values=values, error=error, form="flag")

@@ -19,8 +19,15 @@ from mijn.http.common import redirect, render, rotate_csrf
 from mijn.http.errors import error_page
 from mijn.http.login.claims import business_party, claimed_mandate, employee_ref
 from mijn.http.login.oidc import LoginError, LoginRequest, OidcClient
-from mijn.http.session import active_cookie, current_identity, end_session, start_session
-from mijn.http.urls import is_staff_path, safe_next
+from mijn.http.session import (
+    PORTAL_AUDIENCES,
+    active_cookie,
+    cookie_path,
+    current_identity,
+    end_session,
+    start_session,
+)
+from mijn.http.urls import STAFF_ROOT, callback_route, is_staff_path, safe_next
 from mijn.mandates.service import MandateError, put_mandate
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
 from mijn.settings import Settings
@@ -45,7 +52,13 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
 
 def _redirect_uri(request: Request, audience: str) -> str:
     settings: Settings = request.app.state.settings
-    return settings.base_url + str(request.app.url_path_for("auth:callback", audience=audience))
+    name, params = callback_route(audience)
+    return settings.base_url + str(request.app.url_path_for(name, **params))
+
+
+def _login_cookie_path(audience: str) -> str:
+    """The login cookie goes only to its callback: the staff's under /kcc/auth."""
+    return STAFF_ROOT + "/auth" if audience == "staff" else "/auth"
 
 
 async def login_choice(request: Request) -> Response:
@@ -58,8 +71,19 @@ async def login_choice(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    """Send the visitor to the provider of this audience."""
+    """Send the citizen or business to the provider of this audience."""
     audience = request.path_params["audience"]
+    if audience not in PORTAL_AUDIENCES:  # the staff log in under /kcc
+        return error_page(request, 404)
+    return await _login(request, audience)
+
+
+async def staff_login(request: Request) -> Response:
+    """Send the staff member to the organisation's provider."""
+    return await _login(request, "staff")
+
+
+async def _login(request: Request, audience: str) -> Response:
     if audience not in LOGIN_AUDIENCES or audience not in request.app.state.oidc_clients:
         return error_page(request, 404)
     next_url = safe_next(request.query_params.get("next"), HOME[audience])
@@ -76,14 +100,14 @@ async def login(request: Request) -> Response:
         )
     except LoginError as exc:
         log.warning("login could not start: %s", exc)
-        return _login_failed(request, "unavailable")
+        return _login_failed(request, audience, "unavailable")
     response = RedirectResponse(url, status_code=303)
     keep = _keep(request, audience)
     response.set_cookie(
         LOGIN_COOKIE,
         _serializer(request).dumps({"aud": audience, "keep": keep, **asdict(pending)}),
         max_age=LOGIN_MAX_AGE,
-        path="/auth",
+        path=_login_cookie_path(audience),
         httponly=True,
         samesite="lax",
         secure=settings.is_production,
@@ -91,11 +115,13 @@ async def login(request: Request) -> Response:
     return response
 
 
-def _login_failed(request: Request, reason: str, status_code: int = 400) -> Response:
+def _login_failed(
+    request: Request, audience: str, reason: str, status_code: int = 400
+) -> Response:
     response = render(
         request, "portal/auth/login_failed.html", {"reason": reason}, status_code=status_code
     )
-    response.delete_cookie(LOGIN_COOKIE, path="/auth")
+    response.delete_cookie(LOGIN_COOKIE, path=_login_cookie_path(audience))
     return response
 
 
@@ -125,28 +151,40 @@ def _pending_login(
 
 
 async def callback(request: Request) -> Response:
-    """The provider sends the visitor back: check everything, then start the session."""
+    """The provider sends the citizen or business back."""
     audience = request.path_params["audience"]
+    if audience not in PORTAL_AUDIENCES:
+        return error_page(request, 404)
+    return await _callback(request, audience)
+
+
+async def staff_callback(request: Request) -> Response:
+    """The provider sends the staff member back."""
+    return await _callback(request, "staff")
+
+
+async def _callback(request: Request, audience: str) -> Response:
+    """Check everything the provider sent, then start the session."""
     found = _pending_login(request, audience)
     pending, keep = found if found is not None else (None, None)
     state = request.query_params.get("state", "")
     if pending is None or not hmac.compare_digest(pending.state, state):
         log.warning("login refused: unknown or tampered state")
-        return _login_failed(request, "state")
+        return _login_failed(request, audience, "state")
     if request.query_params.get("error") or not request.query_params.get("code"):
-        return _login_failed(request, "cancelled")
+        return _login_failed(request, audience, "cancelled")
     client = _client(request, audience)
     iss = request.query_params.get("iss")
     if iss is not None and iss != client.issuer:  # RFC 9207: a mix-up between providers
         log.warning("login refused: authorization response from another issuer")
-        return _login_failed(request, "token")
+        return _login_failed(request, audience, "token")
     try:
         claims = await client.exchange(
             request.query_params["code"], _redirect_uri(request, audience), pending
         )
     except LoginError as exc:
         log.warning("login refused: %s", exc)
-        return _login_failed(request, "token")
+        return _login_failed(request, audience, "token")
     return await _finish_login(request, audience, claims, pending.next_url, keep)
 
 
@@ -224,22 +262,22 @@ async def _finish_login(
     if audience == "staff":
         identity = await _staff_identity(request, claims)
         if identity is None:
-            return _login_failed(request, "no_role", 403)
+            return _login_failed(request, audience, "no_role", 403)
     else:
         make = _business_identity if audience == "business" else _citizen_identity
         identity = await make(request, claims)
         if identity is None:
-            return _login_failed(request, "identifier")
+            return _login_failed(request, audience, "identifier")
         if keep and keep.get("pid") == identity.party_id and identity.mandate_id is None:
             identity = replace(identity, mandate_id=int(str(keep["mid"])))
     await start_session(request, identity)
     response = RedirectResponse(safe_next(next_url, HOME[audience]), status_code=303)
-    response.delete_cookie(LOGIN_COOKIE, path="/auth")
+    response.delete_cookie(LOGIN_COOKIE, path=_login_cookie_path(audience))
     rotate_csrf(request, response)  # a form token from before the login no longer counts
     settings: Settings = request.app.state.settings
     response.set_cookie(
         active_cookie(audience), "1", httponly=True, samesite="lax",
-        secure=settings.is_production,
+        secure=settings.is_production, path=cookie_path(audience),
     )
     return response
 
@@ -256,7 +294,7 @@ async def logout(request: Request) -> Response:
     response = redirect(request, target)
     # Which side logs out is decided by the path (its cookie), not by who was logged in.
     audience = "staff" if is_staff_path(request.url.path) else "portal"
-    response.delete_cookie(active_cookie(audience))
+    response.delete_cookie(active_cookie(audience), path=cookie_path(audience))
     rotate_csrf(request, response)
     return response
 
@@ -272,4 +310,7 @@ routes = [
     Route("/uitgelogd", logged_out, name="auth:logged_out"),
     Route("/auth/{audience}/login", login, name="auth:login"),
     Route("/auth/{audience}/callback", callback, name="auth:callback"),
+    # The staff log in under /kcc, so that their cookies need go nowhere else.
+    Route(STAFF_ROOT + "/auth/login", staff_login, name="kcc:auth_login"),
+    Route(STAFF_ROOT + "/auth/callback", staff_callback, name="kcc:auth_callback"),
 ]

@@ -256,7 +256,10 @@ async def detail(request: Request) -> Response:
         if access.party_id == identity.party_id:  # news read by the party itself
             await mark_read(session, question)
             await mark_question_read(session, question.party_id, question.id)
-        await record_access(session, action="question.view", **audit_fields(access))
+        await record_access(
+            session, action="question.view", question_id=question.id,
+            dossier_id=question.dossier_id, **audit_fields(access),
+        )
         await session.commit()
         context = await _detail_context(session, question, access)
     context["sent"] = request.query_params.get("verstuurd") == "1"
