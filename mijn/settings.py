@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,20 @@ from mijn.workingtime import WorkingCalendar, parse_calendar
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"
 AUDIENCES = ("citizen", "business", "staff")
+# Rate limits (MIJN_RATE_<NAME>): a comma-separated list of count/window, the window a number
+# and s, m, h or d ("5/10m,20/1d": 5 per 10 minutes and 20 per day), or "off".
+RATE_LIMIT_DEFAULTS = {
+    "QUESTIONS": "5/10m,20/1d",  # new questions per party
+    "REPLIES": "10/10m,40/1d",  # a citizen's replies to question threads, per party
+    "VOTES_PER_ANSWER": "1/1d",  # "did this help?" per answer per visitor
+    "VOTES": "20/1h",  # "did this help?" per visitor, all answers together
+    "SEARCH": "60/1m,1000/1h",  # searches per client address
+    "LOGINS": "30/1m,300/1h",  # login starts per client address
+    "API_FAILURES": "10/10m",  # failed API and ZGW token checks per client address
+    "VERIFY_EMAILS": "5/1d",  # e-mail address verification links per party
+}
+_RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RateLimits = Mapping[str, tuple[tuple[int, int], ...]]
 
 
 class ConfigurationError(Exception):
@@ -127,6 +142,10 @@ class Settings:
     acr_levels: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ACR_LEVELS))
     # The share of questions the KCC aims to answer at first contact (the monthly report).
     fcr_target: float = 0.8
+    # Per rule (RATE_LIMIT_DEFAULTS' names): (count, window in seconds) pairs; empty is off.
+    rate_limits: RateLimits = field(
+        default_factory=lambda: _rate_limits(RATE_LIMIT_DEFAULTS)
+    )
 
     @property
     def is_production(self) -> bool:
@@ -332,6 +351,34 @@ def _acr_levels(env: Mapping[str, str]) -> dict[str, str]:
     return levels
 
 
+def _rate_windows(key: str, raw: str) -> tuple[tuple[int, int], ...]:
+    if raw.strip().lower() == "off":
+        return ()
+    windows = []
+    for item in raw.split(","):
+        match = re.fullmatch(r"\s*(\d{1,9})\s*/\s*(\d{0,6})\s*([smhd])\s*", item)
+        if match is None or int(match[1]) < 1 or match[2] == "0":
+            raise ConfigurationError(
+                f"{key} must be 'off' or a comma-separated list of count/window, like "
+                f"'5/10m,20/1d' (window units s, m, h, d); {item.strip()!r} is not."
+            )
+        seconds = int(match[2] or 1) * _RATE_UNITS[match[3]]
+        if seconds > 31 * 86400:
+            raise ConfigurationError(f"{key}: a window is at most 31 days, not {item.strip()!r}.")
+        windows.append((int(match[1]), seconds))
+    if len({seconds for _, seconds in windows}) < len(windows):
+        raise ConfigurationError(f"{key} names the same window twice: {raw!r}.")
+    return tuple(windows)
+
+
+def _rate_limits(env: Mapping[str, str]) -> RateLimits:
+    """MIJN_RATE_<NAME> for every rule (its default when unset)."""
+    return {
+        name: _rate_windows(f"MIJN_RATE_{name}", env.get(f"MIJN_RATE_{name}") or default)
+        for name, default in RATE_LIMIT_DEFAULTS.items()
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment (or the given mapping) and check them."""
     env = os.environ if env is None else env
@@ -355,6 +402,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         calendar=_calendar(env),
         acr_levels=_acr_levels(env),
         fcr_target=_share(env, "MIJN_FCR_TARGET", 0.8),
+        rate_limits=_rate_limits(env),
     )
     settings.check()
     return settings

@@ -31,7 +31,7 @@ from mijn.app import create_app
 from mijn.db import Base
 from mijn.migrate import upgrade
 from mijn.models import REFERENCE_TABLES, import_all
-from mijn.settings import Settings, load_settings
+from mijn.settings import RATE_LIMIT_DEFAULTS, Settings, load_settings
 
 T = TypeVar("T")
 BACKENDS = ("sqlite", "postgresql")
@@ -72,9 +72,18 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("data")
 
 
-def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settings:
-    """Settings as the environment would give them, for tests."""
+# Rate limits so high that no test meets them, except the tests marked `rate_limits` (the
+# rules still count: every test runs their statements).
+HIGH_RATE_LIMITS = {f"MIJN_RATE_{name}": "1000000/1m" for name in RATE_LIMIT_DEFAULTS}
+
+
+def make_settings(
+    database_url: str, data_dir: Path, *, rate_limits: bool = False, **overrides: str
+) -> Settings:
+    """Settings as the environment would give them, for tests (rate_limits: the configured
+    limits rather than very high ones)."""
     env = {
+        **({} if rate_limits else HIGH_RATE_LIMITS),
         "MIJN_DATABASE_URL": database_url,
         "MIJN_DATA_DIR": str(data_dir),
         "MIJN_BASE_URL": BASE_URL,
@@ -82,6 +91,11 @@ def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settin
         **overrides,
     }
     return load_settings(env)
+
+
+def with_rate_limits(request: pytest.FixtureRequest) -> bool:
+    """Whether the test is marked `rate_limits` (it meets the configured limits)."""
+    return request.node.get_closest_marker("rate_limits") is not None
 
 
 class _SelfTransport(httpx.AsyncBaseTransport):
@@ -104,9 +118,9 @@ def build_app(settings: Settings) -> Starlette:
 
 
 @pytest.fixture
-def settings(database_url: str, data_dir: Path) -> Settings:
-    """Test settings on the current backend."""
-    return make_settings(database_url, data_dir)
+def settings(request: pytest.FixtureRequest, database_url: str, data_dir: Path) -> Settings:
+    """Test settings on the current backend (very high rate limits unless marked)."""
+    return make_settings(database_url, data_dir, rate_limits=with_rate_limits(request))
 
 
 @pytest.fixture
@@ -136,12 +150,16 @@ def client(app: Starlette) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def client_with(database_url: str, data_dir: Path) -> Iterator[Callable[..., Any]]:
+def client_with(
+    request: pytest.FixtureRequest, database_url: str, data_dir: Path
+) -> Iterator[Callable[..., Any]]:
     """Clients of portals with other settings (MIJN_* overrides); emptied afterwards."""
     stack = contextlib.ExitStack()
+    rate_limits = with_rate_limits(request)
 
     def make(**overrides: str) -> TestClient:
-        app = build_app(make_settings(database_url, data_dir, **overrides))
+        app = build_app(make_settings(database_url, data_dir, rate_limits=rate_limits,
+                                      **overrides))
         test_client = stack.enter_context(
             TestClient(app, base_url=BASE_URL, follow_redirects=False)
         )
