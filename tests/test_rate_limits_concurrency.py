@@ -78,7 +78,7 @@ def test_parallel_increments_never_pass_more_than_the_limit(
 
     async def counts(session: AsyncSession) -> dict[str, int]:
         rows = await session.execute(select(RateCounter.rule, RateCounter.count))
-        return {rule: count for rule, count in rows.tuples()}
+        return {rule: count for rule, count in rows}
 
     assert run(counts) == {"questions:600": CONNECTIONS, "questions:86400": CONNECTIONS}
 
