@@ -19,12 +19,9 @@ AUDIENCES = ("citizen", "business", "staff")
 # Rate limits (MIJN_RATE_<NAME>): a comma-separated list of count/window, the window a number
 # and s, m, h or d ("5/10m,20/1d": 5 per 10 minutes and 20 per day), or "off".
 RATE_LIMIT_DEFAULTS = {
-    "QUESTIONS": "5/10m,20/1d",  # new questions per party
-    "REPLIES": "10/10m,40/1d",  # a citizen's replies to question threads, per party
-    "VOTES_PER_ANSWER": "1/1d",  # "did this help?" per answer per visitor
-    "VOTES": "20/1h",  # "did this help?" per visitor, all answers together
-    "SEARCH": "60/1m,1000/1h",  # searches per client address
-    "LOGINS": "30/1m,300/1h",  # login starts per client address
+    "QUESTIONS": "5/10m,20/1d", "REPLIES": "10/10m,40/1d",  # per party: asking, replying
+    "VOTES_PER_ANSWER": "1/1d", "VOTES": "20/1h",  # "did this help?": per answer, in all
+    "SEARCH": "60/1m,1000/1h", "LOGINS": "30/1m,300/1h",  # per client address
     "API_FAILURES": "10/10m",  # failed API and ZGW token checks per client address
     "VERIFY_EMAILS": "5/1d",  # e-mail address verification links per party
 }
@@ -143,9 +140,7 @@ class Settings:
     # The share of questions the KCC aims to answer at first contact (the monthly report).
     fcr_target: float = 0.8
     # Per rule (RATE_LIMIT_DEFAULTS' names): (count, window in seconds) pairs; empty is off.
-    rate_limits: RateLimits = field(
-        default_factory=lambda: _rate_limits(RATE_LIMIT_DEFAULTS)
-    )
+    rate_limits: RateLimits = field(default_factory=lambda: _rate_limits({}))
 
     @property
     def is_production(self) -> bool:
@@ -354,21 +349,18 @@ def _acr_levels(env: Mapping[str, str]) -> dict[str, str]:
 def _rate_windows(key: str, raw: str) -> tuple[tuple[int, int], ...]:
     if raw.strip().lower() == "off":
         return ()
-    windows = []
+    windows: dict[int, int] = {}  # seconds: count
     for item in raw.split(","):
         match = re.fullmatch(r"\s*(\d{1,9})\s*/\s*(\d{0,6})\s*([smhd])\s*", item)
-        if match is None or int(match[1]) < 1 or match[2] == "0":
+        seconds = int(match[2] or 1) * _RATE_UNITS[match[3]] if match else 0
+        if not match or int(match[1]) < 1 or not 0 < seconds <= 31 * 86400 or seconds in windows:
             raise ConfigurationError(
                 f"{key} must be 'off' or a comma-separated list of count/window, like "
-                f"'5/10m,20/1d' (window units s, m, h, d); {item.strip()!r} is not."
+                "'5/10m,20/1d' (units s, m, h, d; each window different and at most 31 "
+                f"days); {item.strip()!r} is not."
             )
-        seconds = int(match[2] or 1) * _RATE_UNITS[match[3]]
-        if seconds > 31 * 86400:
-            raise ConfigurationError(f"{key}: a window is at most 31 days, not {item.strip()!r}.")
-        windows.append((int(match[1]), seconds))
-    if len({seconds for _, seconds in windows}) < len(windows):
-        raise ConfigurationError(f"{key} names the same window twice: {raw!r}.")
-    return tuple(windows)
+        windows[seconds] = int(match[1])
+    return tuple((count, seconds) for seconds, count in windows.items())
 
 
 def _rate_limits(env: Mapping[str, str]) -> RateLimits:

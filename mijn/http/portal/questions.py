@@ -177,11 +177,7 @@ async def ask(request: Request) -> Response:
                     return render(request, "portal/questions/ask.html", {**context, **shown})
             verdict = await limits.hit(request, session, (QUESTIONS, _party(request, access)))
             if not verdict.allowed:
-                await session.rollback()  # nothing of this attempt stays, nor its count
-                context = await _ask_context(session, access, values,
-                                             limits.form_error("body", verdict))
-                return render(request, "portal/questions/ask.html", context, status_code=429,
-                              headers=limits.retry_after(verdict))
+                return await _ask_refused(request, session, access, values, verdict)
             question, _created = await ask_question(session, new, app_settings(request).calendar)
         except QuestionError as error:
             context = await _ask_context(session, access, values, error)
@@ -190,6 +186,17 @@ async def ask(request: Request) -> Response:
         await session.commit()
     url = request.app.url_path_for("questions:detail", reference=question.reference)
     return redirect(request, f"{url}?verstuurd=1")
+
+
+async def _ask_refused(
+    request: Request, session: AsyncSession, access: Access, values: dict[str, str],
+    verdict: Verdict,
+) -> Response:
+    """Too many questions for now: the form again, with the question kept and the wait said."""
+    await session.rollback()  # nothing of this attempt stays, nor its count
+    context = await _ask_context(session, access, values, limits.form_error("body", verdict))
+    return render(request, "portal/questions/ask.html", context,
+                  status_code=limits.RATE_LIMITED, headers=limits.retry_after(verdict))
 
 
 def _party(request: Request, access: Access) -> str:
@@ -328,8 +335,8 @@ async def _reply_refused(
         raise HTTPException(status_code=404)
     context = await _detail_context(session, question, access)
     context.update(values=values, error=limits.form_error("body", verdict), sent=False)
-    return render(request, "portal/questions/detail.html", context, status_code=429,
-                  headers=limits.retry_after(verdict))
+    return render(request, "portal/questions/detail.html", context,
+                  status_code=limits.RATE_LIMITED, headers=limits.retry_after(verdict))
 
 
 routes = [
