@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
+from test_query_counts import counting
 
 from conftest import Auth, Runner, form_fields
 from mijn.answers.models import Answer
@@ -374,3 +375,29 @@ def test_a_rule_that_is_off_counts_nothing(run: Runner) -> None:
 
     first, second = run(hit_twice)
     assert first.allowed and not second.allowed and second.retry_after == 30
+
+
+# --- the cost per request ---------------------------------------------------------------------
+
+
+def test_one_statement_per_limited_action_none_elsewhere(
+    client: TestClient, auth: Auth, demo: None, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "PRUNE_EVERY", 10**9)  # (once in so many: one more, a DELETE)
+    answer = _answers(run)[0]
+    token = auth.csrf()
+
+    def rate_statements(method: str, path: str, **kwargs: Any) -> int:
+        with counting(client.app) as statements:  # type: ignore[arg-type]
+            client.request(method, path, **kwargs)
+        return sum("rate_counters" in statement for statement in statements)
+
+    assert rate_statements("GET", "/antwoorden") == 0  # no search: the popular answers
+    assert rate_statements("GET", f"/antwoorden/{answer.slug}") == 0
+    assert rate_statements("GET", "/antwoorden", params={"q": "paspoort"}) == 1
+    assert rate_statements("POST", f"/antwoorden/{answer.slug}/feedback",
+                           data={"csrf_token": token, "helpful": "ja"}) == 1  # both rules
+    assert rate_statements("GET", "/auth/citizen/login") == 1
+    auth.login("demo-jan")
+    assert rate_statements("GET", "/mijn/dossiers") == 0
+    assert rate_statements("GET", "/mijn/vragen/nieuw") == 0
