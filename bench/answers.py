@@ -57,6 +57,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench import RESULTS_DIR
 from bench.answers_corpus import QUERIES, AnswerSpec, make_answers
 from bench.common import (
+    UNLIMITED_RATES,
     SmokeResult,
     add_smoke_flag,
     asyncpg_dsn,
@@ -551,6 +552,7 @@ def start_mijn(backend: Backend, args: argparse.Namespace, log: Path) -> Server:
         "MIJN_SECRET_KEY": SECRET_KEY,
         "MIJN_ENV": "development",
         "MIJN_DATA_DIR": str(backend.folder or RESULTS_DIR / "data"),
+        **UNLIMITED_RATES,
     }
     cmd = [*MIJN_COMMAND, "serve", "--workers", str(args.workers), "--host", "127.0.0.1",
            "--port", str(args.port), "--log-level", "warning"]

@@ -29,9 +29,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from bench import RESULTS_DIR
-from bench.product import alembic_config
+from bench.product import RATE_LIMIT_DEFAULTS, alembic_config
 
 SECRET_KEY = "bench-only-secret-key-4f1d2c9a8b7e6d5c4b3a29181716151413"
+# A benchmark is one client address doing the traffic of thousands of visitors: the rate
+# limits are set out of reach, but still counted, so that their cost is in the figures.
+UNLIMITED_RATES = {f"MIJN_RATE_{name}": "100000000/1m" for name in RATE_LIMIT_DEFAULTS}
 SMOKE_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 

@@ -50,6 +50,7 @@ from sqlalchemy import event
 
 from bench import RESULTS_DIR
 from bench.common import (
+    UNLIMITED_RATES,
     SmokeResult,
     add_smoke_flag,
     asyncpg_dsn,
@@ -285,7 +286,8 @@ def start_server(args: argparse.Namespace, log: Path) -> subprocess.Popen[bytes]
     if not port_free(args.port):
         raise SystemExit(f"insight: port {args.port} is in use; choose another with --port")
     env = {**os.environ, "MIJN_DATABASE_URL": args.database_url, "MIJN_SECRET_KEY": SECRET_KEY,
-           "MIJN_ENV": "development", "MIJN_DATA_DIR": str(RESULTS_DIR / "data")}
+           "MIJN_ENV": "development", "MIJN_DATA_DIR": str(RESULTS_DIR / "data"),
+           **UNLIMITED_RATES}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*MIJN_COMMAND, "serve", "--host", "127.0.0.1", "--port", str(args.port),

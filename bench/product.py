@@ -60,7 +60,7 @@ from mijn.questions.common import REFERENCE_ALPHABET
 from mijn.questions.models import Topic
 from mijn.questions.workflow import claim_next
 from mijn.sessions.service import Limits, open_session
-from mijn.settings import load_settings
+from mijn.settings import RATE_LIMIT_DEFAULTS, load_settings
 from mijn.staff.models import StaffMember
 from mijn.staff.service import record_login
 from mijn.workingtime import WorkingCalendar, add_working_time
@@ -73,7 +73,8 @@ __all__ = [
     "Identity", "Limits", "open_session",
     "PartyScope",
     "APP_FACTORY", "AUDIENCES", "CHANNELS", "CSRF_COOKIE", "DOSSIER_TYPES", "MIJN_COMMAND",
-    "MIN_LOA", "PROJECT_ROOT", "REFERENCE_ALPHABET", "STAFF_SESSION_COOKIE", "TOUCH_INTERVAL",
+    "MIN_LOA", "PROJECT_ROOT", "RATE_LIMIT_DEFAULTS", "REFERENCE_ALPHABET",
+    "STAFF_SESSION_COOKIE", "TOUCH_INTERVAL",
     "Answer", "AnswerTerm", "AnswerTopic", "AnswerVersion", "DossierPage", "Draft", "Period",
     "Progress", "SearchTerm", "SearchVariant", "Staff", "StaffMember", "StatusType", "Topic",
     "WorkingCalendar", "_summary_columns", "add_months", "add_working_time", "alembic_config",

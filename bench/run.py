@@ -41,6 +41,7 @@ from sqlalchemy.engine import make_url
 from bench import BENCH_DIR, DEFAULT_DATABASE_URL, RESULTS_DIR
 from bench.app import TEMPLATE_ONLY_PATH
 from bench.common import (
+    UNLIMITED_RATES,
     SmokeResult,
     add_smoke_flag,
     asyncpg_dsn,
@@ -508,6 +509,7 @@ def start_server(
         "MIJN_SECRET_KEY": SECRET_KEY,
         "MIJN_ENV": "development",
         "MIJN_DATA_DIR": str(RESULTS_DIR / "data"),
+        **UNLIMITED_RATES,
     }
     if args.server == "nodelay":
         cmd = [sys.executable, "-m", "bench.serve", "--workers", str(args.workers),

@@ -8,6 +8,7 @@ reached in-process (tests route the portal's own HTTP calls through ASGI).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -108,6 +109,7 @@ EXCEPTION_HANDLERS: dict[Any, ExceptionHandler] = {
 def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
                http: httpx.AsyncClient, zgw_http: httpx.AsyncClient | None) -> None:
     app.state.settings = settings
+    app.state.clock = time.time  # epoch seconds; tests move it (rate limit windows)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.autocommit_sessionmaker = make_autocommit_sessionmaker(engine)

@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mijn import ratewindows
 from mijn.access.confidentiality import CONFIDENTIALITY
 from mijn.access.loa import DEFAULT_ACR_LEVELS, LOA_LEVELS
+from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
+from mijn.ratewindows import RateLimits
 from mijn.workingtime import WorkingCalendar, parse_calendar
 
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
@@ -139,6 +142,8 @@ class Settings:
     acr_levels: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ACR_LEVELS))
     # The share of questions the KCC aims to answer at first contact (the monthly report).
     fcr_target: float = 0.8
+    # Per rule (RATE_LIMIT_DEFAULTS' names): (count, window in seconds) pairs; empty is off.
+    rate_limits: RateLimits = field(default_factory=lambda: ratewindows.rate_limits({}))
 
     @property
     def is_production(self) -> bool:
@@ -385,6 +390,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         calendar=_calendar(env),
         acr_levels=_acr_levels(env),
         fcr_target=_share(env, "MIJN_FCR_TARGET", 0.8),
+        rate_limits=ratewindows.rate_limits(env, ConfigurationError),
     )
     settings.check()
     return settings

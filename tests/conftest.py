@@ -32,7 +32,7 @@ from mijn.app import create_app
 from mijn.db import Base
 from mijn.migrate import upgrade
 from mijn.models import REFERENCE_TABLES, import_all
-from mijn.settings import Settings, load_settings
+from mijn.settings import RATE_LIMIT_DEFAULTS, Settings, load_settings
 
 T = TypeVar("T")
 BACKENDS = ("sqlite", "postgresql")
@@ -136,9 +136,18 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("data")
 
 
+# Rate limits so high that no test meets them, except the tests marked `rate_limits` (the
+# rules still count: every test runs their statements).
+HIGH_RATE_LIMITS = {f"MIJN_RATE_{name}": "1000000/1m" for name in RATE_LIMIT_DEFAULTS}
+# The limits as configured by default (for tests marked rate_limits), as overrides.
+CONFIGURED_RATE_LIMITS = {f"MIJN_RATE_{name}": value for name, value in RATE_LIMIT_DEFAULTS.items()}
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settings:
-    """Settings as the environment would give them, for tests."""
+    """Settings as the environment would give them, for tests (very high rate limits unless
+    overridden, e.g. with **CONFIGURED_RATE_LIMITS)."""
     env = {
+        **HIGH_RATE_LIMITS,
         "MIJN_DATABASE_URL": database_url,
         "MIJN_DATA_DIR": str(data_dir),
         "MIJN_BASE_URL": BASE_URL,
@@ -147,6 +156,12 @@ def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settin
         **overrides,
     }
     return load_settings(env)
+
+
+def rate_overrides(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The configured limits for a test marked `rate_limits`, else none (very high ones)."""
+    marked = request.node.get_closest_marker("rate_limits") is not None
+    return CONFIGURED_RATE_LIMITS if marked else {}
 
 
 class _SelfTransport(httpx.AsyncBaseTransport):
@@ -169,9 +184,9 @@ def build_app(settings: Settings) -> Starlette:
 
 
 @pytest.fixture
-def settings(database_url: str, data_dir: Path) -> Settings:
-    """Test settings on the current backend."""
-    return make_settings(database_url, data_dir)
+def settings(request: pytest.FixtureRequest, database_url: str, data_dir: Path) -> Settings:
+    """Test settings on the current backend (very high rate limits unless marked)."""
+    return make_settings(database_url, data_dir, **rate_overrides(request))
 
 
 @pytest.fixture
@@ -201,12 +216,15 @@ def client(app: Starlette) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def client_with(database_url: str, data_dir: Path) -> Iterator[Callable[..., Any]]:
+def client_with(
+    request: pytest.FixtureRequest, database_url: str, data_dir: Path
+) -> Iterator[Callable[..., Any]]:
     """Clients of portals with other settings (MIJN_* overrides); emptied afterwards."""
     stack = contextlib.ExitStack()
 
     def make(**overrides: str) -> TestClient:
-        app = build_app(make_settings(database_url, data_dir, **overrides))
+        app = build_app(make_settings(database_url, data_dir, **rate_overrides(request),
+                                      **overrides))
         test_client = stack.enter_context(
             TestClient(app, base_url=BASE_URL, follow_redirects=False)
         )

@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conftest import TEST_POOL
+from conftest import HIGH_RATE_LIMITS, TEST_POOL
 from mijn import PROJECT_ROOT
 from mijn.db import Base, make_engine, make_sessionmaker
 from mijn.dossiers.models import Dossier, StatusEvent
@@ -123,7 +123,7 @@ def _start(database_url: str, data_dir: Path, log: Path) -> tuple[subprocess.Pop
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("MIJN_")}
-    env |= {
+    env |= HIGH_RATE_LIMITS | {
         "MIJN_DATABASE_URL": database_url, "MIJN_DATA_DIR": str(data_dir),
         "MIJN_BASE_URL": base_url, "MIJN_ENV": "development",
         **TEST_POOL,  # 2 workers: at most 12 connections; a burst waits for a free one

@@ -1,7 +1,7 @@
 """audit rows name the question looked at, and a look-up that found nobody (hashed)
 
 Revision ID: 0010
-Revises: 0008b
+Revises: 0009
 Create Date: 2026-12-04 10:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0010'
-down_revision: str | None = '0008b'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

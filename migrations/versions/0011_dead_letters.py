@@ -1,7 +1,7 @@
 """dead letters: what will never succeed (or gave up) is `dead`, no longer `failed`
 
 Revision ID: 0011
-Revises: 0008b
+Revises: 0010
 Create Date: 2026-12-04 10:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | None = '0008b'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

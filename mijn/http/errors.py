@@ -18,6 +18,7 @@ from starlette.responses import (
 
 from mijn.http.common import app_settings, render
 from mijn.http.headers import content_security_policy, security_headers
+from mijn.http.limits import RateLimitError
 
 
 def error_page(
@@ -26,6 +27,13 @@ def error_page(
     """The error page (kind "csrf" explains an expired form, "http" the status code)."""
     context = {"code": code, "kind": kind}
     return render(request, "common/errors/error.html", context, status_code=code, headers=headers)
+
+
+def rate_limited_page(request: Request, retry_after: int) -> HTMLResponse:
+    """429: this was done too often for now; the page says how long to wait."""
+    context = {"code": 429, "kind": "rate", "error": RateLimitError("", retry_after)}
+    return render(request, "common/errors/error.html", context, status_code=429,
+                  headers={"Retry-After": str(retry_after)})
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -39,7 +47,7 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type",
            405: "Method Not Allowed", 422: "Unprocessable Content", 500: "Internal Server Error",
-           503: "Service Unavailable"}
+           429: "Too Many Requests", 503: "Service Unavailable"}
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import utcnow
 from mijn.notifications.models import Notification
+from mijn.ratelimits import service as rates
+from mijn.ratelimits.rules import VERIFY_EMAILS, rule
 from mijn.retry import DEAD
 from mijn.settings import Settings
 
@@ -26,7 +28,6 @@ if TYPE_CHECKING:  # another area's rows, only named in annotations
 
 VERIFY_MAX_AGE = timedelta(hours=48)
 VERIFY_SALT = "mijn.email-verify"
-MAX_VERIFY_PER_DAY = 5
 _INSERT = insert(Notification)
 
 
@@ -196,10 +197,11 @@ async def requeue_delivery(session: AsyncSession, notification_id: int) -> int |
 class PreferenceError(ValueError):
     """Preferences that cannot be saved; `field` and `code` say what is wrong."""
 
-    def __init__(self, field: str, code: str) -> None:
+    def __init__(self, field: str, code: str, retry_after: int = 0) -> None:
         super().__init__(f"{field}: {code}")
         self.field = field
         self.code = code
+        self.retry_after = retry_after  # too_many: seconds until it may be tried again
 
 
 def check_email(address: str) -> str:
@@ -232,8 +234,12 @@ async def save_preferences(
     address = check_email(email)
     if party.email_verified_at and address.lower() == (party.email or "").lower():
         return False
-    if await _verifications_since(session, party.id, now - timedelta(days=1)) >= MAX_VERIFY_PER_DAY:
-        raise PreferenceError("email", "too_many")  # Mijn is no way to mail strangers
+    # Mijn is no way to mail strangers: counted atomically, so parallel requests (any
+    # process) never send more than the limit (MIJN_RATE_VERIFY_EMAILS).
+    who = rates.subject(settings.secret_key.reveal(), "party", party.id)
+    verdict = await rates.hit(session, [(rule(settings, VERIFY_EMAILS), who)], now.timestamp())
+    if not verdict.allowed:
+        raise PreferenceError("email", "too_many", verdict.retry_after)
     raw = secrets.token_urlsafe(32)
     party.pending_email = address
     party.email_token_hash = hashlib.sha256(raw.encode()).hexdigest()
@@ -262,16 +268,6 @@ def link_valid(party: Party, signed: str, settings: Settings, now: datetime) -> 
     digest = hashlib.sha256(str(data.get("t", "")).encode()).hexdigest()
     expired = party.email_token_expires_at is None or party.email_token_expires_at < now
     return not expired and hmac.compare_digest(digest, party.email_token_hash)
-
-
-async def _verifications_since(session: AsyncSession, party_id: int, since: datetime) -> int:
-    found = await session.scalar(
-        select(func.count()).where(
-            Notification.party_id == party_id, Notification.kind == "verify",
-            Notification.created_at >= since,
-        )
-    )
-    return int(found or 0)
 
 
 async def confirm_email(

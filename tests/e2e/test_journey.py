@@ -43,6 +43,7 @@ from playwright.sync_api import (
 )
 from sqlalchemy import delete
 
+from conftest import HIGH_RATE_LIMITS
 from mijn import PROJECT_ROOT
 from mijn.db import Base, make_engine
 from mijn.i18n import language
@@ -131,6 +132,7 @@ def portal(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     data_dir = tmp_path_factory.mktemp("e2e-data")
     env = {key: value for key, value in os.environ.items() if not key.startswith("MIJN_")}
     env.update(
+        HIGH_RATE_LIMITS,  # many logins and questions from one address, one party
         MIJN_DATABASE_URL=database_url,
         MIJN_BASE_URL=base_url,
         MIJN_DATA_DIR=str(data_dir),

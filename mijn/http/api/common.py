@@ -12,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mijn.http import limits
 from mijn.http.errors import problem
 from mijn.intake.service import IntakeError, authenticate
+from mijn.ratelimits.rules import API_FAILURES
+from mijn.ratelimits.service import Verdict
 
 if TYPE_CHECKING:
     from mijn.intake.models import ApiClient
@@ -45,16 +48,40 @@ async def problem_response(request: Request, exc: Exception) -> Response:
     return response
 
 
+def too_many(verdict: Verdict) -> ApiProblem:
+    """429: too many failed token checks from this address; Retry-After says until when."""
+    return ApiProblem(429, "Too many failed authentications from this address; try again "
+                           f"in {verdict.retry_after} seconds.",
+                      headers=limits.retry_after(verdict))
+
+
+async def not_blocked(request: Request) -> None:
+    """Refuse (429) an address with too many failed token checks, before checking this one:
+    a token cannot be guessed by trying on."""
+    verdict = await limits.over(request, API_FAILURES, limits.client(request))
+    if not verdict.allowed:
+        raise too_many(verdict)
+
+
+async def failed(request: Request, problem: ApiProblem) -> ApiProblem:
+    """Count a failed token check (committed at once); the one over the limit is a 429."""
+    verdict = await limits.hit_now(request, (API_FAILURES, limits.client(request)))
+    return problem if verdict.allowed else too_many(verdict)
+
+
 async def api_client(request: Request, session: AsyncSession, scope: str) -> ApiClient:
+    await not_blocked(request)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise ApiProblem(401, "Send your API token as 'Authorization: Bearer <token>'.",
-                         headers={"WWW-Authenticate": "Bearer"})
+        raise await failed(request, ApiProblem(
+            401, "Send your API token as 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": "Bearer"}))
     client = await authenticate(session, token.strip())
     if client is None:
-        raise ApiProblem(401, "The API token is unknown or revoked.",
-                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise await failed(request, ApiProblem(
+            401, "The API token is unknown or revoked.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}))
     if scope not in client.scopes.split():
         raise ApiProblem(403, f"This API client lacks the scope {scope!r}.")
     return client

@@ -59,16 +59,25 @@ MANDATE_PATH_PARAMS = [
 
 BAD_ADDRESS = _problem("The address holds a control character (such as NUL); it is "
                        "refused before the operation runs.")
+TOO_MANY = {
+    **_problem("Too many failed token checks from this address (MIJN_RATE_API_FAILURES): "
+               "every request from it is refused until Retry-After has passed, even with "
+               "a valid token."),
+    "headers": {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                "schema": {"type": "integer", "minimum": 1}}},
+}
 METHODS = ("get", "put", "post", "delete", "patch")
 
 
 def openapi_document(base_url: str) -> dict[str, Any]:
-    """The whole document; every operation also lists the 400 the boundary gives."""
+    """The whole document; every operation also lists the 400 the boundary gives and the 429
+    of an address with too many failed token checks."""
     document = _document(base_url)
     for item in document["paths"].values():
         for method in METHODS:
             if method in item:
                 item[method]["responses"].setdefault("400", BAD_ADDRESS)
+                item[method]["responses"].setdefault("429", TOO_MANY)
     return document
 
 

@@ -51,8 +51,8 @@ from mijn.questions.workflow import (
     staff_close,
     staff_question,
     take,
-    version_of,
     take_over,
+    version_of,
 )
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names

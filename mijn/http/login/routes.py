@@ -15,8 +15,9 @@ from mijn.access.identity import Identity
 from mijn.access.loa import LOA_LEVELS, acr_values_for, loa_of
 from mijn.db import request_session
 from mijn.dossiers.service import known_type_codes
+from mijn.http import limits
 from mijn.http.common import redirect, render, rotate_csrf
-from mijn.http.errors import error_page
+from mijn.http.errors import error_page, rate_limited_page
 from mijn.http.login.claims import business_party, claimed_mandate, employee_ref
 from mijn.http.login.oidc import LoginError, LoginRequest, OidcClient
 from mijn.http.session import (
@@ -30,6 +31,7 @@ from mijn.http.session import (
 from mijn.http.urls import STAFF_ROOT, callback_route, is_staff_path, safe_next
 from mijn.mandates.service import MandateError, put_mandate
 from mijn.parties.service import InvalidIdentifier, get_or_create_party
+from mijn.ratelimits.rules import LOGINS
 from mijn.settings import Settings
 from mijn.staff.service import known_roles, record_login, team_codes
 
@@ -86,6 +88,9 @@ async def staff_login(request: Request) -> Response:
 async def _login(request: Request, audience: str) -> Response:
     if audience not in LOGIN_AUDIENCES or audience not in request.app.state.oidc_clients:
         return error_page(request, 404)
+    verdict = await limits.hit_now(request, (LOGINS, limits.client(request)))
+    if not verdict.allowed:
+        return rate_limited_page(request, verdict.retry_after)
     next_url = safe_next(request.query_params.get("next"), HOME[audience])
     settings: Settings = request.app.state.settings
     # A step-up: log in again at (at least) this level of assurance.

@@ -28,10 +28,13 @@ from mijn.answers.tailoring import AskForm, dossier_facts, suggest_for_form
 from mijn.answers.text import DossierFacts, render_html
 from mijn.db import request_session
 from mijn.dossiers.service import get_dossier_view
+from mijn.http import limits
 from mijn.http.common import form_values, is_htmx, redirect, render, small_int
 from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.session import PORTAL_AUDIENCES, current_identity, require_identity
 from mijn.notifications.service import unread_count
+from mijn.ratelimits.rules import SEARCH, VOTES, VOTES_PER_ANSWER
+from mijn.ratelimits.service import Verdict
 
 MAX_QUERY = 200
 CONTEXTS = ("search", "dossier", "ask", "kcc", "link")
@@ -70,14 +73,21 @@ async def search_page(request: Request) -> Response:
     """Search the answers (logged in or not); htmx swaps only the results."""
     query = request.query_params.get("q", "")[:MAX_QUERY].strip()
     async with request_session(request, autocommit=True) as session:
+        verdict = (await limits.hit(request, session, (SEARCH, limits.client(request)))
+                   if query else limits.ALLOWED)
         visitor = await _visitor(request, session)
-        if query:
+        if not verdict.allowed:
+            answers = []
+        elif query:
             answers = await search_answers(session, query, visitor.audiences, limit=10)
         else:
             answers = await popular(session, visitor.audiences, limit=8)
         unread = 0 if is_htmx(request) else await visitor.unread(session)
-    context = {"query": query, "answers": answers, "unread_messages": unread}
-    return render(request, "portal/answers/search.html", context, block="results")
+    error = None if verdict.allowed else limits.form_error("q", verdict)
+    context = {"query": query, "answers": answers, "unread_messages": unread, "error": error}
+    return render(request, "portal/answers/search.html", context, block="results",
+                  status_code=200 if error is None else limits.RATE_LIMITED,
+                  headers=None if error is None else limits.retry_after(verdict))
 
 
 async def answer_page(request: Request) -> Response:
@@ -124,6 +134,13 @@ async def feedback(request: Request) -> Response:
         try:
             if helpful not in ("ja", "nee"):
                 raise AnswerError("helpful", "missing")
+            verdict = await _vote_counted(request, session, answer.id)
+            if not verdict.allowed:  # not committed: the refused vote is not counted either
+                context = _answer_context(answer, None, 0, values=values,
+                                          error=limits.form_error("helpful", verdict))
+                return render(request, "portal/answers/answer.html", context,
+                              status_code=limits.RATE_LIMITED, block="feedback",
+                              headers=limits.retry_after(verdict))
             await give_feedback(session, answer, helpful == "ja",
                                 values.get("comment", ""))
         except AnswerError as error:
@@ -136,6 +153,19 @@ async def feedback(request: Request) -> Response:
                       thanks=True), block="feedback")
     url = request.app.url_path_for("answers:detail", slug=slug)
     return redirect(request, f"{url}?bedankt=1#feedback")
+
+
+async def _vote_counted(request: Request, session: AsyncSession, answer_id: int) -> Verdict:
+    """Count a vote: per answer and in all, per visitor (a party, else the client's address)."""
+    identity = current_identity(request)
+    visitor = (f"party:{identity.party_id}" if identity is not None
+               and identity.audience in PORTAL_AUDIENCES else
+               f"ip:{limits.client_address(request)}")
+    return await limits.hit(
+        request, session,
+        (VOTES_PER_ANSWER, limits.subject(request, "vote", f"{visitor}|answer:{answer_id}")),
+        (VOTES, limits.subject(request, "vote", visitor)),
+    )
 
 
 async def opened(request: Request) -> Response:

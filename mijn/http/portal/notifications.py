@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from mijn.db import request_session, utcnow
 from mijn.dossiers.service import dossier_references
+from mijn.http import limits
 from mijn.http.common import form_values, redirect, render
 from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.session import require_identity
@@ -19,6 +21,7 @@ from mijn.notifications import service
 from mijn.notifications.service import PreferenceError
 from mijn.parties.service import get_party
 from mijn.questions.queue import question_references
+from mijn.ratelimits.service import Verdict
 from mijn.settings import Settings
 
 
@@ -83,10 +86,17 @@ async def save_preferences(request: Request) -> Response:
             sent = await service.save_preferences(
                 session, party, settings, email=values.get("email", ""),
                 notify_by_email=values.get("channel") != "portal",
+                now=datetime.fromtimestamp(limits.now(request), UTC),
             )
         except PreferenceError as error:
             await session.rollback()
             context = await _settings_context(request, identity.party_id)
+            if error.code == "too_many":
+                verdict = Verdict(False, error.retry_after)
+                context.update(values=values, error=limits.form_error("email", verdict))
+                return render(request, "portal/notifications/settings.html", context,
+                              status_code=limits.RATE_LIMITED,
+                              headers=limits.retry_after(verdict))
             context.update(values=values, error=error)
             return render(request, "portal/notifications/settings.html", context, status_code=422)
         await session.commit()

@@ -25,7 +25,9 @@ from mijn.dossiers.service import (
     party_dossier_id,
     party_dossiers,
 )
+from mijn.http import limits
 from mijn.http.common import app_settings, form_values, redirect, render, small_int
+from mijn.http.limits import RateLimitError
 from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.portal.stepup import step_up
 from mijn.http.session import require_identity
@@ -44,11 +46,13 @@ from mijn.questions.asking import (
 from mijn.questions.asking import (
     ask as ask_question,
 )
-from mijn.questions.common import MAX_BODY, OnBehalf, QuestionError, list_topics
+from mijn.questions.common import MAX_BODY, OnBehalf, QuestionError, clean_body, list_topics
 from mijn.questions.contacts import party_contacts
 from mijn.questions.models import Question, Topic
 from mijn.questions.states import TransitionRefused
 from mijn.questions.workflow import question_events
+from mijn.ratelimits.rules import QUESTIONS, REPLIES
+from mijn.ratelimits.service import Verdict
 
 
 async def my_questions(request: Request) -> Response:
@@ -89,7 +93,7 @@ def _may_ask(access: Access) -> None:
 
 async def _ask_context(
     session: AsyncSession, access: Access, values: dict[str, str],
-    error: QuestionError | None,
+    error: QuestionError | RateLimitError | None,
 ) -> dict[str, Any]:
     dossiers = await party_dossiers(session, access.scope())
     return {
@@ -171,6 +175,9 @@ async def ask(request: Request) -> Response:
                     context = await _ask_context(session, access, values, None)
                     await session.commit()
                     return render(request, "portal/questions/ask.html", {**context, **shown})
+            verdict = await limits.hit(request, session, (QUESTIONS, _party(request, access)))
+            if not verdict.allowed:
+                return await _ask_refused(request, session, access, values, verdict)
             question, _created = await ask_question(session, new, app_settings(request).calendar)
         except QuestionError as error:
             context = await _ask_context(session, access, values, error)
@@ -179,6 +186,22 @@ async def ask(request: Request) -> Response:
         await session.commit()
     url = request.app.url_path_for("questions:detail", reference=question.reference)
     return redirect(request, f"{url}?verstuurd=1")
+
+
+async def _ask_refused(
+    request: Request, session: AsyncSession, access: Access, values: dict[str, str],
+    verdict: Verdict,
+) -> Response:
+    """Too many questions for now: the form again, with the question kept and the wait said."""
+    await session.rollback()  # nothing of this attempt stays, nor its count
+    context = await _ask_context(session, access, values, limits.form_error("body", verdict))
+    return render(request, "portal/questions/ask.html", context,
+                  status_code=limits.RATE_LIMITED, headers=limits.retry_after(verdict))
+
+
+def _party(request: Request, access: Access) -> str:
+    """The subject a party's questions and replies are counted by (whoever writes them)."""
+    return limits.party(request, access.party_id)
 
 
 async def _count_asked(
@@ -283,6 +306,11 @@ async def respond(request: Request) -> Response:
         by = on_behalf(access)
         try:
             if action == "reactie":
+                clean_body(values.get("body", ""))  # a wrong reply is not counted
+                verdict = await limits.hit(request, session, (REPLIES, _party(request, access)))
+                if not verdict.allowed:
+                    return await _reply_refused(request, session, reference, access, values,
+                                                verdict)
                 await citizen_reply(
                     session, question, values.get("body", ""), app_settings(request).calendar,
                     by=by,
@@ -297,6 +325,21 @@ async def respond(request: Request) -> Response:
             raise HTTPException(status_code=409) from None
         await session.commit()
     return redirect(request, str(request.app.url_path_for("questions:detail", reference=reference)))
+
+
+async def _reply_refused(
+    request: Request, session: AsyncSession, reference: str, access: Access,
+    values: dict[str, str], verdict: Verdict,
+) -> Response:
+    """Too many replies for now: the thread again, with the reply kept and the wait said."""
+    await session.rollback()  # nothing of this attempt stays, nor its count
+    question = await party_question(session, reference, access.scope())
+    if question is None:
+        raise HTTPException(status_code=404)
+    context = await _detail_context(session, question, access)
+    context.update(values=values, error=limits.form_error("body", verdict), sent=False)
+    return render(request, "portal/questions/detail.html", context,
+                  status_code=limits.RATE_LIMITED, headers=limits.retry_after(verdict))
 
 
 routes = [

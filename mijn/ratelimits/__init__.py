@@ -1,0 +1,1 @@
+"""Rate limits that hold across workers and processes: counters in the database."""
