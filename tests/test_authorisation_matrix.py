@@ -295,7 +295,9 @@ CASES: list[Case] = [
     Case("GET", "/inloggen", "/inloggen", everyone(200)),
     Case("GET", "/uitgelogd", "/uitgelogd", everyone(200)),
     Case("GET", "/auth/{audience}/login", "/auth/citizen/login", everyone(303)),
-    Case("GET", "/auth/{audience}/login", "/auth/staff/login", everyone(303)),
+    Case("GET", "/auth/{audience}/login", "/auth/staff/login", everyone(404)),  # now /kcc/auth
+    Case("GET", "/kcc/auth/login", "/kcc/auth/login", everyone(303)),
+    Case("GET", "/kcc/auth/callback", "/kcc/auth/callback?state=x&code=y", everyone(400)),
     Case("GET", "/auth/{audience}/login", "/auth/onbekend/login", everyone(404)),
     Case("GET", "/auth/{audience}/callback", "/auth/citizen/callback?state=x&code=y",
          everyone(400)),
@@ -377,6 +379,9 @@ CASES: list[Case] = [
          kcc(200, specialist=404, editor=404), marker="Matrixvraag high"),
     Case("GET", "/kcc/vragen/{reference}", "/kcc/vragen/V-ONBEKEND", kcc()),
     Case("GET", "/kcc/meldingen", "/kcc/meldingen", kcc(agent=200, lead=200)),
+    # only a dead item is put back; one that does not exist (or is not dead) is a 404 to all
+    Case("POST", "/kcc/meldingen/{kind}/{item_id}/opnieuw", "/kcc/meldingen/email/999999/opnieuw",
+         kcc(), form={}),
     Case("GET", "/kcc/klanten", "/kcc/klanten", kcc(agent=200, lead=200)),
     Case("GET", "/kcc/klanten/{party_id}", "/kcc/klanten/{p[jan]}", kcc(agent=200, lead=200),
          marker="Jan Jansen"),
