@@ -73,7 +73,9 @@ def _env(database_url: str, data_dir: Path) -> dict[str, str]:
 
 
 def _ping(client: TestClient, token: str) -> int:
-    return client.get("/api/v1/ping", headers={"Authorization": f"Bearer {token}"}).status_code
+    response = client.get("/api/v1/ping", headers={"Authorization": f"Bearer {token}"})
+    status: int = response.status_code
+    return status
 
 
 def test_an_api_client_is_created_listed_and_revoked(mijn: Mijn, client: TestClient) -> None:
