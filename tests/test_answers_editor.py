@@ -156,7 +156,7 @@ def test_only_an_editor_deals_with_a_flag(
     assert [f.resolved_at for f in run(_flags)] == [None]
 
 
-async def _views(session: AsyncSession) -> list[tuple[int, str]]:
+async def _views(session: AsyncSession) -> list[tuple[int | None, str]]:
     found = await session.scalars(select(AnswerEvent).where(AnswerEvent.kind == "view"))
     return [(event.answer_id, event.context) for event in found]
 
