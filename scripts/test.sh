@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Chromium, the npm OIDC provider, ...), checks style and
 # types, and runs every test on SQLite and on PostgreSQL (127.0.0.1:5432 by default,
-# MIJN_TEST_POSTGRES_URL to change; each run creates and drops its own database).
+# MIJN_TEST_POSTGRES_URL to change; each run creates and drops its own database), measuring
+# coverage on the SQLite half (README.md, "Coverage"). With arguments: only `pytest ARGS`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIJN_SETUP_TESTS=1 ./scripts/setup.sh
