@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Chromium, the npm OIDC provider, ...), checks style and
 # types, and runs every test on SQLite and on PostgreSQL (127.0.0.1:5432 by default,
-# MIJN_TEST_POSTGRES_URL to change; each run creates and drops its own database).
+# MIJN_TEST_POSTGRES_URL to change; each run creates and drops its own database), measuring
+# coverage on the SQLite half (README.md, "Coverage"). With arguments: only `pytest ARGS`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIJN_SETUP_TESTS=1 ./scripts/setup.sh
@@ -19,5 +20,37 @@ echo "test: mypy (strict, also over the tests and benchmarks)"
 .venv/bin/mypy mijn tests bench
 echo "test: import-linter (the rules of the house, README.md \"Architecture\")"
 .venv/bin/lint-imports
-echo "test: pytest (SQLite and PostgreSQL)"
-exec .venv/bin/pytest "$@"
+if (( $# )); then
+  echo "test: pytest $* (SQLite and PostgreSQL)"
+  exec .venv/bin/pytest "$@"
+fi
+
+# Every test once: the SQLite half and the tests without a database under coverage (README.md,
+# "Coverage"), then the PostgreSQL half without it (the same code again; tracing costs ~1.6x).
+# Both halves run even when the first fails; the exit code says whether anything failed.
+rm -f .coverage .coverage.*
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+echo "test: pytest on SQLite and without a database, measuring coverage"
+sqlite=0
+.venv/bin/coverage run -m pytest -k "not postgresql" 2>&1 | tee "$log/sqlite" || sqlite=$?
+echo "test: pytest on PostgreSQL"
+postgresql=0
+.venv/bin/pytest -k postgresql 2>&1 | tee "$log/postgresql" || postgresql=$?
+
+echo "test: coverage of the SQLite half, per area (floors in pyproject.toml [tool.mijn.coverage])"
+areas=0
+.venv/bin/coverage combine --quiet && .venv/bin/python scripts/coverage_areas.py || areas=$?
+
+# One closing line for both halves, from pytest's own last lines: N passed, N failed, N skipped.
+count() { tail -q -n 1 "$log/sqlite" "$log/postgresql" | { grep -oE "[0-9]+ $1" || true; } \
+  | awk '{ n += $1 } END { print n + 0 }'; }
+echo "test: SQLite:$(tail -n 1 "$log/sqlite" | tr -d '=')"
+echo "test: PostgreSQL:$(tail -n 1 "$log/postgresql" | tr -d '=')"
+echo "pytest: $(count passed) passed, $(( $(count failed) + $(count error) )) failed," \
+     "$(count skipped) skipped"
+if (( sqlite || postgresql || areas )); then
+  echo "test: FAILED (pytest on SQLite: exit $sqlite, on PostgreSQL: exit $postgresql," \
+       "coverage: exit $areas)" >&2
+  exit 1
+fi
