@@ -239,7 +239,7 @@ def test_zgw_retry_in_its_own_process_stores_the_dossier(
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "1 done, 0 ignored, 0 failed, 0 to retry later" in done.stderr, done.stderr
+    assert "1 done, 0 ignored, 0 dead, 0 to retry later" in done.stderr, done.stderr
     [row] = db(portal, _notifications)
     assert (row.state, row.last_error) == ("done", "")
     [dossier] = db(portal, _dossiers)
