@@ -223,8 +223,8 @@ def client_with(
     stack = contextlib.ExitStack()
 
     def make(**overrides: str) -> TestClient:
-        app = build_app(make_settings(database_url, data_dir, **rate_overrides(request),
-                                      **overrides))
+        app = build_app(make_settings(database_url, data_dir,
+                                      **{**rate_overrides(request), **overrides}))
         test_client = stack.enter_context(
             TestClient(app, base_url=BASE_URL, follow_redirects=False)
         )

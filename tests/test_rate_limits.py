@@ -234,7 +234,7 @@ def test_login_starts_per_client_address(limited: Limited) -> None:
     refused(third, 60, "Probeer het over 1 minuut opnieuw.")
     assert "Even wachten" in third.text
     client.cookies.set("mijn_lang", "en")
-    refused(client.get("/auth/staff/login"), 60, "Please try again in 1 minute.")
+    refused(client.get("/kcc/auth/login"), 60, "Please try again in 1 minute.")
     clock.advance(60)
     assert client.get("/auth/citizen/login").status_code == 303
 
