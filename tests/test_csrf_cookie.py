@@ -9,17 +9,9 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+from test_settings import PRODUCTION  # a production configuration that passes its checks
 
 from conftest import Auth, build_app, form_fields, make_settings
-
-PRODUCTION = {
-    "MIJN_ENV": "production",
-    "MIJN_SECRET_KEY": "4f1c9e2b7a6d3058e1b2c4d6f8a0b3c5d7e9f1a3b5c7d9e1",
-    "MIJN_BASE_URL": "https://mijn.example.nl",
-    "MIJN_OIDC_CITIZEN_ISSUER": "https://login.example.nl",
-    "MIJN_OIDC_CITIZEN_CLIENT_ID": "mijn",
-    "MIJN_OIDC_CITIZEN_CLIENT_SECRET": "s3cret",
-}
 
 
 @pytest.fixture
