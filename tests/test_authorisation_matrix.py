@@ -291,6 +291,9 @@ CASES: list[Case] = [
     # --- public pages and the login ------------------------------------------------------
     Case("GET", "/", "/", everyone(200)),
     Case("GET", "/health", "/health", everyone(200)),
+    Case("GET", "/thema.css", "/thema.css", everyone(200)),
+    Case("GET", "/thema/logo", "/thema/logo", everyone(200)),
+    Case("GET", "/over/{slug}", "/over/privacy", everyone(200)),
     Case("POST", "/taal", "/taal", everyone(303), form={"lang": "nl", "next": "/"}),
     Case("GET", "/inloggen", "/inloggen", everyone(200)),
     Case("GET", "/uitgelogd", "/uitgelogd", everyone(200)),

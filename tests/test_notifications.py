@@ -341,7 +341,7 @@ def assert_news(mail: Mail, address: str, lang: str = "nl") -> None:
     assert message.get_content_type() == "multipart/alternative"
     text, html = mail.body("plain"), mail.body("html")
     if lang == "en":
-        assert message["Subject"] == "There is news for you in Mijn Gemeente Voorbeeld"
+        assert message["Subject"] == "There is news for you in My Voorbeeld Municipality"
         assert "Log in to read it." in text and "Go to your messages" in html
         assert "Er is nieuws" not in text
     else:
