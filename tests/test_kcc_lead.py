@@ -7,8 +7,10 @@ On SQLite and PostgreSQL; the races are in tests/test_claims_concurrency.py."""
 from __future__ import annotations
 
 import re
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -19,13 +21,16 @@ from test_kcc_http import Ids, _audits, _ids
 from conftest import Auth, Runner, form_fields
 from mijn.access.staff import Staff
 from mijn.db import utcnow
+from mijn.notifications.mail import Connection
+from mijn.parties.service import get_or_create_party
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.claims import release_idle
+from mijn.questions.common import list_topics
 from mijn.questions.models import Question, QuestionEvent
 from mijn.questions.workflow import add_note, claim_next, staff_question
 from mijn.settings import Settings, load_settings
 from mijn.staff.service import record_login
-from mijn.worker import release_idle_claims
+from mijn.worker import release_idle_claims, run_worker
 
 AGENT = ("agent",)
 LONG_AGO = timedelta(hours=2)
@@ -304,6 +309,38 @@ def test_the_worker_round_releases_idle_claims(
     assert client.portal.call(release_idle_claims, sessionmaker, strict) == 0
     assert client.portal.call(release_idle_claims, sessionmaker, settings) == 1
     assert run(_rows, [held])[held] == ("new", None)
+
+
+class NoMail:
+    """A mailer for a worker round with nothing to deliver: opening a connection fails."""
+
+    def connection(self) -> AbstractAsyncContextManager[Connection]:
+        raise AssertionError("nothing was due, yet the worker opened an SMTP connection")
+
+
+async def _quiet_world(session: AsyncSession, settings: Settings) -> tuple[int, list[str]]:
+    """An agent with two claims (two hours ago, and now) and no news due for anyone."""
+    party = await get_or_create_party(session, "bsn", "999990019", "Jan Jansen")
+    agent = Staff((await record_login(session, "test|anouk", "Anouk", AGENT, ())).id, AGENT)
+    topic = (await list_topics(session))[0]
+    claimed = []
+    for ago in (LONG_AGO, timedelta(0)):
+        await ask(session, NewQuestion(party.id, topic.id, "Vraag"), settings.calendar)
+        reference = await claim_next(session, agent, now=utcnow() - ago)
+        assert reference is not None
+        claimed.append(reference)
+    return agent.id, claimed
+
+
+def test_mijn_worker_once_returns_idle_claims_to_the_queue(
+    client: TestClient, run: Runner, settings: Settings,
+) -> None:
+    agent, [idle, fresh] = run(_quiet_world, settings)
+    assert client.portal is not None
+    report = client.portal.call(partial(run_worker, settings, once=True, mailer=NoMail()))
+    assert report.handled == 0
+    assert run(_rows, [idle, fresh]) == {idle: ("new", None), fresh: ("claimed", agent)}
+    assert run(_events, idle)[-1] == ("release", "system", 0, None, agent)
 
 
 def test_the_idle_time_is_a_setting() -> None:
