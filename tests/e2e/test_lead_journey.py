@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 from test_insight_journey import log_in_staff
 from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used from here)
     Portal,
@@ -26,7 +26,8 @@ from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used 
 )
 
 LEAD = "Lotte de Boer"
-WIDE, FULL_HD = {"width": 1280, "height": 800}, {"width": 1920, "height": 1080}
+WIDE = ViewportSize(width=1280, height=800)
+FULL_HD = ViewportSize(width=1920, height=1080)
 
 
 @pytest.fixture
