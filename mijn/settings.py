@@ -133,6 +133,7 @@ class Settings:
     session_idle_minutes: int = 15
     session_max_hours: int = 8
     staff_session_idle_minutes: int = 60
+    claim_idle_minutes: int = 30  # a claim untouched this long returns to the queue; 0: never
     theme: Theme = field(default_factory=Theme)  # name, logo, colours, footer pages
     page_size: int = 10
     audiences: Mapping[str, OidcAudience] = field(default_factory=dict)
@@ -384,6 +385,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env, "MIJN_SESSION_IDLE_MINUTES", 15),
         session_max_hours=_int(env, "MIJN_SESSION_MAX_HOURS", 8),
         staff_session_idle_minutes=_int(env, "MIJN_STAFF_SESSION_IDLE_MINUTES", 60),
+        claim_idle_minutes=_int(env, "MIJN_CLAIM_IDLE_MINUTES", 30),
         theme=load_theme(Path(env["MIJN_THEME_FILE"]) if env.get("MIJN_THEME_FILE") else None,
                          ConfigurationError),
         page_size=_int(env, "MIJN_PAGE_SIZE", 10),

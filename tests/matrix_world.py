@@ -121,6 +121,8 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
     await new("claim", "jan", None)  # for the claim action of every staff member
     held = await new("held", "jan", None)  # held by the team lead: not the agent's to answer
     await claim(session, held, Staff(world.staff["demo-lead"], ("lead", "agent")))
+    lead = await new("lead", "jan", None)  # held by the agent: the team lead releases it
+    await claim(session, lead, Staff(world.staff["demo-agent"], ("agent",)))
 
     published = await session.scalar(
         select(Answer).where(Answer.published.is_(True), Answer.audience == "all")

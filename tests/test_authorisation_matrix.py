@@ -402,6 +402,7 @@ CASES: list[Case] = [
     Case("GET", "/kcc/inzicht", "/kcc/inzicht", kcc(lead=200, editor=200)),
     Case("GET", "/kcc/inzicht/afdrukken", "/kcc/inzicht/afdrukken", kcc(lead=200, editor=200)),
     Case("GET", "/kcc/inzicht.csv", "/kcc/inzicht.csv?tabel=trend", kcc(lead=200, editor=200)),
+    Case("GET", "/kcc/leiding", "/kcc/leiding", kcc(lead=200)),
     # --- the API (a bearer token; cookies count for nothing) ---------------------------------
     Case("GET", "/api/v1/openapi.json", "/api/v1/openapi.json",
          {**everyone(200), **dict.fromkeys(API, 200)}),
@@ -503,6 +504,8 @@ CASES: list[Case] = [
     Case("POST", "/kcc/antwoorden/{answer_id}/offline", "/kcc/antwoorden/{draft}/offline",
          kcc(editor=DONE), form={}, probe=_answers),
     Case("POST", "/kcc/volgende", "/kcc/volgende", kcc(agent=DONE, lead=DONE), form={}),
+    Case("POST", "/kcc/leiding", "/kcc/leiding", kcc(lead=DONE),
+         form={"vraag": "{q[lead]}", "actie": "teruggeven"}, probe=_question_messages("lead")),
     # --- ending a session (last: a fresh login of each visitor) -----------------------------
     Case("POST", "/kcc/uitloggen", "/kcc/uitloggen", everyone(303), form={}, fresh=True),
     Case("POST", "/uitloggen", "/uitloggen", everyone(303), form={}, fresh=True),

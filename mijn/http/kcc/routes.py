@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mijn.http.kcc import answers, deliveries, insight, login, parties, questions, queue
+from mijn.http.kcc import answers, deliveries, insight, lead, login, parties, questions, queue
 
 routes: list[BaseRoute] = [
     Route("/kcc", queue.queue, name="kcc:queue"),
@@ -26,4 +26,5 @@ routes: list[BaseRoute] = [
           name="kcc:party_act"),
     *answers.routes,
     *insight.routes,
+    *lead.routes,
 ]
