@@ -243,7 +243,9 @@ def test_tries_are_recorded_and_the_citizen_reads_them(
     moved = question(run, reference)
     assert moved.state == "handed_over"
     assert moved.callback_from == at(FIRST, 14) and moved.sla_due_at == at(FIRST, 15)
-    assert outcome(client, token, reference, "voicemail", seen=stale).status_code == 409
+    refused = outcome(client, token, reference, "voicemail", seen=stale)
+    assert refused.status_code == 409
+    assert "Sam Visser heeft net een belpoging vastgelegd." in refused.text
     assert count(run, CallbackAttempt) == 1
     assert outcome(client, token, reference, "voicemail").status_code == 303
 

@@ -116,6 +116,16 @@ async def callback_attempts(session: AsyncSession, question: Question) -> list[A
                         a.window_until) for a in found]
 
 
+async def latest_attempt(session: AsyncSession, question: Question) -> CallbackAttempt | None:
+    """The newest try to call this party back (None for a question or before the first)."""
+    if question.kind != "callback":
+        return None
+    return await session.scalar(
+        select(CallbackAttempt).where(CallbackAttempt.question_id == question.id)
+        .order_by(CallbackAttempt.at.desc(), CallbackAttempt.id.desc()).limit(1)
+    )
+
+
 def may_record(question: Question, staff: Staff) -> bool:
     """Whether this staff member may record how a call went (the form is shown)."""
     return (question.kind == "callback" and question.state in OPEN_STATES
