@@ -55,7 +55,7 @@ from conftest import BASE_URL, Auth, _wipe, build_app, form_fields, make_setting
 from mijn.answers.models import Answer, AnswerFlag
 from mijn.mandates.models import Mandate
 from mijn.parties.models import Party
-from mijn.questions.models import Contact, Question, QuestionMessage
+from mijn.questions.models import CallbackAttempt, Contact, Question, QuestionMessage
 
 # --- who -------------------------------------------------------------------------------------
 
@@ -485,6 +485,14 @@ CASES: list[Case] = [
          kcc(404, agent=409, lead=DONE), form={}, probe=_question_messages("held")),
     Case("POST", "/kcc/vragen/{reference}/{action}", "/kcc/vragen/{q[jan]}/wissen",
          kcc(), form={}),
+    # How a callback went: only its holder (the specialist it was handed to) records it.
+    Case("POST", "/kcc/vragen/{reference}/terugbellen/uitkomst",
+         "/kcc/vragen/{q[callback]}/terugbellen/uitkomst",
+         kcc(404, agent=409, lead=409, specialist=DONE), form={"outcome": "voicemail"},
+         probe=_count(CallbackAttempt)),
+    Case("POST", "/kcc/vragen/{reference}/terugbellen/uitkomst",
+         "/kcc/vragen/{q[jan]}/terugbellen/uitkomst", kcc(), form={"outcome": "reached"},
+         probe=_count(CallbackAttempt), label="not a callback"),
     Case("POST", "/kcc/klanten", "/kcc/klanten", kcc(agent=DONE, lead=DONE),
          form={"identifier_type": "bsn", "identifier": "999990019"}),
     Case("POST", "/kcc/klanten/{party_id}/{action}", "/kcc/klanten/{p[jan]}/contact",

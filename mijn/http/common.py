@@ -96,6 +96,8 @@ def make_environment() -> Environment:
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
     env.filters["number"] = _format_number
+    env.filters["weekday"] = _format_weekday
+    env.filters["clock"] = _format_clock
     return env
 
 
@@ -113,6 +115,20 @@ def _format_datetime(value: datetime | None, lang: str) -> str:
     if value is None:
         return ""
     return format_datetime(value.astimezone(LOCAL_TZ), format="d MMMM y, HH:mm", locale=lang)
+
+
+def _format_weekday(value: datetime | None, lang: str) -> str:
+    """The day of a moment with its weekday: 'dinsdag 8 december'."""
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(LOCAL_TZ), format="EEEE d MMMM", locale=lang)
+
+
+def _format_clock(value: datetime | None, lang: str) -> str:
+    """The time of day of a moment: '10:00'."""
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(LOCAL_TZ), format="HH:mm", locale=lang)
 
 
 def app_settings(request: Request) -> Settings:

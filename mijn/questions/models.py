@@ -161,3 +161,24 @@ class Contact(Base):
         ForeignKey("staff_members.id", ondelete="SET NULL")
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+CALLBACK_OUTCOMES = ("reached", "not_reached", "voicemail")
+
+
+class CallbackAttempt(Base):
+    """One try to call a party back: when, by whom, how it went, and the new window when
+    the party was not reached and the call is planned again."""
+
+    __tablename__ = "callback_attempts"
+    __table_args__ = (Index("ix_callback_attempts_question_at", "question_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(String(20))  # reached | not_reached | voicemail
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    window_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mijn.access.staff import Staff
 from mijn.db import UTCDateTime, utcnow
 from mijn.notifications.service import notify
+from mijn.questions.callbacks import latest_attempt
 from mijn.questions.common import QuestionError, clean_body, new_event, new_message
 from mijn.questions.models import (
     Question,
@@ -81,7 +82,8 @@ class LastChange:
 
 
 async def last_change(session: AsyncSession, question: Question) -> LastChange | None:
-    """The newest event or message of a question (an event wins from its own message)."""
+    """The newest event, message or try to call of a question (an event wins from its own
+    message)."""
     event = await session.scalar(
         select(QuestionEvent).where(QuestionEvent.question_id == question.id)
         .order_by(QuestionEvent.at.desc(), QuestionEvent.id.desc()).limit(1)
@@ -90,6 +92,10 @@ async def last_change(session: AsyncSession, question: Question) -> LastChange |
         select(QuestionMessage).where(QuestionMessage.question_id == question.id)
         .order_by(QuestionMessage.created_at.desc(), QuestionMessage.id.desc()).limit(1)
     )
+    attempt = await latest_attempt(session, question)
+    seen = [moment for moment in (event and event.at, message and message.created_at) if moment]
+    if attempt is not None and all(attempt.at > moment for moment in seen):
+        return LastChange("callback", "staff", attempt.staff_id)
     if message is not None and (event is None or message.created_at > event.at):
         return LastChange(message.kind, message.author_type, message.author_staff_id)
     if event is not None:

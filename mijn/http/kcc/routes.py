@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mijn.http.kcc import answers, deliveries, insight, lead, login, parties, questions, queue
+from mijn.http.kcc import (
+    answers,
+    callbacks,
+    deliveries,
+    insight,
+    lead,
+    login,
+    parties,
+    questions,
+    queue,
+)
 
 routes: list[BaseRoute] = [
     Route("/kcc", queue.queue, name="kcc:queue"),
@@ -24,6 +34,7 @@ routes: list[BaseRoute] = [
     Route("/kcc/klanten/{party_id}", parties.party_page, name="kcc:party"),
     Route("/kcc/klanten/{party_id}/{action}", parties.party_act, methods=["POST"],
           name="kcc:party_act"),
+    *callbacks.routes,
     *answers.routes,
     *insight.routes,
     *lead.routes,
