@@ -122,6 +122,7 @@ def test_the_page_shows_the_hand_made_figures(lead: TestClient) -> None:
     assert _cells(_section(page, "onderwerpen"))[1] == ["Vergunningen", "3", "1", "2"]
     assert _cells(_section(page, "voorkomen"))[-1] == ["Vragen voorkomen (%)", "33,3", "33,3"]  # Feb: f4 against Q8, Q10
     assert "onder het doel van 80%" in page
+    assert "meer dan één antwoord nodig" in _section(page, "afhandeling")  # what FCR means
     assert _cells(_section(page, "kanalen"))[2] == ["Telefoon", "1", "1", "0", "2", "1", "5"]
 
 

@@ -173,7 +173,16 @@ def handling_table(figures: Figures, lang: Language, fcr_target: float) -> Table
                                                        number(rows[4][2])])],
         target=target, target_label=_("Doel"),
     )
-    return Table("afhandeling", _("Afhandeling"), [_("Cijfer"), *_comparison(lang)], rows, chart)
+    return Table("afhandeling", _("Afhandeling"), [_("Cijfer"), *_comparison(lang)], rows, chart,
+                 note=_handling_note(lang))
+
+
+def _handling_note(lang: Language) -> str:
+    return lang.gettext(
+        "Alleen vragen, geen terugbelverzoeken. Te laat zijn ook de vragen die nog open staan "
+        "terwijl de termijn voorbij is. Niet opgelost bij eerste contact: de vraag is "
+        "overgedragen, of had meer dan één antwoord nodig (bijvoorbeeld een wedervraag aan de "
+        "inwoner).")
 
 
 def _number(value: float, lang: Language) -> str:
