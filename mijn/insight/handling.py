@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, not_, select
+from sqlalchemy import Integer, and_, case, func, literal, select
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -133,11 +133,12 @@ def _handling_counts() -> list[Any]:
     fcr = Question.first_contact_resolution
     on_time = and_(due, Question.answered_at <= Question.sla_due_at)
     # The column says "answered without a handover"; the question's events also tell a
-    # question that needed more than one answer (mijn/questions/resolution.py).
-    solved = and_(fcr.is_(True), not_(needed_more(Question.id)))
+    # question that needed more than one answer (mijn/questions/resolution.py). The nested
+    # CASE looks the events up only for the questions the column calls solved.
+    solved = case((fcr.is_(True), case((needed_more(Question.id), 0), else_=1)), else_=0)
     return [
         func.count(), func.sum(case((due, 1), else_=0)), func.sum(case((on_time, 1), else_=0)),
-        func.count(fcr), func.sum(case((solved, 1), else_=0)),
+        func.count(fcr), func.sum(solved),
     ]
 
 
