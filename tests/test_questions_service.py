@@ -514,8 +514,8 @@ STEPS: dict[str, Step] = {
     [
         ("claim reply", True),
         ("reply", True),
-        ("claim wait citizen_reply reply", True),
-        ("claim reply citizen_reply claim reply", True),
+        ("claim wait citizen_reply reply", False),  # more than one answer (issue 15)
+        ("claim reply citizen_reply claim reply", False),
         ("claim hand_over take specialist_reply", False),
         ("hand_over specialist_reply", False),
         ("claim reply citizen_reply hand_over", False),
