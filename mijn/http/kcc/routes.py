@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mijn.http.kcc import answers, deliveries, insight, login, parties, questions, queue
+from mijn.http.kcc import (
+    answers,
+    deliveries,
+    drafts,
+    insight,
+    login,
+    parties,
+    questions,
+    queue,
+)
 
 routes: list[BaseRoute] = [
     Route("/kcc", queue.queue, name="kcc:queue"),
@@ -15,6 +24,10 @@ routes: list[BaseRoute] = [
     Route("/kcc/vragen/{reference}", questions.question_page, name="kcc:question"),
     Route("/kcc/vragen/{reference}/signaal", questions.flag_answer, methods=["POST"],
           name="kcc:flag"),
+    Route("/kcc/vragen/{reference}/concept", drafts.keep_draft, methods=["POST"],
+          name="kcc:draft"),
+    Route("/kcc/vragen/{reference}/invoegen", questions.insert_answer, methods=["POST"],
+          name="kcc:insert"),
     Route("/kcc/vragen/{reference}/{action}", questions.act, methods=["POST"], name="kcc:act"),
     Route("/kcc/meldingen", deliveries.deliveries, name="kcc:deliveries"),
     Route("/kcc/meldingen/{kind}/{item_id}/opnieuw", deliveries.retry, methods=["POST"],
