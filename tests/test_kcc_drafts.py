@@ -208,3 +208,14 @@ def test_draft_longer_than_the_field_is_refused(
     assert run(_drafts) == [("x" * MAX_BODY, "", None)]
     assert client.post(path, data={"csrf_token": token, "body": ""}).status_code == 204
     assert run(_drafts) == []  # nothing typed: no draft
+
+
+def test_a_refused_reply_keeps_the_note_typed_with_it(
+    client: TestClient, run: Runner, reference: str
+) -> None:
+    fields = form_fields(claimed_workspace(client, reference))
+    refused = client.post(f"/kcc/vragen/{reference}/reply", data={
+        **fields, "body": "   ", "note": NOTE})
+    assert refused.status_code == 422
+    assert textarea(refused.text, "veld-notitie") == NOTE
+    assert run(_drafts) == []  # a refused send changes no draft
