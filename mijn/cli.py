@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import socket
 import sys
 from typing import Any
@@ -174,12 +176,18 @@ async def _zgw_run(settings: Settings, args: argparse.Namespace) -> None:
     try:
         sessionmaker = make_sessionmaker(engine)
         client = ZgwClient(settings.zgw, http)
+        stop = asyncio.Event()  # SIGTERM and Ctrl+C stop the loop after the current round
         if args.loop:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                asyncio.get_running_loop().add_signal_handler(signum, stop.set)
             print(f"Retrying ZGW notifications every {args.interval:g} s "
                   "(stop with Ctrl+C)", file=sys.stderr, flush=True)
         await _zgw_round(settings, args, sessionmaker, client, True)
         while args.loop:
-            await asyncio.sleep(args.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), args.interval)
+            if stop.is_set():
+                break
             try:
                 await _zgw_round(settings, args, sessionmaker, client, False)
             except Exception as exc:
@@ -198,9 +206,9 @@ def _zgw_retry(settings: Settings, args: argparse.Namespace) -> int:
               "MIJN_ZGW_ZAKEN_URL, MIJN_ZGW_CATALOGI_URL, MIJN_ZGW_CLIENT_ID and "
               "MIJN_ZGW_SECRET.", file=sys.stderr)
         return 2
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # before the loop listens for it
         asyncio.run(_zgw_run(settings, args))
-    except KeyboardInterrupt:
+    if args.loop:
         print("Stopped.", file=sys.stderr)
     return 0
 

@@ -387,7 +387,10 @@ def test_agent_sees_answers_with_notes_uses_one_and_it_is_recorded(
     answer = answers[TYPE_LEVEL]
     claim = client.post(f"/kcc/vragen/{reference}/claim", data={"csrf_token": auth.csrf()})
     assert claim.status_code == 303
-    filled = client.get(f"/kcc/vragen/{reference}", params={"gebruik": str(answer.id)})
+    page = client.get(f"/kcc/vragen/{reference}", params={"kb": "omgevingsvergunning"})
+    filled = client.post(f"/kcc/vragen/{reference}/invoegen", data={
+        **form_fields(page.text), "body": "", "note": "", "gebruik": str(answer.id)})
+    assert filled.status_code == 200
     fields = form_fields(filled.text)
     assert fields["answer_id"] == str(answer.id)
     body = html.unescape(re.search(

@@ -55,7 +55,7 @@ from conftest import BASE_URL, Auth, _wipe, build_app, form_fields, make_setting
 from mijn.answers.models import Answer, AnswerFlag
 from mijn.mandates.models import Mandate
 from mijn.parties.models import Party
-from mijn.questions.models import CallbackAttempt, Contact, Question, QuestionMessage
+from mijn.questions.models import CallbackAttempt, Contact, Question, QuestionMessage, ReplyDraft
 
 # --- who -------------------------------------------------------------------------------------
 
@@ -474,6 +474,16 @@ CASES: list[Case] = [
          kcc(DONE, specialist=404, editor=404),
          form={"kind": "missing", "comment": "Matrixsignaal."},
          probe=_count(AnswerFlag, AnswerFlag.comment == "Matrixsignaal.")),
+    Case("POST", "/kcc/vragen/{reference}/concept", "/kcc/vragen/{q[jan]}/concept",
+         kcc(DONE, specialist=404, editor=404), form={"body": "Matrixconcept.", "note": ""},
+         probe=_count(ReplyDraft, ReplyDraft.body == "Matrixconcept.")),
+    Case("POST", "/kcc/vragen/{reference}/concept", "/kcc/vragen/V-ONBEKEND/concept", kcc(),
+         form={"body": "Matrixconcept."}),
+    Case("POST", "/kcc/vragen/{reference}/invoegen", "/kcc/vragen/{q[jan]}/invoegen",
+         kcc(200, specialist=404, editor=404),
+         form={"body": "Matrixinvoeging.", "note": "", "gebruik": "{answer}"},
+         marker="Moet ik nog tekeningen opsturen",
+         probe=_count(ReplyDraft, ReplyDraft.body.like("Matrixinvoeging.%"))),
     Case("POST", "/kcc/vragen/{reference}/{action}", "/kcc/vragen/{q[team]}/note",
          kcc(DONE, editor=404), form={"note": "Matrixnotitie."}, probe=_question_messages("team")),
     Case("POST", "/kcc/vragen/{reference}/{action}", "/kcc/vragen/{q[claim]}/claim",

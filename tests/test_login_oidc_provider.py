@@ -457,4 +457,5 @@ def test_step_up_to_a_higher_level_and_back(
     done = _back_at_portal(client, again)
     assert done.headers["location"] == "/mijn/dossiers/S-1"
     opened = client.get("/mijn/dossiers/S-1")
-    assert "Uw aanvraag is ontvangen." in opened.text
+    assert "Wij hebben uw aanvraag of melding ontvangen." in opened.text  # opened, not locked
+    assert "Log opnieuw in om dit dossier te openen" not in opened.text

@@ -186,3 +186,23 @@ class CallbackAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     window_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReplyDraft(Base):
+    """What a staff member typed for a question and did not send yet: the reply and the note,
+    kept while typing, so that nothing typed is lost (one draft per question and staff member;
+    nobody else sees it)."""
+
+    __tablename__ = "reply_drafts"
+    __table_args__ = (
+        UniqueConstraint("question_id", "staff_id", name="uq_reply_drafts_question_staff"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The knowledge-base answer the reply was started from (its use is counted on sending).
+    answer_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,6 +5,7 @@ it, and what staff do with it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,7 @@ from mijn.http.kcc.common import (
 )
 from mijn.questions.callbacks import callback_attempts, may_record
 from mijn.questions.common import QuestionError
+from mijn.questions.drafts import DraftTooLong, clear_draft, get_draft, save_draft
 from mijn.questions.models import Question, Topic
 from mijn.questions.queue import party_picture
 from mijn.questions.states import TransitionRefused, allowed_actions
@@ -83,6 +85,7 @@ async def _workspace(
         "version": version_of(question),
         "callback_attempts": await callback_attempts(session, question),
         "callback_may_record": may_record(question, staff),
+        "draft": await get_draft(session, question.id, staff.id),
         "values": {}, "error": None, "form": None, "conflict": None, "kept": [],
     }
 
@@ -108,6 +111,8 @@ async def _answers_panel(
     return {
         "kb_query": kb_query, "kb_answers": found, "kb_facts": fill,
         "kb_bodies": {a.id: render_html(a.body, fill) for a in found},
+        # The plain text the reply gets when the agent uses an answer (inserted by the page).
+        "kb_texts": {a.id: plain_text(a.body, fill) for a in found},
         "kb_notes": {a.id: render_html(a.internal_notes) for a in found if a.internal_notes},
     }
 
@@ -139,22 +144,45 @@ async def question_page(request: Request) -> Response:
         await session.commit()
         kb_query = request.query_params.get("kb", "")[:200].strip()
         context = await _workspace(session, question, staff, kb_query)
-        use = small_int(request.query_params.get("gebruik"))
-        if use is not None:
-            context.update(await _use_answer(session, use, context["kb_facts"]))
     context["flagged"] = request.query_params.get("gemeld") == "1"
     return render_staff(request, "kcc/question.html", context, block="knowledge")
 
 
-async def _use_answer(
-    session: AsyncSession, answer_id: int, facts: dict[str, str] | None
-) -> dict[str, Any]:
-    """The reply form filled with an answer's text (the agent edits it before sending)."""
-    found = await published_by_ids(session, [answer_id])
-    if not found:
-        return {}
-    text = plain_text(found[0].body, facts)
-    return {"form": "reply", "values": {"body": text, "answer_id": str(answer_id)}}
+async def insert_answer(request: Request) -> Response:
+    """Without JavaScript, "Gebruik dit antwoord": the workspace again with everything typed
+    kept (the reply and the note, also as the staff member's draft) and the answer's text
+    appended to the reply. Nothing is sent."""
+    staff = require_staff(request)
+    reference = request.path_params["reference"]
+    values = await form_values(request)
+    async with request_session(request) as session:
+        question = await staff_question(session, reference, staff)
+        if question is None:
+            raise HTTPException(status_code=404)
+        await audit_question_view(session, staff, question)
+        context = await _workspace(session, question, staff)
+        typed = {"body": values.get("body", ""), "note": values.get("note", "")}
+        used = small_int(values.get("gebruik"))
+        text = await _answer_text(session, used, context["kb_facts"])
+        if text is not None:
+            body = typed["body"].rstrip()
+            typed["body"] = f"{body}\n\n{text}" if body else text
+        answer_id = used if text is not None else small_int(values.get("answer_id"))
+        with suppress(DraftTooLong):  # the page shows it all; sending says: too long
+            await save_draft(session, question.id, staff.id, dict(typed), answer_id)
+        await session.commit()
+    context.update(values={**typed, "answer_id": str(answer_id or "")}, form="reply",
+                   inserted=text is not None)
+    return render_staff(request, "kcc/question.html", context)
+
+
+async def _answer_text(
+    session: AsyncSession, answer_id: int | None, facts: dict[str, str] | None
+) -> str | None:
+    """A published answer's plain text, filled with the dossier's facts (the agent edits it
+    before sending); None for an answer that is not (or no longer) published."""
+    found = await published_by_ids(session, [answer_id]) if answer_id else []
+    return plain_text(found[0].body, facts) if found else None
 
 
 Action = Callable[[AsyncSession, Question, Staff, dict[str, str], Settings], Awaitable[None]]
@@ -205,11 +233,25 @@ async def act(request: Request) -> Response:
         used = small_int(values.get("answer_id"))
         if action in ("reply", "wait") and used and await published_by_ids(session, [used]):
             await record(session, "used", [used], "kcc", question_id=question.id)
+        await _sent_from_draft(session, question, staff, action, values)
         await session.commit()
     url = str(request.app.url_path_for("kcc:question", reference=reference))
     if action == "hand_over" and not staff.sees_all:
         url = str(request.app.url_path_for("kcc:queue"))  # it may be out of their sight now
     return redirect(request, url)
+
+
+async def _sent_from_draft(
+    session: AsyncSession, question: Question, staff: Staff, action: str, values: dict[str, str]
+) -> None:
+    """What was sent (the reply) or saved (the note) leaves the draft; the other text, when
+    posted with it, stays as the draft."""
+    field = {"reply": "body", "wait": "body", "note": "note"}.get(action)
+    if field is None:
+        return
+    other = "note" if field == "body" else "body"
+    await clear_draft(session, question.id, staff.id, field, {other: values.get(other)},
+                      small_int(values.get("answer_id")) if other == "body" else None)
 
 
 async def _rerender(
