@@ -32,7 +32,7 @@ from mijn.mandates.service import MandateInput, put_mandate
 from mijn.parties.models import Party
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.models import Question, Topic
-from mijn.questions.workflow import claim
+from mijn.questions.workflow import Handover, claim, hand_over
 from mijn.settings import Settings
 from mijn.staff.service import record_login
 
@@ -121,6 +121,13 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
     await new("claim", "jan", None)  # for the claim action of every staff member
     held = await new("held", "jan", None)  # held by the team lead: not the agent's to answer
     await claim(session, held, Staff(world.staff["demo-lead"], ("lead", "agent")))
+    # Handed over to the permits team (nobody named): read-only for the KCC now; and one for
+    # a specialist's "Terug naar KCC".
+    team_id = (await _question(session, "demo-3")).team_id
+    for key in ("handed", "handback"):
+        handed = await new(key, "jan", None)
+        await hand_over(session, handed, Staff(world.staff["demo-agent"], ("agent",)),
+                        Handover(team_id, None, "Jan", "Matrixoverdracht"))
 
     published = await session.scalar(
         select(Answer).where(Answer.published.is_(True), Answer.audience == "all")

@@ -21,6 +21,7 @@ from mijn.parties.service import get_or_create_party
 from mijn.questions import asking, contacts, workflow
 from mijn.questions import queue as queue_module
 from mijn.questions.asking import NewQuestion, ask, citizen_close, citizen_reply
+from mijn.questions.closing import Closing, staff_close
 from mijn.questions.common import MAX_BODY, QuestionError, list_topics
 from mijn.questions.contacts import Callback, register_contact, request_callback
 from mijn.questions.models import Contact, Question, QuestionEvent, QuestionMessage, Topic
@@ -35,7 +36,6 @@ from mijn.questions.workflow import (
     hand_over,
     release,
     reply,
-    staff_close,
     staff_question,
     take,
     take_over,
@@ -453,7 +453,7 @@ def test_every_state_change_writes_an_event_with_from_to_actor_and_role(
         (citizen_close, ()),
         (citizen_reply, ("Toch nog iets.", OFFICE)),
         (take_over, (lead,)),  # the specialist holds it: the lead takes it over first
-        (staff_close, (lead,)),
+        (staff_close, (lead, Closing("duplicate"))),
     ]
     for action, args in life:
         states.append(do(run, question, action, *args).state)
@@ -629,7 +629,7 @@ async def _queue_world(session: AsyncSession, people: People) -> dict[str, str]:
     await claim(session, made["waiting"], people.agent)
     await ask_citizen(session, made["waiting"], people.agent, "Welk adres?", OFFICE)
     await reply(session, made["answered"], people.agent, "Zo zit het.")
-    await staff_close(session, made["closed"], people.agent)
+    await staff_close(session, made["closed"], people.agent, Closing("phone"))
     for name, _topic, _channel, due in specs:
         made[name].sla_due_at = NOW + due
     await session.flush()
@@ -860,7 +860,7 @@ def test_request_callback_validates_phone_and_window(
     [
         (reply, ("Dat mag.",)),
         (ask_citizen, ("Hoe breed?", OFFICE)),
-        (staff_close, ()),
+        (staff_close, (Closing("duplicate"),)),
         ("hand_over", ()),
     ],
     ids=["reply", "ask-the-party", "close", "hand-over"],
