@@ -35,7 +35,7 @@ from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.callbacks import suggest_window
 from mijn.questions.contacts import Callback, request_callback
 from mijn.questions.models import Question, Topic
-from mijn.questions.workflow import Handover, claim
+from mijn.questions.workflow import Handover, claim, hand_over
 from mijn.settings import Settings
 from mijn.staff.service import record_login
 
@@ -136,6 +136,14 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
                                                         "Jan", "Matrix terugbellen")),
                                       calendar)
     world.questions["callback"] = callback.reference
+
+    # Handed over to the permits team (nobody named): read-only for the KCC now; and one for
+    # a specialist's "Terug naar KCC".
+    team_id = (await _question(session, "demo-3")).team_id
+    for key in ("handed", "handback"):
+        handed = await new(key, "jan", None)
+        await hand_over(session, handed, Staff(world.staff["demo-agent"], ("agent",)),
+                        Handover(team_id, None, "Jan", "Matrixoverdracht"))
 
     published = await session.scalar(
         select(Answer).where(Answer.published.is_(True), Answer.audience == "all")

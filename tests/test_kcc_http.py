@@ -36,7 +36,8 @@ from mijn.workingtime import WorkingCalendar
 
 JAN_BSN, FATIMA_BSN = CITIZENS[0].bsn, CITIZENS[1].bsn
 STAFF_PERSONAS = ("demo-agent", "demo-specialist", "demo-lead")
-ACTIONS = ("claim", "release", "take", "take_over", "reply", "wait", "note", "hand_over", "close")
+ACTIONS = ("claim", "release", "take", "take_over", "reply", "wait", "note", "hand_over", "close",
+           "hand_back")
 UNKNOWN_REFERENCE = "V-0000000000"
 # Text of Jan's that must never reach anyone else (demo-2's body, his name, his BSN).
 JAN_DATA = ("tekeningen opsturen", "Jan Jansen", JAN_BSN)
@@ -418,6 +419,8 @@ def test_citizen_never_sees_internal_or_handover_notes(
     handover = {"team": str(ids.team), "who": "WIE-q8z2 meneer", "what": "WAT-m4x9 tekeningen",
                 "tried": "GEPROBEERD-h5v1 regels bekeken"}
     assert post(client, f"/kcc/vragen/{ref}/hand_over", handover, token).status_code == 303
+    auth.login_staff("demo-specialist")  # handed over: the KCC only reads it now
+    token = auth.csrf()
     assert post(client, f"/kcc/vragen/{ref}/reply", {"body": "ANTWOORD-p2w6 nee"}, token).status_code == 303
 
     staff_page = client.get(f"/kcc/vragen/{ref}").text
@@ -544,6 +547,7 @@ KCC_FORM = {
     "note": "Notitie uit de matrix", "summary": "Samenvatting uit de matrix", "channel": "phone",
     "topic": "{topic}", "team": "{team}", "who": "Jan", "what": "Een vraag", "phone": "0612345678",
     "day": "{tomorrow}", "from": "10:00", "until": "11:00", "submit_key": "matrix",
+    "reason": "phone", "handback": "Terug uit de matrix",
 }
 # What agents and team leads get (both see everything). demo-2 is new, demo-3 handed over.
 AGENT_EXPECTED: dict[str, int] = {
@@ -563,11 +567,14 @@ AGENT_EXPECTED: dict[str, int] = {
     "/kcc/vragen/{demo3}/release": 409,
     "/kcc/vragen/{demo3}/take": 409,  # taking a handed-over question is for specialists
     "/kcc/vragen/{demo3}/take_over": 409,  # handed to a team: nobody holds it
-    "/kcc/vragen/{demo3}/reply": 303,
-    "/kcc/vragen/{demo3}/wait": 303,
+    # Handed over to a team: the KCC only reads it (and notes) until it comes back.
+    "/kcc/vragen/{demo3}/reply": 409,
+    "/kcc/vragen/{demo3}/wait": 409,
     "/kcc/vragen/{demo3}/note": 303,
-    "/kcc/vragen/{demo3}/hand_over": 303,
-    "/kcc/vragen/{demo3}/close": 303,
+    "/kcc/vragen/{demo3}/hand_over": 409,
+    "/kcc/vragen/{demo3}/close": 409,
+    "/kcc/vragen/{demo2}/hand_back": 409,  # handing back is for specialists
+    "/kcc/vragen/{demo3}/hand_back": 409,
     "/kcc/vragen/{demo2}/bestaat-niet": 404,
     "POST /kcc/klanten": 303,  # finds Jan (GET /kcc/klanten, the form, is a 200)
     "/kcc/klanten/{jan}/contact": 303,
@@ -587,6 +594,7 @@ SPECIALIST_EXPECTED: dict[str, int] = {
     "/kcc/vragen/{demo3}/note": 303,
     "/kcc/vragen/{demo3}/hand_over": 303,  # to the same team again
     "/kcc/vragen/{demo3}/close": 303,
+    "/kcc/vragen/{demo3}/hand_back": 303,
 }
 
 
@@ -799,14 +807,17 @@ POSTS: dict[str, Post] = {
     "take": Post("demo-specialist", "/kcc/vragen/{demo3}/take", {}, "/kcc/vragen/{demo3}"),
     "reply": Post("demo-agent", "/kcc/vragen/{demo2}/reply", {"body": "Nee."},
                   "/kcc/vragen/{demo2}"),
-    "wait": Post("demo-agent", "/kcc/vragen/{demo3}/wait", {"body": "Hoe breed precies?"},
+    "wait": Post("demo-specialist", "/kcc/vragen/{demo3}/wait", {"body": "Hoe breed precies?"},
                  "/kcc/vragen/{demo3}"),
     "note": Post("demo-agent", "/kcc/vragen/{demo2}/note", {"note": "Belt vaak."},
                  "/kcc/vragen/{demo2}"),
     "hand_over": Post("demo-agent", "/kcc/vragen/{demo2}/hand_over",
                       {"team": "{team}", "who": "Jan", "what": "Tekeningen"},
                       "/kcc/vragen/{demo2}"),
-    "close": Post("demo-agent", "/kcc/vragen/{demo2}/close", {}, "/kcc/vragen/{demo2}"),
+    "close": Post("demo-agent", "/kcc/vragen/{demo2}/close", {"reason": "duplicate"},
+                  "/kcc/vragen/{demo2}"),
+    "hand_back": Post("demo-specialist", "/kcc/vragen/{demo3}/hand_back",
+                      {"handback": "Hoort bij het KCC."}, "/kcc"),
     "find": Post("demo-agent", "/kcc/klanten", {"identifier_type": "bsn", "identifier": JAN_BSN},
                  "/kcc/klanten/{jan}", changes=False),
     "contact": Post("demo-agent", "/kcc/klanten/{jan}/contact",
@@ -921,9 +932,11 @@ def test_warm_handover_reaches_the_team_and_only_says_so_to_the_citizen(
     assert ids.demo2 in team and "Vergunningen" in team
     page = client.get(f"/kcc/vragen/{ids.demo2}").text
     assert "Overdracht (intern)" in page
-    for text in ("[who] Meneer Jansen, belt na 14 uur", "[what] Wil weten of tekeningen nodig zijn",
-                 "[tried] Omgevingsloket doorzocht"):
-        assert text in page
+    for label, text in (("Wie vraagt het", "Meneer Jansen, belt na 14 uur"),
+                        ("Wat wil de klant", "Wil weten of tekeningen nodig zijn"),
+                        ("Wat is al geprobeerd", "Omgevingsloket doorzocht")):
+        assert f"<dt>{label}</dt><dd class=\"mijn-text\">{text}</dd>" in page
+    assert "[who]" not in page and "[tried]" not in page
 
     citizen = client.get(f"/mijn/vragen/{ids.demo2}").text
     assert "Doorgezet naar een specialist" in citizen  # the state as the citizen reads it

@@ -394,7 +394,7 @@ def test_two_agents_hand_over_at_once_one_handover(postgres: None, desk: Desk) -
 def test_two_agents_close_at_once_one_close(postgres: None, desk: Desk) -> None:
     reference = desk.ask()
     pages = {key: desk.page(key, reference) for key in AGENTS}
-    responses = desk.race(reference, *(Post(k, "close", {}, pages[k]) for k in agents()))
+    responses = desk.race(reference, *(Post(k, "close", {"reason": "phone"}, pages[k]) for k in agents()))
 
     winner, refusal = one_wins(responses)
     says(refusal, f"{AGENTS[agents()[winner]]} heeft deze vraag net gesloten.")
@@ -430,7 +430,7 @@ def test_citizen_reply_and_agent_close_at_once_the_reply_is_never_closed_away(
     pages = {key: desk.page(key, reference) for key in ("jan", "a")}
     typed = "Ook als de schuur op de erfgrens staat?"
     posts = {"jan": Post("jan", "reactie", {"body": typed}, pages["jan"]),
-             "a": Post("a", "close", {}, pages["a"])}
+             "a": Post("a", "close", {"reason": "phone"}, pages["a"])}
     order = [first, "a" if first == "jan" else "jan"]
     responses = dict(zip(order, desk.race(reference, *(posts[k] for k in order)), strict=True))
 
@@ -511,7 +511,7 @@ def test_close_on_a_page_shown_before_the_citizen_replied_is_refused(desk: Desk)
                             desk.app.state.settings.calendar)
     desk.run(_citizen)
 
-    refusal = desk.post("a", reference, "close", {}, stale)
+    refusal = desk.post("a", reference, "close", {"reason": "phone"}, stale)
     says(refusal, "De klant heeft net gereageerd.")
     assert "mag er ook een raam in?" in refusal.text
     assert desk.question(reference).state == "claimed"
@@ -538,5 +538,5 @@ def test_a_page_that_is_up_to_date_acts(desk: Desk) -> None:
     # The agent's own change gives the page a new version; the next form carries it.
     page = desk.page("a", reference)
     assert desk.post("a", reference, "reply", {"body": "Ja."}, page).status_code == 303
-    assert desk.post("a", reference, "close", {}, desk.page("a", reference)).status_code == 303
+    assert desk.post("a", reference, "close", {"reason": "phone"}, desk.page("a", reference)).status_code == 303
     assert [a for a, _, _ in desk.history(reference)] == ["ask", "claim", "reply", "close"]

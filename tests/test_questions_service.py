@@ -22,21 +22,21 @@ from mijn.questions import asking, contacts, workflow
 from mijn.questions import queue as queue_module
 from mijn.questions.asking import NewQuestion, ask, citizen_close, citizen_reply
 from mijn.questions.callbacks import suggest_window
+from mijn.questions.closing import Closing, staff_close
 from mijn.questions.common import MAX_BODY, QuestionError, list_topics
 from mijn.questions.contacts import Callback, register_contact, request_callback
 from mijn.questions.models import Contact, Question, QuestionEvent, QuestionMessage, Topic
 from mijn.questions.queue import QueueFilters, QueuePage, staff_queue
+from mijn.questions.resolution import resolution_of
 from mijn.questions.workflow import (
     Handover,
     add_note,
     ask_citizen,
     claim,
     claim_next,
-    first_contact_resolution,
     hand_over,
     release,
     reply,
-    staff_close,
     staff_question,
     take,
     take_over,
@@ -454,7 +454,7 @@ def test_every_state_change_writes_an_event_with_from_to_actor_and_role(
         (citizen_close, ()),
         (citizen_reply, ("Toch nog iets.", OFFICE)),
         (take_over, (lead,)),  # the specialist holds it: the lead takes it over first
-        (staff_close, (lead,)),
+        (staff_close, (lead, Closing("duplicate"))),
     ]
     for action, args in life:
         states.append(do(run, question, action, *args).state)
@@ -531,17 +531,17 @@ def test_first_contact_resolution_on_the_column_and_from_the_events(
     for step in steps.split():
         STEPS[step](run, question, people)
     assert load(run, question).first_contact_resolution is expected
-    assert first_contact_resolution(events(run, question)) is expected
+    assert resolution_of(events(run, question)) is expected
 
 
 def test_first_contact_resolution_from_events_alone() -> None:
     def history(*actions: str) -> Sequence[QuestionEvent]:
         return [QuestionEvent(action=a) for a in actions]
 
-    assert first_contact_resolution(history()) is None
-    assert first_contact_resolution(history("ask", "claim", "reply")) is True
-    assert first_contact_resolution(history("ask", "hand_over", "take", "reply")) is False
-    assert first_contact_resolution(history("ask", "reply", "citizen_reply", "hand_over")) is False
+    assert resolution_of(history()) is None
+    assert resolution_of(history("ask", "claim", "reply")) is True
+    assert resolution_of(history("ask", "hand_over", "take", "reply")) is False
+    assert resolution_of(history("ask", "reply", "citizen_reply", "hand_over")) is False
 
 
 # --- handovers ------------------------------------------------------------------------------
@@ -630,7 +630,7 @@ async def _queue_world(session: AsyncSession, people: People) -> dict[str, str]:
     await claim(session, made["waiting"], people.agent)
     await ask_citizen(session, made["waiting"], people.agent, "Welk adres?", OFFICE)
     await reply(session, made["answered"], people.agent, "Zo zit het.")
-    await staff_close(session, made["closed"], people.agent)
+    await staff_close(session, made["closed"], people.agent, Closing("phone"))
     for name, _topic, _channel, due in specs:
         made[name].sla_due_at = NOW + due
     await session.flush()
@@ -861,7 +861,7 @@ def test_request_callback_validates_phone_and_window(
     [
         (reply, ("Dat mag.",)),
         (ask_citizen, ("Hoe breed?", OFFICE)),
-        (staff_close, ()),
+        (staff_close, (Closing("duplicate"),)),
         ("hand_over", ()),
     ],
     ids=["reply", "ask-the-party", "close", "hand-over"],

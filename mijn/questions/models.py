@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
@@ -14,7 +24,9 @@ OPEN_STATES = ("new", "claimed", "handed_over", "waiting")
 KINDS = ("question", "callback")
 # Messages a citizen reads; notes and handover notes are for staff only.
 PUBLIC_MESSAGE_KINDS = ("citizen", "reply")
-MESSAGE_KINDS = ("citizen", "reply", "note", "handover")
+MESSAGE_KINDS = ("citizen", "reply", "note", "handover", "handback")
+# Why staff close a question; "other" needs the staff member's own words.
+CLOSE_REASONS = ("phone", "duplicate", "no_answer_needed", "withdrawn", "other")
 
 
 class Topic(Base):
@@ -92,6 +104,10 @@ class Question(Base):
     callback_phone: Mapped[str | None] = mapped_column(String(30))
     callback_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     callback_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Handed over and not yet opened by the team or the specialist it went to.
+    handover_unread: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class QuestionMessage(Base):
@@ -143,6 +159,9 @@ class QuestionEvent(Base):
     target_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_members.id", ondelete="SET NULL")
     )
+    # Closed by staff: why (CLOSE_REASONS), and for "other" the staff member's words (internal).
+    reason: Mapped[str | None] = mapped_column(String(30))
+    reason_text: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -124,6 +124,7 @@ async def staff_queue(
             Question.callback_until, Question.callback_phone, Topic.label_nl, Topic.label_en,
             Team.name_nl.label("team_nl"), Team.name_en.label("team_en"),
             assignee.name.label("assignee_name"),
+            Question.handover_unread,  # handed over, not opened yet: "nieuw" for the team
         )
         .join(Topic, Topic.id == Question.topic_id)
         .outerjoin(Team, Team.id == Question.team_id)

@@ -27,6 +27,11 @@ def first_contact_resolution(actions: Iterable[str]) -> bool | None:
     return HANDOVER not in seen and sum(action in ANSWERS for action in seen) <= 1
 
 
+def resolution_of(events: Iterable[QuestionEvent]) -> bool | None:
+    """The same, from a question's events (the workspace shows it)."""
+    return first_contact_resolution(event.action for event in events)
+
+
 def needed_more(question_id: Any) -> Any:
     """SQL, true when the question (by its id column) was handed over or needed more than one
     answer: the same rule as first_contact_resolution, over the question's events."""

@@ -22,6 +22,8 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "wait": {"claimed": "waiting", "handed_over": "waiting"},
     "hand_over": {"new": "handed_over", "claimed": "handed_over", "handed_over": "handed_over"},
     "close": {s: "closed" for s in (*OPEN_STATES, "answered")},
+    # A specialist hands a question back to the KCC: it goes back to the queue.
+    "hand_back": {"handed_over": "new"},
     "citizen_reply": {
         "new": "new", "claimed": "claimed", "handed_over": "handed_over",
         "waiting": REOPEN, "answered": REOPEN, "closed": REOPEN,

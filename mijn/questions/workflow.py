@@ -4,7 +4,6 @@ note, hand over, close. Every change is kept as an event.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -213,6 +212,12 @@ async def claim_next(
     return str(row.reference)
 
 
+def handed_away(question: Question, staff: Staff) -> bool:
+    """Handed over, and not to them: the KCC only reads it now (until it comes back)."""
+    return (question.state == "handed_over" and not staff.is_specialist
+            and question.assignee_id != staff.id)
+
+
 # What only the holder of a question does (or anyone, while nobody holds it).
 HOLDER_ACTIONS = frozenset({"reply", "wait", "hand_over", "close"})
 
@@ -220,19 +225,22 @@ HOLDER_ACTIONS = frozenset({"reply", "wait", "hand_over", "close"})
 async def _change(
     session: AsyncSession, question: Question, staff: Staff, action: str, now: datetime,
     **event: int | None,
-) -> str:
+) -> QuestionEvent:
+    """Check the holder and the state, move the question on, and add its event (returned, to
+    be completed by the caller: a close's reason)."""
     if action in HOLDER_ACTIONS and not staff.may_answer(question.assignee_id):
         raise PermissionError("a colleague holds this question")
+    if action in HOLDER_ACTIONS and handed_away(question, staff):
+        raise PermissionError("handed over: the team or the specialist handles it now")
     before = question.state
     question.state = next_state(
         before, action, routed=question.handed_over, assigned=question.assignee_id is not None
     )
     question.updated_at = now
-    session.add(
-        new_event(question, action, before, "staff", staff.id, role=staff.role_for(question),
-                  at=now, **event)
-    )
-    return before
+    added = new_event(question, action, before, "staff", staff.id,
+                      role=staff.role_for(question), at=now, **event)
+    session.add(added)
+    return added
 
 
 async def claim(session: AsyncSession, question: Question, staff: Staff) -> None:
@@ -283,7 +291,10 @@ async def reply(session: AsyncSession, question: Question, staff: Staff, body: s
     session.add(new_message(question, "reply", text, now, staff.id))
     question.answered_at = question.answered_at or now
     question.answered_by_id = staff.id
-    question.first_contact_resolution = not question.handed_over and not answered_before
+    # Not at first contact once handed over (also when handed back since: False) or answered
+    question.first_contact_resolution = (  # before (resolution.py's rule)
+        not question.handed_over and not answered_before
+        and question.first_contact_resolution is not False)
     question.party_unread = True
     question.sla_remaining_seconds = None
     await session.flush()
@@ -366,6 +377,7 @@ async def hand_over(
         team_id=handover.team_id, target_staff_id=handover.specialist_id,
     )
     question.handed_over = True
+    question.handover_unread = True  # news for the team or specialist until they open it
     question.team_id = handover.team_id
     question.assignee_id = handover.specialist_id
     if question.answered_at is not None:
@@ -376,23 +388,10 @@ async def hand_over(
         await _tell_party(session, question, "handover")
 
 
-async def staff_close(session: AsyncSession, question: Question, staff: Staff) -> None:
-    """Close a question (answered by phone, a duplicate)."""
-    now = utcnow()
-    await _change(session, question, staff, "close", now)
-    question.closed_at = now
-    await session.flush()
-
-
 async def _tell_party(session: AsyncSession, question: Question, kind: str) -> None:
-    """News for the party, in this transaction: a reply, or that a specialist took over."""
+    """News for the party, in this transaction: a reply, that a specialist took over, or that
+    an unanswered question was closed."""
     await notify(
         session, question.party_id, kind, dossier_id=question.dossier_id,
         question_id=question.id,
     )
-
-
-def first_contact_resolution(events: Sequence[QuestionEvent]) -> bool | None:
-    """From the history alone, by the report's rule (mijn/questions/resolution.py): answered
-    once, never handed over (None: not answered yet)."""
-    return resolution.first_contact_resolution(event.action for event in events)

@@ -14,6 +14,7 @@ from mijn.access.staff import Staff
 from mijn.audit.service import record_access
 from mijn.http.common import render, small_int
 from mijn.http.session import require_identity
+from mijn.questions.handover import handover_news
 from mijn.questions.models import Question
 from mijn.questions.workflow import Handover
 
@@ -31,7 +32,14 @@ def render_staff(
 ) -> Response:
     """Render a KCC page; the menu knows who is logged in."""
     context.setdefault("staff", getattr(request.state, "staff", None))
+    context.setdefault("handover_news", getattr(request.state, "handover_news", None))
     return render(request, template, context, **options)
+
+
+async def note_handover_news(request: Request, session: AsyncSession, staff: Staff) -> None:
+    """For the menu: how many questions were handed to this specialist or their team and
+    not opened yet (a badge, "Aan u doorgezet (2)")."""
+    request.state.handover_news = await handover_news(session, staff)
 
 
 async def audit_view(

@@ -28,14 +28,18 @@ from mijn.http.kcc.common import (
     audit_question_view,
     audit_view,
     handover_from_form,
+    note_handover_news,
     render_staff,
     require_staff,
 )
 from mijn.questions.callbacks import callback_attempts, may_record
+from mijn.questions.closing import CLOSE_REASON_LABELS, Closing, staff_close
 from mijn.questions.common import QuestionError
 from mijn.questions.drafts import DraftTooLong, clear_draft, get_draft, save_draft
-from mijn.questions.models import Question, Topic
+from mijn.questions.handover import hand_back, mark_seen, parse_note
+from mijn.questions.models import Question, QuestionEvent, Topic
 from mijn.questions.queue import party_picture
+from mijn.questions.resolution import resolution_of
 from mijn.questions.states import TransitionRefused, allowed_actions
 from mijn.questions.workflow import (
     HOLDER_ACTIONS,
@@ -44,14 +48,13 @@ from mijn.questions.workflow import (
     ask_citizen,
     check_version,
     claim,
-    first_contact_resolution,
     full_thread,
     hand_over,
+    handed_away,
     last_change,
     question_events,
     release,
     reply,
-    staff_close,
     staff_question,
     take,
     take_over,
@@ -69,6 +72,7 @@ async def _workspace(
     ids = {m.author_staff_id for m in messages} | {e.actor_id for e in events
                                                     if e.actor_type == "staff"}
     ids |= {question.assignee_id or 0, *(e.target_staff_id or 0 for e in events)}
+    teams = await list_teams(session)
     return {
         **await _answers_panel(session, question, messages, kb_query),
         "question": question,
@@ -77,11 +81,14 @@ async def _workspace(
         "events": events,
         "names": await staff_names(session, {i for i in ids if i}),
         "picture": await party_picture(session, question.party_id),
-        "teams": await list_teams(session),
+        "teams": teams,
+        "handover_notes": {m.id: parse_note(m.body) for m in messages if m.kind == "handover"},
+        "handed": _handed(question, staff, events, {t.id: t for t in teams}),
+        "close_reasons": CLOSE_REASON_LABELS,
         "specialists": await list_specialists(session),
         "actions": _actions_for(question, staff),
         "staff": staff,
-        "fcr": first_contact_resolution(events),
+        "fcr": resolution_of(events),
         "version": version_of(question),
         "callback_attempts": await callback_attempts(session, question),
         "callback_may_record": may_record(question, staff),
@@ -117,6 +124,18 @@ async def _answers_panel(
     }
 
 
+def _handed(
+    question: Question, staff: Staff, events: list[QuestionEvent], teams: dict[int, Any]
+) -> dict[str, Any] | None:
+    """For the KCC after a handover (read-only now): to whom and when it went."""
+    handovers = [e for e in events if e.action == "hand_over"]
+    if not handovers or not handed_away(question, staff):
+        return None
+    last = handovers[-1]
+    return {"team": teams.get(last.team_id or 0), "specialist_id": last.target_staff_id,
+            "at": last.at}
+
+
 def _actions_for(question: Question, staff: Staff) -> set[str]:
     actions = set(allowed_actions(question.state)) - {"citizen_reply"}
     if not staff.sees_all:
@@ -125,8 +144,10 @@ def _actions_for(question: Question, staff: Staff) -> set[str]:
         actions.discard("release")
     if not staff.is_specialist or question.assignee_id == staff.id:
         actions.discard("take")
-    if not staff.may_answer(question.assignee_id):
+    if not staff.may_answer(question.assignee_id) or handed_away(question, staff):
         actions -= HOLDER_ACTIONS
+    if not (staff.is_specialist and staff.may_answer(question.assignee_id)):
+        actions.discard("hand_back")
     if not staff.may_take_over(question.assignee_id):
         actions.discard("take_over")
     return actions | {"note"}
@@ -141,7 +162,9 @@ async def question_page(request: Request) -> Response:
         if question is None:
             raise HTTPException(status_code=404)
         await audit_question_view(session, staff, question)
+        await mark_seen(session, question, staff)
         await session.commit()
+        await note_handover_news(request, session, staff)
         kb_query = request.query_params.get("kb", "")[:200].strip()
         context = await _workspace(session, question, staff, kb_query)
     context["flagged"] = request.query_params.get("gemeld") == "1"
@@ -197,7 +220,9 @@ ACTIONS: dict[str, Action] = {
     "wait": lambda s, q, st, v, c: ask_citizen(s, q, st, v.get("body", ""), c.calendar),
     "note": lambda s, q, st, v, c: add_note(s, q, st, v.get("note", "")),
     "hand_over": lambda s, q, st, v, c: hand_over(s, q, st, handover_from_form(v)),
-    "close": lambda s, q, st, v, c: staff_close(s, q, st),
+    "close": lambda s, q, st, v, c: staff_close(
+        s, q, st, Closing(v.get("reason", ""), v.get("reason_text", ""))),
+    "hand_back": lambda s, q, st, v, c: hand_back(s, q, st, v.get("handback", "")),
 }
 
 
@@ -236,7 +261,7 @@ async def act(request: Request) -> Response:
         await _sent_from_draft(session, question, staff, action, values)
         await session.commit()
     url = str(request.app.url_path_for("kcc:question", reference=reference))
-    if action == "hand_over" and not staff.sees_all:
+    if action in ("hand_over", "hand_back") and not staff.sees_all:
         url = str(request.app.url_path_for("kcc:queue"))  # it may be out of their sight now
     return redirect(request, url)
 
@@ -277,7 +302,8 @@ async def _workspace_again(
 
 # The texts a form holds, per action: kept on a refusal, so that nothing typed is lost.
 TYPED = {"reply": ("body",), "wait": ("body",), "note": ("note",),
-         "hand_over": ("who", "what", "tried")}
+         "hand_over": ("who", "what", "tried"), "close": ("reason_text",),
+         "hand_back": ("handback",)}
 
 
 async def _conflict(

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from mijn.channels import CHANNELS
 from mijn.db import request_session, utcnow
 from mijn.http.common import form_values, redirect, small_int
-from mijn.http.kcc.common import render_staff, require_staff
+from mijn.http.kcc.common import note_handover_news, render_staff, require_staff
 from mijn.questions.common import list_topics
 from mijn.questions.queue import QueueFilters, staff_queue, views_for
 from mijn.questions.workflow import (
@@ -42,6 +42,7 @@ async def queue(request: Request) -> Response:
             session, staff, view or views_for(staff)[0], filters, page, 25
         )
         topics = await list_topics(session)
+        await note_handover_news(request, session, staff)
     context = {
         "listing": listing, "topics": topics, "filters": filters, "staff": staff,
         "views": views_for(staff), "now": utcnow(),

@@ -47,6 +47,7 @@ from mijn.questions.asking import (
     ask as ask_question,
 )
 from mijn.questions.callbacks import callback_attempts
+from mijn.questions.closing import citizen_close_texts
 from mijn.questions.common import MAX_BODY, OnBehalf, QuestionError, clean_body, list_topics
 from mijn.questions.contacts import party_contacts
 from mijn.questions.models import Question, Topic
@@ -234,13 +235,15 @@ async def _detail_context(
     ids = [question.dossier_id] if question.dossier_id else []
     dossiers = await dossier_references(session, ids)
     messages = await public_thread(session, question)
-    handovers = [
-        e for e in await question_events(session, question.id) if e.action == "hand_over"
-    ]
-    # One thread: the messages, and where the question went to a specialist (no details).
+    events = await question_events(session, question.id)
+    handovers = [e for e in events if e.action == "hand_over"]
+    closes = citizen_close_texts(events, question.answered_at)
+    # One thread: the messages, where the question went to a specialist (no details), and
+    # why staff closed it unanswered (in plain words, never the staff's own).
     thread = sorted(
         [(m.created_at, "message", m) for m in messages]
-        + [(e.at, "handover", e) for e in handovers],
+        + [(e.at, "handover", e) for e in handovers]
+        + [(e.at, "closed", closes[e.id]) for e in events if e.id in closes],
         key=lambda item: (item[0], item[1] == "message"),
     )
     return {
