@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mijn.http.kcc import answers, deliveries, insight, login, parties, questions, queue
+from mijn.http.kcc import (
+    answers,
+    deliveries,
+    finding,
+    insight,
+    login,
+    parties,
+    questions,
+    queue,
+)
 
 routes: list[BaseRoute] = [
     Route("/kcc", queue.queue, name="kcc:queue"),
@@ -19,8 +28,8 @@ routes: list[BaseRoute] = [
     Route("/kcc/meldingen", deliveries.deliveries, name="kcc:deliveries"),
     Route("/kcc/meldingen/{kind}/{item_id}/opnieuw", deliveries.retry, methods=["POST"],
           name="kcc:delivery_retry"),
-    Route("/kcc/klanten", parties.find_page, name="kcc:find"),
-    Route("/kcc/klanten", parties.find, methods=["POST"], name="kcc:find_post"),
+    Route("/kcc/klanten", finding.find_page, name="kcc:find"),
+    Route("/kcc/klanten", finding.find, methods=["POST"], name="kcc:find_post"),
     Route("/kcc/klanten/{party_id}", parties.party_page, name="kcc:party"),
     Route("/kcc/klanten/{party_id}/{action}", parties.party_act, methods=["POST"],
           name="kcc:party_act"),
