@@ -24,6 +24,7 @@ from mijn.dev.personas import CITIZENS
 from mijn.parties import keys
 from mijn.parties.models import Party
 from mijn.parties.search import SearchError, mask, parse_house_number, parse_postcode
+from mijn.parties.service import note_birth_date
 from mijn.settings import Settings
 
 SANNE_BSN = CITIZENS[2].bsn
@@ -121,6 +122,29 @@ def test_the_model_keeps_its_keys_in_step() -> None:
     assert (party.postcode, party.house_number_addition) == ("1234AB", "B")
     party.email = None
     assert party.email_key is None
+
+
+def test_a_login_notes_the_claimed_birth_date() -> None:
+    party = Party(name="Jan")
+    for wrong in (None, 19680417, "17-04-1968", "1968-02-30", "2999-01-01"):
+        note_birth_date(party, wrong)
+        assert party.birth_date is None, wrong
+    note_birth_date(party, "1968-04-17")
+    assert party.birth_date == date(1968, 4, 17)
+
+
+def test_the_development_login_brings_the_birth_date(
+    client: TestClient, auth: Auth, run: Runner
+) -> None:
+    auth.login("demo-fatima")  # no demo data: the login creates the party
+    party = run(_party(FATIMA_BSN))
+    assert party.birth_date == date(1985, 11, 2) and party.name_key == "fatima el amrani"
+
+
+def _party(identifier: str) -> Callable[[AsyncSession], object]:
+    async def query(session: AsyncSession) -> Party | None:
+        return await session.scalar(select(Party).where(Party.identifier == identifier))
+    return query
 
 
 # --- each kind of look-up --------------------------------------------------------------------

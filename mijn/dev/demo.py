@@ -170,10 +170,11 @@ DEMO_DOSSIERS = (
 # What a caller can tell the KCC to be found by: date of birth, postcode, house number and
 # addition, phone, e-mail (only Sanne's: Jan's and Fatima's are set by verifying one).
 CONTACT_DETAILS: dict[str, tuple[date | None, str, int, str | None, str, str | None]] = {
-    JAN: (date(1968, 4, 17), "3511 AB", 12, None, "06 12345678", None),
-    FATIMA: (date(1985, 11, 2), "3521 KL", 7, "B", "+31 6 2345 6789", None),
-    CITIZENS[2].bsn: (date(1979, 7, 30), "3581 CD", 101, None, "030 123 4567",
-                      "sanne.devries@example.org"),
+    JAN: (date.fromisoformat(CITIZENS[0].birthdate), "3511 AB", 12, None, "06 12345678", None),
+    FATIMA: (date.fromisoformat(CITIZENS[1].birthdate), "3521 KL", 7, "B", "+31 6 2345 6789",
+             None),
+    CITIZENS[2].bsn: (date.fromisoformat(CITIZENS[2].birthdate), "3581 CD", 101, None,
+                      "030 123 4567", "sanne.devries@example.org"),
     BUSINESS_KVK: (None, "3512 JE", 5, None, "030 765 4321", None),
 }
 
