@@ -71,20 +71,3 @@ def test_find_a_caller_by_name_and_by_address(agent: Session) -> None:
     expect(page).to_have_url(party_url)
     for url in visited:
         assert "jansen" not in url.lower() and "1968" not in url and "3511" not in url, url
-
-
-@pytest.fixture
-def agent_without_js(browser: Browser, demo: Portal) -> Iterator[Session]:  # noqa: F811
-    """The KCC agent's browser with JavaScript switched off."""
-    yield from _session(browser, demo, java_script_enabled=False)
-
-
-def test_find_a_caller_by_phone_without_javascript(agent_without_js: Session) -> None:
-    page = agent_without_js.page
-    log_in_as_staff(agent_without_js, AGENT)
-    agent_without_js.goto("/kcc/klanten")
-    phone = page.get_by_role("group", name="Op telefoonnummer")
-    phone.get_by_role("textbox", name="Telefoonnummer").fill("+31 6 1234 5678")
-    phone.get_by_role("button", name="Zoeken op telefoonnummer").click()
-    expect(heading(page)).to_have_text(f"Klant: {JAN}")
-    assert "5678" not in page.url
