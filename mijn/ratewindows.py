@@ -15,6 +15,7 @@ RATE_LIMIT_DEFAULTS = {
     "SEARCH": "60/1m,1000/1h", "LOGINS": "30/1m,300/1h",  # per client address
     "API_FAILURES": "10/10m",  # failed API and ZGW token checks per client address
     "VERIFY_EMAILS": "5/1d",  # e-mail address verification links per party
+    "KCC_FIND": "30/10m,300/1d",  # look-ups of a caller per staff member
 }
 _RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RateLimits = Mapping[str, tuple[tuple[int, int], ...]]

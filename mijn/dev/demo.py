@@ -167,6 +167,28 @@ DEMO_DOSSIERS = (
 )
 
 
+# What a caller can tell the KCC to be found by: date of birth, postcode, house number and
+# addition, phone, e-mail (only Sanne's: Jan's and Fatima's are set by verifying one).
+CONTACT_DETAILS: dict[str, tuple[date | None, str, int, str | None, str, str | None]] = {
+    JAN: (date.fromisoformat(CITIZENS[0].birthdate), "3511 AB", 12, None, "06 12345678", None),
+    FATIMA: (date.fromisoformat(CITIZENS[1].birthdate), "3521 KL", 7, "B", "+31 6 2345 6789",
+             None),
+    CITIZENS[2].bsn: (date.fromisoformat(CITIZENS[2].birthdate), "3581 CD", 101, None,
+                      "030 123 4567", "sanne.devries@example.org"),
+    BUSINESS_KVK: (None, "3512 JE", 5, None, "030 765 4321", None),
+}
+
+
+def _contact_details(parties: dict[str, Party]) -> None:
+    """Fill in the demo parties' details once (what someone changed later is kept)."""
+    for key, (born, postcode, number, addition, phone, email) in CONTACT_DETAILS.items():
+        party = parties[key]
+        if party.postcode is None:
+            party.birth_date, party.postcode = born, postcode
+            party.house_number, party.house_number_addition = number, addition
+            party.phone, party.email = party.phone or phone, party.email or email
+
+
 def _at(days_ago: int, today: date) -> datetime:
     return datetime.combine(today - timedelta(days=days_ago), time(10, 30), tzinfo=UTC)
 
@@ -195,6 +217,7 @@ async def seed_demo(
         parties[business.company_number] = await get_or_create_party(
             session, kind, business.company_number, business.company
         )
+    _contact_details(parties)
     existing = set(await session.scalars(select(Dossier.reference)))
     progress = Progress("demo dossiers", len(DEMO_DOSSIERS))
     created = 0

@@ -267,7 +267,7 @@ def _who(persona: Persona, settings: Settings) -> dict[str, Any]:
         claims = settings.audience("business").claims
         who = {claims["kvk"]: persona.company_number, claims["company_name"]: persona.company}
         return {**who, claims["branch"]: persona.branch} if persona.branch else who
-    return {"bsn": persona.bsn}
+    return {"bsn": persona.bsn, **({"birthdate": persona.birthdate} if persona.birthdate else {})}
 
 
 def _sign(request: Request, claims: dict[str, Any]) -> str:

@@ -21,20 +21,22 @@ class Persona:
     company_number: str = ""  # business: KvK (8 digits) or KBO (10 digits) number
     company: str = ""
     branch: str = ""  # business: the vestigingsnummer the login is restricted to
+    birthdate: str = ""  # citizen: OIDC's birthdate claim (YYYY-MM-DD), as itsme gives it
 
 
 CITIZENS = (
     Persona("demo-jan", "Jan Jansen", "999990019",
             "Heeft een vergunning, een subsidie en meldingen lopen.",
-            "Has a permit, a subsidy and reports in progress."),
+            "Has a permit, a subsidy and reports in progress.", birthdate="1968-04-17"),
     Persona("demo-fatima", "Fatima el Amrani", "999990020",
             "Heeft een vergoeding en bijzondere bijstand aangevraagd en een melding gedaan.",
-            "Applied for an allowance and special assistance, and made a report."),
+            "Applied for an allowance and special assistance, and made a report.",
+            birthdate="1985-11-02"),
     Persona("demo-sanne", "Sanne de Vries", "999990032",
             "Heeft zelf geen dossiers. Is bewindvoerder van Jan Jansen en mag de subsidies "
             "van Bakkerij De Korenschoof inzien.",
             "Has no dossiers of her own. Is Jan Jansen's financial administrator and may read "
-            "the grants of Bakkerij De Korenschoof."),
+            "the grants of Bakkerij De Korenschoof.", birthdate="1979-07-30"),
 )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -89,6 +91,19 @@ async def get_or_create_party(
         assert found is not None
         return found
     return party
+
+
+def note_birth_date(party: Party, claimed: object) -> None:
+    """The date of birth the party's own login asserts (OIDC's birthdate claim, YYYY-MM-DD),
+    so that the KCC can find them by it; a claim in another form is left aside."""
+    if not isinstance(claimed, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", claimed):
+        return
+    try:
+        born = date.fromisoformat(claimed)
+    except ValueError:
+        return
+    if born <= date.today() and party.birth_date != born:
+        party.birth_date = born
 
 
 async def get_party(session: AsyncSession, party_id: int) -> Party | None:

@@ -32,8 +32,9 @@ SEARCH = "SEARCH"  # a client address searches the answers
 LOGINS = "LOGINS"  # a client address starts a login
 API_FAILURES = "API_FAILURES"  # a client address sends a wrong API or ZGW token
 VERIFY_EMAILS = "VERIFY_EMAILS"  # a party asks for a verification link
+KCC_FIND = "KCC_FIND"  # a staff member looks a caller up
 NAMES = (QUESTIONS, REPLIES, VOTES_PER_ANSWER, VOTES, SEARCH, LOGINS, API_FAILURES,
-         VERIFY_EMAILS)
+         VERIFY_EMAILS, KCC_FIND)
 
 
 def rule(settings: Settings, name: str) -> Rule:

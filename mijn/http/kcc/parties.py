@@ -1,5 +1,5 @@
-"""Parties at the KCC: finding a caller (identifiers in a POST body, never in an address),
-their picture, and registering contacts, questions on their behalf and callbacks.
+"""Parties at the KCC: a caller's picture (finding them: mijn/http/kcc/finding.py), and
+registering contacts, questions on their behalf and callbacks.
 """
 
 from __future__ import annotations
@@ -16,21 +16,13 @@ from starlette.responses import Response
 
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
-from mijn.audit.service import subject_hash
 from mijn.db import request_session, utcnow
 from mijn.dossiers.service import party_dossier_id
 from mijn.http.common import LOCAL_TZ, app_settings, form_values, redirect, small_int
 from mijn.http.kcc.common import audit_view, handover_from_form, render_staff, require_staff
 from mijn.mandates.service import party_mandates
 from mijn.notifications.service import party_notifications
-from mijn.parties.service import (
-    PERSON_IDENTIFIERS,
-    InvalidIdentifier,
-    find_party,
-    get_or_create_party,
-    get_party,
-    normalise_identifier,
-)
+from mijn.parties.service import get_party
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.callbacks import suggest_window
 from mijn.questions.common import MAX_BODY, QuestionError, clean_body, list_topics
@@ -45,58 +37,6 @@ from mijn.staff.service import list_specialists, list_teams
 from mijn.workingtime import WorkingCalendar
 
 CONTACT_CHANNELS = ("phone", "counter", "email", "social_media")
-
-
-IDENTIFIER_TYPES = ("bsn", "national_number", "kvk", "kbo")
-
-
-async def find(request: Request) -> Response:
-    """Find a party by BSN, rijksregisternummer, KvK or KBO number (sent in a POST body,
-    never in a URL); record one that is not known yet when asked to."""
-    staff = require_staff(request)
-    if not staff.sees_all:
-        raise HTTPException(status_code=404)
-    values = await form_values(request)
-    kind = values.get("identifier_type", "bsn")
-    kind = kind if kind in IDENTIFIER_TYPES else "bsn"
-    async with request_session(request) as session:
-        try:
-            party = await find_party(session, kind, values.get("identifier", ""))
-            if party is None and values.get("create") == "1":
-                party = await get_or_create_party(session, kind, values.get("identifier", ""))
-            elif party is None:  # a search that found nobody is audited too, hashed
-                await _audit_miss(request, session, staff, kind, values.get("identifier", ""))
-            await session.commit()
-        except InvalidIdentifier:
-            party = None
-            error: QuestionError | None = QuestionError("identifier", "invalid")
-        else:
-            error = None
-        if party is not None:
-            url = request.app.url_path_for("kcc:party", party_id=str(party.id))
-            return redirect(request, str(url))
-    context: dict[str, Any] = {"values": values, "error": error, "not_found": error is None,
-               "identifier_types": IDENTIFIER_TYPES, "person_types": PERSON_IDENTIFIERS}
-    return render_staff(request, "kcc/find.html", context, status_code=422 if error else 200)
-
-
-async def _audit_miss(
-    request: Request, session: AsyncSession, staff: Staff, kind: str, identifier: str
-) -> None:
-    secret = app_settings(request).secret_key.reveal()
-    searched = subject_hash(secret, kind, normalise_identifier(kind, identifier))
-    await audit_view(session, staff, "kcc.party.search_miss", None, staff.main_role,
-                     subject_hash=searched)
-
-
-async def find_page(request: Request) -> Response:
-    """The form to look a caller up."""
-    staff = require_staff(request)
-    if not staff.sees_all:
-        raise HTTPException(status_code=404)
-    context: dict[str, Any] = {"values": {}, "error": None, "not_found": False,
-               "identifier_types": IDENTIFIER_TYPES, "person_types": PERSON_IDENTIFIERS}
-    return render_staff(request, "kcc/find.html", context)
 
 
 def window_fields(window: tuple[datetime, datetime]) -> dict[str, str]:

@@ -30,7 +30,7 @@ from mijn.http.session import (
 )
 from mijn.http.urls import STAFF_ROOT, callback_route, is_staff_path, safe_next
 from mijn.mandates.service import MandateError, put_mandate
-from mijn.parties.service import InvalidIdentifier, get_or_create_party
+from mijn.parties.service import InvalidIdentifier, get_or_create_party, note_birth_date
 from mijn.ratelimits.rules import LOGINS
 from mijn.settings import Settings
 from mijn.staff.service import known_roles, record_login, team_codes
@@ -208,6 +208,7 @@ async def _citizen_identity(request: Request, claims: dict[str, object]) -> Iden
                 session, "bsn", str(bsn or ""), name if isinstance(name, str) else "",
                 own_login=True,
             )
+            note_birth_date(party, claims.get(client.audience.claims.get("birthdate", "birthdate")))
             mandate = claimed_mandate(claims.get(client.audience.claims["represented"]), party)
             mandate_id = (await put_mandate(
                 session, mandate, await known_type_codes(session, mandate.dossier_types)
