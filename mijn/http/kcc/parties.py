@@ -21,7 +21,6 @@ from mijn.db import request_session
 from mijn.dossiers.service import party_dossier_id
 from mijn.http.common import LOCAL_TZ, app_settings, form_values, redirect, small_int
 from mijn.http.kcc.common import audit_view, handover_from_form, render_staff, require_staff
-from mijn.mandates.service import party_mandates
 from mijn.notifications.service import party_notifications
 from mijn.parties.service import (
     PERSON_IDENTIFIERS,
@@ -106,7 +105,6 @@ async def _party_context(
         return None
     return {
         "notifications": await party_notifications(session, party_id),
-        "mandates": await party_mandates(session, party_id),
         "picture": picture, "topics": await list_topics(session),
         "teams": await list_teams(session), "specialists": await list_specialists(session),
         "values": values, "error": error, "form": form, "channels": CONTACT_CHANNELS,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mijn.http.kcc import answers, deliveries, insight, login, parties, questions, queue
+from mijn.http.kcc import (
+    answers,
+    deliveries,
+    dossiers,
+    insight,
+    login,
+    parties,
+    questions,
+    queue,
+)
 
 routes: list[BaseRoute] = [
     Route("/kcc", queue.queue, name="kcc:queue"),
@@ -24,6 +33,7 @@ routes: list[BaseRoute] = [
     Route("/kcc/klanten/{party_id}", parties.party_page, name="kcc:party"),
     Route("/kcc/klanten/{party_id}/{action}", parties.party_act, methods=["POST"],
           name="kcc:party_act"),
+    Route("/kcc/dossiers/{reference}", dossiers.dossier_page, name="kcc:dossier"),
     *answers.routes,
     *insight.routes,
 ]
