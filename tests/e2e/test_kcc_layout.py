@@ -124,6 +124,20 @@ def test_one_screen_per_question_at_1280_and_1920(laptop: Session) -> None:
     expect(page.locator("footer")).to_have_count(0)  # no citizens' footer on staff pages
     check(s, "dossier", LAPTOP)
     check(s, "dossier", WIDE)
+
+    page.set_viewport_size(LAPTOP)
+    page.get_by_role("link", name="Naar het klantbeeld").click()
+    expect(heading(page)).to_have_text(f"Klant: {JAN}")
+    card = page.get_by_role("region", name=f"Klant: {JAN}")
+    expect(card).to_contain_text(re.compile(r"BSN\*{5}(eindigt op )?0019"))  # masked
+    expect(card).not_to_contain_text("999990019")
+    expect(card).to_contain_text("Sanne de Vries handelt namens deze klant")
+    page.get_by_role("region", name=f"Klantbeeld: {JAN}").get_by_role(
+        "link", name=DORMER).click()
+    expect(page).to_have_url(re.compile(r"/kcc/dossiers/Z-2026-0001$"))
+    page.go_back()
+    check(s, "party", LAPTOP)
+    check(s, "party", WIDE)
     s.watch.assert_clean()
 
 
