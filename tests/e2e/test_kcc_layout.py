@@ -141,11 +141,17 @@ def test_one_screen_per_question_at_1280_and_1920(laptop: Session) -> None:
     s.watch.assert_clean()
 
 
-def test_the_report_fits_1280(laptop: Session) -> None:
-    s = laptop
+def test_the_lead_s_pages_fit_1280_and_1920(laptop: Session) -> None:
+    s, page = laptop, laptop.page
     log_in(s, LEAD)
-    s.page.get_by_role("banner").get_by_role("link", name="Inzicht").click()
-    expect(heading(s.page)).to_have_text(re.compile(r"Inzicht|Rapport|Maand"))
-    check(s, "insight", LAPTOP)
-    check(s, "insight", WIDE)
+    for link, title, name in (("Inzicht", re.compile(r"^Inzicht"), "insight"),
+                              ("Berichten", re.compile(r"."), "deliveries"),
+                              ("Kennisbank", re.compile(r"."), "knowledge base"),
+                              ("Klant zoeken", re.compile(r"^Klant zoeken$"), "find")):
+        page.set_viewport_size(LAPTOP)
+        page.get_by_role("banner").get_by_role("link", name=link).click()
+        expect(heading(page)).to_have_text(title)
+        expect(page.locator("footer")).to_have_count(0)
+        check(s, name, LAPTOP)
+        check(s, name, WIDE)
     s.watch.assert_clean()
