@@ -13,6 +13,7 @@ from mijn.access.confidentiality import CONFIDENTIALITY
 from mijn.access.loa import DEFAULT_ACR_LEVELS, LOA_LEVELS
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
+from mijn.theme import Theme, load_theme
 from mijn.workingtime import WorkingCalendar, parse_calendar
 
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
@@ -132,7 +133,8 @@ class Settings:
     session_idle_minutes: int = 15
     session_max_hours: int = 8
     staff_session_idle_minutes: int = 60
-    organisation_name: str = "Gemeente Voorbeeld"
+    claim_idle_minutes: int = 30  # a claim untouched this long returns to the queue; 0: never
+    theme: Theme = field(default_factory=Theme)  # name, logo, colours, footer pages
     page_size: int = 10
     audiences: Mapping[str, OidcAudience] = field(default_factory=dict)
     zgw: ZgwSettings = field(default_factory=ZgwSettings)
@@ -383,7 +385,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env, "MIJN_SESSION_IDLE_MINUTES", 15),
         session_max_hours=_int(env, "MIJN_SESSION_MAX_HOURS", 8),
         staff_session_idle_minutes=_int(env, "MIJN_STAFF_SESSION_IDLE_MINUTES", 60),
-        organisation_name=env.get("MIJN_ORGANISATION_NAME", "Gemeente Voorbeeld"),
+        claim_idle_minutes=_int(env, "MIJN_CLAIM_IDLE_MINUTES", 30),
+        theme=load_theme(Path(env["MIJN_THEME_FILE"]) if env.get("MIJN_THEME_FILE") else None,
+                         ConfigurationError),
         page_size=_int(env, "MIJN_PAGE_SIZE", 10),
         audiences={name: _audience(env, name) for name in AUDIENCES},
         zgw=_zgw(env),

@@ -1,4 +1,5 @@
-"""The delivery worker behind `mijn worker`: rounds of deliver_due until stopped."""
+"""The worker behind `mijn worker`: rounds of deliver_due until stopped; each round also gives
+claims nobody worked on for MIJN_CLAIM_IDLE_MINUTES back to the queue."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import signal
 import sys
 import time
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from mijn.db import make_engine, make_sessionmaker
 from mijn.models import import_all
 from mijn.notifications.delivery import DeliveryReport, deliver_due
 from mijn.notifications.mail import Mailer, SmtpMailer
+from mijn.questions.claims import release_idle
 from mijn.retry import error_summary, is_temporary
 from mijn.settings import Settings
 
@@ -33,6 +37,17 @@ def summary(total: DeliveryReport, seconds: float) -> str:
     )
 
 
+async def release_idle_claims(sessionmaker: async_sessionmaker[AsyncSession],
+                              settings: Settings) -> int:
+    """One round of the idle-claim release (locked rows: any number of workers may run)."""
+    async with sessionmaker() as session:
+        released = await release_idle(session, settings.claim_idle_minutes)
+        await session.commit()
+    if released:
+        log.info("%d idle claims returned to the queue: %s", len(released), ", ".join(released))
+    return len(released)
+
+
 async def run_worker(
     settings: Settings, *, once: bool = False, interval: float = 5.0, batch: int = 200,
     mailer: Mailer | None = None, stop: asyncio.Event | None = None,
@@ -48,6 +63,7 @@ async def run_worker(
         while not stop.is_set():
             try:
                 report = await deliver_due(sessionmaker, mailer, settings, batch=batch)
+                await release_idle_claims(sessionmaker, settings)
             except Exception as exc:
                 if not is_temporary(exc):  # a programming error: never retried for ever
                     log.error("delivery round failed: %s; stopping", error_summary(exc))

@@ -13,6 +13,8 @@ WEEKDAYS = frozenset(range(1, 8))
 # cover ten years is a configuration error, not a deadline.
 MAX_IDLE_DAYS = 3660
 _ONE_SECOND = timedelta(seconds=1)
+# Callbacks start on a quarter of an hour: the first free slot is now, rounded up to one.
+SLOT = timedelta(minutes=15)
 _HOURS = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
 _DAYS_ITEM = re.compile(r"(\d)(?:-(\d))?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -150,6 +152,28 @@ def working_seconds_between(calendar: WorkingCalendar, start: datetime, end: dat
         if period is not None:
             total += max(timedelta(), min(period[1], end) - max(period[0], start))
     return total // _ONE_SECOND
+
+
+def next_slot(calendar: WorkingCalendar, now: datetime, step: timedelta = SLOT) -> datetime:
+    """The first moment (UTC) from `now` on, rounded up to `step`, inside working time."""
+    _require_aware(now, "now")
+    moment = now.astimezone(UTC)
+    step_us = step // timedelta(microseconds=1)
+    since = (moment - datetime(2000, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    rounded = moment + timedelta(microseconds=-since % step_us)
+    for begin, end in _periods(calendar, calendar.local_date(moment)):
+        start = max(begin, rounded)
+        if start < end:
+            return start
+    raise AssertionError("unreachable: _periods never ends by itself")
+
+
+def in_working_time(calendar: WorkingCalendar, start: datetime, end: datetime) -> bool:
+    """Whether [start, end] lies inside the working hours of one working day."""
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    period = calendar.period(calendar.local_date(start))
+    return period is not None and period[0] <= start < end <= period[1]
 
 
 def _periods(calendar: WorkingCalendar, first: date) -> Iterator[tuple[datetime, datetime]]:

@@ -26,17 +26,26 @@ if (( $# )); then
 fi
 
 # Every test once: the SQLite half and the tests without a database under coverage (README.md,
-# "Coverage"), then the PostgreSQL half without it (the same code again; tracing costs ~1.6x).
-# Both halves run even when the first fails; the exit code says whether anything failed.
+# "Coverage"), and at the same time the PostgreSQL half without it (the same code again;
+# tracing costs ~1.6x). The SQLite half is the longer one: it runs in MIJN_TEST_WORKERS
+# processes (pytest-xdist, default 2, whole files per process). Both halves run even when one
+# fails; the exit code says whether anything failed. The SQLite half streams its output, the
+# PostgreSQL half's follows when both are done.
 rm -f .coverage .coverage.*
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
-echo "test: pytest on SQLite and without a database, measuring coverage"
+workers="${MIJN_TEST_WORKERS:-2}"
+echo "test: pytest on PostgreSQL (in the background; its output follows at the end)"
+( .venv/bin/pytest -k postgresql >"$log/postgresql" 2>&1; echo $? >"$log/postgresql.rc" ) &
+pg_pid=$!
+echo "test: pytest on SQLite and without a database in $workers processes, measuring coverage"
 sqlite=0
-.venv/bin/coverage run -m pytest -k "not postgresql" 2>&1 | tee "$log/sqlite" || sqlite=$?
+.venv/bin/coverage run -m pytest -n "$workers" --dist loadfile -k "not postgresql" 2>&1 \
+  | tee "$log/sqlite" || sqlite=$?
+wait "$pg_pid" || true
 echo "test: pytest on PostgreSQL"
-postgresql=0
-.venv/bin/pytest -k postgresql 2>&1 | tee "$log/postgresql" || postgresql=$?
+cat "$log/postgresql"
+postgresql=$(cat "$log/postgresql.rc" 2>/dev/null || echo 1)
 
 echo "test: coverage of the SQLite half, per area (floors in pyproject.toml [tool.mijn.coverage])"
 areas=0

@@ -104,6 +104,13 @@ async def _questions(session: AsyncSession, party_id: int, dossiers: dict[str, D
             sla_due_at=created + timedelta(hours=due_h) if due_h is not None else None,
             first_contact_resolution=fcr, handed_over=fcr is False,
         )
+    # A callback request in March (phone), answered within the hour: counted apart, never
+    # as a question asked or answered.
+    rows["C1"] = Question(
+        reference="INS-C1", kind="callback", party_id=party_id, topic_id=topics["overig"],
+        channel="phone", created_at=local(3, 12), state="answered",
+        answered_at=local(3, 12, 9, 40), sla_due_at=local(3, 12, 17),
+        first_contact_resolution=True, callback_phone="0612345678")
     session.add_all(rows.values())
     await session.flush()
     return rows
@@ -119,9 +126,15 @@ def _events(session: AsyncSession, questions: dict[str, Question], permits: int,
             question_id=questions[name].id, action="hand_over", from_state="claimed",
             to_state="handed_over", actor_type="staff", actor_id=1, actor_role="agent",
             team_id=team, at=at))
-    session.add(QuestionEvent(  # not a handover: not counted
-        question_id=questions["Q1"].id, action="claim", from_state="new", to_state="claimed",
-        actor_type="staff", actor_id=1, actor_role="agent", at=local(3, 2, 10)))
+    # Q1 needed a second answer: a question to the citizen, their reply, then the answer (not
+    # solved at first contact, though never handed over). Q2 was answered once (solved).
+    for name, action, at in (("Q1", "claim", local(3, 2, 10)), ("Q1", "wait", local(3, 2, 10, 5)),
+                             ("Q1", "citizen_reply", local(3, 2, 10, 30)),
+                             ("Q1", "reply", local(3, 2, 11)), ("Q2", "claim", local(3, 3, 11)),
+                             ("Q2", "reply", local(3, 3, 14))):
+        session.add(QuestionEvent(
+            question_id=questions[name].id, action=action, from_state="claimed",
+            to_state="answered", actor_type="staff", actor_id=1, actor_role="agent", at=at))
 
 
 def _contacts(session: AsyncSession, party_id: int, dossiers: dict[str, Dossier]) -> None:

@@ -21,6 +21,7 @@ from mijn.access.staff import Staff
 from mijn.answers.editing import Draft, create_answer, review_default
 from mijn.answers.feedback import flag
 from mijn.answers.models import Answer
+from mijn.db import utcnow
 from mijn.dev.demo import seed_demo
 from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, CITIZENS, STAFF
 from mijn.dossiers.changes import StatusSpec, ensure_dossier_type
@@ -31,8 +32,10 @@ from mijn.mandates.models import Mandate
 from mijn.mandates.service import MandateInput, put_mandate
 from mijn.parties.models import Party
 from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.callbacks import suggest_window
+from mijn.questions.contacts import Callback, request_callback
 from mijn.questions.models import Question, Topic
-from mijn.questions.workflow import claim
+from mijn.questions.workflow import Handover, claim
 from mijn.settings import Settings
 from mijn.staff.service import record_login
 
@@ -121,6 +124,18 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
     await new("claim", "jan", None)  # for the claim action of every staff member
     held = await new("held", "jan", None)  # held by the team lead: not the agent's to answer
     await claim(session, held, Staff(world.staff["demo-lead"], ("lead", "agent")))
+    lead = await new("lead", "jan", None)  # held by the agent: the team lead releases it
+    await claim(session, lead, Staff(world.staff["demo-agent"], ("agent",)))
+
+    # A callback request handed to the specialist by name: only they record how a call went.
+    start, end = suggest_window(calendar, utcnow())
+    callback = await request_callback(session, Staff(world.staff["demo-agent"], ("agent",)),
+                                      Callback(world.parties["jan"], topics["dossier"],
+                                               "06 12345678", start, end,
+                                               Handover(None, world.staff["demo-specialist"],
+                                                        "Jan", "Matrix terugbellen")),
+                                      calendar)
+    world.questions["callback"] = callback.reference
 
     published = await session.scalar(
         select(Answer).where(Answer.published.is_(True), Answer.audience == "all")

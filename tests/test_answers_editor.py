@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from conftest import Auth, Runner, form_fields
+from mijn.answers.events import record
 from mijn.answers.models import Answer, AnswerEvent, AnswerFlag
 from mijn.questions.models import Question
 
@@ -176,3 +177,60 @@ def test_the_knowledge_base_searches_and_shows_the_internal_notes(
     assert NOTE in _text(page.text)
     assert run(_views) == [(answer.id, "kcc")]
     assert client.get("/kcc/kennisbank/987654").status_code == 404
+
+
+def test_versions_show_who_wrote_them_and_compare_word_by_word(
+    client: TestClient, answers: dict[str, Answer]
+) -> None:
+    token = _editor(client)
+    fields = {"csrf_token": token, "title": "Grofvuil buiten zetten",
+              "body": "Zet het grofvuil vóór 7 uur buiten.", "audience": "all",
+              "review_by": "2027-06-30", "topics": "overig"}
+    created = client.post("/kcc/antwoorden", data={**fields, "action": "publish"})
+    url = created.headers["location"].split("?")[0]
+    client.post(url, data={**fields, "body": "Zet het grofvuil vóór 7.30 uur buiten.",
+                           "action": "publish"})
+    page = _text(client.get(url).text)
+    assert page.count("Geschreven door Eva Smit op ") == 2  # both versions, with a time
+    assert "gepubliceerd door Eva Smit" in page
+    compared = client.get(f"{url}/vergelijk", params={"van": "1", "naar": "2"}).text
+    hidden = '<span class="mijn-visually-hidden">'
+    assert (f'<del>{hidden}[Verwijderd: </span>7{hidden}]</span></del>'
+            f'<ins>{hidden}[Toegevoegd: </span>7.30{hidden}]</span></ins>') in compared
+    assert " uur buiten." in compared and "<del>" + hidden + "[Verwijderd: </span>Zet" not in compared
+    assert _text(compared).count("Geschreven door Eva Smit op ") == 2  # old and new version
+
+
+def test_a_flag_links_to_the_question_it_was_made_on(
+    client: TestClient, run: Runner, answers: dict[str, Answer]
+) -> None:
+    answer = answers[TYPE_LEVEL]
+    _flag(client, run, answer.id, "De termijn is 12 weken sinds de nieuwe wet.")
+    _flag(client, run, None, "Niets over dakkapellen.")
+    reference = run(_question_about_permit)
+    _editor(client)
+    link = f'href="/kcc/vragen/{reference}"'
+    assert link in client.get(f"/kcc/antwoorden/{answer.id}").text  # about this answer
+    assert link in client.get("/kcc/antwoorden").text  # about a missing answer
+
+
+def _row(page: str, title: str) -> list[str]:
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
+        if title in _text(row):
+            return [re.sub(r"<[^>]+>", "", c).strip()
+                    for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    raise AssertionError(title)
+
+
+def test_the_editors_list_shows_how_often_an_answer_was_used_in_replies(
+    client: TestClient, run: Runner, answers: dict[str, Answer]
+) -> None:
+    answer = answers[TYPE_LEVEL]
+    for kind in ("used", "used", "view", "opened"):  # only "used" counts
+        run(record, kind, [answer.id], "kcc")
+    _editor(client)
+    page = client.get("/kcc/antwoorden", params={"weergave": "alle"}).text
+    assert "Gebruikt in antwoorden" in page
+    assert _row(page, TYPE_LEVEL)[4:6] == ["1", "2"]  # read once, used twice
+    other = next(title for title in answers if title != TYPE_LEVEL)
+    assert _row(page, other)[5] == "0"

@@ -767,23 +767,32 @@ def test_compare_shows_only_the_changed_fields(run: Runner) -> None:
     act(run, answer, editing.save_draft, NOBODY, V2)
     changes = run(_compare, answer.id)
     assert set(changes) == {"title", "body"}
-    assert changes["title"] == [("-", V1.title), ("+", V2.title)]
+    # Word by word: only the words that changed are marked, the rest reads as written.
+    assert changes["title"] == [("=", V1.title), ("+", " en bezoekers")]
     assert changes["body"] == [
-        ("=", "Bewoners vragen een parkeervergunning aan."),
-        ("-", "De vergunning is een jaar geldig."),
-        ("+", "De vergunning is twee jaar geldig."),
-        ("=", "U betaalt per kwartaal."),
+        ("=", "Bewoners vragen een parkeervergunning aan.\nDe vergunning is "),
+        ("-", "een"), ("+", "twee"),
+        ("=", " jaar geldig.\nU betaalt per kwartaal."),
     ]
 
 
-def test_compare_lists_topics_and_targets_one_per_line(run: Runner) -> None:
+def test_compare_marks_words_removed_and_added_in_place() -> None:
+    parts = [(p.change, p.text) for p in editing.compare_words(
+        "Breng het grofvuil vóór 7 uur buiten.", "Zet het grofvuil vóór 7.30 uur buiten!")]
+    assert parts == [("-", "Breng"), ("+", "Zet"), ("=", " het grofvuil vóór "),
+                     ("-", "7"), ("+", "7.30"), ("=", " uur "), ("-", "buiten."),
+                     ("+", "buiten!")]
+    assert editing.compare_words("", "Nieuw") == [editing.DiffPart("+", "Nieuw")]
+
+
+def test_compare_lists_topics_and_targets_word_by_word(run: Runner) -> None:
     answer = run(_create, replace(V1, topics=["vergunning"]))
     act(run, answer, publishing.publish, NOBODY)
     act(run, answer, editing.save_draft, NOBODY,
         replace(V1, topics=["vergunning", "overig"], review_by="2030-01-31"))
     changes = run(_compare, answer.id)
     assert set(changes) == {"topics", "review_by"}
-    assert ("+", "overig") in changes["topics"] and ("=", "vergunning") in changes["topics"]
+    assert changes["topics"] == [("+", "overig "), ("=", "vergunning")]  # codes sorted
     assert changes["review_by"] == [("-", REVIEW_BY), ("+", "2030-01-31")]
 
 

@@ -55,7 +55,7 @@ from conftest import BASE_URL, Auth, _wipe, build_app, form_fields, make_setting
 from mijn.answers.models import Answer, AnswerFlag
 from mijn.mandates.models import Mandate
 from mijn.parties.models import Party
-from mijn.questions.models import Contact, Question, QuestionMessage
+from mijn.questions.models import CallbackAttempt, Contact, Question, QuestionMessage
 
 # --- who -------------------------------------------------------------------------------------
 
@@ -291,6 +291,9 @@ CASES: list[Case] = [
     # --- public pages and the login ------------------------------------------------------
     Case("GET", "/", "/", everyone(200)),
     Case("GET", "/health", "/health", everyone(200)),
+    Case("GET", "/thema.css", "/thema.css", everyone(200)),
+    Case("GET", "/thema/logo", "/thema/logo", everyone(200)),
+    Case("GET", "/over/{slug}", "/over/privacy", everyone(200)),
     Case("POST", "/taal", "/taal", everyone(303), form={"lang": "nl", "next": "/"}),
     Case("GET", "/inloggen", "/inloggen", everyone(200)),
     Case("GET", "/uitgelogd", "/uitgelogd", everyone(200)),
@@ -404,6 +407,7 @@ CASES: list[Case] = [
     Case("GET", "/kcc/inzicht", "/kcc/inzicht", kcc(lead=200, editor=200)),
     Case("GET", "/kcc/inzicht/afdrukken", "/kcc/inzicht/afdrukken", kcc(lead=200, editor=200)),
     Case("GET", "/kcc/inzicht.csv", "/kcc/inzicht.csv?tabel=trend", kcc(lead=200, editor=200)),
+    Case("GET", "/kcc/leiding", "/kcc/leiding", kcc(lead=200)),
     # --- the API (a bearer token; cookies count for nothing) ---------------------------------
     Case("GET", "/api/v1/openapi.json", "/api/v1/openapi.json",
          {**everyone(200), **dict.fromkeys(API, 200)}),
@@ -486,6 +490,14 @@ CASES: list[Case] = [
          kcc(404, agent=409, lead=DONE), form={}, probe=_question_messages("held")),
     Case("POST", "/kcc/vragen/{reference}/{action}", "/kcc/vragen/{q[jan]}/wissen",
          kcc(), form={}),
+    # How a callback went: only its holder (the specialist it was handed to) records it.
+    Case("POST", "/kcc/vragen/{reference}/terugbellen/uitkomst",
+         "/kcc/vragen/{q[callback]}/terugbellen/uitkomst",
+         kcc(404, agent=409, lead=409, specialist=DONE), form={"outcome": "voicemail"},
+         probe=_count(CallbackAttempt)),
+    Case("POST", "/kcc/vragen/{reference}/terugbellen/uitkomst",
+         "/kcc/vragen/{q[jan]}/terugbellen/uitkomst", kcc(), form={"outcome": "reached"},
+         probe=_count(CallbackAttempt), label="not a callback"),
     Case("POST", "/kcc/klanten", "/kcc/klanten", kcc(agent=DONE, lead=DONE),
          form={"identifier_type": "bsn", "identifier": "999990019"}),
     Case("POST", "/kcc/klanten/{party_id}/{action}", "/kcc/klanten/{p[jan]}/contact",
@@ -505,6 +517,8 @@ CASES: list[Case] = [
     Case("POST", "/kcc/antwoorden/{answer_id}/offline", "/kcc/antwoorden/{draft}/offline",
          kcc(editor=DONE), form={}, probe=_answers),
     Case("POST", "/kcc/volgende", "/kcc/volgende", kcc(agent=DONE, lead=DONE), form={}),
+    Case("POST", "/kcc/leiding", "/kcc/leiding", kcc(lead=DONE),
+         form={"vraag": "{q[lead]}", "actie": "teruggeven"}, probe=_question_messages("lead")),
     # --- ending a session (last: a fresh login of each visitor) -----------------------------
     Case("POST", "/kcc/uitloggen", "/kcc/uitloggen", everyone(303), form={}, fresh=True),
     Case("POST", "/uitloggen", "/uitloggen", everyone(303), form={}, fresh=True),

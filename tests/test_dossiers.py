@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from conftest import Auth, Runner
 from mijn.audit.models import AuditEvent
+from mijn.dossiers.models import Dossier, StatusEvent
 
 
 def test_overview_lists_open_dossiers_first_with_their_facts(client: TestClient, auth: Auth, demo: None) -> None:
@@ -64,7 +67,7 @@ def test_detail_shows_timeline_next_step_and_department(client: TestClient, auth
     text = page.text
     assert "Vergunningen" in text  # department
     assert "Een vakspecialist beoordeelt uw aanvraag" in text  # what happens now
-    assert "Volgende stap: Gepubliceerd" in text
+    assert "De volgende stap is: Gepubliceerd. Die is nog niet gezet." in text
     assert text.index("In behandeling</h3>") < text.index("Ontvangen</h3>")  # newest first
     assert "Website" in text
 
@@ -78,7 +81,59 @@ def test_detail_of_overdue_dossier_says_it_is_late(client: TestClient, auth: Aut
 def test_closed_dossier_has_no_next_step(client: TestClient, auth: Auth, demo: None) -> None:
     auth.login("demo-jan")
     page = client.get("/mijn/dossiers/M-2026-0004")
-    assert "Afgerond op" in page.text and "Volgende stap" not in page.text
+    assert "Afgerond op" in page.text and "De volgende stap" not in page.text
+    assert "Hoe is het afgelopen?" in page.text and "Dit dossier is afgerond op" in page.text
+
+
+def _steps(html: str) -> list[tuple[str, str, bool]]:
+    """The stepper's items: (state, title, marked as the current step)."""
+    found = re.findall(r'<li class="mijn-steps__item mijn-steps__item--(\w+)"( aria-current="step")?>\s*'
+                       r'<span class="mijn-steps__title">([^<]*)</span>', html)
+    return [(state, title, bool(current)) for state, current, title in found]
+
+
+def test_detail_shows_every_step_of_the_type_in_order(
+    client: TestClient, auth: Auth, demo: None
+) -> None:
+    auth.login("demo-jan")
+    page = client.get("/mijn/dossiers/Z-2026-0001")
+    steps = _steps(page.text)
+    assert len(steps) >= 3, steps
+    states = [state for state, _title, _current in steps]
+    current = states.index("current")
+    assert set(states[:current]) == {"done"} and set(states[current + 1:]) == {"todo"}
+    assert [title for _s, title, marked in steps if marked] == ["In behandeling"]
+    assert steps[current - 1][1] == "Ontvangen" and steps[current + 1][1] == "Gepubliceerd"
+    assert "Gedaan op" in page.text and "Hier zijn we nu" in page.text and "Nog niet" in page.text
+
+
+def test_a_closed_dossier_has_every_step_done(client: TestClient, auth: Auth, demo: None) -> None:
+    auth.login("demo-jan")
+    page = client.get("/mijn/dossiers/M-2026-0004")
+    steps = _steps(page.text)
+    done = [title for state, title, _marked in steps if state == "done"]
+    assert done and not any(marked for _s, _t, marked in steps)
+    assert f"met: {done[-1]}." in page.text or "Dit dossier is afgerond op" in page.text
+
+
+def test_the_dossiers_own_explanation_comes_before_the_general_text(
+    client: TestClient, auth: Auth, demo: None, run: Runner
+) -> None:
+    async def explain(session: AsyncSession) -> None:
+        dossier = await session.scalar(select(Dossier).where(Dossier.reference == "Z-2026-0001"))
+        assert dossier is not None
+        latest = (await session.scalars(select(StatusEvent).where(
+            StatusEvent.dossier_id == dossier.id).order_by(StatusEvent.occurred_at.desc()))).first()
+        assert latest is not None
+        latest.explanation = "Wij wachten op het advies van de welstandscommissie."
+        await session.commit()
+
+    run(explain)
+    auth.login("demo-jan")
+    text = client.get("/mijn/dossiers/Z-2026-0001").text
+    now = text[text.index('id="nu-kop"'):text.index('id="stappen-kop"')]
+    assert "Wij wachten op het advies van de welstandscommissie." in now
+    assert "Een vakspecialist beoordeelt uw aanvraag" not in now
 
 
 def test_every_view_of_a_dossier_is_audited(client: TestClient, auth: Auth, demo: None, run: Runner) -> None:

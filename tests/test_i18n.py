@@ -58,6 +58,18 @@ def test_language_switch_keeps_the_page_and_translates(client: TestClient, auth:
     assert page.headers["content-language"] == "en"
 
 
+def test_one_date_and_number_format_per_language(client: TestClient, auth: Auth, demo: None) -> None:
+    auth.login("demo-jan")
+    dutch = client.get("/mijn/dossiers/Z-2026-0001").text
+    assert "Maximaal 4.000 tekens." in dutch and "25 oktober 2026" in dutch
+    client.post("/taal", data={"lang": "en", "next": "/", "csrf_token": auth.csrf()})
+    english = client.get("/mijn/dossiers/Z-2026-0001").text
+    assert "At most 4,000 characters." in english and "4.000" not in english
+    # Dates with and without a time: day, month, year, in that order, also in English.
+    assert "25 October 2026" in english and "October 25" not in english
+    assert '<h1 class="utrecht-heading-1" lang="nl">Dakkapel aan de achterkant</h1>' in english
+
+
 def test_language_switch_refuses_foreign_redirects(client: TestClient, auth: Auth) -> None:
     response = client.post(
         "/taal", data={"lang": "en", "next": "//evil.example/x", "csrf_token": auth.csrf()}

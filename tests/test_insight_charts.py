@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mijn.insight.charts import PALETTE, Chart, Series, draw, nice_max
+from mijn.i18n import language
+from mijn.insight.charts import MISSING, PALETTE, Chart, Series, draw, nice_max
+from mijn.insight.report import duration
 
 
 @pytest.mark.parametrize(("value", "top"), [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20),
@@ -52,3 +54,30 @@ def test_a_target_line_is_drawn_and_named() -> None:
     drawing = draw(chart, lambda v: f"{v:g}")
     assert any(line.dashed for line in drawing.lines)
     assert "Doel 80" in {t.text for t in drawing.texts}
+
+
+@pytest.mark.parametrize("horizontal", [True, False])
+def test_a_missing_value_draws_no_bar_and_reads_as_a_dash(horizontal: bool) -> None:
+    chart = Chart("c", "T", "D", ["maart", "februari"], [Series("fcr", [None, 40.0])],
+                  horizontal=horizontal)
+    drawing = draw(chart, lambda v: f"{v:g}")
+    assert len(drawing.rects) == 1  # only February's bar; no bar of 0 for March
+    assert MISSING == "–" and MISSING in {t.text for t in drawing.texts}
+    only_missing = draw(Chart("c", "T", "D", ["maart"], [Series("fcr", [None])],
+                              horizontal=horizontal), lambda v: f"{v:g}")
+    assert only_missing.rects == [] and MISSING in {t.text for t in only_missing.texts}
+
+
+@pytest.mark.parametrize(("seconds", "nl", "en"), [
+    (20, "minder dan een minuut", "less than a minute"),
+    (60, "1 minuut", "1 minute"),
+    (45 * 60, "45 minuten", "45 minutes"),
+    (59 * 60 + 40, "1 uur", "1 hour"),
+    (7.5 * 3600, "7,5 uur", "7.5 hours"),
+    (132 * 3600, "132 uur", "132 hours"),
+])
+def test_durations_under_an_hour_are_written_in_minutes(seconds: float, nl: str,
+                                                        en: str) -> None:
+    assert str(duration(seconds, language("nl"))) == nl
+    assert str(duration(seconds, language("en"))) == en
+    assert duration(None, language("nl")) is None

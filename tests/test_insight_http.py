@@ -25,7 +25,7 @@ TABLES = ("afhandeling", "trend", "onderwerpen", "soorten", "kanalen", "overdrac
           "voorkomen", "nee-stemmen", "controledatum", "signalen")
 # What the data set holds that identifies someone, or is free text: never in a report.
 PERSONAL = ("Jan Jansen", "999990019", "INS-", "Niet duidelijk", "Een opmerking van een",
-            "Gebeld over iets", "Dossier 1")
+            "Gebeld over iets", "Dossier 1", "0612345678")
 
 
 @pytest.mark.parametrize("persona", ["demo-lead", "demo-editor"])
@@ -108,18 +108,22 @@ def test_the_page_shows_the_hand_made_figures(lead: TestClient) -> None:
     page = lead.get(f"/kcc/inzicht?{MARCH}").text
     assert _cells(_section(page, "afhandeling"))[1:] == [
         ["Vragen beantwoord", "6", "1"],
-        ["Tijd tot het eerste antwoord, mediaan (uren)", "7", "3"],
-        ["Tijd tot het eerste antwoord, 90% binnen (uren)", "132", "3"],
-        ["Binnen de termijn beantwoord (%)", "60", "100"],
-        ["Opgelost bij eerste contact (%)", "83,3", "0"],
+        ["Tijd tot het eerste antwoord, mediaan", "7 uur", "3 uur"],
+        ["Tijd tot het eerste antwoord, 90% binnen", "132 uur", "3 uur"],
+        # March: Q5 open past due; February: Q10 open past due (both late).
+        ["Binnen de termijn beantwoord (%)", "50", "50"],
+        ["Opgelost bij eerste contact (%)", "66,7", "0"],
         ["Doel opgelost bij eerste contact (%)", "80", "80"],
+        ["Nog open en over de termijn (telt als te laat)", "1", "1"],
     ]
     assert _cells(_section(page, "trend"))[1:] == [
-        ["januari 2026", "1", "0", "1"], ["februari 2026", "3", "1", "0"],
-        ["maart 2026", "7", "2", "1"]]
+        ["januari 2026", "1", "0", "1", "0"], ["februari 2026", "3", "1", "0", "0"],
+        ["maart 2026", "7", "2", "1", "1"]]
     assert _cells(_section(page, "onderwerpen"))[1] == ["Vergunningen", "3", "1", "2"]
     assert _cells(_section(page, "voorkomen"))[-1] == ["Vragen voorkomen (%)", "33,3", "33,3"]  # Feb: f4 against Q8, Q10
-    assert "doel van 80% gehaald" in page
+    assert "onder het doel van 80%" in page
+    assert "meer dan één antwoord nodig" in _section(page, "afhandeling")  # what FCR means
+    assert _cells(_section(page, "kanalen"))[2] == ["Telefoon", "1", "1", "0", "2", "1", "5"]
 
 
 def test_charts_are_accessible_svg_beside_their_tables(lead: TestClient) -> None:
@@ -135,11 +139,11 @@ def test_charts_are_accessible_svg_beside_their_tables(lead: TestClient) -> None
 def test_a_department_narrows_questions_and_dossiers(lead: TestClient) -> None:
     page = lead.get(f"/kcc/inzicht?{MARCH}&afdeling=Vergunningen").text
     assert _cells(_section(page, "trend"))[1:] == [
-        ["januari 2026", "0", "0", "1"], ["februari 2026", "1", "0", "0"],
-        ["maart 2026", "2", "0", "1"]]
+        ["januari 2026", "0", "0", "1", "0"], ["februari 2026", "1", "0", "0", "0"],
+        ["maart 2026", "2", "0", "1", "0"]]
     assert "hele organisatie" in _section(page, "voorkomen")
     csv_rows = lead.get(f"/kcc/inzicht.csv?tabel=trend&{MARCH}&afdeling=Vergunningen").text
-    assert csv_rows.splitlines()[-1] == "maart 2026,2,0,1"
+    assert csv_rows.splitlines()[-1] == "maart 2026,2,0,1,0"
     unknown = lead.get(f"/kcc/inzicht?{MARCH}&afdeling=Geheim&maanden=99&maand=1999-01").text
     heading = re.search(r'<div id="rapport".*?<h2[^>]*>(.*?)</h2>', unknown, re.S)
     assert heading and heading.group(1) == f"{month_name()} (tot nu toe)"  # the defaults
@@ -153,7 +157,7 @@ def test_htmx_gets_the_report_without_filters_and_print_has_no_navigation(
     printed = lead.get(f"/kcc/inzicht/afdrukken?{MARCH}").text
     assert "Wachtrij" not in printed and "Uitloggen" not in printed
     assert 'name="maand"' not in printed and "Download als CSV" not in printed
-    assert _cells(_section(printed, "trend"))[-1] == ["maart 2026", "7", "2", "1"]
+    assert _cells(_section(printed, "trend"))[-1] == ["maart 2026", "7", "2", "1", "1"]
 
 
 def test_no_names_identifiers_or_free_text_in_the_report(lead: TestClient) -> None:
@@ -198,3 +202,11 @@ def test_no_part_of_a_csv_cell_can_run_as_a_formula(title: str, written: str) ->
     table = Table("t", "Titel", ["Onderwerp", "Aantal"], [[title, 3]])
     rows = list(csv.reader(io.StringIO(to_csv(table))))
     assert rows[1] == [written, "3"]
+
+
+def test_a_month_without_answers_shows_a_dash_in_table_and_chart(lead: TestClient) -> None:
+    section = _section(lead.get("/kcc/inzicht?maand=2025-06&maanden=3").text, "afhandeling")
+    assert _cells(section)[5] == ["Opgelost bij eerste contact (%)", "–", "–"]
+    chart = re.search(r"<svg.*?</svg>", section, re.S)
+    assert chart and chart.group(0).count(">–</text>") == 2
+    assert "<rect" not in chart.group(0)  # no bar of 0 for a figure that is not there

@@ -3,7 +3,7 @@ whose figures were worked out by hand (see the comments there)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,8 @@ from mijn.insight import handling, knowledge, volumes
 from mijn.insight.knowledge import AnswerVotes, Deflection, FlagCount, PastReview
 from mijn.insight.period import Period, between, departments, moment
 from mijn.insight.volumes import ChannelCount, LabelCount, MonthCount
-from mijn.questions.models import Question
+from mijn.questions.models import Question, QuestionEvent
+from mijn.questions.resolution import first_contact_resolution, needed_more
 
 H = 3600.0
 ALL = Period(MONTH, months=3)
@@ -60,7 +61,7 @@ def test_reports_and_cases_per_type(seeded: Runner) -> None:
 def test_per_channel(seeded: Runner) -> None:
     assert seeded(volumes.by_channel, ALL) == [
         ChannelCount("web", questions=4, reports=1, cases=1),
-        ChannelCount("phone", questions=1, reports=1, contacts=2),
+        ChannelCount("phone", questions=1, reports=1, contacts=2, callbacks=1),
         ChannelCount("counter", questions=1),
         ChannelCount("email", questions=1),
     ]
@@ -72,7 +73,7 @@ def test_trend_per_month(seeded: Runner) -> None:
     assert seeded(volumes.trend, ALL) == [
         MonthCount(date(2026, 1, 1), 1, 0, 1),
         MonthCount(date(2026, 2, 1), 3, 1, 0),
-        MonthCount(date(2026, 3, 1), 7, 2, 1),
+        MonthCount(date(2026, 3, 1), 7, 2, 1, callbacks=1),
     ]
     assert seeded(volumes.trend, PERMITS) == [
         MonthCount(date(2026, 1, 1), 0, 0, 1),
@@ -88,11 +89,15 @@ def test_handling_time_service_level_and_first_contact_resolution(seeded: Runner
     assert (result.answered, result.with_due, result.on_time) == (6, 5, 3)
     assert result.median_seconds == pytest.approx(7 * H)
     assert result.p90_seconds == pytest.approx(132 * H)
-    assert result.on_time_share == pytest.approx(0.6)
-    assert (result.fcr_known, result.fcr_yes) == (6, 5)
-    assert result.fcr_share == pytest.approx(5 / 6)
+    # Q5 is open and past due since 1 March: late for the service level, 3 of 5 + 1.
+    assert (result.late_open, result.due) == (1, 6)
+    assert result.on_time_share == pytest.approx(0.5)
+    # Q3 was handed over, Q1 needed a second answer (wait, citizen's reply, reply).
+    assert (result.fcr_known, result.fcr_yes) == (6, 4)
+    assert result.fcr_share == pytest.approx(4 / 6)
     permits = seeded(handling.handling, PERMITS)  # 2 and 4 hours
-    assert (permits.answered, permits.on_time, permits.fcr_yes) == (2, 2, 2)
+    assert (permits.answered, permits.on_time, permits.fcr_yes) == (2, 2, 1)
+    assert permits.late_open == 0
     assert permits.median_seconds == pytest.approx(3 * H)
     assert permits.p90_seconds == pytest.approx(3.8 * H)
 
@@ -110,7 +115,7 @@ async def _postgres_percentiles(session: AsyncSession) -> Any:
         "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s), "
         "percentile_cont(0.9) WITHIN GROUP (ORDER BY s) FROM (SELECT extract(epoch FROM "
         "answered_at - created_at) AS s FROM questions WHERE answered_at >= :start "
-        "AND answered_at < :end) AS d"), {"start": moment(ALL.month),
+        "AND answered_at < :end AND kind = 'question') AS d"), {"start": moment(ALL.month),
                                           "end": moment(ALL.end)})).one()
 
 
@@ -118,7 +123,8 @@ async def _window(session: AsyncSession, period: Period) -> tuple[Any, Any]:
     seconds = handling.seconds_between(Question.answered_at, Question.created_at,
                                        session.get_bind().dialect.name)
     return await handling.window_percentiles(
-        session, seconds, [between(Question.answered_at, period.month, period.end)])
+        session, seconds, [between(Question.answered_at, period.month, period.end),
+                           Question.kind == "question"])
 
 
 def test_window_percentiles_equal_the_hand_sums_and_percentile_cont(seeded: Runner) -> None:
@@ -166,4 +172,44 @@ async def _count(session: AsyncSession) -> int:
 
 
 def test_the_fixture_is_what_the_comments_say(seeded: Runner) -> None:
-    assert seeded(_count) == 12
+    assert seeded(_count) == 13
+
+
+def test_open_questions_count_as_late_only_once_past_due(seeded: Runner) -> None:
+    # Q5 is due at 08:30 on 1 March: at 06:00 it is not late yet, at 09:00 it is.
+    early = seeded(handling.handling, ALL, moment(MONTH) + timedelta(hours=5))
+    assert (early.late_open, early.due, early.on_time) == (0, 5, 3)
+    late = seeded(handling.handling, ALL, moment(MONTH) + timedelta(hours=9))
+    assert late.late_open == 1
+
+
+def test_callback_requests_are_no_questions(seeded: Runner) -> None:
+    # C1 (phone, March, answered in 40 minutes) is in no figure of questions.
+    assert sum(t.count for t in seeded(volumes.questions_by_topic, ALL)) == 7
+    assert seeded(handling.handling, ALL).answered == 6
+    assert seeded(knowledge.deflection, ALL).web_questions == 4
+
+
+async def _fcr_both_ways(session: AsyncSession) -> list[tuple[str, bool | None, bool]]:
+    refs = ("INS-Q1", "INS-Q2", "INS-Q3")
+    found = []
+    for ref in refs:
+        question = await session.scalar(select(Question).where(Question.reference == ref))
+        assert question is not None
+        actions = list(await session.scalars(select(QuestionEvent.action).where(
+            QuestionEvent.question_id == question.id).order_by(QuestionEvent.at)))
+        more = await session.scalar(select(needed_more(Question.id)).where(
+            Question.id == question.id))
+        found.append((ref, first_contact_resolution(actions), bool(more)))
+    return found
+
+
+def test_the_report_and_the_workspace_share_one_first_contact_rule(seeded: Runner) -> None:
+    # The workspace decides from the events in Python, the report in SQL: they agree.
+    assert seeded(_fcr_both_ways) == [("INS-Q1", False, True), ("INS-Q2", True, False),
+                                      ("INS-Q3", None, True)]
+    assert first_contact_resolution(["claim", "reply"]) is True
+    assert first_contact_resolution(["claim", "wait", "citizen_reply", "reply"]) is False
+    assert first_contact_resolution(["reply", "citizen_reply", "reply"]) is False
+    assert first_contact_resolution(["hand_over", "take", "reply"]) is False
+    assert first_contact_resolution(["claim", "wait"]) is None

@@ -9,7 +9,7 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -32,6 +32,7 @@ from mijn.questions.asking import NewQuestion
 from mijn.questions.models import Contact, Question, QuestionEvent, QuestionMessage, Topic
 from mijn.settings import Settings
 from mijn.staff.models import StaffMember, Team
+from mijn.workingtime import WorkingCalendar
 
 JAN_BSN, FATIMA_BSN = CITIZENS[0].bsn, CITIZENS[1].bsn
 STAFF_PERSONAS = ("demo-agent", "demo-specialist", "demo-lead")
@@ -60,12 +61,22 @@ class Ids:
     staff: dict[str, int] = field(default_factory=dict)
 
     def fill(self, text: str) -> str:
-        """A path or form value with {demo2}, {jan}, {team}, {tomorrow}... filled in."""
-        tomorrow = (datetime.now(LOCAL_TZ) + timedelta(days=1)).date().isoformat()
+        """A path or form value with {demo2}, {jan}, {team}, {tomorrow}... filled in
+        ({tomorrow}: the next working day, when a callback may be planned)."""
+        tomorrow = next_working_day().isoformat()
         return text.format(
             demo1=self.demo1, demo2=self.demo2, demo3=self.demo3, jan=self.jan,
             team=self.team, topic=self.topic, tomorrow=tomorrow,
         )
+
+
+def next_working_day(calendar: WorkingCalendar | None = None) -> date:
+    """The first working day after today (of the tests' calendar: Monday to Friday)."""
+    calendar = calendar or WorkingCalendar()
+    day = datetime.now(LOCAL_TZ).date() + timedelta(days=1)
+    while calendar.period(day) is None:
+        day += timedelta(days=1)
+    return day
 
 
 async def _ids(session: AsyncSession) -> Ids:

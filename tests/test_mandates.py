@@ -118,7 +118,9 @@ def test_a_read_only_mandate_for_some_types_of_a_company(
     detail = client.get(f"/mijn/dossiers/{BAKERY_GRANT}").text
     assert 'name="body"' not in detail and "alleen inzien" in detail
     # Reading only: no asking, not even by posting the form directly.
-    assert client.get("/mijn/vragen/nieuw").status_code == 403
+    refused = client.get("/mijn/vragen/nieuw")
+    assert refused.status_code == 403  # says why and what to do next, not only "Dit lukt niet"
+    assert "Dan mag u misschien alleen inzien" in refused.text and "wissel naar uzelf" in refused.text
     fields = {"csrf_token": auth.csrf(), "topic": "1", "body": "Mag dit?", "dossier": BAKERY_GRANT}
     assert client.post("/mijn/vragen", data=fields).status_code == 403
     assert "Stel een vraag" not in client.get("/mijn/vragen").text

@@ -72,6 +72,7 @@ from mijn.notifications.service import VERIFY_MAX_AGE, notify
 from mijn.parties.models import Party
 from mijn.parties.service import find_party, get_or_create_party
 from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.callbacks import suggest_window
 from mijn.questions.common import list_topics
 from mijn.questions.contacts import Callback, request_callback
 from mijn.questions.workflow import Handover, add_note, ask_citizen, claim, hand_over, reply
@@ -341,7 +342,7 @@ def assert_news(mail: Mail, address: str, lang: str = "nl") -> None:
     assert message.get_content_type() == "multipart/alternative"
     text, html = mail.body("plain"), mail.body("html")
     if lang == "en":
-        assert message["Subject"] == "There is news for you in Mijn Gemeente Voorbeeld"
+        assert message["Subject"] == "There is news for you in My Voorbeeld Municipality"
         assert "Log in to read it." in text and "Go to your messages" in html
         assert "Er is nieuws" not in text
     else:
@@ -488,9 +489,9 @@ def test_replies_and_handovers_are_news_but_the_email_quotes_nothing(
         await hand_over(session, asked[1], agent, Handover(team.id, None, "Wilhelmina",
                                                            secret_handover))
         await ask_citizen(session, asked[2], agent, secret_wait, settings.calendar)
-        soon = utcnow() + timedelta(hours=1)
+        soon, later = suggest_window(settings.calendar, utcnow())
         await request_callback(session, agent, Callback(  # a callback request is no news
-            party, topic.id, "0612345678", soon, soon + timedelta(hours=2),
+            party, topic.id, "0612345678", soon, later,
             Handover(team.id, None, "Wilhelmina", "Belt terug over de schuur"),
         ), settings.calendar)
         return {"party": party, "dossier": dossier,

@@ -162,32 +162,45 @@ async def versions(session: AsyncSession, answer_id: int) -> list[AnswerVersion]
     return list(found)
 
 
+WORDS = re.compile(r"\s+|[^\s]+")
+
+
 @dataclass(frozen=True)
-class DiffLine:
-    """One line of a comparison: kept ("="), removed ("-") or added ("+")."""
+class DiffPart:
+    """A run of words in a comparison: kept ("="), removed ("-") or added ("+")."""
 
     change: str
     text: str
 
 
-def compare(old: AnswerVersion, new: AnswerVersion) -> dict[str, list[DiffLine]]:
-    """Line by line what changed between two versions, per field that changed."""
+def compare_words(before: str, after: str) -> list[DiffPart]:
+    """Word by word what changed from one text to another; spaces and line breaks are kept
+    as they were, so the text reads as written with the changed words marked."""
+    old, new = WORDS.findall(before), WORDS.findall(after)
+    parts: list[DiffPart] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            parts.append(DiffPart("=", "".join(old[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(DiffPart("-", "".join(old[i1:i2])))
+        if j2 > j1:
+            parts.append(DiffPart("+", "".join(new[j1:j2])))
+    return parts
+
+
+def compare(old: AnswerVersion, new: AnswerVersion) -> dict[str, list[DiffPart]]:
+    """Word by word what changed between two versions, per field that changed."""
     fields = {
         "title": (old.title, new.title), "body": (old.body, new.body),
         "internal_notes": (old.internal_notes, new.internal_notes),
         "audience": (old.audience, new.audience),
         "review_by": (str(old.review_by or ""), str(new.review_by or "")),
-        "topics": (old.topics.replace(" ", "\n"), new.topics.replace(" ", "\n")),
-        "targets": (old.targets.replace(" ", "\n"), new.targets.replace(" ", "\n")),
+        "topics": (old.topics, new.topics), "targets": (old.targets, new.targets),
     }
-    result = {}
-    for name, (before, after) in fields.items():
-        if before == after:
-            continue
-        lines = difflib.ndiff(before.splitlines(), after.splitlines())
-        result[name] = [DiffLine({" ": "=", "-": "-", "+": "+"}[line[0]], line[2:])
-                        for line in lines if line[0] in " -+"]
-    return result
+    return {name: compare_words(before, after)
+            for name, (before, after) in fields.items() if before != after}
 
 
 def review_default(today: date | None = None) -> date:

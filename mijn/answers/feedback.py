@@ -10,7 +10,14 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.answers.errors import AnswerError, checked_text
-from mijn.answers.models import FLAG_KINDS, Answer, AnswerFeedback, AnswerFlag, AnswerVersion
+from mijn.answers.models import (
+    FLAG_KINDS,
+    Answer,
+    AnswerEvent,
+    AnswerFeedback,
+    AnswerFlag,
+    AnswerVersion,
+)
 from mijn.db import utcnow
 
 MAX_COMMENT = 1_000
@@ -82,6 +89,7 @@ class EditorRow:
     has_draft: bool
     open_flags: int
     reasons: tuple[str, ...]
+    used: int = 0  # how often agents put it into a reply (the "used" events)
 
 
 def _reasons(answer: Answer, open_flags: int, today: date) -> tuple[str, ...]:
@@ -106,7 +114,9 @@ async def editor_list(
              .where(AnswerFlag.resolved_at.is_(None), AnswerFlag.answer_id.is_not(None))
              .group_by(AnswerFlag.answer_id).subquery())
     drafts = select(AnswerVersion.answer_id).where(AnswerVersion.state == "draft")
-    stmt = (select(Answer, func.coalesce(flags.c.n, 0), Answer.id.in_(drafts))
+    used = (select(func.count()).where(AnswerEvent.answer_id == Answer.id,
+                                       AnswerEvent.kind == "used").scalar_subquery())
+    stmt = (select(Answer, func.coalesce(flags.c.n, 0), Answer.id.in_(drafts), used)
             .outerjoin(flags, flags.c.answer_id == Answer.id))
     if query.strip():
         stmt = stmt.where(Answer.title.ilike(f"%{query.strip()[:100]}%"))
@@ -118,5 +128,6 @@ async def editor_list(
             flags.c.n > 0,
         ))
     rows = (await session.execute(stmt.order_by(Answer.title).limit(500))).all()
-    result = [EditorRow(a, bool(d), int(n), _reasons(a, int(n), today)) for a, n, d in rows]
+    result = [EditorRow(a, bool(d), int(n), _reasons(a, int(n), today), int(u or 0))
+              for a, n, d, u in rows]
     return sorted(result, key=lambda r: not r.reasons)

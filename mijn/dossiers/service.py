@@ -4,7 +4,7 @@ in mijn.dossiers.changes)."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mijn.access.loa import levels_above, opens_at
 from mijn.access.scope import PartyScope
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
+from mijn.dossiers.steps import Step, dossier_steps
 
 TABS = ("open", "closed")
 
@@ -72,6 +73,14 @@ class DossierView:
     next_status: StatusType | None
     # The session's level of assurance is below the type's minimum: only that it exists.
     locked: bool = False
+    steps: list[Step] = field(default_factory=list)  # every status of the type, in order
+
+    @property
+    def explanation(self) -> str:
+        """What the organisation wrote about this dossier at its latest status (before the
+        status's general text)."""
+        latest = [event for event, _status in self.timeline if event.kind == "status"]
+        return latest[-1].explanation if latest else ""
 
     @property
     def overdue(self) -> bool:
@@ -142,14 +151,10 @@ _TIMELINE = (
     .where(StatusEvent.dossier_id == bindparam("dossier_id"))
     .order_by(StatusEvent.occurred_at, StatusEvent.id)
 )
-_NEXT_STATUS = (
+_STEPS = (
     select(StatusType)
-    .where(
-        StatusType.dossier_type_id == bindparam("dossier_type_id"),
-        StatusType.position > bindparam("after"),
-    )
+    .where(StatusType.dossier_type_id == bindparam("dossier_type_id"))
     .order_by(StatusType.position)
-    .limit(1)
 )
 
 
@@ -174,14 +179,12 @@ async def get_dossier_view(
     timeline: list[tuple[StatusEvent, StatusType | None]] = [
         (event, status) for event, status in events.all()
     ]
-    upcoming: StatusType | None = None
-    if dossier.closed_on is None:
-        params = {
-            "dossier_type_id": dossier.dossier_type_id,
-            "after": current.position if current else -1,
-        }
-        upcoming = (await session.scalars(_NEXT_STATUS, params)).first()
-    return DossierView(dossier, dossier_type, current, timeline, upcoming)
+    statuses = list(await session.scalars(_STEPS, {"dossier_type_id": dossier.dossier_type_id}))
+    after = current.position if current else -1
+    upcoming = None if dossier.closed_on else next(
+        (status for status in statuses if status.position > after), None)
+    return DossierView(dossier, dossier_type, current, timeline, upcoming,
+                       steps=dossier_steps(statuses, current, timeline))
 
 
 _PARTY_DOSSIERS = (

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
@@ -94,17 +95,40 @@ def make_environment() -> Environment:
     )
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
+    env.filters["number"] = _format_number
+    env.filters["weekday"] = _format_weekday
+    env.filters["clock"] = _format_clock
     return env
 
 
+# One date format per language, with or without the time: "4 december 2026", "4 December 2026".
 def _format_date(value: date | None, lang: str) -> str:
-    return format_date(value, format="long", locale=lang) if value else ""
+    return format_date(value, format="d MMMM y", locale=lang) if value else ""
+
+
+def _format_number(value: int, lang: str) -> str:
+    """A whole number as the language writes it: 4.000 in Dutch, 4,000 in English."""
+    return format_decimal(value, locale=lang)
 
 
 def _format_datetime(value: datetime | None, lang: str) -> str:
     if value is None:
         return ""
     return format_datetime(value.astimezone(LOCAL_TZ), format="d MMMM y, HH:mm", locale=lang)
+
+
+def _format_weekday(value: datetime | None, lang: str) -> str:
+    """The day of a moment with its weekday: 'dinsdag 8 december'."""
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(LOCAL_TZ), format="EEEE d MMMM", locale=lang)
+
+
+def _format_clock(value: datetime | None, lang: str) -> str:
+    """The time of day of a moment: '10:00'."""
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(LOCAL_TZ), format="HH:mm", locale=lang)
 
 
 def app_settings(request: Request) -> Settings:

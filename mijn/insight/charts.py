@@ -3,7 +3,8 @@
 
 No scripts and no style attributes (the CSP allows neither): colours are presentation
 attributes. Every colour has a contrast of at least 4.5:1 against white, so bars keep the
-3:1 that WCAG asks of graphics; every bar also carries its value as text.
+3:1 that WCAG asks of graphics; every bar also carries its value as text. A missing value
+(None: nothing to measure) draws no bar and reads "–", as the table does; it is never a 0.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-PALETTE = ("#1f4e8c", "#a04a00", "#2e6b30", "#6a1b9a")
+PALETTE = ("#1f4e8c", "#a04a00", "#2e6b30", "#6a1b9a", "#8a1538")
+MISSING = "–"  # a figure that cannot be given: no bar, and this text, as in the table
 INK, GRID = "#1a1a1a", "#767676"
 WIDTH = 560
 FONT = 13
@@ -20,10 +22,10 @@ FONT = 13
 
 @dataclass(frozen=True)
 class Series:
-    """One row of values across the chart's categories."""
+    """One row of values across the chart's categories (None: no figure)."""
 
     name: str
-    values: Sequence[float]
+    values: Sequence[float | None]
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def draw(chart: Chart, fmt: Callable[[float], str]) -> Drawing:
 
 
 def _scale_max(chart: Chart) -> float:
-    values = [v for s in chart.series for v in s.values]
+    values = [v for s in chart.series for v in s.values if v is not None]
     return nice_max(max([*values, chart.target or 0, 0]))
 
 
@@ -129,8 +131,11 @@ def _horizontal(chart: Chart, fmt: Callable[[float], str]) -> Drawing:
                                   _short(category), "end"))
         for s, series in enumerate(chart.series):
             value = series.values[c]
-            w = plot_w * value / top_max
             y = y0 + s * bar_h
+            if value is None:
+                drawing.texts.append(Text(label_w + 4, y + bar_h - 4, MISSING))
+                continue
+            w = plot_w * value / top_max
             drawing.rects.append(Rect(label_w, y + 1, max(w, 0.0), bar_h - 2,
                                       PALETTE[s % len(PALETTE)]))
             drawing.texts.append(Text(label_w + w + 4, y + bar_h - 4, fmt(value)))
@@ -173,7 +178,12 @@ def _vertical(chart: Chart, fmt: Callable[[float], str]) -> Drawing:
             drawing.texts.append(Text(x0 + group_w * 0.4, height - bottom + 18, category,
                                       "middle"))
         for s, series in enumerate(chart.series):
-            h = plot_h * series.values[c] / top_max
+            value = series.values[c]
+            if value is None:
+                drawing.texts.append(Text(x0 + (s + 0.5) * bar_w, top + plot_h - 4, MISSING,
+                                          "middle"))
+                continue
+            h = plot_h * value / top_max
             drawing.rects.append(Rect(x0 + s * bar_w, top + plot_h - h, bar_w, h,
                                       PALETTE[s % len(PALETTE)]))
     return drawing

@@ -7,22 +7,25 @@ text."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, func, literal, select
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn.insight.period import Period, between, in_department
+from mijn.db import utcnow
+from mijn.insight.period import Period, between, in_department, moment
 from mijn.insight.volumes import LabelCount, compare_months
 from mijn.questions.models import Question, QuestionEvent
+from mijn.questions.resolution import needed_more
 from mijn.staff.models import Team
 
 
 @dataclass(frozen=True)
 class Handling:
-    """Questions answered in the month: how long it took, on time, and solved at first contact."""
+    """Questions answered in the month: how long it took, on time, and solved at first contact;
+    and the open questions whose due time passed in the month (late, not answered yet)."""
 
     answered: int
     with_due: int
@@ -31,11 +34,18 @@ class Handling:
     fcr_yes: int
     median_seconds: float | None
     p90_seconds: float | None
+    late_open: int = 0
+
+    @property
+    def due(self) -> int:
+        """The questions the service level is measured over: answered with a due time, and
+        open ones already past due."""
+        return self.with_due + self.late_open
 
     @property
     def on_time_share(self) -> float | None:
         """The share answered within the service level (None: nothing due)."""
-        return self.on_time / self.with_due if self.with_due else None
+        return self.on_time / self.due if self.due else None
 
     @property
     def fcr_share(self) -> float | None:
@@ -59,16 +69,19 @@ def _percentile(rn: Any, n: Any, value: Any, k: int, d: int) -> Any:
                          else_=0))
 
 
-async def handling(session: AsyncSession, period: Period) -> Handling:
+async def handling(session: AsyncSession, period: Period,
+                   now: datetime | None = None) -> Handling:
     """Median and 90th percentile of the time to the first answer, the service level met,
-    and first-contact resolution, over the questions first answered in the month.
+    and first-contact resolution, over the questions (not callback requests) first answered
+    in the month; and the open questions past due in the month (up to now), which count as
+    late for the service level.
 
     PostgreSQL does it in one statement with percentile_cont; SQLite has no percentile, so
     there the same interpolation is computed with window functions (window_percentiles)."""
     dialect = session.get_bind().dialect.name
     seconds = seconds_between(Question.answered_at, Question.created_at, dialect)
     answered = [between(Question.answered_at, period.month, period.end),
-                *in_department(Question.dossier_id, period)]
+                Question.kind == "question", *in_department(Question.dossier_id, period)]
     if dialect == "postgresql":
         both = func.percentile_cont(pg_array([0.5, 0.9])).within_group(seconds)
         row = (await session.execute(select(*_handling_counts(), both).where(*answered))).one()
@@ -78,8 +91,21 @@ async def handling(session: AsyncSession, period: Period) -> Handling:
         counts = (await session.execute(select(*_handling_counts()).where(*answered))).one()
         median, p90 = await window_percentiles(session, seconds, answered)
     answered_n, with_due, on_time, fcr_known, fcr_yes = (int(c or 0) for c in counts)
+    late = await late_open(session, period, now or utcnow())
     return Handling(answered_n, with_due, on_time, fcr_known, fcr_yes, _float(median),
-                    _float(p90))
+                    _float(p90), late)
+
+
+async def late_open(session: AsyncSession, period: Period, now: datetime) -> int:
+    """Questions not answered, not waiting on the citizen and not closed, whose due time fell
+    in the month before now: already late, whenever they will be answered."""
+    until = min(moment(period.end), now)
+    found = await session.scalar(select(func.count()).where(
+        Question.kind == "question", Question.answered_at.is_(None),
+        Question.state.in_(("new", "claimed", "handed_over")),
+        Question.sla_due_at >= moment(period.month), Question.sla_due_at < until,
+        *in_department(Question.dossier_id, period)))
+    return int(found or 0)
 
 
 async def window_percentiles(
@@ -106,9 +132,13 @@ def _handling_counts() -> list[Any]:
     due = Question.sla_due_at.is_not(None)
     fcr = Question.first_contact_resolution
     on_time = and_(due, Question.answered_at <= Question.sla_due_at)
+    # The column says "answered without a handover"; the question's events also tell a
+    # question that needed more than one answer (mijn/questions/resolution.py). The nested
+    # CASE looks the events up only for the questions the column calls solved.
+    solved = case((fcr.is_(True), case((needed_more(Question.id), 0), else_=1)), else_=0)
     return [
         func.count(), func.sum(case((due, 1), else_=0)), func.sum(case((on_time, 1), else_=0)),
-        func.count(fcr), func.sum(case((fcr.is_(True), 1), else_=0)),
+        func.count(fcr), func.sum(solved),
     ]
 
 

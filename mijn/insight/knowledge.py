@@ -46,7 +46,8 @@ async def deflection(session: AsyncSession, period: Period) -> Deflection:
     the questions sent through the website (whole organisation)."""
     answers = await answer_deflection(session, moment(period.month), moment(period.end))
     web = await session.scalar(select(func.count()).where(
-        between(Question.created_at, period.month, period.end), Question.channel == "web"))
+        between(Question.created_at, period.month, period.end), Question.channel == "web",
+        Question.kind == "question"))
     return Deflection(answers.views, answers.suggested, answers.opened, answers.forms_opened,
                       answers.forms_not_sent, int(web or 0))
 

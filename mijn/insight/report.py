@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,20 @@ from mijn.insight.knowledge import AnswerVotes, Deflection, FlagCount, PastRevie
 from mijn.insight.period import TOP, Period
 from mijn.insight.volumes import ChannelCount, LabelCount, MonthCount
 
-Cell = str | int | float | None
+
+@dataclass(frozen=True)
+class Duration:
+    """A length of time in a table, with how the page and the CSV write it: in minutes under
+    an hour (never "0 uur"), else in hours with one decimal."""
+
+    seconds: float
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Cell = str | int | float | Duration | None
 
 
 @dataclass(frozen=True)
@@ -42,15 +55,18 @@ class Figures:
     flags: list[FlagCount]
 
 
-async def collect(session: AsyncSession, period: Period, today: date) -> Figures:
-    """Run the report's aggregations for a period."""
+async def collect(session: AsyncSession, period: Period, today: date,
+                  now: datetime | None = None) -> Figures:
+    """Run the report's aggregations for a period (`now`: up to when open questions count
+    as past due; the current moment when not given)."""
     before = Period(period.previous, period.months, period.department)
     return Figures(
         period, await volumes.questions_by_topic(session, period),
         await volumes.dossiers_by_type(session, period, "report"),
         await volumes.dossiers_by_type(session, period, "case"),
         await volumes.by_channel(session, period), await volumes.trend(session, period),
-        await handling.handling(session, period), await handling.handling(session, before),
+        await handling.handling(session, period, now),
+        await handling.handling(session, before, now),
         await handling.handovers_by_team(session, period),
         await knowledge.deflection(session, period), await knowledge.deflection(session, before),
         await knowledge.most_no_votes(session, period), await knowledge.past_review(session, today),
@@ -76,9 +92,28 @@ def percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def hours(seconds: float | None) -> float | None:
-    """Seconds as hours with one decimal."""
-    return None if seconds is None else round(seconds / 3600, 1)
+def duration(seconds: float | None, lang: Language) -> Duration | None:
+    """Seconds as a duration cell (None: no figure)."""
+    if seconds is None:
+        return None
+    if seconds < 60:
+        return Duration(seconds, lang.gettext("minder dan een minuut"))
+    if seconds < 3600 - 30:
+        minutes = round(seconds / 60)
+        return Duration(seconds, lang.ngettext("%(num)s minuut", "%(num)s minuten", minutes))
+    value = round(seconds / 3600, 1)
+    return Duration(seconds, lang.ngettext("%(hours)s uur", "%(hours)s uur",
+                                           1 if value == 1 else 2, hours=_number(value, lang)))
+
+
+def number(cell: Cell) -> float | None:
+    """A cell as a chart's value; a missing figure stays missing (None), it is no 0."""
+    return float(cell) if isinstance(cell, int | float) else None
+
+
+def values(rows: Sequence[Sequence[Cell]], column: int) -> list[float | None]:
+    """A column of a table as a chart's values."""
+    return [number(row[column]) for row in rows]
 
 
 def change(now: int, before: int) -> int:
@@ -117,15 +152,16 @@ def handling_table(figures: Figures, lang: Language, fcr_target: float) -> Table
     target = round(100 * fcr_target, 1)
     rows: list[list[Cell]] = [
         [_("Vragen beantwoord"), now.answered, before.answered],
-        [_("Tijd tot het eerste antwoord, mediaan (uren)"), hours(now.median_seconds),
-         hours(before.median_seconds)],
-        [_("Tijd tot het eerste antwoord, 90% binnen (uren)"), hours(now.p90_seconds),
-         hours(before.p90_seconds)],
-        [_("Binnen de termijn beantwoord (%)"), percent(now.on_time, now.with_due),
-         percent(before.on_time, before.with_due)],
+        [_("Tijd tot het eerste antwoord, mediaan"), duration(now.median_seconds, lang),
+         duration(before.median_seconds, lang)],
+        [_("Tijd tot het eerste antwoord, 90% binnen"), duration(now.p90_seconds, lang),
+         duration(before.p90_seconds, lang)],
+        [_("Binnen de termijn beantwoord (%)"), percent(now.on_time, now.due),
+         percent(before.on_time, before.due)],
         [_("Opgelost bij eerste contact (%)"), percent(now.fcr_yes, now.fcr_known),
          percent(before.fcr_yes, before.fcr_known)],
         [_("Doel opgelost bij eerste contact (%)"), target, target],
+        [_("Nog open en over de termijn (telt als te laat)"), now.late_open, before.late_open],
     ]
     chart = Chart(
         "grafiek-afhandeling", _("Opgelost bij eerste contact, tegen het doel"),
@@ -133,11 +169,20 @@ def handling_table(figures: Figures, lang: Language, fcr_target: float) -> Table
           "maand en vorige maand, met een stippellijn bij het doel van %(target)s%%.",
           target=_number(target, lang)),
         [_month(figures.period.month, lang), _month(figures.period.previous, lang)],
-        [Series(_("Opgelost bij eerste contact (%)"), [float(rows[4][1] or 0),
-                                                       float(rows[4][2] or 0)])],
+        [Series(_("Opgelost bij eerste contact (%)"), [number(rows[4][1]),
+                                                       number(rows[4][2])])],
         target=target, target_label=_("Doel"),
     )
-    return Table("afhandeling", _("Afhandeling"), [_("Cijfer"), *_comparison(lang)], rows, chart)
+    return Table("afhandeling", _("Afhandeling"), [_("Cijfer"), *_comparison(lang)], rows, chart,
+                 note=_handling_note(lang))
+
+
+def _handling_note(lang: Language) -> str:
+    return lang.gettext(
+        "Alleen vragen, geen terugbelverzoeken. Te laat zijn ook de vragen die nog open staan "
+        "terwijl de termijn voorbij is. Niet opgelost bij eerste contact: de vraag is "
+        "overgedragen, of had meer dan één antwoord nodig (bijvoorbeeld een wedervraag aan de "
+        "inwoner).")
 
 
 def _number(value: float, lang: Language) -> str:
@@ -148,16 +193,16 @@ def _number(value: float, lang: Language) -> str:
 def trend_table(figures: Figures, lang: Language) -> Table:
     """Questions, reports and cases per month."""
     _ = lang.gettext
-    rows: list[list[Cell]] = [[_month(m.month, lang), m.questions, m.reports, m.cases]
-                              for m in figures.trend]
-    names = [_("Vragen"), _("Meldingen"), _("Zaken")]
+    rows: list[list[Cell]] = [[_month(m.month, lang), m.questions, m.reports, m.cases,
+                               m.callbacks] for m in figures.trend]
+    names = [_("Vragen"), _("Meldingen"), _("Zaken"), _("Terugbelverzoeken")]
     chart = Chart(
-        "grafiek-trend", _("Vragen, meldingen en zaken per maand"),
+        "grafiek-trend", _("Vragen, meldingen, zaken en terugbelverzoeken per maand"),
         _("Staafdiagram per maand, van %(first)s tot en met %(last)s: het aantal vragen, "
-          "meldingen en zaken.", first=_month(figures.trend[0].month, lang),
+          "meldingen, zaken en terugbelverzoeken.", first=_month(figures.trend[0].month, lang),
           last=_month(figures.trend[-1].month, lang)),
         [_month(m.month, lang, "LLL ''yy") for m in figures.trend],
-        [Series(name, [float(r[i + 1] or 0) for r in rows]) for i, name in enumerate(names)],
+        [Series(name, values(rows, i + 1)) for i, name in enumerate(names)],
         horizontal=False,
     )
     return Table("trend", _("Per maand"), [_("Maand"), *names], rows, chart)
@@ -173,7 +218,7 @@ def topics_table(figures: Figures, lang: Language) -> Table:
         "grafiek-onderwerpen", _("Top 10 onderwerpen van vragen"),
         _("Staafdiagram: het aantal vragen per onderwerp deze maand, het meest gevraagde "
           "onderwerp bovenaan."),
-        [str(r[0]) for r in rows], [Series(_("Vragen"), [float(r[1] or 0) for r in rows])],
+        [str(r[0]) for r in rows], [Series(_("Vragen"), values(rows, 1))],
     )
     return Table("onderwerpen", _("Top 10 onderwerpen van vragen"),
                  [_("Onderwerp"), *_comparison(lang), _("Verschil")], rows, chart,
@@ -193,7 +238,7 @@ def types_table(figures: Figures, lang: Language) -> Table:
         "grafiek-soorten", _("Meldingen en zaken per soort"),
         _("Staafdiagram: het aantal meldingen en zaken per soort deze maand."),
         [f"{r[0]} ({r[1]})" for r in rows],
-        [Series(_("Deze maand"), [float(r[2] or 0) for r in rows])],
+        [Series(_("Deze maand"), values(rows, 2))],
     )
     return Table("soorten", _("Meldingen en zaken per soort"),
                  [_("Soort"), _("Melding of zaak"), *_comparison(lang), _("Verschil")], rows,
@@ -205,16 +250,16 @@ def channels_table(figures: Figures, lang: Language) -> Table:
     _ = lang.gettext
     rows: list[list[Cell]] = [
         [_(CHANNEL_LABELS.get(c.channel, c.channel)), c.questions, c.reports, c.cases,
-         c.contacts, c.questions + c.reports + c.cases + c.contacts]
+         c.contacts, c.callbacks, c.total]
         for c in figures.channels
     ]
-    names = [_("Vragen"), _("Meldingen"), _("Zaken"), _("Contacten")]
+    names = [_("Vragen"), _("Meldingen"), _("Zaken"), _("Contacten"), _("Terugbelverzoeken")]
     chart = Chart(
         "grafiek-kanalen", _("Per kanaal"),
-        _("Staafdiagram per kanaal: het aantal vragen, meldingen, zaken en geregistreerde "
-          "contacten deze maand."),
+        _("Staafdiagram per kanaal: het aantal vragen, meldingen, zaken, geregistreerde "
+          "contacten en terugbelverzoeken deze maand."),
         [str(r[0]) for r in rows],
-        [Series(name, [float(r[i + 1] or 0) for r in rows]) for i, name in enumerate(names)],
+        [Series(name, values(rows, i + 1)) for i, name in enumerate(names)],
     )
     return Table("kanalen", _("Per kanaal"), [_("Kanaal"), *names, _("Totaal")], rows, chart,
                  empty=_("Deze maand is er niets binnengekomen."))
@@ -230,7 +275,7 @@ def handovers_table(figures: Figures, lang: Language) -> Table:
     chart = Chart(
         "grafiek-overdrachten", _("Overdrachten per team"),
         _("Staafdiagram: het aantal vragen dat deze maand aan elk team is overgedragen."),
-        [str(r[0]) for r in rows], [Series(_("Deze maand"), [float(r[1] or 0) for r in rows])],
+        [str(r[0]) for r in rows], [Series(_("Deze maand"), values(rows, 1))],
     )
     return Table("overdrachten", _("Overdrachten per team"),
                  [_("Team"), *_comparison(lang), _("Verschil")], rows, chart,

@@ -51,7 +51,7 @@ async def questions_by_topic(session: AsyncSession, period: Period) -> list[Labe
         return (select(literal(which, Integer), Topic.id, Topic.label_nl, Topic.label_en,
                        func.count())
                 .select_from(Question).join(Topic, Topic.id == Question.topic_id)
-                .where(between(Question.created_at, start, end),
+                .where(between(Question.created_at, start, end), Question.kind == "question",
                        *in_department(Question.dossier_id, period))
                 .group_by(Topic.id, Topic.label_nl, Topic.label_en))
 
@@ -74,30 +74,39 @@ async def dossiers_by_type(session: AsyncSession, period: Period, kind: str) -> 
 
 @dataclass(frozen=True)
 class ChannelCount:
-    """Through one channel in the month: questions, reports, cases and registered contacts."""
+    """Through one channel in the month: questions, reports, cases, registered contacts and
+    callback requests (apart from the questions: a request to be called is no question)."""
 
     channel: str
     questions: int = 0
     reports: int = 0
     cases: int = 0
     contacts: int = 0
+    callbacks: int = 0
+
+    @property
+    def total(self) -> int:
+        """Everything that came in through the channel."""
+        return self.questions + self.reports + self.cases + self.contacts + self.callbacks
 
 
 async def by_channel(session: AsyncSession, period: Period) -> list[ChannelCount]:
-    """Questions, reports, cases and contacts per channel in the month."""
+    """Questions, reports, cases, contacts and callback requests per channel in the month."""
     counts: dict[str, dict[str, int]] = {}
     for name, stmt in _channel_queries(period).items():
         for channel, n in (await session.execute(stmt)).all():
             counts.setdefault(channel, {})[name] = int(n)
     rows = [ChannelCount(channel, **values) for channel, values in counts.items()]
-    return sorted(rows, key=lambda r: -(r.questions + r.reports + r.cases + r.contacts))
+    return sorted(rows, key=lambda r: -r.total)
 
 
 def _channel_queries(period: Period) -> dict[str, Any]:
-    questions = (select(Question.channel, func.count())
-                 .where(between(Question.created_at, period.month, period.end),
-                        *in_department(Question.dossier_id, period))
-                 .group_by(Question.channel))
+    def asked(kind: str) -> Any:
+        return (select(Question.channel, func.count())
+                .where(between(Question.created_at, period.month, period.end),
+                       Question.kind == kind, *in_department(Question.dossier_id, period))
+                .group_by(Question.channel))
+
     contacts = (select(Contact.channel, func.count())
                 .where(between(Contact.at, period.month, period.end),
                        *in_department(Contact.dossier_id, period))
@@ -105,7 +114,7 @@ def _channel_queries(period: Period) -> dict[str, Any]:
     opened = [Dossier.opened_on >= period.month, Dossier.opened_on < period.end,
               *of_department(period)]
     return {
-        "questions": questions,
+        "questions": asked("question"), "callbacks": asked("callback"),
         "reports": select(Dossier.channel, func.count()).where(
             Dossier.kind == "report", *opened).group_by(Dossier.channel),
         "cases": select(Dossier.channel, func.count()).where(
@@ -116,22 +125,23 @@ def _channel_queries(period: Period) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class MonthCount:
-    """One month of the trend: questions asked, reports and cases opened."""
+    """One month of the trend: questions asked, reports and cases opened, callback requests."""
 
     month: date
     questions: int
     reports: int
     cases: int
+    callbacks: int = 0
 
 
 async def trend(session: AsyncSession, period: Period) -> list[MonthCount]:
-    """Per month of the trend: questions, reports and cases. One count per month, glued
-    together with UNION ALL: each is a range count over an index, no per-row arithmetic."""
+    """Per month of the trend: questions, reports, cases and callback requests. One count per
+    month, glued together with UNION ALL: each is a range count over an index."""
     months = period.trend_months
     questions = union_all(*(
-        select(literal(i, Integer).label("i"), literal("question").label("kind"), func.count())
+        select(literal(i, Integer).label("i"), Question.kind, func.count())
         .where(between(Question.created_at, m, add_months(m, 1)),
-               *in_department(Question.dossier_id, period))
+               *in_department(Question.dossier_id, period)).group_by(Question.kind)
         for i, m in enumerate(months)))
     dossiers = union_all(*(
         select(literal(i, Integer).label("i"), Dossier.kind, func.count())
@@ -143,4 +153,5 @@ async def trend(session: AsyncSession, period: Period) -> list[MonthCount]:
         for i, kind, n in (await session.execute(stmt)).all():
             counts[(int(i), kind)] = int(n)
     return [MonthCount(m, counts.get((i, "question"), 0), counts.get((i, "report"), 0),
-                       counts.get((i, "case"), 0)) for i, m in enumerate(months)]
+                       counts.get((i, "case"), 0), counts.get((i, "callback"), 0))
+            for i, m in enumerate(months)]

@@ -147,7 +147,7 @@ def compose_news(settings: Settings, lang_code: str, to: str) -> EmailMessage:
     """"There is news in Mijn", with a link: no name, no case, no number."""
     lang = language(lang_code)
     _ = lang.gettext
-    portal = _("Mijn %(org)s", org=settings.organisation_name)
+    portal = settings.theme.portal_name(lang.code)
     subject = _("Er is nieuws voor u in %(portal)s", portal=portal)
     link = f"{settings.base_url}/mijn/berichten"
     lines = [
@@ -165,7 +165,7 @@ def compose_verification(settings: Settings, lang_code: str, to: str, link: str)
     """The link that confirms an e-mail address (valid for 48 hours)."""
     lang = language(lang_code)
     _ = lang.gettext
-    portal = _("Mijn %(org)s", org=settings.organisation_name)
+    portal = settings.theme.portal_name(lang.code)
     subject = _("Bevestig uw e-mailadres voor %(portal)s", portal=portal)
     lines = [
         _("Goedendag,"),

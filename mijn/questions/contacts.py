@@ -19,6 +19,7 @@ from mijn.channels import CHANNELS
 from mijn.db import utcnow
 from mijn.dossiers.service import locked_dossier_ids, scope_dossier_ids
 from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.callbacks import check_window
 from mijn.questions.common import MAX_SUMMARY, QuestionError, clean_body
 from mijn.questions.models import (
     Contact,
@@ -86,12 +87,10 @@ def check_phone(phone: str) -> str:
 async def request_callback(
     session: AsyncSession, staff: Staff, callback: Callback, calendar: WorkingCalendar
 ) -> Question:
-    """A callback request, straight into the specialist's (team's) queue."""
+    """A callback request, straight into the specialist's (team's) queue; its window only
+    within working time, from the next free slot on (WindowError otherwise)."""
     phone = check_phone(callback.phone)
-    if callback.window_until <= callback.window_from:
-        raise QuestionError("window", "order")
-    if callback.window_until <= utcnow():
-        raise QuestionError("window", "past")
+    check_window(calendar, callback.window_from, callback.window_until, utcnow())
     check_handover(callback.handover)
     await check_target(session, callback.handover)
     question, _ = await ask(

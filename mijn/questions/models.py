@@ -48,9 +48,11 @@ class Question(Base):
         Index("ix_questions_state_due", "state", "sla_due_at"),
         # The monthly report (mijn/insight): a month of questions asked, or answered, with
         # what its figures read, so that PostgreSQL needs the index only.
-        Index("ix_questions_created_at", "created_at", "topic_id", "channel", "dossier_id"),
+        # The kind: callback requests are counted apart (0012f).
+        Index("ix_questions_created_at", "created_at", "topic_id", "channel", "dossier_id",
+              "kind"),
         Index("ix_questions_answered_at", "answered_at", "created_at", "sla_due_at",
-              "first_contact_resolution", "dossier_id"),
+              "first_contact_resolution", "dossier_id", "kind", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +120,8 @@ class QuestionEvent(Base):
     __table_args__ = (
         Index("ix_question_events_question_at", "question_id", "at"),
         Index("ix_question_events_action_at", "action", "at"),  # handovers per month
+        # First-contact resolution: its answers and handovers (mijn/questions/resolution.py).
+        Index("ix_question_events_question_action", "question_id", "action"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,3 +165,24 @@ class Contact(Base):
         ForeignKey("staff_members.id", ondelete="SET NULL")
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+CALLBACK_OUTCOMES = ("reached", "not_reached", "voicemail")
+
+
+class CallbackAttempt(Base):
+    """One try to call a party back: when, by whom, how it went, and the new window when
+    the party was not reached and the call is planned again."""
+
+    __tablename__ = "callback_attempts"
+    __table_args__ = (Index("ix_callback_attempts_question_at", "question_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(String(20))  # reached | not_reached | voicemail
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    window_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

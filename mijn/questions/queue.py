@@ -122,7 +122,7 @@ async def staff_queue(
         select(
             Question.reference, Question.kind, Question.state, Question.channel,
             Question.created_at, Question.sla_due_at, Question.callback_from,
-            Question.callback_until, Topic.label_nl, Topic.label_en,
+            Question.callback_until, Question.callback_phone, Topic.label_nl, Topic.label_en,
             Team.name_nl.label("team_nl"), Team.name_en.label("team_en"),
             assignee.name.label("assignee_name"),
         )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     ColumnElement,
     bindparam,
+    func,
     insert,
     or_,
     select,
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mijn.access.staff import Staff
 from mijn.db import UTCDateTime, utcnow
 from mijn.notifications.service import notify
+from mijn.questions import resolution
+from mijn.questions.callbacks import latest_attempt
 from mijn.questions.common import QuestionError, clean_body, new_event, new_message
 from mijn.questions.models import (
     Question,
@@ -81,7 +84,8 @@ class LastChange:
 
 
 async def last_change(session: AsyncSession, question: Question) -> LastChange | None:
-    """The newest event or message of a question (an event wins from its own message)."""
+    """The newest event, message or try to call of a question (an event wins from its own
+    message)."""
     event = await session.scalar(
         select(QuestionEvent).where(QuestionEvent.question_id == question.id)
         .order_by(QuestionEvent.at.desc(), QuestionEvent.id.desc()).limit(1)
@@ -90,6 +94,10 @@ async def last_change(session: AsyncSession, question: Question) -> LastChange |
         select(QuestionMessage).where(QuestionMessage.question_id == question.id)
         .order_by(QuestionMessage.created_at.desc(), QuestionMessage.id.desc()).limit(1)
     )
+    attempt = await latest_attempt(session, question)
+    seen = [moment for moment in (event and event.at, message and message.created_at) if moment]
+    if attempt is not None and all(attempt.at > moment for moment in seen):
+        return LastChange("callback", "staff", attempt.staff_id)
     if message is not None and (event is None or message.created_at > event.at):
         return LastChange(message.kind, message.author_type, message.author_staff_id)
     if event is not None:
@@ -269,12 +277,13 @@ async def reply(session: AsyncSession, question: Question, staff: Staff, body: s
     """A public answer: the question is answered, and the citizen sees there is news."""
     text = clean_body(body)
     now = utcnow()
+    answered_before = await session.scalar(select(func.count()).where(  # resolution.py's rule
+        QuestionEvent.question_id == question.id, QuestionEvent.action.in_(resolution.ANSWERS)))
     await _change(session, question, staff, "reply", now)
     session.add(new_message(question, "reply", text, now, staff.id))
-    if question.answered_at is None:
-        question.answered_at = now
+    question.answered_at = question.answered_at or now
     question.answered_by_id = staff.id
-    question.first_contact_resolution = not question.handed_over
+    question.first_contact_resolution = not question.handed_over and not answered_before
     question.party_unread = True
     question.sla_remaining_seconds = None
     await session.flush()
@@ -384,8 +393,6 @@ async def _tell_party(session: AsyncSession, question: Question, kind: str) -> N
 
 
 def first_contact_resolution(events: Sequence[QuestionEvent]) -> bool | None:
-    """From the history alone: answered without any handover (None: not answered yet)."""
-    actions = {event.action for event in events}
-    if "reply" not in actions:
-        return None
-    return "hand_over" not in actions
+    """From the history alone, by the report's rule (mijn/questions/resolution.py): answered
+    once, never handed over (None: not answered yet)."""
+    return resolution.first_contact_resolution(event.action for event in events)

@@ -133,3 +133,9 @@ async def staff_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
         select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_(ids))
     )
     return {row.id: row.name for row in rows}
+
+
+async def list_queue_workers(session: AsyncSession) -> list[StaffMember]:
+    """Staff members who work the queue (agents and team leads), by name."""
+    members = await session.scalars(select(StaffMember).order_by(StaffMember.name))
+    return [member for member in members if member.access().sees_all]

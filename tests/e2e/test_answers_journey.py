@@ -149,7 +149,10 @@ def test_editor_publishes_and_the_agent_uses_and_flags(editor: Session, agent: S
         "Een dakkapel aan de achterkant mag vaak zonder vergunning.\n\nAan de voorkant niet.")
     page.get_by_role("button", name="Opslaan en publiceren").click()
     page.get_by_role("link", name="vergelijk met versie 1").click()
-    expect(page.locator("ins")).to_contain_text(["Aan de voorkant niet."])
+    # Word by word: the bold marks went, the new sentence came.
+    expect(page.locator("del")).to_contain_text(["Verwijderd: **achterkant**"])
+    expect(page.locator("ins")).to_contain_text(["Toegevoegd: achterkant",
+                                                 "Toegevoegd: \n\nAan de voorkant niet."])
     e.axe("versions compared")
 
     a, apage = agent, agent.page

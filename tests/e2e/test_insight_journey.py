@@ -52,7 +52,7 @@ def test_lead_reads_filters_downloads_and_prints_the_report(lead: Session) -> No
     log_in_staff(s, LEAD, "/kcc")
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Inzicht").click()
     expect(heading(page)).to_have_text("Inzicht: wat leeft er bij inwoners")
-    expect(page.get_by_role("img", name="Vragen, meldingen en zaken per maand")).to_be_visible()
+    expect(page.get_by_role("img", name="Vragen, meldingen, zaken en terugbelverzoeken per maand")).to_be_visible()
     expect(page.get_by_role("table", name="Per maand")).to_be_visible()
     s.axe("insight report")
     # Twelve months of trend, through htmx: the report is swapped, the address follows.

@@ -409,7 +409,9 @@ def test_journey_log_in_browse_switch_language_log_out(session: Session) -> None
     expect(page).to_have_url(portal.url("/mijn/dossiers/Z-2026-0001"))
     expect(heading(page)).to_have_text(DORMER)
     expect(page.get_by_role("heading", name="Wat gebeurt er nu?")).to_be_visible()
-    expect(page.get_by_role("heading", name="Volgende stap: Gepubliceerd")).to_be_visible()
+    expect(page.get_by_text("De volgende stap is: Gepubliceerd. Die is nog niet gezet.")).to_be_visible()
+    expect(page.locator(".mijn-steps__item[aria-current=step] .mijn-steps__title")).to_have_text(
+        "In behandeling")
     timeline = page.locator(".mijn-timeline__item")
     expect(timeline.locator(".mijn-timeline__title")).to_have_text(["In behandeling", "Ontvangen"])
     expect(timeline.locator("time")).to_have_count(2)

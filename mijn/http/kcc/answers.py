@@ -17,12 +17,14 @@ from mijn.access.staff import Staff
 from mijn.answers import editing, events, feedback, publishing, reading
 from mijn.answers.editing import Draft
 from mijn.answers.errors import AnswerError
-from mijn.answers.models import AUDIENCES, Answer
+from mijn.answers.models import AUDIENCES, Answer, AnswerFlag, AnswerVersion
 from mijn.answers.text import PLACEHOLDERS, render_html
 from mijn.db import request_session, utcnow
 from mijn.http.common import redirect, small_int
 from mijn.http.kcc.common import render_staff, require_staff
 from mijn.questions.common import list_topics
+from mijn.questions.queue import question_references
+from mijn.staff.service import staff_names
 
 MAX_QUERY = 200
 
@@ -81,8 +83,9 @@ async def editor_list(request: Request) -> Response:
         missing = await feedback.open_flags(session, None)
         since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
         deflection = await events.deflection(session, since.replace(day=1))
+        questions = await _flag_questions(session, missing)
     context = {"rows": rows, "view": view, "query": query, "missing": missing,
-               "deflection": deflection, "staff": staff,
+               "questions": questions, "deflection": deflection, "staff": staff,
                "saved": request.query_params.get("opgeslagen", "")}
     return render_staff(request, "kcc/answers.html", context)
 
@@ -156,14 +159,28 @@ async def _answer(session: AsyncSession, request: Request) -> Answer:
     return answer
 
 
+async def _flag_questions(session: AsyncSession, flags: list[AnswerFlag]) -> dict[int, str]:
+    """The references of the questions the flags were made on (to link to them)."""
+    return await question_references(
+        session, sorted({f.question_id for f in flags if f.question_id is not None}))
+
+
+async def _authors(session: AsyncSession, versions: list[AnswerVersion]) -> dict[int, str]:
+    """The names of the staff members who wrote or published these versions."""
+    ids = {i for v in versions for i in (v.author_id, v.published_by_id) if i is not None}
+    return await staff_names(session, ids)
+
+
 async def _edit_context(
     session: AsyncSession, answer: Answer, draft: Draft, error: AnswerError | None
 ) -> dict[str, Any]:
+    versions = await editing.versions(session, answer.id)
+    flags = await feedback.open_flags(session, answer.id)
     return {
         **await _form_context(session, draft, error), "answer": answer,
-        "has_draft": await editing.draft_of(session, answer.id) is not None,
-        "versions": await editing.versions(session, answer.id),
-        "flags": await feedback.open_flags(session, answer.id),
+        "has_draft": any(v.state == "draft" for v in versions), "versions": versions,
+        "authors": await _authors(session, versions), "flags": flags,
+        "questions": await _flag_questions(session, flags),
         "comments": await feedback.recent_feedback(session, answer),
     }
 
@@ -220,7 +237,9 @@ async def compare(request: Request) -> Response:
     staff = require_editor(request)
     async with request_session(request, autocommit=True) as session:
         answer = await _answer(session, request)
-        all_versions = {v.number: v for v in await editing.versions(session, answer.id)}
+        found = await editing.versions(session, answer.id)
+        authors = await _authors(session, found)
+    all_versions = {v.number: v for v in found}
     newest = max(all_versions)
     new = small_int(request.query_params.get("naar")) or newest
     old = small_int(request.query_params.get("van")) or max(new - 1, 1)
@@ -228,7 +247,7 @@ async def compare(request: Request) -> Response:
         raise HTTPException(status_code=404)
     context = {"answer": answer, "old": all_versions[old], "new": all_versions[new],
                "diff": editing.compare(all_versions[old], all_versions[new]),
-               "numbers": sorted(all_versions), "staff": staff}
+               "numbers": sorted(all_versions), "authors": authors, "staff": staff}
     return render_staff(request, "kcc/answer_compare.html", context)
 
 

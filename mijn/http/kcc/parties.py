@@ -17,7 +17,7 @@ from starlette.responses import Response
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
 from mijn.audit.service import subject_hash
-from mijn.db import request_session
+from mijn.db import request_session, utcnow
 from mijn.dossiers.service import party_dossier_id
 from mijn.http.common import LOCAL_TZ, app_settings, form_values, redirect, small_int
 from mijn.http.kcc.common import audit_view, handover_from_form, render_staff, require_staff
@@ -31,6 +31,7 @@ from mijn.parties.service import (
     normalise_identifier,
 )
 from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.callbacks import suggest_window
 from mijn.questions.common import MAX_BODY, QuestionError, clean_body, list_topics
 from mijn.questions.contacts import Callback, register_contact, request_callback
 from mijn.questions.queue import party_picture
@@ -40,6 +41,7 @@ from mijn.questions.workflow import (
 )
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams
+from mijn.workingtime import WorkingCalendar
 
 CONTACT_CHANNELS = ("phone", "counter", "email", "social_media")
 
@@ -96,14 +98,22 @@ async def find_page(request: Request) -> Response:
     return render_staff(request, "kcc/find.html", context)
 
 
+def window_fields(window: tuple[datetime, datetime]) -> dict[str, str]:
+    """A callback window as the form's fields hold it (local date and times)."""
+    start, end = (moment.astimezone(LOCAL_TZ) for moment in window)
+    return {"day": start.date().isoformat(), "from": start.strftime("%H:%M"),
+            "until": end.strftime("%H:%M")}
+
+
 async def _party_context(
     session: AsyncSession, party_id: int, values: dict[str, str],
-    error: QuestionError | None, form: str | None,
+    error: QuestionError | None, form: str | None, calendar: WorkingCalendar,
 ) -> dict[str, Any] | None:
     picture = await party_picture(session, party_id)
     if picture is None:
         return None
     return {
+        "callback_slot": window_fields(suggest_window(calendar, utcnow())),
         "notifications": await party_notifications(session, party_id),
         "picture": picture, "topics": await list_topics(session),
         "teams": await list_teams(session), "specialists": await list_specialists(session),
@@ -119,7 +129,8 @@ async def party_page(request: Request) -> Response:
         raise HTTPException(status_code=404)
     party_id = small_int(request.path_params["party_id"])
     async with request_session(request) as session:
-        context = await _party_context(session, party_id or 0, {}, None, None)
+        context = await _party_context(session, party_id or 0, {}, None, None,
+                                       app_settings(request).calendar)
         if context is None:
             raise HTTPException(status_code=404)
         await audit_view(session, staff, "kcc.party.view", context["picture"].party.id,
@@ -129,7 +140,8 @@ async def party_page(request: Request) -> Response:
     return render_staff(request, "kcc/party.html", context)
 
 
-def _window(values: dict[str, str]) -> tuple[datetime, datetime]:
+def parse_window(values: dict[str, str]) -> tuple[datetime, datetime]:
+    """The callback window of a form (a date, from, until; local time), or QuestionError."""
     try:
         day = datetime.strptime(values.get("day", ""), "%Y-%m-%d").date()
         start = datetime.strptime(values.get("from", ""), "%H:%M").time()
@@ -187,7 +199,7 @@ async def _question_for(
 async def _callback(
     session: AsyncSession, staff: Staff, party_id: int, values: dict[str, str], settings: Settings
 ) -> str:
-    window_from, window_until = _window(values)
+    window_from, window_until = parse_window(values)
     callback = Callback(
         party_id=party_id, topic_id=small_int(values.get("topic")), phone=values.get("phone", ""),
         window_from=window_from, window_until=window_until, handover=handover_from_form(values),
@@ -222,7 +234,8 @@ async def party_act(request: Request) -> Response:
             )
         except QuestionError as error:
             await session.rollback()
-            context = await _party_context(session, party_id, values, error, action)
+            context = await _party_context(session, party_id, values, error, action,
+                                           app_settings(request).calendar)
             assert context is not None  # the party was there a moment ago
             await audit_view(session, staff, "kcc.party.view", party_id, staff.main_role)
             await session.commit()

@@ -30,6 +30,7 @@ from mijn.http.kcc.common import (
     render_staff,
     require_staff,
 )
+from mijn.questions.callbacks import callback_attempts, may_record
 from mijn.questions.common import QuestionError
 from mijn.questions.models import Question, Topic
 from mijn.questions.queue import party_picture
@@ -80,6 +81,8 @@ async def _workspace(
         "staff": staff,
         "fcr": first_contact_resolution(events),
         "version": version_of(question),
+        "callback_attempts": await callback_attempts(session, question),
+        "callback_may_record": may_record(question, staff),
         "values": {}, "error": None, "form": None, "conflict": None, "kept": [],
     }
 

@@ -6,9 +6,11 @@ from starlette.routing import BaseRoute, Route
 
 from mijn.http.kcc import (
     answers,
+    callbacks,
     deliveries,
     dossiers,
     insight,
+    lead,
     login,
     parties,
     questions,
@@ -34,6 +36,8 @@ routes: list[BaseRoute] = [
     Route("/kcc/klanten/{party_id}/{action}", parties.party_act, methods=["POST"],
           name="kcc:party_act"),
     Route("/kcc/dossiers/{reference}", dossiers.dossier_page, name="kcc:dossier"),
+    *callbacks.routes,
     *answers.routes,
     *insight.routes,
+    *lead.routes,
 ]

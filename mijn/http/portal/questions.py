@@ -46,6 +46,7 @@ from mijn.questions.asking import (
 from mijn.questions.asking import (
     ask as ask_question,
 )
+from mijn.questions.callbacks import callback_attempts
 from mijn.questions.common import MAX_BODY, OnBehalf, QuestionError, clean_body, list_topics
 from mijn.questions.contacts import party_contacts
 from mijn.questions.models import Question, Topic
@@ -247,6 +248,7 @@ async def _detail_context(
         "topic": topic,
         "thread": thread,
         "dossier": dossiers.get(question.dossier_id or 0),
+        "callback_attempts": await callback_attempts(session, question),
         "unread_messages": await unread_count(session, access.party_id, news_scope(access)),
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mijn.http.portal import answers, dossiers, mandates, notifications, pages, questions
+from mijn.http.portal import answers, dossiers, mandates, notifications, pages, questions, theme
 
 routes: list[BaseRoute] = [
     *dossiers.routes,
@@ -13,4 +13,5 @@ routes: list[BaseRoute] = [
     *mandates.routes,
     *notifications.routes,
     *pages.routes,
+    *theme.routes,
 ]

@@ -1,0 +1,36 @@
+"""First-contact resolution: the one rule the question workspace and the monthly report share.
+
+A question is solved at first contact when the KCC answered it (a "reply" event), with one
+answer, and never handed it over. It is not once it was handed over, or once it needed more
+than one answer: a question to the citizen ("wait"), their reply, then the answer, or a
+second reply after the citizen came back. Staff answers are the "reply" and "wait" events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from mijn.questions.models import QuestionEvent
+
+ANSWERS = ("reply", "wait")  # the public messages of staff to the citizen
+HANDOVER = "hand_over"
+
+
+def first_contact_resolution(actions: Iterable[str]) -> bool | None:
+    """From a question's event actions: solved at first contact (None: not answered yet)."""
+    seen = list(actions)
+    if "reply" not in seen:
+        return None
+    return HANDOVER not in seen and sum(action in ANSWERS for action in seen) <= 1
+
+
+def needed_more(question_id: Any) -> Any:
+    """SQL, true when the question (by its id column) was handed over or needed more than one
+    answer: the same rule as first_contact_resolution, over the question's events."""
+    weight = func.sum(case((QuestionEvent.action == HANDOVER, 2),
+                           (QuestionEvent.action.in_(ANSWERS), 1), else_=0))
+    found = select(weight).where(QuestionEvent.question_id == question_id).scalar_subquery()
+    return func.coalesce(found, 0) > 1
