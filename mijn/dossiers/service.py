@@ -253,6 +253,15 @@ async def dossier_view_by_id(
     return await get_dossier_view(session, reference, PartyScope(party_id)) if reference else None
 
 
+async def staff_dossier_view(session: AsyncSession, reference: str) -> DossierView | None:
+    """Any party's dossier by its reference, whole, with its timeline (for the KCC, which
+    sees all of a party: no branch, mandate or level of assurance narrows it)."""
+    party_id = await session.scalar(select(Dossier.party_id).where(Dossier.reference == reference))
+    if party_id is None:
+        return None
+    return await get_dossier_view(session, reference, PartyScope(party_id))
+
+
 async def known_type_codes(session: AsyncSession, codes: Collection[str]) -> set[str]:
     """Which of these dossier type codes exist."""
     if not codes:

@@ -23,6 +23,7 @@ from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
 from mijn.db import utcnow
 from mijn.dossiers.service import party_dossiers
+from mijn.mandates.service import MandateLine, party_mandates
 from mijn.parties.service import get_party
 from mijn.questions.asking import party_questions
 from mijn.questions.contacts import party_contacts
@@ -145,10 +146,12 @@ class PartyPicture:
     dossiers: list[Row[tuple[object, ...]]]
     questions: list[tuple[Question, Topic]]
     contacts: list[Contact]
+    mandates: list[MandateLine]
 
 
 async def party_picture(session: AsyncSession, party_id: int) -> PartyPicture | None:
-    """A party's dossiers with status, questions and contacts (internal ones included)."""
+    """A party's dossiers with status, questions, contacts (internal ones included) and the
+    mandates for and by it that hold today or will."""
     party = await get_party(session, party_id)
     if party is None:
         return None
@@ -158,6 +161,7 @@ async def party_picture(session: AsyncSession, party_id: int) -> PartyPicture | 
         dossiers=await party_dossiers(session, whole),
         questions=await party_questions(session, whole),
         contacts=await party_contacts(session, whole, include_internal=True),
+        mandates=await party_mandates(session, party_id),
     )
 
 

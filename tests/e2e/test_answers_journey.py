@@ -166,6 +166,7 @@ def test_editor_publishes_and_the_agent_uses_and_flags(editor: Session, agent: S
     apage.locator("summary", has_text=title).click()
     expect(apage.get_by_text(f"Check altijd het omgevingsplan ({tag})")).to_be_visible()
     a.axe("workspace with the knowledge base")
+    apage.locator("summary", has_text="Meld het aan de redactie").click()  # folded away
     apage.get_by_label("Toelichting voor de redactie").fill(f"Wat als het een monument is? {tag}")
     apage.get_by_role("button", name="Melden aan de redactie").click()
     expect(apage.get_by_text("Bedankt. De redactie heeft uw melding.")).to_be_visible()

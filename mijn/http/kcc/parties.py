@@ -20,7 +20,6 @@ from mijn.db import request_session, utcnow
 from mijn.dossiers.service import party_dossier_id
 from mijn.http.common import LOCAL_TZ, app_settings, form_values, redirect, small_int
 from mijn.http.kcc.common import audit_view, handover_from_form, render_staff, require_staff
-from mijn.mandates.service import party_mandates
 from mijn.notifications.service import party_notifications
 from mijn.parties.service import get_party
 from mijn.questions.asking import NewQuestion, ask
@@ -56,7 +55,6 @@ async def _party_context(
     return {
         "callback_slot": window_fields(suggest_window(calendar, utcnow())),
         "notifications": await party_notifications(session, party_id),
-        "mandates": await party_mandates(session, party_id),
         "picture": picture, "topics": await list_topics(session),
         "teams": await list_teams(session), "specialists": await list_specialists(session),
         "values": values, "error": error, "form": form, "channels": CONTACT_CHANNELS,
