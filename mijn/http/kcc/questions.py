@@ -30,6 +30,7 @@ from mijn.http.kcc.common import (
     render_staff,
     require_staff,
 )
+from mijn.http.kcc.queue import claim_and_open
 from mijn.questions.common import QuestionError
 from mijn.questions.models import Question, Topic
 from mijn.questions.queue import party_picture
@@ -140,6 +141,7 @@ async def question_page(request: Request) -> Response:
         if use is not None:
             context.update(await _use_answer(session, use, context["kb_facts"]))
     context["flagged"] = request.query_params.get("gemeld") == "1"
+    context["focus_reply"] = request.query_params.get("opgepakt") == "1"
     return render_staff(request, "kcc/question.html", context, block="knowledge")
 
 
@@ -203,10 +205,24 @@ async def act(request: Request) -> Response:
         if action in ("reply", "wait") and used and await published_by_ids(session, [used]):
             await record(session, "used", [used], "kcc", question_id=question.id)
         await session.commit()
+    return await _onwards(request, staff, reference, action, values)
+
+
+# After these the work goes on in the reply box: it has the focus on the page that follows.
+TAKEN = frozenset({"claim", "take", "take_over"})
+
+
+async def _onwards(
+    request: Request, staff: Staff, reference: str, action: str, values: dict[str, str]
+) -> Response:
+    """Where a done action leads: back to the question (its reply box in focus after taking
+    it); after "Versturen en volgende" to the next question from the queue."""
+    if action == "reply" and values.get("volgende") == "1" and staff.sees_all:
+        return await claim_and_open(request, staff, sent=True)
     url = str(request.app.url_path_for("kcc:question", reference=reference))
     if action == "hand_over" and not staff.sees_all:
         url = str(request.app.url_path_for("kcc:queue"))  # it may be out of their sight now
-    return redirect(request, url)
+    return redirect(request, url + ("?opgepakt=1" if action in TAKEN else ""))
 
 
 async def _rerender(
