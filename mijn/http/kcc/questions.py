@@ -57,6 +57,7 @@ from mijn.questions.workflow import (
 )
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names
+from mijn.staff.textmodules import fill, usable_modules
 
 
 async def _workspace(
@@ -66,15 +67,20 @@ async def _workspace(
     events = await question_events(session, question.id)
     ids = {m.author_staff_id for m in messages} | {e.actor_id for e in events
                                                     if e.actor_type == "staff"}
-    ids |= {question.assignee_id or 0, *(e.target_staff_id or 0 for e in events)}
+    ids |= {question.assignee_id or 0, staff.id, *(e.target_staff_id or 0 for e in events)}
+    names = await staff_names(session, {i for i in ids if i})
+    picture = await party_picture(session, question.party_id)
     return {
         **await _answers_panel(session, question, messages, kb_query),
         "question": question,
         "topic": await session.get(Topic, question.topic_id),
         "messages": messages,
         "events": events,
-        "names": await staff_names(session, {i for i in ids if i}),
-        "picture": await party_picture(session, question.party_id),
+        "names": names,
+        "picture": picture,
+        "text_modules": await _text_modules(session, staff, {
+            "naam": picture.party.name if picture else "", "referentie": question.reference,
+            "medewerker": names.get(staff.id, "")}),
         "teams": await list_teams(session),
         "specialists": await list_specialists(session),
         "actions": _actions_for(question, staff),
@@ -83,6 +89,14 @@ async def _workspace(
         "version": version_of(question),
         "values": {}, "error": None, "form": None, "conflict": None, "kept": [],
     }
+
+
+async def _text_modules(
+    session: AsyncSession, staff: Staff, values: dict[str, str]
+) -> list[tuple[str, str]]:
+    """The staff member's text modules (name, text), filled in for this question: in the page
+    only, never in a URL."""
+    return [(m.name, fill(m.body, values)) for m in await usable_modules(session, staff)]
 
 
 async def _answers_panel(

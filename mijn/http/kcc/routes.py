@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mijn.http.kcc import answers, deliveries, insight, login, parties, questions, queue
+from mijn.http.kcc import (
+    answers,
+    deliveries,
+    insight,
+    login,
+    parties,
+    questions,
+    queue,
+    textmodules,
+)
 
 routes: list[BaseRoute] = [
     Route("/kcc", queue.queue, name="kcc:queue"),
@@ -26,4 +35,5 @@ routes: list[BaseRoute] = [
           name="kcc:party_act"),
     *answers.routes,
     *insight.routes,
+    *textmodules.routes,
 ]
