@@ -185,3 +185,74 @@ def test_a_text_module_typed_and_the_switch_that_turns_the_shortcuts_off(
     expect(page).to_have_url(s.portal.url("/kcc"))
     assert scene["later"] in page.content()  # still waiting in the queue
     assert_clean(s)
+
+
+@pytest.fixture
+def agent_without_js(browser: Browser, demo: Portal) -> Iterator[Session]:  # noqa: F811
+    """The agent's browser with JavaScript switched off."""
+    yield from _session(browser, demo, java_script_enabled=False)
+
+
+@pytest.fixture
+def lead(browser: Browser, demo: Portal) -> Iterator[Session]:  # noqa: F811
+    """The team lead's browser."""
+    yield from _session(browser, demo)
+
+
+def test_the_same_round_without_javascript(
+    agent_without_js: Session, demo: Portal  # noqa: F811
+) -> None:
+    """Plain links and buttons: Volgende vraag, the answer's link, Versturen en volgende."""
+    scene = _scene(demo.database_url)
+    s, page = agent_without_js, agent_without_js.page
+    s.goto("/kcc")  # (log_in_as_staff checks with axe, which needs JavaScript)
+    page.get_by_role("link", name="Inloggen als medewerker").click()
+    page.get_by_role("button", name=f"Inloggen als {AGENT}").click()
+    expect(page).to_have_url(s.portal.url("/kcc"))
+    page.get_by_role("button", name="Volgende vraag").click()
+    expect(page).to_have_url(s.portal.url(f"/kcc/vragen/{scene['first']}?opgepakt=1"))
+    box = page.get_by_role("textbox", name="Bericht aan de klant (de klant ziet dit)")
+    expect(box).to_be_focused()  # autofocus: no script needed
+    expect(page.get_by_role("checkbox", name="Sneltoetsen aan (geldt voor deze browser)")
+           ).to_be_hidden()  # the switch is for the shortcuts, which need JavaScript
+    modules = page.locator("#tekstblokken")
+    modules.locator("summary").click()
+    expect(modules).to_contain_text("::groet")
+    expect(modules).to_contain_text("Beste Jan Jansen,")  # to copy
+    page.locator("#kennisbank .mijn-suggestions > li summary").first.click()
+    page.get_by_role("link", name=re.compile("^Gebruik dit antwoord in uw bericht")).first.click()
+    expect(box).not_to_have_value("")
+    sent = box.input_value()
+    page.get_by_role("button", name="Versturen en volgende").click()
+    expect(page).to_have_url(s.portal.url(f"/kcc/vragen/{scene['later']}?opgepakt=1"))
+    assert _replies(demo.database_url, scene["first"]) == [sent.replace("\r\n", "\n")]
+    assert_clean(s)
+
+
+def test_a_lead_keeps_the_text_modules(lead: Session, demo: Portal) -> None:  # noqa: F811
+    s, page = lead, lead.page
+    log_in_as_staff(s, "Lotte de Boer")
+    page.get_by_role("banner").get_by_role("link", name="Tekstblokken").click()
+    expect(page).to_have_url(s.portal.url("/kcc/tekstblokken"))
+    s.axe("text modules, none yet")
+    page.get_by_role("textbox", name="Naam").fill("Mijn groet")
+    page.get_by_role("textbox", name="Tekst").fill("Beste {naam},")
+    page.get_by_role("button", name="Toevoegen").click()
+    name = page.get_by_role("textbox", name="Naam")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert")).to_contain_text("alleen kleine letters")
+    s.axe("text modules, a wrong name")
+    name.fill("groet")
+    page.get_by_role("combobox", name="Voor welk team?").select_option(label="Vergunningen")
+    page.get_by_role("button", name="Toevoegen").click()
+    expect(page).to_have_url(s.portal.url("/kcc/tekstblokken?toegevoegd=1"))
+    row = page.locator("table.mijn-table tbody tr").filter(has_text="::groet")
+    expect(row).to_contain_text("Vergunningen")
+    s.axe("text modules, one added")
+    row.get_by_role("link").click()
+    expect(page).to_have_title(re.compile("^Tekstblok bewerken: ::groet"))
+    s.axe("a text module's page")
+    page.get_by_role("button", name=re.compile("^Verwijderen")).click()
+    expect(page).to_have_url(s.portal.url("/kcc/tekstblokken?verwijderd=1"))
+    expect(page.get_by_text("Er zijn nog geen tekstblokken.")).to_be_visible()
+    assert_clean(s, "/kcc/tekstblokken")
