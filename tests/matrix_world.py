@@ -37,7 +37,9 @@ from mijn.questions.contacts import Callback, request_callback
 from mijn.questions.models import Question, Topic
 from mijn.questions.workflow import Handover, claim, hand_over
 from mijn.settings import Settings
+from mijn.staff.models import Team
 from mijn.staff.service import record_login
+from mijn.staff.textmodules import ModuleInput, save_module
 
 JAN, FATIMA, SANNE = (p.bsn for p in CITIZENS)
 API_REPRESENTATIVE = "999990044"  # a mentor of Fatima's, registered through the API
@@ -65,6 +67,7 @@ class World:
     flags: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # API client -> bearer token
     topic: int = 0  # the topic "about a dossier"
+    text_modules: dict[str, int] = field(default_factory=dict)  # kept, removed
 
 
 async def _party(session: AsyncSession, identifier: str) -> int:
@@ -159,6 +162,14 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
                                        published.id)).id
     world.flags["missing"] = (await flag(session, agent, "missing",
                                          "Er is geen antwoord over de hondenbelasting.")).id
+
+    # Text modules of the permits team: one to change, one to remove.
+    team_lead = Staff(world.staff["demo-lead"], ("lead", "agent"))
+    team = (await session.scalar(select(Team).where(Team.code == "vergunningen")))
+    for key in ("kept", "removed"):
+        module = await save_module(session, team_lead, ModuleInput(
+            team.id if team else None, f"matrix-{key}", "Matrixtekst voor {naam}."))
+        world.text_modules[key] = module.id
 
     # A dossier type of the API source gemeente: another source may not change it.
     await ensure_dossier_type(session, "matrix-melding", "report", "Matrixmelding", "", [

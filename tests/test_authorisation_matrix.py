@@ -56,6 +56,7 @@ from mijn.answers.models import Answer, AnswerFlag
 from mijn.mandates.models import Mandate
 from mijn.parties.models import Party
 from mijn.questions.models import CallbackAttempt, Contact, Question, QuestionMessage, ReplyDraft
+from mijn.staff.models import TextModule
 
 # --- who -------------------------------------------------------------------------------------
 
@@ -268,7 +269,7 @@ def names(world: World) -> dict[str, Any]:
         "q": world.questions, "m": world.mandates, "p": world.parties,
         "answer": world.published_answer[0], "slug": world.published_answer[1],
         "draft": world.draft_answer[0], "draft_slug": world.draft_answer[1],
-        "flag": world.flags["wrong"], "topic": world.topic,
+        "flag": world.flags["wrong"], "topic": world.topic, "tm": world.text_modules,
     }
 
 
@@ -404,6 +405,10 @@ CASES: list[Case] = [
          marker="Alleen voor redacteuren"),
     Case("GET", "/kcc/antwoorden/{answer_id}/vergelijk", "/kcc/antwoorden/{answer}/vergelijk",
          kcc(editor=200)),
+    Case("GET", "/kcc/tekstblokken", "/kcc/tekstblokken", kcc(lead=200, editor=200)),
+    Case("GET", "/kcc/tekstblokken/{module_id}", "/kcc/tekstblokken/{tm[kept]}",
+         kcc(lead=200, editor=200), marker="matrix-kept"),
+    Case("GET", "/kcc/tekstblokken/{module_id}", "/kcc/tekstblokken/999999", kcc()),
     Case("GET", "/kcc/inzicht", "/kcc/inzicht", kcc(lead=200, editor=200)),
     Case("GET", "/kcc/inzicht/afdrukken", "/kcc/inzicht/afdrukken", kcc(lead=200, editor=200)),
     Case("GET", "/kcc/inzicht.csv", "/kcc/inzicht.csv?tabel=trend", kcc(lead=200, editor=200)),
@@ -547,6 +552,17 @@ CASES: list[Case] = [
     Case("POST", "/kcc/volgende", "/kcc/volgende", kcc(agent=DONE, lead=DONE), form={}),
     Case("POST", "/kcc/leiding", "/kcc/leiding", kcc(lead=DONE),
          form={"vraag": "{q[lead]}", "actie": "teruggeven"}, probe=_question_messages("lead")),
+    # One of them adds it; the other finds its name taken by then (one name per team: 409).
+    Case("POST", "/kcc/tekstblokken", "/kcc/tekstblokken", kcc(lead=DONE, editor=DONE),
+         form={"team": "", "name": "matrix-nieuw", "body": "Nieuw."},
+         probe=_count(TextModule, TextModule.name == "matrix-nieuw")),
+    Case("POST", "/kcc/tekstblokken/{module_id}", "/kcc/tekstblokken/{tm[kept]}",
+         kcc(lead=DONE, editor=DONE), form={"name": "matrix-kept", "body": "Bijgewerkt."},
+         probe=_count(TextModule, TextModule.body == "Bijgewerkt.")),
+    # One of them removes it; for the other it is gone just as well (303).
+    Case("POST", "/kcc/tekstblokken/{module_id}/verwijderen",
+         "/kcc/tekstblokken/{tm[removed]}/verwijderen", kcc(lead=DONE, editor=DONE), form={},
+         probe=_count(TextModule, TextModule.name == "matrix-removed")),
     # --- ending a session (last: a fresh login of each visitor) -----------------------------
     Case("POST", "/kcc/uitloggen", "/kcc/uitloggen", everyone(303), form={}, fresh=True),
     Case("POST", "/uitloggen", "/uitloggen", everyone(303), form={}, fresh=True),

@@ -903,7 +903,7 @@ def test_next_question_claims_the_most_urgent_then_says_the_queue_is_empty(
     for expected in (urgent, ids.demo2, later):
         response = post(client, "/kcc/volgende", {}, token)
         assert response.status_code == 303
-        assert response.headers["location"] == f"/kcc/vragen/{expected}"
+        assert response.headers["location"] == f"/kcc/vragen/{expected}?opgepakt=1"
         claimed = question(run, expected)
         assert claimed.state == "claimed" and claimed.assignee_id == agent
     mine = client.get("/kcc?weergave=mine").text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.access.staff import Staff
@@ -55,3 +55,27 @@ class TeamMember(Base):
     staff_id: Mapped[int] = mapped_column(
         ForeignKey("staff_members.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class TextModule(Base):
+    """A short named text a team types as ::name in a reply (a greeting, a closing line, a
+    standard sentence), with placeholders filled in for the question at hand. Without a team
+    it belongs to the contact centre: every agent and team lead has it."""
+
+    __tablename__ = "text_modules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL"), nullable=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# One name per team (and one among the contact centre's own, whose team is NULL).
+Index("uq_text_modules_team_name", func.coalesce(TextModule.team_id, 0), TextModule.name,
+      unique=True)

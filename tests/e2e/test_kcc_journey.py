@@ -38,7 +38,7 @@ SPECIALIST = "Sam Visser"
 LEAD = "Lotte de Boer"
 ORGANISATION = "Gemeente Voorbeeld"
 QUESTION_URL = re.compile(r"/mijn/vragen/(V-[0-9A-Z]{10})(\?verstuurd=1)?$")
-WORKSPACE_URL = re.compile(r"/kcc/vragen/(V-[0-9A-Z]{10})$")
+WORKSPACE_URL = re.compile(r"/kcc/vragen/(V-[0-9A-Z]{10})(\?opgepakt=1)?$")  # just taken
 
 
 @dataclass(frozen=True)
@@ -617,8 +617,8 @@ def test_staff_menu_is_the_same_on_every_kcc_page(agent: Session) -> None:
         if path.startswith("/"):
             s.goto(path)
         else:
-            page.get_by_role("textbox", name="Nummer").fill(JAN_BSN)
-            page.get_by_role("button", name="Zoeken").click()
+            page.get_by_role("textbox", name="Nummer", exact=True).fill(JAN_BSN)
+            page.get_by_role("button", name="Zoeken op nummer").click()
             expect(heading(page)).to_have_text(f"Klant: {JAN}")
         expect(heading(page)).to_be_visible()
         nav = page.get_by_role("banner").get_by_role("navigation", name="Hoofdmenu")
@@ -656,7 +656,7 @@ def test_next_question_follows_the_topic_filter(citizen: Session, agent: Session
     page.get_by_role("button", name="Volgende vraag").click()
     expect(page).to_have_url(WORKSPACE_URL)
     expect(fact(page, "Onderwerp")).to_have_text("Iets anders")
-    expect(page).to_have_url(site.url(f"/kcc/vragen/{reference}"))
+    expect(page).to_have_url(site.url(f"/kcc/vragen/{reference}?opgepakt=1"))
     assert_clean(s)
 
 

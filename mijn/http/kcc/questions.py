@@ -32,6 +32,7 @@ from mijn.http.kcc.common import (
     render_staff,
     require_staff,
 )
+from mijn.http.kcc.queue import claim_and_open
 from mijn.questions.callbacks import callback_attempts, may_record
 from mijn.questions.closing import CLOSE_REASON_LABELS, Closing, staff_close
 from mijn.questions.common import QuestionError
@@ -62,6 +63,7 @@ from mijn.questions.workflow import (
 )
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names
+from mijn.staff.textmodules import fill, usable_modules
 
 
 async def _workspace(
@@ -71,16 +73,21 @@ async def _workspace(
     events = await question_events(session, question.id)
     ids = {m.author_staff_id for m in messages} | {e.actor_id for e in events
                                                     if e.actor_type == "staff"}
-    ids |= {question.assignee_id or 0, *(e.target_staff_id or 0 for e in events)}
+    ids |= {question.assignee_id or 0, staff.id, *(e.target_staff_id or 0 for e in events)}
     teams = await list_teams(session)
+    names = await staff_names(session, {i for i in ids if i})
+    picture = await party_picture(session, question.party_id)
     return {
         **await _answers_panel(session, question, messages, kb_query),
         "question": question,
         "topic": await session.get(Topic, question.topic_id),
         "messages": messages,
         "events": events,
-        "names": await staff_names(session, {i for i in ids if i}),
-        "picture": await party_picture(session, question.party_id),
+        "names": names,
+        "picture": picture,
+        "text_modules": await _text_modules(session, staff, {
+            "naam": picture.party.name if picture else "", "referentie": question.reference,
+            "medewerker": names.get(staff.id, "")}),
         "teams": teams,
         "handover_notes": {m.id: parse_note(m.body) for m in messages if m.kind == "handover"},
         "handed": _handed(question, staff, events, {t.id: t for t in teams}),
@@ -95,6 +102,14 @@ async def _workspace(
         "draft": await get_draft(session, question.id, staff.id),
         "values": {}, "error": None, "form": None, "conflict": None, "kept": [],
     }
+
+
+async def _text_modules(
+    session: AsyncSession, staff: Staff, values: dict[str, str]
+) -> list[tuple[str, str]]:
+    """The staff member's text modules (name, text), filled in for this question: in the page
+    only, never in a URL."""
+    return [(m.name, fill(m.body, values)) for m in await usable_modules(session, staff)]
 
 
 async def _answers_panel(
@@ -168,6 +183,7 @@ async def question_page(request: Request) -> Response:
         kb_query = request.query_params.get("kb", "")[:200].strip()
         context = await _workspace(session, question, staff, kb_query)
     context["flagged"] = request.query_params.get("gemeld") == "1"
+    context["focus_reply"] = request.query_params.get("opgepakt") == "1"
     return render_staff(request, "kcc/question.html", context, block="knowledge")
 
 
@@ -260,10 +276,24 @@ async def act(request: Request) -> Response:
             await record(session, "used", [used], "kcc", question_id=question.id)
         await _sent_from_draft(session, question, staff, action, values)
         await session.commit()
+    return await _onwards(request, staff, reference, action, values)
+
+
+# After these the work goes on in the reply box: it has the focus on the page that follows.
+TAKEN = frozenset({"claim", "take", "take_over"})
+
+
+async def _onwards(
+    request: Request, staff: Staff, reference: str, action: str, values: dict[str, str]
+) -> Response:
+    """Where a done action leads: back to the question (its reply box in focus after taking
+    it); after "Versturen en volgende" to the next question from the queue."""
+    if action == "reply" and values.get("volgende") == "1" and staff.sees_all:
+        return await claim_and_open(request, staff, sent=True)
     url = str(request.app.url_path_for("kcc:question", reference=reference))
     if action in ("hand_over", "hand_back") and not staff.sees_all:
         url = str(request.app.url_path_for("kcc:queue"))  # it may be out of their sight now
-    return redirect(request, url)
+    return redirect(request, url + ("?opgepakt=1" if action in TAKEN else ""))
 
 
 async def _sent_from_draft(

@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from mijn.access.staff import Staff
 from mijn.channels import CHANNELS
 from mijn.db import request_session, utcnow
 from mijn.http.common import form_values, redirect, small_int
@@ -47,6 +48,7 @@ async def queue(request: Request) -> Response:
         "listing": listing, "topics": topics, "filters": filters, "staff": staff,
         "views": views_for(staff), "now": utcnow(),
         "empty": request.query_params.get("leeg") == "1",
+        "sent": request.query_params.get("verstuurd") == "1",
     }
     return render_staff(request, "kcc/queue.html", context, block="queue")
 
@@ -57,13 +59,24 @@ async def take_next(request: Request) -> Response:
     if not staff.sees_all:
         raise HTTPException(status_code=404)
     form = await form_values(request)
+    return await claim_and_open(request, staff, small_int(form.get("onderwerp")))
+
+
+async def claim_and_open(
+    request: Request, staff: Staff, topic_id: int | None = None, sent: bool = False
+) -> Response:
+    """Claim the most urgent unassigned question and open it, its reply box in focus
+    (opgepakt=1); or, with the queue empty, back to the queue that says so (and that the
+    reply went out, when one was just sent)."""
     one_statement = claims_in_one_statement(request.app.state.engine.dialect.name)
     async with request_session(request, autocommit=one_statement) as session:
-        reference = await claim_next(session, staff, small_int(form.get("onderwerp")))
+        reference = await claim_next(session, staff, topic_id)
         await session.commit()
     if reference is None:
-        return redirect(request, str(request.app.url_path_for("kcc:queue")) + "?leeg=1")
-    return redirect(request, str(request.app.url_path_for("kcc:question", reference=reference)))
+        empty = "?leeg=1" + ("&verstuurd=1" if sent else "")
+        return redirect(request, str(request.app.url_path_for("kcc:queue")) + empty)
+    url = str(request.app.url_path_for("kcc:question", reference=reference))
+    return redirect(request, url + "?opgepakt=1")
 
 
 async def root_redirect(request: Request) -> Response:

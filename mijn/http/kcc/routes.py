@@ -17,6 +17,7 @@ from mijn.http.kcc import (
     parties,
     questions,
     queue,
+    textmodules,
 )
 
 routes: list[BaseRoute] = [
@@ -46,4 +47,5 @@ routes: list[BaseRoute] = [
     *answers.routes,
     *insight.routes,
     *lead.routes,
+    *textmodules.routes,
 ]
