@@ -147,11 +147,31 @@ def test_the_lead_s_pages_fit_1280_and_1920(laptop: Session) -> None:
     for link, title, name in (("Inzicht", re.compile(r"^Inzicht"), "insight"),
                               ("Berichten", re.compile(r"."), "deliveries"),
                               ("Kennisbank", re.compile(r"."), "knowledge base"),
-                              ("Klant zoeken", re.compile(r"^Klant zoeken$"), "find")):
+                              ("Klant zoeken", re.compile(r"^Klant zoeken$"), "find"),
+                              ("Teamoverzicht", re.compile(r"^Teamoverzicht$"), "lead overview"),
+                              ("Tekstblokken", re.compile(r"."), "text modules")):
         page.set_viewport_size(LAPTOP)
         page.get_by_role("banner").get_by_role("link", name=link).click()
         expect(heading(page)).to_have_text(title)
         expect(page.locator("footer")).to_have_count(0)
         check(s, name, LAPTOP)
         check(s, name, WIDE)
+    s.watch.assert_clean()
+
+
+def test_the_editor_s_pages_fit_1280_and_1920(laptop: Session) -> None:
+    s, page = laptop, laptop.page
+    s.goto("/kcc/antwoorden")
+    page.get_by_role("link", name="Inloggen als medewerker").click()
+    page.get_by_role("button", name="Inloggen als Eva Smit").click()
+    expect(heading(page)).to_have_text(re.compile(r"."))
+    page.goto(s.portal.url("/kcc/antwoorden?weergave=alle"))
+    expect(page.locator("footer")).to_have_count(0)
+    check(s, "answers to edit", LAPTOP)
+    check(s, "answers to edit", WIDE)
+    page.set_viewport_size(LAPTOP)
+    page.locator("td a[href^='/kcc/antwoorden/']").first.click()
+    expect(page.locator("#inhoud form")).not_to_have_count(0)
+    check(s, "an answer to edit", LAPTOP)
+    check(s, "an answer to edit", WIDE)
     s.watch.assert_clean()
