@@ -25,7 +25,9 @@ agree within 10%, and that the page without the cookie is the login (303). Each 
 measured with wrk at --connections (16) after a warm-up; every response is checked in Lua
 (status 200 and the last message of the thread), so a wrong page counts as bad. Reported:
 req/s, p50/p99, the ratio of the workspace's req/s to the template's, and whether p99 <=
-50 ms (the target of issue 15). Results go to bench/results/workspace-*.json.
+50 ms (the target of issue 15). Then both routes in-process, one request at a time (no
+server): the CPU ms per request of each, the page's own Python cost without the contention
+of the load. Results go to bench/results/workspace-*.json.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +48,9 @@ import asyncpg
 import httpx
 
 from bench import RESULTS_DIR
+from bench.app import create_workspace_bench_app
 from bench.common import (
+    UNLIMITED_RATES,
     SmokeResult,
     add_smoke_flag,
     asyncpg_dsn,
@@ -60,7 +66,7 @@ from bench.common import (
 )
 from bench.product import Progress, language, make_engine, make_sessionmaker, record_login
 from bench.product import upgrade_async as upgrade
-from bench.run import machine, start_server, wait_for_quiet
+from bench.run import SECRET_KEY, machine, start_server, wait_for_quiet
 from bench.seed import seed_types
 from bench.sessions import mint_staff
 
@@ -263,6 +269,29 @@ def measure(args: argparse.Namespace, base: str) -> dict[str, Any]:
     return results
 
 
+def cpu_per_request(args: argparse.Namespace, requests: int = 40) -> dict[str, float]:
+    """Each route in-process, one request at a time (Starlette's TestClient, no server, no
+    other client): this process's CPU ms per request, the Python cost of the page."""
+    os.environ.update({"MIJN_DATABASE_URL": args.database_url, "MIJN_SECRET_KEY": SECRET_KEY,
+                       "MIJN_ENV": "development", "MIJN_DATA_DIR": str(RESULTS_DIR / "data"),
+                       **UNLIMITED_RATES})
+    headers = {"Cookie": staff_cookie(args.database_url)}
+    found = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TestClient on httpx is deprecated, not wrong
+        from starlette.testclient import TestClient
+        with TestClient(create_workspace_bench_app(), base_url="http://127.0.0.1") as client:
+            for name, path in routes().items():
+                for _ in range(5):
+                    client.get(path, headers=headers)
+                began = time.process_time()
+                for _ in range(requests):
+                    if last_words(args.messages) not in client.get(path, headers=headers).text:
+                        raise SystemExit(f"workspace: in-process {name} was not the page")
+                found[name] = round((time.process_time() - began) * 1000 / requests, 1)
+    return found
+
+
 def print_report(results: dict[str, Any]) -> None:
     """The table of the run."""
     print(f"\n{'route':<11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'bytes':>9}{'bad':>6}")
@@ -274,6 +303,9 @@ def print_report(results: dict[str, Any]) -> None:
           f"p99 {page['p99']:.1f} ms at {results['args']['connections']} connections: "
           f"{'PASS' if page['within_target'] else 'FAIL'} (target <= {TARGET_P99_MS:g} ms); "
           f"load average {page['load_average'][0]:.2f}")
+    cpu = results["cpu_ms_per_request"]
+    print(f"in-process, one client: {cpu['template']:.1f} ms CPU per template-only render, "
+          f"{cpu['workspace']:.1f} ms per real page")
 
 
 def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
@@ -290,7 +322,7 @@ def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     finally:
         server.stop()
     results = {"args": vars(args), "machine": machine(), "seed": seeded, "checks": checks,
-               "routes": measured}
+               "routes": measured, "cpu_ms_per_request": cpu_per_request(args)}
     out = RESULTS_DIR / f"workspace-{stamp}.json"
     out.write_text(json.dumps(results, indent=2, default=str))
     print_report(results)
