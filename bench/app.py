@@ -2,6 +2,7 @@
 
     uvicorn bench.app:create_bench_app --factory
     uvicorn bench.app:create_kcc_bench_app --factory     # bench/kcc.py
+    uvicorn bench.app:create_workspace_bench_app --factory  # bench/workspace.py
 
 /bench/template-only renders "portal/dossiers/overview.html" with the same render() helper and
 the same login check as /mijn/dossiers, from a DossierPage built once in memory (10 rows,
@@ -34,12 +35,16 @@ from bench.product import (
     DossierPage,
     _summary_columns,
     create_app,
+    note_handover_news,
     opens_at,
     redirect,
     render,
+    render_staff,
     request_session,
     require_identity,
     require_staff,
+    staff_question,
+    workspace_context,
 )
 
 TEMPLATE_ONLY_PATH = "/bench/template-only"
@@ -147,4 +152,40 @@ def create_kcc_bench_app() -> Starlette:
     app.router.routes.insert(
         0, Route(KCC_NOOP_PATH, kcc_noop, methods=["POST"], name="bench:kcc-noop")
     )
+    return app
+
+
+WORKSPACE_TEMPLATE_PATH = "/kcc/bench/werkplek/{reference}"  # under /kcc: the staff session
+
+
+def workspace_template_endpoint() -> Any:
+    """GET /kcc/bench/werkplek/{reference} for bench/workspace.py: the question workspace
+    (GET /kcc/vragen/{reference}, "kcc/question.html") rendered from a context built once from
+    the database at the first request and kept in memory: the same staff check and the same
+    page, without the queries, the audit row and the commit."""
+    cached: dict[str, dict[str, Any]] = {}
+
+    async def workspace_template(request: Request) -> Response:
+        staff = require_staff(request)
+        reference = request.path_params["reference"]
+        if reference not in cached:
+            async with request_session(request) as session:
+                question = await staff_question(session, reference, staff)
+                if question is None:
+                    raise HTTPException(status_code=404)
+                await note_handover_news(request, session, staff)
+                context = await workspace_context(session, question, staff, "")
+            cached[reference] = {**context, "flagged": False,
+                                 "handover_news": request.state.handover_news}
+        context = {**cached[reference], "staff": staff}
+        return render_staff(request, "kcc/question.html", context, block="knowledge")
+
+    return workspace_template
+
+
+def create_workspace_bench_app() -> Starlette:
+    """The normal portal (settings from the environment) plus the template-only workspace."""
+    app = create_app()
+    app.router.routes.insert(0, Route(WORKSPACE_TEMPLATE_PATH, workspace_template_endpoint(),
+                                      name="bench:workspace-template"))
     return app

@@ -43,7 +43,8 @@ from mijn.dossiers.changes import ensure_dossier_type
 from mijn.dossiers.models import StatusType
 from mijn.dossiers.service import DossierPage, _summary_columns, get_dossier_view, list_dossiers
 from mijn.http.common import CSRF_COOKIE, redirect, render
-from mijn.http.kcc.common import require_staff
+from mijn.http.kcc.common import note_handover_news, render_staff, require_staff
+from mijn.http.kcc.questions import _workspace as workspace_context
 from mijn.http.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL, require_identity
 from mijn.i18n import language
 from mijn.insight import report as insight_report
@@ -58,7 +59,7 @@ from mijn.notifications.mail import compose_news
 from mijn.progress import Progress
 from mijn.questions.common import REFERENCE_ALPHABET
 from mijn.questions.models import Topic
-from mijn.questions.workflow import claim_next
+from mijn.questions.workflow import claim_next, staff_question
 from mijn.sessions.service import Limits, open_session
 from mijn.settings import RATE_LIMIT_DEFAULTS, load_settings
 from mijn.staff.models import StaffMember
@@ -86,4 +87,5 @@ __all__ = [
     "redirect", "render",
     "request_session", "require_identity", "require_staff", "review_default", "search_answers",
     "slugify", "summary", "tcp_listener", "upgrade_async", "utcnow",
+    "note_handover_news", "render_staff", "staff_question", "workspace_context",
 ]
