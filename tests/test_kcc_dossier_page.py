@@ -167,3 +167,20 @@ def test_the_card_says_what_is_not_known(
     auth.login_staff("demo-agent")
     text = _text(client.get(f"/kcc/klanten/{party_id}").text)
     assert "Telefoon niet bekend" in text and "E-mail niet bekend" in text
+
+
+def test_beside_a_question_the_picture_shows_the_latest_ten_and_links_to_all(
+    client: TestClient, auth: Auth, demo: None, run: Runner
+) -> None:
+    facts: Facts = run(_facts)
+    auth.login_staff("demo-agent")
+    workspace = client.get(f"/kcc/vragen/{facts.questions[0]}").text
+    picture = workspace[workspace.index('id="beeld-dossiers"'):workspace.index('id="beeld-vragen"')]
+    party = client.get(f"/kcc/klanten/{facts.party}").text
+    everything = party[party.index('id="beeld-dossiers"'):party.index('id="beeld-vragen"')]
+    total = everything.count("<li>")
+    assert total > 10  # Jan has more dossiers than the workspace shows
+    assert picture.count("<li>") == 10
+    assert f"Alle {total} dossiers bekijken" in picture
+    assert f'href="/kcc/klanten/{facts.party}"' in picture
+    assert "dossiers bekijken" not in everything  # the party page has them all

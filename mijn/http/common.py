@@ -28,7 +28,7 @@ from mijn import PROJECT_ROOT
 from mijn.access.loa import LOA_LABELS
 from mijn.channels import CHANNEL_LABELS
 from mijn.http.session import portal_logged_in
-from mijn.http.urls import is_staff_path
+from mijn.http.urls import is_staff_path, url_path
 from mijn.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language
 from mijn.mandates.models import ROLE_LABELS
 from mijn.questions.states import QUESTION_STATE_LABELS, STAFF_STATE_LABELS
@@ -215,7 +215,7 @@ def render(
         "settings": request.app.state.settings,
         "csrf_token": csrf_token(request),
         "languages": LANGUAGES,
-        "url_for": lambda name, **params: str(request.app.url_path_for(name, **params)),
+        "url_for": lambda name, **params: url_path(request.app, name, **params),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         # A citizen's menu only for a citizen's session; staff pages have their own layout.
         "logged_in": not staff_area and portal_logged_in(request),

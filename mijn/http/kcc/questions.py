@@ -65,6 +65,10 @@ from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams, staff_names
 from mijn.staff.textmodules import fill, usable_modules
 
+# Beside a question the customer picture shows the latest dossiers and questions; the party
+# page shows them all.
+PICTURE_LIMIT = 10
+
 
 async def _workspace(
     session: AsyncSession, question: Question, staff: Staff, kb_query: str = ""
@@ -84,7 +88,7 @@ async def _workspace(
         "messages": messages,
         "events": events,
         "names": names,
-        "picture": picture,
+        "picture": picture, "picture_limit": PICTURE_LIMIT,
         "text_modules": await _text_modules(session, staff, {
             "naam": picture.party.name if picture else "", "referentie": question.reference,
             "medewerker": names.get(staff.id, "")}),
