@@ -3,7 +3,7 @@
 On paper: the title, the facts, "Wat gebeurt er nu?", all steps and the timeline. Not on
 paper: the header with its navigation, the footer, the ask form, the answers and buttons; a
 link prints as plain text. Checked with the print media emulated, as the browser lays the page
-out for printing.
+out for printing; the result is saved as var/screenshots/dossier-print-800.png.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used 
     portal,
     session,
 )
+from test_screenshots import SCREENSHOTS, save
 
 
 def test_the_printed_dossier_has_its_story_and_no_controls(session: Session) -> None:  # noqa: F811
@@ -31,6 +32,7 @@ def test_the_printed_dossier_has_its_story_and_no_controls(session: Session) -> 
     answers = page.locator("section[aria-labelledby='antwoorden-kop']")
     expect(answers).to_be_visible()
 
+    page.set_viewport_size({"width": 800, "height": 1100})  # about an A4 page's width
     page.emulate_media(media="print")
     expect(page.get_by_role("heading", level=1)).to_have_text(DORMER)
     expect(page.locator(".mijn-facts")).to_be_visible()
@@ -57,6 +59,8 @@ def test_the_printed_dossier_has_its_story_and_no_controls(session: Session) -> 
              .map(a => getComputedStyle(a).textDecorationLine)"""
     )
     assert all(line == "none" for line in decorations), decorations
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    save(page, "dossier-print", 800)  # for a reviewer: the page as printed
 
     page.emulate_media(media="screen")
     expect(ask_form).to_be_visible()

@@ -69,7 +69,7 @@ def _open(page: Page, site: Portal, path: str) -> None:
     expect(page.get_by_role("heading", level=1).first).to_be_visible()
 
 
-def _save(page: Page, name: str, width: int) -> Path:
+def save(page: Page, name: str, width: int) -> Path:
     """A full-page PNG, written under another name first: the SQLite and PostgreSQL halves of
     the test run may write the same file at the same time."""
     target = SCREENSHOTS / f"{name}-{width}.png"
@@ -108,7 +108,7 @@ def test_screenshots_of_the_main_pages_and_no_sideways_scroll(
                     if scroll > NARROWEST:
                         too_wide.append(f"{path} is {scroll} px wide")
                 else:
-                    assert _save(page, name, width).stat().st_size > 0
+                    assert save(page, name, width).stat().st_size > 0
         finally:
             if context is not jan.context:
                 context.close()
