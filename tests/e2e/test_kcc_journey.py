@@ -32,6 +32,8 @@ from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used 
     portal,
 )
 
+from mijn.questions.titles import short_title
+
 JAN_BSN = "999990019"
 AGENT = "Anouk Bakker"
 SPECIALIST = "Sam Visser"
@@ -280,7 +282,8 @@ def read_the_answer(s: Session, reference: str, texts: Texts) -> None:
     expect(card).to_contain_text("Beantwoord")
     s.axe("Mijn vragen with a new answer")
 
-    card.get_by_role("link", name="Vraag over: Mijn aanvraag of melding").click()
+    # titled by its first words: "Mag ik de dakkapel ook aan de…"
+    card.get_by_role("link", name=short_title(texts.question)).click()
     expect(page).to_have_url(site.url(f"/mijn/vragen/{reference}"))
     expect(page.locator(".mijn-status").first).to_have_text("Beantwoord")
     items = page.locator(".mijn-thread__item")
