@@ -1145,7 +1145,7 @@ def test_the_inbox_lists_the_news_and_the_count_goes_after_reading(
         return dossier.id, dossier.title
 
     dossier, title = run(jans_dossier)
-    run(change_status_of_type, dossier)
+    status = run(change_status_of_type, dossier)
     unread = run(lambda s: service.unread_count(s, jan))
     assert unread >= 1
 
@@ -1162,7 +1162,8 @@ def test_the_inbox_lists_the_news_and_the_count_goes_after_reading(
     assert badge(overview) == unread
     inbox = client.get("/mijn/berichten")
     assert inbox.status_code == 200
-    assert "Er is een nieuwe status voor uw dossier" in inbox.text and title in inbox.text
+    # the news says what changed: the new status, then the dossier's title
+    assert f"Nieuwe status: {status} –" in inbox.text and title in inbox.text
     assert inbox.text.count('mijn-status--new') == unread
     assert badge(inbox.text) is None
     assert badge(client.get("/mijn/dossiers").text) is None
@@ -1175,8 +1176,8 @@ def test_the_inbox_lists_the_news_and_the_count_goes_after_reading(
     assert title not in client.get("/mijn/berichten").text
 
 
-async def change_status_of_type(session: AsyncSession, dossier_id: int) -> None:
-    """Move a demo dossier to its last status (whatever its type calls it)."""
+async def change_status_of_type(session: AsyncSession, dossier_id: int) -> str:
+    """Move a demo dossier to its last status (whatever its type calls it); its label."""
     dossier = await session.get_one(Dossier, dossier_id)
     last = await session.scalar(
         select(StatusType).where(StatusType.dossier_type_id == dossier.dossier_type_id)
@@ -1184,6 +1185,7 @@ async def change_status_of_type(session: AsyncSession, dossier_id: int) -> None:
     )
     assert last is not None
     await record_status(session, dossier, last, utcnow())
+    return last.label_nl
 
 
 @pytest.mark.parametrize("path", ["/mijn/berichten", "/mijn/instellingen",

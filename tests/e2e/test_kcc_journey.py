@@ -32,6 +32,8 @@ from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used 
     portal,
 )
 
+from mijn.questions.titles import short_title
+
 JAN_BSN = "999990019"
 AGENT = "Anouk Bakker"
 SPECIALIST = "Sam Visser"
@@ -226,7 +228,8 @@ def ask_on_the_dossier_page(s: Session, texts: Texts) -> str:
     match = QUESTION_URL.search(page.url)
     assert match and match.group(2), page.url
     reference = match.group(1)
-    expect(heading(page)).to_have_text("Uw vraag over: Mijn aanvraag of melding")
+    expect(heading(page)).to_have_text(short_title(texts.question))  # its first words
+    expect(fact(page, "Onderwerp")).to_have_text("Mijn aanvraag of melding")
     expect(page.get_by_role("status")).to_contain_text("Uw vraag is verstuurd.")
     expect(fact(page, "Kenmerk")).to_have_text(reference)
     expect(fact(page, "Over dossier")).to_have_text(DORMER)
@@ -280,7 +283,8 @@ def read_the_answer(s: Session, reference: str, texts: Texts) -> None:
     expect(card).to_contain_text("Beantwoord")
     s.axe("Mijn vragen with a new answer")
 
-    card.get_by_role("link", name="Vraag over: Mijn aanvraag of melding").click()
+    # titled by its first words: "Mag ik de dakkapel ook aan de…"
+    card.get_by_role("link", name=short_title(texts.question)).click()
     expect(page).to_have_url(site.url(f"/mijn/vragen/{reference}"))
     expect(page.locator(".mijn-status").first).to_have_text("Beantwoord")
     items = page.locator(".mijn-thread__item")
@@ -553,7 +557,8 @@ def test_asking_works_without_javascript(citizen_without_js: Session) -> None:
     send_question(page, page)
     expect(page).to_have_url(QUESTION_URL)
     reference = QUESTION_URL.search(page.url).group(1)  # type: ignore[union-attr]
-    expect(heading(page)).to_have_text("Uw vraag over: Iets anders")
+    expect(heading(page)).to_have_text(short_title(text))
+    expect(fact(page, "Onderwerp")).to_have_text("Iets anders")
     expect(page.get_by_role("status")).to_contain_text("Uw vraag is verstuurd.")
     expect(thread_item(page, "U schreef")).to_contain_text(text)
 

@@ -24,6 +24,7 @@ from mijn.http.session import require_identity
 from mijn.notifications.service import unread_count
 from mijn.questions.asking import dossier_questions
 from mijn.questions.common import MAX_BODY, list_topics
+from mijn.questions.titles import question_titles
 from mijn.settings import Settings
 
 
@@ -70,6 +71,7 @@ async def detail(request: Request) -> Response:
         )
         await session.commit()
         questions = await dossier_questions(session, view.dossier.id, access.scope())
+        titles = await question_titles(session, [q.id for q, _ in questions])
         tailored = await reading.for_dossier(
             session, view.dossier.dossier_type_id, view.dossier.current_status_id,
             reading.audiences_for(identity.audience), limit=4,
@@ -78,7 +80,7 @@ async def detail(request: Request) -> Response:
     facts = tailoring.dossier_facts(view).values()
     context = {
         "unread_messages": unread,
-        "view": view, "questions": questions, "topics": topics, "error": None,
+        "view": view, "questions": questions, "topics": topics, "error": None, "titles": titles,
         "values": {"submit_key": secrets.token_urlsafe(16)},
         "fixed_dossier": view.dossier.reference, "max_body": MAX_BODY,
         "answers": tailored,

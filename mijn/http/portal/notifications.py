@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.db import request_session, utcnow
+from mijn.dossiers.news import statuses_at
 from mijn.dossiers.service import dossier_references
 from mijn.http import limits
 from mijn.http.common import form_values, redirect, render
@@ -21,6 +22,7 @@ from mijn.notifications import service
 from mijn.notifications.service import PreferenceError
 from mijn.parties.service import get_party
 from mijn.questions.queue import question_references
+from mijn.questions.titles import question_titles
 from mijn.ratelimits.service import Verdict
 from mijn.settings import Settings
 
@@ -35,14 +37,18 @@ async def inbox(request: Request) -> Response:
         dossiers = await dossier_references(
             session, sorted({m.dossier_id for m in messages if m.dossier_id})
         )
-        questions = await question_references(
-            session, sorted({m.question_id for m in messages if m.question_id})
-        )
+        question_ids = sorted({m.question_id for m in messages if m.question_id})
+        questions = await question_references(session, question_ids)
+        titles = await question_titles(session, question_ids)
+        statuses = await statuses_at(session, [
+            (m.id, m.dossier_id, m.created_at) for m in messages
+            if m.kind == "status" and m.dossier_id
+        ])
         if access.actor_type != "representative":  # the party itself still reads it as new
             await service.mark_read(session, access.party_id, within=within)
         await session.commit()
     context = {"messages": messages, "dossiers": dossiers, "questions": questions,
-               "unread_messages": 0}
+               "titles": titles, "statuses": statuses, "unread_messages": 0}
     return render(request, "portal/notifications/inbox.html", context)
 
 

@@ -52,6 +52,7 @@ from mijn.questions.common import MAX_BODY, OnBehalf, QuestionError, clean_body,
 from mijn.questions.contacts import party_contacts
 from mijn.questions.models import Question, Topic
 from mijn.questions.states import TransitionRefused
+from mijn.questions.titles import question_titles
 from mijn.questions.workflow import question_events
 from mijn.ratelimits.rules import QUESTIONS, REPLIES
 from mijn.ratelimits.service import Verdict
@@ -69,8 +70,9 @@ async def my_questions(request: Request) -> Response:
         )
         unread = await unread_count(session, access.party_id, news_scope(access))
         locked = await locked_question_count(session, access.scope())
+        titles = await question_titles(session, [q.id for q, _ in questions])
     context = {
-        "questions": questions, "contacts": contacts, "dossiers": dossiers,
+        "questions": questions, "contacts": contacts, "dossiers": dossiers, "titles": titles,
         "unread_messages": unread, "locked_questions": locked,
     }
     return render(request, "portal/questions/list.html", context)
@@ -249,6 +251,7 @@ async def _detail_context(
     return {
         "question": question,
         "topic": topic,
+        "title": (await question_titles(session, [question.id])).get(question.id),
         "thread": thread,
         "dossier": dossiers.get(question.dossier_id or 0),
         "callback_attempts": await callback_attempts(session, question),
