@@ -74,6 +74,8 @@ class SessionState:
         self.identity = identity
         self.new_token: str | None = None
         self.clear = False
+        # When the session ends without further activity (for the timeout warning).
+        self.ends_at: datetime | None = None
 
 
 class SessionsMiddleware:
@@ -96,24 +98,27 @@ class SessionsMiddleware:
         staff = is_staff_path(scope["path"])
         cookie = STAFF_SESSION_COOKIE if staff else SESSION_COOKIE
         token = Request(scope).cookies.get(cookie)
-        identity = await self._load(scope, token, staff) if token else None
+        identity, ends_at = await self._load(scope, token, staff) if token else (None, None)
         path = cookie_path("staff" if staff else PORTAL)
         state = SessionState(cookie, token if identity else None, identity, path)
+        state.ends_at = ends_at
         state.clear = token is not None and identity is None
         scope[STATE] = state
         await self.app(scope, receive, self._sender(send, state))
 
-    async def _load(self, scope: Scope, token: str, staff: bool) -> Identity | None:
-        """The live session of this cookie, of the side the path belongs to."""
+    async def _load(
+        self, scope: Scope, token: str, staff: bool
+    ) -> tuple[Identity | None, datetime | None]:
+        """The live session of this cookie, of the side the path belongs to, and when it
+        ends without further activity."""
         maker: async_sessionmaker[AsyncSession] = scope["app"].state.autocommit_sessionmaker
         audiences = ("staff",) if staff else PORTAL_AUDIENCES
+        lifetime = limits(self.settings, audiences[0])
         async with maker() as db:
-            row = await sessions.find_session(
-                db, token, now(), limits(self.settings, audiences[0])
-            )
+            row = await sessions.find_session(db, token, now(), lifetime)
         if row is None or row.audience not in audiences:
-            return None
-        return sessions.identity_of(row)
+            return None, None
+        return sessions.identity_of(row), sessions.ends_at(row, lifetime)
 
     def _sender(self, send: Send, state: SessionState) -> Send:
         secure = "; Secure" if self.settings.is_production else ""
@@ -198,6 +203,26 @@ async def end_session(request: Request) -> None:
         state.clear = True
     state.token = state.new_token = None
     state.identity = None
+
+
+async def keep_alive(request: Request) -> None:
+    """Note activity now (the visitor chose to stay logged in), past the write throttle."""
+    state = _state(request)
+    if state is None or state.token is None or state.identity is None:
+        return
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as db:
+        await sessions.keep_alive(db, state.token, now())
+        await db.commit()
+    state.ends_at = None
+
+
+def seconds_left(request: Request) -> int | None:
+    """Seconds until this request's session ends without further activity (None: none)."""
+    state = _state(request)
+    if state is None or state.identity is None or state.ends_at is None:
+        return None
+    return max(0, int((state.ends_at - now()).total_seconds()))
 
 
 def current_identity(request: Request) -> Identity | None:
