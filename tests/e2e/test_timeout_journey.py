@@ -79,9 +79,10 @@ def test_typed_text_is_back_after_the_session_ran_out(session: Session) -> None:
     text = "Mijn lange vraag over de subsidie, die ik niet opnieuw wil typen."
     page.get_by_role("textbox", name="Uw vraag").fill(text)
     page.clock.fast_forward("15:05")
-    dialog = page.get_by_role("dialog", name="U wordt bijna uitgelogd")
+    dialog = page.get_by_role("dialog", name="U bent uitgelogd")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("U bent uitgelogd")
+    expect(dialog).to_contain_text("Had u tekst getypt? Die staat dan weer klaar.")
+    expect(dialog.get_by_role("heading", name="U bent uitgelogd")).to_be_focused()
     expect(dialog.get_by_role("button", name="Ingelogd blijven")).to_be_hidden()
     session.axe("the warning after the session ended")
     # The server's session ends as it would have by now (the browser's clock is faked).
@@ -95,4 +96,22 @@ def test_typed_text_is_back_after_the_session_ran_out(session: Session) -> None:
     kept = page.evaluate("() => window.sessionStorage.getItem('mijn-tekst:/mijn/vragen/nieuw')")
     assert kept is None  # taken, not kept for a next time
     session.axe("the ask form with the text put back")
+    session.watch.assert_clean()
+
+
+def test_typing_counts_as_activity(session: Session) -> None:  # noqa: F811
+    page = session.page
+    page.clock.install()
+    log_in_as_jan(session, axe=False)
+    session.goto("/mijn/vragen/nieuw")
+    page.clock.fast_forward("05:00")
+    with (page.expect_response(lambda r: r.url.endswith(KEEP)) as answer,
+          page.expect_response(lambda r: r.url.endswith("/antwoorden/suggesties"))):
+        page.get_by_role("textbox", name="Uw vraag").press_sequentially("Hallo")
+    assert answer.value.status == 204  # the suggestions' htmx request is activity too
+    page.clock.fast_forward("12:30")  # 17.5 minutes after the page came, 12.5 after typing
+    dialog = page.get_by_role("dialog", name="U wordt bijna uitgelogd")
+    expect(dialog).to_be_hidden()
+    page.clock.fast_forward("01:00")
+    expect(dialog).to_be_visible()
     session.watch.assert_clean()

@@ -3,8 +3,9 @@
 // its full idle time (data-session-idle-seconds). Two minutes before the end a modal dialog asks
 // whether to stay logged in: "Ingelogd blijven" (or Escape) posts to the keep-alive endpoint,
 // "Uitloggen" is a plain form. Typing in a form counts as activity too (at most one post a
-// minute). When the time runs out, the text typed in the page's text areas is kept in this
-// tab's sessionStorage and put back after logging in again on the same page (best effort).
+// minute), and so does an htmx request. When the time runs out, the text typed in the page's
+// text areas is kept in this tab's sessionStorage and put back after logging in again on the
+// same page (best effort).
 (function () {
   "use strict";
 
@@ -138,6 +139,8 @@
     part("keep").hidden = true;
     part("logout").hidden = true;
     part("ended").hidden = false;
+    part("title-warn").hidden = true;
+    part("title-ended").hidden = false;
     part("login").hidden = false;
     if (!dialog.open) {
       dialog.showModal();
@@ -168,6 +171,14 @@
     }
     if (Date.now() - lastPing >= TYPING_PING_MS) {
       ping().catch(function () { /* the warning will come in time */ });
+    }
+  });
+
+  // An htmx request is activity too: the server notes it, at most a minute late.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (!ended && !warned && xhr && xhr.status > 0 && xhr.status < 400) {
+      deadline = Math.max(deadline, Date.now() + idleMs - TYPING_PING_MS);
     }
   });
 
