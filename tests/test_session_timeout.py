@@ -42,6 +42,8 @@ def test_a_logged_in_page_tells_the_seconds_left_and_carries_the_warning(
     page = client.get("/mijn/dossiers")
     assert 14 * 60 < _seconds_left(page.text) <= 15 * 60  # the default idle limit is 15 min
     assert 'data-session-idle-seconds="900"' in page.text
+    max_seconds = re.search(r'data-session-max-seconds="(\d+)"', page.text)
+    assert max_seconds and 8 * 3600 - 60 < int(max_seconds.group(1)) <= 8 * 3600
     assert "/static/js/session-timeout.js" in page.text
     assert 'data-keep-url="/sessie/verlengen"' in page.text
     assert "Ingelogd blijven" in page.text
@@ -104,3 +106,18 @@ def test_staying_logged_in_after_the_session_ended_sends_to_the_login(
     assert run(_rows) == []  # nothing brought back to life
     htmx = client.post(KEEP, headers={"X-CSRF-Token": token, "HX-Request": "true"})
     assert htmx.status_code == 204 and htmx.headers["HX-Redirect"].startswith("/inloggen?")
+
+
+def test_the_seconds_left_stop_at_the_absolute_limit(
+    client: TestClient, auth: Auth, run: Runner
+) -> None:
+    auth.login()
+
+    async def near_the_end(session: AsyncSession) -> None:
+        for row in await _rows(session):
+            row.expires_at = row.last_seen_at + timedelta(minutes=5)
+
+    run(near_the_end)
+    page = client.get("/mijn/dossiers").text
+    assert 4 * 60 < _seconds_left(page) <= 5 * 60  # not the 15 minutes of the idle limit
+    assert re.search(r'data-session-max-seconds="(2[4-9]\d|300)"', page)

@@ -221,6 +221,7 @@ def render(
         "logged_in": not staff_area and portal_logged_in(request),
         # Seconds until the session ends unless the visitor does something (timeout warning).
         "session_seconds_left": None if staff_area else seconds_left(request),
+        "session_seconds_max": None if staff_area else seconds_left(request, latest=True),
         # For whom the visitor acts (set by the route that checked it); the header shows it.
         "access": getattr(request.state, "access", None),
         "staff_area": staff_area,

@@ -26,12 +26,19 @@ from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used 
 KEEP = "/sessie/verlengen"
 
 
+def _log_in(s: Session) -> None:
+    """Log in with the browser's clock faked; back once the page's scripts have run (the
+    timer starts from the time they run, so a jump before would be lost)."""
+    s.page.clock.install()
+    log_in_as_jan(s, axe=False)
+    s.page.wait_for_load_state("load")
+
+
 def test_the_warning_comes_two_minutes_before_and_keeps_the_session(
     session: Session,  # noqa: F811
 ) -> None:
     page = session.page
-    page.clock.install()
-    log_in_as_jan(session, axe=False)
+    _log_in(session)
     dialog = page.get_by_role("dialog", name="U wordt bijna uitgelogd")
     keep = dialog.get_by_role("button", name="Ingelogd blijven")
     expect(dialog).to_be_hidden()
@@ -61,8 +68,7 @@ def test_the_warning_comes_two_minutes_before_and_keeps_the_session(
 
 def test_the_warnings_logout_button_logs_out(session: Session) -> None:  # noqa: F811
     page = session.page
-    page.clock.install()
-    log_in_as_jan(session, axe=False)
+    _log_in(session)
     page.clock.fast_forward("13:30")
     dialog = page.get_by_role("dialog", name="U wordt bijna uitgelogd")
     dialog.get_by_role("button", name="Uitloggen").click()
@@ -73,8 +79,7 @@ def test_the_warnings_logout_button_logs_out(session: Session) -> None:  # noqa:
 
 def test_typed_text_is_back_after_the_session_ran_out(session: Session) -> None:  # noqa: F811
     page = session.page
-    page.clock.install()
-    log_in_as_jan(session, axe=False)
+    _log_in(session)
     session.goto("/mijn/vragen/nieuw")
     text = "Mijn lange vraag over de subsidie, die ik niet opnieuw wil typen."
     page.get_by_role("textbox", name="Uw vraag").fill(text)
@@ -101,8 +106,7 @@ def test_typed_text_is_back_after_the_session_ran_out(session: Session) -> None:
 
 def test_typing_counts_as_activity(session: Session) -> None:  # noqa: F811
     page = session.page
-    page.clock.install()
-    log_in_as_jan(session, axe=False)
+    _log_in(session)
     session.goto("/mijn/vragen/nieuw")
     page.clock.fast_forward("05:00")
     with (page.expect_response(lambda r: r.url.endswith(KEEP)) as answer,
@@ -114,4 +118,19 @@ def test_typing_counts_as_activity(session: Session) -> None:  # noqa: F811
     expect(dialog).to_be_hidden()
     page.clock.fast_forward("01:00")
     expect(dialog).to_be_visible()
+    session.watch.assert_clean()
+
+
+def test_the_warning_in_english(session: Session) -> None:  # noqa: F811
+    page = session.page
+    _log_in(session)
+    page.get_by_role("button", name="English").click()
+    expect(heading(page)).to_have_text("My cases")
+    page.wait_for_load_state("load")
+    page.clock.fast_forward("13:30")
+    dialog = page.get_by_role("dialog", name="You will soon be logged out")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Stay logged in")).to_be_focused()
+    expect(dialog).to_contain_text("In 2 minutes you will be logged out.")
+    session.axe("the timeout warning in English")
     session.watch.assert_clean()

@@ -1,6 +1,7 @@
 // The idle timeout warning of a logged-in citizen's page (templates/common/_session_timeout.html).
 // The server renders on <body> how many seconds the session has left (data-session-seconds) and
-// its full idle time (data-session-idle-seconds). Two minutes before the end a modal dialog asks
+// its full idle time (data-session-idle-seconds), and until its absolute limit
+// (data-session-max-seconds). Two minutes before the end a modal dialog asks
 // whether to stay logged in: "Ingelogd blijven" (or Escape) posts to the keep-alive endpoint,
 // "Uitloggen" is a plain form. Typing in a form counts as activity too (at most one post a
 // minute), and so does an htmx request. When the time runs out, the text typed in the page's
@@ -20,6 +21,8 @@
   }
   var idleMs = parseInt(body.getAttribute("data-session-idle-seconds"), 10) * 1000;
   var deadline = Date.now() + parseInt(body.getAttribute("data-session-seconds"), 10) * 1000;
+  // Activity never keeps a session past its absolute limit (hours after the login).
+  var latest = Date.now() + parseInt(body.getAttribute("data-session-max-seconds"), 10) * 1000;
   var lastPing = Date.now();
   var warned = false;
   var ended = false;
@@ -104,7 +107,7 @@
       if (response.status !== 204) {
         throw new Error("not kept");
       }
-      deadline = Date.now() + idleMs;
+      deadline = Math.min(Date.now() + idleMs, latest);
     });
   }
 
@@ -178,7 +181,7 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail && event.detail.xhr;
     if (!ended && !warned && xhr && xhr.status > 0 && xhr.status < 400) {
-      deadline = Math.max(deadline, Date.now() + idleMs - TYPING_PING_MS);
+      deadline = Math.min(Math.max(deadline, Date.now() + idleMs - TYPING_PING_MS), latest);
     }
   });
 
