@@ -566,6 +566,7 @@ CASES: list[Case] = [
     # --- ending a session (last: a fresh login of each visitor) -----------------------------
     Case("POST", "/kcc/uitloggen", "/kcc/uitloggen", everyone(303), form={}, fresh=True),
     Case("POST", "/uitloggen", "/uitloggen", everyone(303), form={}, fresh=True),
+    Case("POST", "/sessie/verlengen", "/sessie/verlengen", portal(204), form={}),
 ]
 ZGW_TOKEN = "matrix-zgw-notifications-token-0123456789"
 ZGW = {  # the ZGW intake on, its APIs nowhere: no request of the matrix gets that far

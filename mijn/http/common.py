@@ -27,7 +27,7 @@ from starlette.responses import (
 from mijn import PROJECT_ROOT
 from mijn.access.loa import LOA_LABELS
 from mijn.channels import CHANNEL_LABELS
-from mijn.http.session import portal_logged_in
+from mijn.http.session import portal_logged_in, seconds_left
 from mijn.http.urls import is_staff_path, url_path
 from mijn.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language
 from mijn.mandates.models import ROLE_LABELS
@@ -219,6 +219,9 @@ def render(
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         # A citizen's menu only for a citizen's session; staff pages have their own layout.
         "logged_in": not staff_area and portal_logged_in(request),
+        # Seconds until the session ends unless the visitor does something (timeout warning).
+        "session_seconds_left": None if staff_area else seconds_left(request),
+        "session_seconds_max": None if staff_area else seconds_left(request, latest=True),
         # For whom the visitor acts (set by the route that checked it); the header shows it.
         "access": getattr(request.state, "access", None),
         "staff_area": staff_area,

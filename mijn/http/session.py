@@ -74,6 +74,10 @@ class SessionState:
         self.identity = identity
         self.new_token: str | None = None
         self.clear = False
+        # When the session ends without further activity, and at the latest (for the
+        # timeout warning).
+        self.ends_at: datetime | None = None
+        self.expires_at: datetime | None = None
 
 
 class SessionsMiddleware:
@@ -96,24 +100,29 @@ class SessionsMiddleware:
         staff = is_staff_path(scope["path"])
         cookie = STAFF_SESSION_COOKIE if staff else SESSION_COOKIE
         token = Request(scope).cookies.get(cookie)
-        identity = await self._load(scope, token, staff) if token else None
+        found = await self._load(scope, token, staff) if token else None
+        identity = found[0] if found else None
         path = cookie_path("staff" if staff else PORTAL)
         state = SessionState(cookie, token if identity else None, identity, path)
+        if found:
+            state.ends_at, state.expires_at = found[1], found[2]
         state.clear = token is not None and identity is None
         scope[STATE] = state
         await self.app(scope, receive, self._sender(send, state))
 
-    async def _load(self, scope: Scope, token: str, staff: bool) -> Identity | None:
-        """The live session of this cookie, of the side the path belongs to."""
+    async def _load(
+        self, scope: Scope, token: str, staff: bool
+    ) -> tuple[Identity, datetime, datetime] | None:
+        """The live session of this cookie, of the side the path belongs to: who, when it
+        ends without further activity and when at the latest."""
         maker: async_sessionmaker[AsyncSession] = scope["app"].state.autocommit_sessionmaker
         audiences = ("staff",) if staff else PORTAL_AUDIENCES
+        lifetime = limits(self.settings, audiences[0])
         async with maker() as db:
-            row = await sessions.find_session(
-                db, token, now(), limits(self.settings, audiences[0])
-            )
+            row = await sessions.find_session(db, token, now(), lifetime)
         if row is None or row.audience not in audiences:
             return None
-        return sessions.identity_of(row)
+        return sessions.identity_of(row), sessions.ends_at(row, lifetime), row.expires_at
 
     def _sender(self, send: Send, state: SessionState) -> Send:
         secure = "; Secure" if self.settings.is_production else ""
@@ -198,6 +207,29 @@ async def end_session(request: Request) -> None:
         state.clear = True
     state.token = state.new_token = None
     state.identity = None
+
+
+async def keep_alive(request: Request) -> None:
+    """Note activity now (the visitor chose to stay logged in), past the write throttle."""
+    state = _state(request)
+    if state is None or state.token is None or state.identity is None:
+        return
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as db:
+        await sessions.keep_alive(db, state.token, now())
+        await db.commit()
+    state.ends_at = None
+
+
+def seconds_left(request: Request, latest: bool = False) -> int | None:
+    """Seconds until this request's session ends without further activity, or (latest) at
+    its absolute limit whatever the activity (None: no session)."""
+    state = _state(request)
+    end = None if state is None or state.identity is None else (
+        state.expires_at if latest else state.ends_at)
+    if end is None:
+        return None
+    return max(0, int((end - now()).total_seconds()))
 
 
 def current_identity(request: Request) -> Identity | None:

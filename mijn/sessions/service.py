@@ -89,6 +89,20 @@ async def find_session(
     return row
 
 
+async def keep_alive(session: AsyncSession, token: str, now: datetime) -> None:
+    """The visitor asked to stay logged in: activity noted now, whatever the once-a-minute
+    throttle of find_session would skip."""
+    await session.execute(
+        update(WebSession).where(WebSession.token_hash == hash_token(token))
+        .values(last_seen_at=now)
+    )
+
+
+def ends_at(row: WebSession, limits: Limits) -> datetime:
+    """When the session ends without further activity (idle, or its absolute limit)."""
+    return min(row.last_seen_at + limits.idle, row.expires_at)
+
+
 async def end_session(session: AsyncSession, token: str) -> None:
     """End the session of this cookie's id: a copy of the cookie opens nothing any more."""
     await session.execute(delete(WebSession).where(WebSession.token_hash == hash_token(token)))

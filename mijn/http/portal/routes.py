@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mijn.http.portal import answers, dossiers, mandates, notifications, pages, questions, theme
+from mijn.http.portal import (
+    answers,
+    dossiers,
+    keepalive,
+    mandates,
+    notifications,
+    pages,
+    questions,
+    theme,
+)
 
 routes: list[BaseRoute] = [
     *dossiers.routes,
@@ -13,5 +22,6 @@ routes: list[BaseRoute] = [
     *mandates.routes,
     *notifications.routes,
     *pages.routes,
+    *keepalive.routes,
     *theme.routes,
 ]
