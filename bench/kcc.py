@@ -211,7 +211,8 @@ function response(status, headers, body)
   end
   local location = headers["location"] or headers["Location"] or ""
   if mode == "claim" then
-    local ref = string.match(location, "^/kcc/vragen/(V%-[0-9A-Z]+)$")
+    local ref = string.match(location, "^/kcc/vragen/(V%-[0-9A-Z]+)%?opgepakt=1$")
+      or string.match(location, "^/kcc/vragen/(V%-[0-9A-Z]+)$")
     if ref ~= nil then
       ok = ok + 1
       acks:write(ref, "\n")
@@ -681,7 +682,8 @@ def preflight(base: str, url: str, agents: list[Agent]) -> dict[str, Any]:
             if r.status_code != 303 or not location.startswith("/kcc/vragen/V-"):
                 problems.append(f"claim gave {r.status_code} {location}")
                 continue
-            got.append((location.rsplit("/", 1)[1], agent.staff_id))
+            # /kcc/vragen/V-...?opgepakt=1: the page opens with the reply box focused
+            got.append((location.rsplit("/", 1)[1].split("?", 1)[0], agent.staff_id))
         if [ref for ref, _ in got] != head:
             problems.append(f"claims got {[ref for ref, _ in got]}, the queue's head is {head}")
         states = asyncio.run(claimed_by(url, [ref for ref, _ in got]))
