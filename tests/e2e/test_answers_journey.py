@@ -107,7 +107,9 @@ def test_dossier_page_answers_and_suggestions_while_asking(session: Session) -> 
     s.axe("ask form with suggestions")
     page.get_by_role("button", name="Vraag versturen").click()
     expect(page).to_have_url(re.compile(r"/mijn/vragen/V-[0-9A-Z]{10}\?verstuurd=1$"))
-    expect(page.get_by_text(f"({tag})")).to_be_visible()
+    # The question is titled by its first words, and its text is the first message.
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"({tag})")
+    expect(page.get_by_role("list", name="Het gesprek").get_by_text(f"({tag})")).to_be_visible()
     s.watch.assert_clean()
 
 
