@@ -104,9 +104,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """A run that held more connections than its share of the shared server fails."""
+    """A run that held more connections than its share of the shared server fails. A
+    pytest-xdist worker under coverage saves its measurement now: the worker may be ended
+    without running its exit handlers, which lost a worker's data (scripts/test.sh)."""
     if any(meter.peak > MAX_CONNECTIONS for meter in METERS) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if hasattr(session.config, "workerinput"):
+        import coverage
+
+        measuring = coverage.Coverage.current()
+        if measuring is not None:
+            measuring.stop()
+            measuring.save()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
