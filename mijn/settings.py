@@ -10,39 +10,25 @@ from urllib.parse import urlsplit
 
 from mijn import ratewindows
 from mijn.access.confidentiality import CONFIDENTIALITY
-from mijn.access.loa import DEFAULT_ACR_LEVELS, LOA_LEVELS
+from mijn.access.loa import DEFAULT_ACR_LEVELS
+from mijn.envvalues import ConfigurationError as ConfigurationError
+from mijn.envvalues import Secret as Secret
+from mijn.envvalues import (
+    acr_levels_value,
+    calendar_value,
+    float_value,
+    int_value,
+    share_value,
+)
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
 from mijn.theme import Theme, load_theme
-from mijn.workingtime import WorkingCalendar, parse_calendar
+from mijn.workingtime import WorkingCalendar
 
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/mijn.sqlite3"
 AUDIENCES = ("citizen", "business", "staff")
 MAX_ATTEMPTS_LIMIT = 100  # of MIJN_NOTIFY_MAX_ATTEMPTS and MIJN_ZGW_MAX_ATTEMPTS
-
-
-class ConfigurationError(Exception):
-    """The configuration cannot be used; the message says what to set."""
-
-
-class Secret:
-    """A string that never shows itself in logs, reprs or tracebacks."""
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """Return the secret value itself."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 @dataclass(frozen=True)
@@ -287,43 +273,6 @@ def _audience(env: Mapping[str, str], name: str) -> OidcAudience:
     )
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{key} must be a whole number, not {raw!r}.") from None
-
-
-def _float(env: Mapping[str, str], key: str, default: float) -> float:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{key} must be a number of seconds, not {raw!r}.") from None
-
-
-def _share(env: Mapping[str, str], key: str, default: float) -> float:
-    """A share as a fraction (0.8) or a percentage (80%), above 0 and at most 1."""
-    raw = env.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 1:
-        raise ConfigurationError(
-            f"{key} must be a share above 0 and at most 1 (0.8) or a percentage (80%), "
-            f"not {raw!r}."
-        )
-    return value
-
-
 def _zgw(env: Mapping[str, str]) -> ZgwSettings:
     return ZgwSettings(
         notifications_token=Secret(env.get("MIJN_ZGW_NOTIFICATIONS_TOKEN", "")),
@@ -332,38 +281,9 @@ def _zgw(env: Mapping[str, str]) -> ZgwSettings:
         client_id=env.get("MIJN_ZGW_CLIENT_ID", ""),
         secret=Secret(env.get("MIJN_ZGW_SECRET", "")),
         max_confidentiality=env.get("MIJN_ZGW_MAX_CONFIDENTIALITY", "beperkt_openbaar").strip(),
-        timeout=_float(env, "MIJN_ZGW_TIMEOUT", 10.0),
-        max_attempts=_int(env, "MIJN_ZGW_MAX_ATTEMPTS", 12),
+        timeout=float_value(env, "MIJN_ZGW_TIMEOUT", 10.0),
+        max_attempts=int_value(env, "MIJN_ZGW_MAX_ATTEMPTS", 12),
     )
-
-
-def _calendar(env: Mapping[str, str]) -> WorkingCalendar:
-    try:
-        return parse_calendar(
-            env.get("MIJN_WORKING_HOURS", "08:30-17:00"),
-            env.get("MIJN_WORKING_DAYS", "1-5"),
-            env.get("MIJN_HOLIDAYS", ""),
-        )
-    except ValueError as exc:
-        raise ConfigurationError(
-            f"MIJN_WORKING_HOURS, MIJN_WORKING_DAYS or MIJN_HOLIDAYS cannot be used: {exc}"
-        ) from None
-
-
-def _acr_levels(env: Mapping[str, str]) -> dict[str, str]:
-    raw = env.get("MIJN_LOA_ACR", "").strip()
-    if not raw:
-        return dict(DEFAULT_ACR_LEVELS)
-    levels: dict[str, str] = {}
-    for item in raw.split(","):
-        acr, _, level = item.strip().rpartition("=")
-        if not acr or level not in LOA_LEVELS:
-            raise ConfigurationError(
-                "MIJN_LOA_ACR must be a comma-separated list of acr=level, with level one of "
-                f"{', '.join(LOA_LEVELS)}; {item.strip()!r} is not."
-            )
-        levels[acr] = level
-    return levels
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -373,27 +293,27 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(
         env=env.get("MIJN_ENV", "development"),
         database_url=env.get("MIJN_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir}/mijn.sqlite3"),
-        database_pool_size=_int(env, "MIJN_DATABASE_POOL_SIZE", 20),
-        database_max_overflow=_int(env, "MIJN_DATABASE_MAX_OVERFLOW", 10),
+        database_pool_size=int_value(env, "MIJN_DATABASE_POOL_SIZE", 20),
+        database_max_overflow=int_value(env, "MIJN_DATABASE_MAX_OVERFLOW", 10),
         secret_key=Secret(env.get("MIJN_SECRET_KEY", DEV_SECRET_KEY)),
         base_url=env.get("MIJN_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         smtp_url=env.get("MIJN_SMTP_URL", ""),
         mail_from=env.get("MIJN_MAIL_FROM", "Mijn <noreply@localhost>"),
-        notify_bundle_minutes=_int(env, "MIJN_NOTIFY_BUNDLE_MINUTES", 15),
-        notify_max_attempts=_int(env, "MIJN_NOTIFY_MAX_ATTEMPTS", 8),
+        notify_bundle_minutes=int_value(env, "MIJN_NOTIFY_BUNDLE_MINUTES", 15),
+        notify_max_attempts=int_value(env, "MIJN_NOTIFY_MAX_ATTEMPTS", 8),
         data_dir=data_dir,
-        session_idle_minutes=_int(env, "MIJN_SESSION_IDLE_MINUTES", 15),
-        session_max_hours=_int(env, "MIJN_SESSION_MAX_HOURS", 8),
-        staff_session_idle_minutes=_int(env, "MIJN_STAFF_SESSION_IDLE_MINUTES", 60),
-        claim_idle_minutes=_int(env, "MIJN_CLAIM_IDLE_MINUTES", 30),
+        session_idle_minutes=int_value(env, "MIJN_SESSION_IDLE_MINUTES", 15),
+        session_max_hours=int_value(env, "MIJN_SESSION_MAX_HOURS", 8),
+        staff_session_idle_minutes=int_value(env, "MIJN_STAFF_SESSION_IDLE_MINUTES", 60),
+        claim_idle_minutes=int_value(env, "MIJN_CLAIM_IDLE_MINUTES", 30),
         theme=load_theme(Path(env["MIJN_THEME_FILE"]) if env.get("MIJN_THEME_FILE") else None,
                          ConfigurationError),
-        page_size=_int(env, "MIJN_PAGE_SIZE", 10),
+        page_size=int_value(env, "MIJN_PAGE_SIZE", 10),
         audiences={name: _audience(env, name) for name in AUDIENCES},
         zgw=_zgw(env),
-        calendar=_calendar(env),
-        acr_levels=_acr_levels(env),
-        fcr_target=_share(env, "MIJN_FCR_TARGET", 0.8),
+        calendar=calendar_value(env),
+        acr_levels=acr_levels_value(env),
+        fcr_target=share_value(env, "MIJN_FCR_TARGET", 0.8),
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
     )
     settings.check()
