@@ -214,6 +214,8 @@ async def citizen_reply(
             question.assignee_id = None
         question.closed_at = None
         session.add(party_event(question, "citizen_reply", before, by, now))
+    if question.state == "handed_over":
+        question.handover_unread = True  # news again for the team or specialist who has it
     question.updated_at = now
     await session.flush()
 
