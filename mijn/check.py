@@ -219,10 +219,9 @@ def report(results: list[Result], out: TextIO) -> int:
     return 1 if failed else 0
 
 
-def main(seconds: float, out: TextIO = sys.stdout,
-         env: Mapping[str, str] | None = None) -> int:
+def main(seconds: float, env: Mapping[str, str] | None = None) -> int:
     """`mijn check`: the configuration first; with usable settings, everything it reaches."""
     settings, result = configuration(env)
     if settings is None:
-        return report([result], out)
-    return report([result, *asyncio.run(run_checks(settings, seconds))], out)
+        return report([result], sys.stdout)
+    return report([result, *asyncio.run(run_checks(settings, seconds))], sys.stdout)
