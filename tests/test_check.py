@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import cast
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -23,7 +24,8 @@ class _Handler(BaseHTTPRequestHandler):
     """/oidc: a provider's discovery document; /zaken: an API root; /catalogi: refuses."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
-        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        _host, port = cast(tuple[str, int], self.server.server_address)
+        base = f"http://127.0.0.1:{port}"
         if self.path == "/oidc/.well-known/openid-configuration":
             self._json(200, {"issuer": f"{base}/oidc", "jwks_uri": f"{base}/oidc/jwks",
                              "authorization_endpoint": f"{base}/oidc/auth",
