@@ -3,6 +3,8 @@ for the audit log anonymised), what is newer stays; a second run and a dry run c
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from conftest import Runner
+from conftest import Auth, Runner
 from mijn import cli
 from mijn.audit.models import AuditEvent
 from mijn.db import Base, utcnow
@@ -192,3 +194,30 @@ def test_the_command_counts_with_dry_run_and_removes_without(
     assert "Retention [##############################]" in err
     assert "1 dossiers" in err and "2 contacts" in err
     assert run(_references, Dossier) == ["NEW-1", "OPEN-1"]
+
+
+def _row(page: str, label: str) -> list[str]:
+    """The cells of the figures table's row for one kind, as text."""
+    row = re.search(rf"<th scope=\"row\">{label}</th>(.*?)</tr>", page, re.DOTALL)
+    assert row, page
+    return [re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r"<td>(.*?)</td>",
+                                                                      row.group(1), re.DOTALL)]
+
+
+def test_team_leads_see_the_periods_what_is_due_and_what_went(
+    client_with: Callable[..., TestClient], run: Runner, client: TestClient, app: Starlette,
+) -> None:
+    run(_world)
+    lead = client_with(**{f"MIJN_RETENTION_{kind.upper()}_DAYS": "30" for kind in (
+        "dossiers", "questions", "contacts", "notifications", "sessions")})
+    Auth(lead).login_staff("demo-lead", next_url="/kcc/bewaartermijnen")
+    page = lead.get("/kcc/bewaartermijnen").text
+    assert _row(page, "Contacten") == ["30 dagen, dan verwijderen", "2", "Nog nooit", "0"]
+    assert _row(page, "Logboek van inzage")[:2] == ["730 dagen, dan anoniem maken", "0"]
+    assert "Het commando mijn retention run is nog niet uitgevoerd." in page
+
+    _run(client, app, batch=500)
+    page = lead.get("/kcc/bewaartermijnen").text
+    contacts = _row(page, "Contacten")
+    assert contacts[1] == "0" and contacts[2].endswith(": 2 weggehaald") and contacts[3] == "2"
+    assert "Het commando mijn retention run is nog niet uitgevoerd." not in page
