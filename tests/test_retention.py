@@ -196,12 +196,12 @@ def test_the_command_counts_with_dry_run_and_removes_without(
     assert run(_references, Dossier) == ["NEW-1", "OPEN-1"]
 
 
-def _row(page: str, label: str) -> list[str]:
-    """The cells of the figures table's row for one kind, as text."""
-    row = re.search(rf"<th scope=\"row\">{label}</th>(.*?)</tr>", page, re.DOTALL)
-    assert row, page
-    return [re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r"<td>(.*?)</td>",
-                                                                      row.group(1), re.DOTALL)]
+def _facts(page: str, kind: str) -> list[str]:
+    """The facts (dd) of one kind's section, as text."""
+    section = re.search(rf'aria-labelledby="bewaren-{kind}">(.*?)</section>', page, re.DOTALL)
+    assert section, page
+    return [re.sub(r"\s+", " ", fact).strip()
+            for fact in re.findall(r"<dd>(.*?)</dd>", section.group(1), re.DOTALL)]
 
 
 def test_team_leads_see_the_periods_what_is_due_and_what_went(
@@ -212,12 +212,13 @@ def test_team_leads_see_the_periods_what_is_due_and_what_went(
         "dossiers", "questions", "contacts", "notifications", "sessions")})
     Auth(lead).login_staff("demo-lead", next_url="/kcc/bewaartermijnen")
     page = lead.get("/kcc/bewaartermijnen").text
-    assert _row(page, "Contacten") == ["30 dagen, dan verwijderen", "2", "Nog nooit", "0"]
-    assert _row(page, "Logboek van inzage")[:2] == ["730 dagen, dan anoniem maken", "0"]
+    assert _facts(page, "contacts") == ["30 dagen, dan verwijderen", "2", "Nog nooit", "0"]
+    assert _facts(page, "audit")[:2] == ["730 dagen, dan anoniem maken", "0"]
     assert "Het commando mijn retention run is nog niet uitgevoerd." in page
 
     _run(client, app, batch=500)
     page = lead.get("/kcc/bewaartermijnen").text
-    contacts = _row(page, "Contacten")
+    contacts = _facts(page, "contacts")
     assert contacts[1] == "0" and contacts[2].endswith(": 2 weggehaald") and contacts[3] == "2"
     assert "Het commando mijn retention run is nog niet uitgevoerd." not in page
+    assert ": Contacten, ouder dan " in page and ": 2 weggehaald</li>" in page
