@@ -14,6 +14,7 @@ from typing import cast
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from mijn import cli
 
@@ -32,6 +33,8 @@ class _Handler(BaseHTTPRequestHandler):
                              "token_endpoint": f"{base}/oidc/token"})
         elif self.path == "/wrong/.well-known/openid-configuration":
             self._json(200, {"issuer": "https://elsewhere.example"})
+        elif self.path.startswith("/broken"):
+            self._json(500, {"detail": "kapot"})
         elif self.path.startswith("/zaken"):
             bearer = self.headers.get("Authorization", "").startswith("Bearer ey")
             self._json(200 if bearer else 401, {"zaken": f"{base}/zaken/zaken"})
@@ -185,3 +188,41 @@ def test_a_configuration_that_cannot_be_used_is_the_one_finding(
         "(README.md, Configuration)",
         "1 of 1 checks failed.",
     ]
+
+
+def _mijn_only(server: object, session: object, envelope: object, mechanism: str,
+               data: object) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"mijn", b"geheim")
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # 127.0.0.1 only
+def test_a_login_a_missing_document_a_broken_api_and_odd_smtp_urls(
+    database_url: str, data_dir: Path, web: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = _free_port()
+    controller = Controller(object(), hostname="127.0.0.1", port=port, authenticator=_mijn_only,
+                            auth_required=True, auth_require_tls=False)
+    controller.start()
+    try:
+        env = {**_env(database_url, data_dir, web, f"smtp://mijn:geheim@127.0.0.1:{port}"),
+               "MIJN_OIDC_STAFF_ISSUER": f"{web}/nergens", "MIJN_ZGW_CATALOGI_URL": f"{web}/broken"}
+        code, out = _check(monkeypatch, capsys, env)
+        assert _line(out, "smtp") == f"ok    smtp            smtp://127.0.0.1:{port} answers, logged in"
+        env["MIJN_SMTP_URL"] = f"smtp://mijn:fout@127.0.0.1:{port}"
+        _code, wrong = _check(monkeypatch, capsys, env)
+    finally:
+        controller.stop()
+    assert "geheim" not in out and "fout" not in wrong
+    assert _line(wrong, "smtp").startswith("FAIL  smtp            SMTPAuthenticationError")
+    assert _line(out, "login staff") == (
+        f"FAIL  login staff     {web}/nergens/.well-known/openid-configuration answered 403")
+    assert _line(out, "zgw catalogi") == f"FAIL  zgw catalogi    {web}/broken answered 500"
+    assert "what to do: the API has a problem: ask its administrator" in out
+    assert code == 1
+
+    for smtp, expected in (("", "ok    smtp            not set: e-mails are not sent"),
+                           ("http://127.0.0.1:25", "FAIL  smtp            MIJN_SMTP_URL has an unknown scheme")):
+        _code, out = _check(monkeypatch, capsys, {**env, "MIJN_SMTP_URL": smtp})
+        assert _line(out, "smtp").startswith(expected)
