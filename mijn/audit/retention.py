@@ -31,7 +31,7 @@ async def anonymise_expired_audit_events(
 ) -> int:
     """Anonymise at most `limit` of them; how many (the caller commits)."""
     ids = list(await session.scalars(
-        select(AuditEvent.id).where(_expired(cutoff)).order_by(AuditEvent.id).limit(limit)
+        select(AuditEvent.id).where(_expired(cutoff)).order_by(AuditEvent.at).limit(limit)
     ))
     if ids:
         await session.execute(

@@ -24,7 +24,7 @@ async def delete_expired_dossiers(session: AsyncSession, cutoff: datetime, limit
     """Delete at most `limit` dossiers closed before the cutoff; how many went (the caller
     commits)."""
     ids = list(await session.scalars(
-        select(Dossier.id).where(_expired(cutoff)).order_by(Dossier.id).limit(limit)
+        select(Dossier.id).where(_expired(cutoff)).order_by(Dossier.closed_on).limit(limit)
     ))
     if ids:
         await session.execute(delete(StatusEvent).where(StatusEvent.dossier_id.in_(ids)))

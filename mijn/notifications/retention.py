@@ -25,7 +25,7 @@ async def delete_expired_notifications(
 ) -> int:
     """Delete at most `limit` of them; how many went (the caller commits)."""
     ids = list(await session.scalars(
-        select(Notification.id).where(_expired(cutoff)).order_by(Notification.id).limit(limit)
+        select(Notification.id).where(_expired(cutoff)).order_by(Notification.created_at).limit(limit)
     ))
     if ids:
         await session.execute(delete(Notification).where(Notification.id.in_(ids)))

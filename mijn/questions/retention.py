@@ -52,7 +52,7 @@ async def count_expired_contacts(session: AsyncSession, cutoff: datetime) -> int
 async def delete_expired_contacts(session: AsyncSession, cutoff: datetime, limit: int) -> int:
     """Delete at most `limit` contacts from before the cutoff; how many went."""
     ids = list(await session.scalars(
-        select(Contact.id).where(Contact.at < cutoff).order_by(Contact.id).limit(limit)
+        select(Contact.id).where(Contact.at < cutoff).order_by(Contact.at).limit(limit)
     ))
     if ids:
         await session.execute(delete(Contact).where(Contact.id.in_(ids)))

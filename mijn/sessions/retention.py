@@ -21,7 +21,7 @@ async def delete_expired_sessions(session: AsyncSession, cutoff: datetime, limit
     """Delete at most `limit` of them; how many went (the caller commits)."""
     ids = list(await session.scalars(
         select(WebSession.id).where(WebSession.expires_at < cutoff)
-        .order_by(WebSession.id).limit(limit)
+        .order_by(WebSession.expires_at).limit(limit)
     ))
     if ids:
         await session.execute(delete(WebSession).where(WebSession.id.in_(ids)))
