@@ -8,6 +8,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
@@ -62,6 +63,19 @@ def configuration(env: Mapping[str, str] | None = None) -> tuple[Settings | None
     return settings, Result("configuration", True, f"MIJN_ENV={settings.env}: {mode}")
 
 
+def _missing_file(settings: Settings) -> Result | None:
+    """An SQLite file that is not there (connecting would make an empty one)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if Path(url.database).exists():
+        return None
+    return Result("database", False, f"there is no SQLite file {url.database}",
+                  "run: mijn db upgrade (mijn serve does so too), or correct MIJN_DATABASE_URL")
+
+
 async def _database(settings: Settings, seconds: float) -> Result:
     from alembic.script import ScriptDirectory
     from sqlalchemy import text
@@ -69,6 +83,9 @@ async def _database(settings: Settings, seconds: float) -> Result:
     from mijn.db import make_engine
     from mijn.migrate import alembic_config
 
+    missing = _missing_file(settings)
+    if missing:
+        return missing
     heads = set(ScriptDirectory.from_config(alembic_config(settings.database_url)).get_heads())
     connect_args = {} if settings.is_embedded_database else {"timeout": seconds}
     engine = make_engine(settings.database_url, pool_size=1, max_overflow=0,

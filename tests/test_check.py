@@ -164,11 +164,18 @@ def test_a_database_not_migrated_or_not_there_fails_with_what_to_do(
     tmp_path: Path, data_dir: Path, web: str, smtp: str,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
-    code, out = _check(monkeypatch, capsys, _env(empty, data_dir, web, smtp))
+    absent = tmp_path / "absent.sqlite3"
+    code, out = _check(monkeypatch, capsys, _env(f"sqlite+aiosqlite:///{absent}", data_dir, web, smtp))
+    assert code == 1 and not absent.exists()  # checking made no file
+    assert _line(out, "database") == f"FAIL  database        there is no SQLite file {absent}"
+    assert "what to do: run: mijn db upgrade (mijn serve does so too)" in out
+
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    code, out = _check(monkeypatch, capsys, _env(f"sqlite+aiosqlite:///{empty}", data_dir, web, smtp))
     assert code == 1
     assert "reachable, but at revision none" in _line(out, "database")
-    assert "what to do: run: mijn db upgrade" in out
+    assert "what to do: run: mijn db upgrade\n" in out
 
     nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{_free_port()}/mijn"
     code, out = _check(monkeypatch, capsys, _env(nowhere, data_dir, web, smtp))
