@@ -199,10 +199,10 @@ def _login_checks(settings: Settings, http: httpx.AsyncClient,
                   seconds: float) -> list[Awaitable[Result] | Result]:
     found: list[Awaitable[Result] | Result] = []
     for audience in settings.audiences.values():
-        if audience.uses_dev_provider:
-            found.append(Result(f"login {audience.name}", not settings.is_production,
-                                "the built-in development provider (not for real logins)",
-                                f"set MIJN_OIDC_{audience.name.upper()}_ISSUER"))
+        if audience.uses_dev_provider:  # production refuses it for citizens (the settings)
+            found.append(Result(f"login {audience.name}", True, "not configured: this login "
+                                "is not offered" if settings.is_production else
+                                "the built-in development provider (not for real logins)"))
             continue
         found.append(_timed(f"login {audience.name}", _discovery(audience, http), seconds,
                             f"check MIJN_OIDC_{audience.name.upper()}_ISSUER and that Mijn "

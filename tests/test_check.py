@@ -233,3 +233,23 @@ def test_a_login_a_missing_document_a_broken_api_and_odd_smtp_urls(
                            ("http://127.0.0.1:25", "FAIL  smtp            MIJN_SMTP_URL has an unknown scheme")):
         _code, out = _check(monkeypatch, capsys, {**env, "MIJN_SMTP_URL": smtp})
         assert _line(out, "smtp").startswith(expected)
+
+
+def test_in_production_an_unset_smtp_fails_and_an_unset_login_is_not_offered(
+    database_url: str, data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    closed = _free_port()
+    code, out = _check(monkeypatch, capsys, {
+        "MIJN_ENV": "production", "MIJN_DATABASE_URL": database_url,
+        "MIJN_DATA_DIR": str(data_dir), "MIJN_SECRET_KEY": "0123456789abcdef" * 4,
+        "MIJN_BASE_URL": "https://mijn.example.nl",
+        "MIJN_OIDC_CITIZEN_ISSUER": f"https://127.0.0.1:{closed}",
+        "MIJN_OIDC_CITIZEN_CLIENT_SECRET": "x" * 32,
+    }, timeout="1")
+    assert code == 1
+    assert _line(out, "configuration") == "ok    configuration   MIJN_ENV=production: production"
+    assert _line(out, "smtp").startswith("FAIL  smtp            not set: e-mails are not sent")
+    assert "what to do: set MIJN_SMTP_URL" in out
+    assert _line(out, "login business") == "ok    login business  not configured: this login is not offered"
+    assert _line(out, "login citizen").startswith("FAIL  login citizen   ConnectError")
