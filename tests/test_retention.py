@@ -19,7 +19,7 @@ from mijn import cli
 from mijn.audit.models import AuditEvent
 from mijn.db import Base, utcnow
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
-from mijn.notifications.models import Notification
+from mijn.notifications.models import Notification, NotificationThrottle
 from mijn.parties.models import Party
 from mijn.questions.models import Contact, Question, QuestionEvent, QuestionMessage, Topic
 from mijn.retention.service import due, recent_runs, run
@@ -71,6 +71,8 @@ async def _world(session: AsyncSession) -> dict[str, Any]:
         session.add(Notification(party_id=party.id, kind="status", bundle_key="dossier:1",
                                  created_at=at, email_state=state))
     for number, at in enumerate((OLD, NEW)):
+        session.add(NotificationThrottle(party_id=party.id, bundle_key=f"dossier:{number}",
+                                         last_sent_at=at))
         session.add(WebSession(token_hash=f"{number:064d}", audience="citizen",
                                party_id=party.id, created_at=at, last_seen_at=at, expires_at=at))
         session.add(AuditEvent(at=at, actor_type="party", actor_id=str(party.id),
@@ -108,7 +110,7 @@ def test_what_is_past_its_period_goes_and_newer_stays(
 ) -> None:
     run(_world)
     counts = {item.kind: item.count for item in run(due, PERIODS, NOW)}
-    assert counts == {"sessions": 1, "notifications": 1, "contacts": 2, "questions": 1,
+    assert counts == {"sessions": 1, "notifications": 2, "contacts": 2, "questions": 1,
                       "dossiers": 1, "audit": 1}
 
     assert _run(client, app, batch=1) == counts  # one row per transaction: batches
@@ -124,6 +126,8 @@ def test_what_is_past_its_period_goes_and_newer_stays(
             "events": (await query("SELECT count(*) FROM status_events")).scalar(),
             "contacts": (await query("SELECT count(*) FROM contacts")).scalar(),
             "mail": sorted((await query("SELECT email_state FROM notifications")).scalars()),
+            "throttles": list((await query("SELECT bundle_key FROM notification_throttles"))
+                              .scalars()),
             "sessions": (await query("SELECT count(*) FROM web_sessions")).scalar(),
             "audit": sorted(map(tuple, await query(
                 "SELECT actor_id, party_id IS NULL, dossier_id IS NULL, subject_hash IS NULL, "
@@ -132,6 +136,7 @@ def test_what_is_past_its_period_goes_and_newer_stays(
 
     assert run(rest) == {
         "messages": 2, "events": 0, "contacts": 1, "mail": ["pending", "sent"], "sessions": 1,
+        "throttles": ["dossier:1"],
         # The old audit row stays, naming nobody; the new one keeps who looked (its dossier
         # is gone: the foreign key set it to NULL).
         "audit": sorted([("-", True, True, True, "dossier.view"),
@@ -147,7 +152,7 @@ def test_running_again_and_a_dry_run_change_nothing(
 ) -> None:
     run(_world)
     before = run(_snapshot)
-    assert sum(item.count for item in run(due, PERIODS, NOW)) == 7  # the dry run only counts
+    assert sum(item.count for item in run(due, PERIODS, NOW)) == 8  # the dry run only counts
     assert run(_snapshot) == before
 
     _run(client, app, batch=500)
