@@ -190,7 +190,8 @@ _STEPS = (
     .where(StatusType.dossier_type_id == bindparam("dossier_type_id"))
     .order_by(StatusType.position)
 )
-nearstatic.watch(StatusType.__tablename__)
+_STATUS_TABLES = (StatusType.__tablename__,)
+nearstatic.watch(*_STATUS_TABLES)
 
 
 def _status(values: tuple[Any, ...]) -> StatusRecord | None:
@@ -204,7 +205,8 @@ async def type_statuses(session: AsyncSession, dossier_type_id: int) -> tuple[St
         rows = await db.execute(_STEPS, {"dossier_type_id": dossier_type_id})
         return tuple(StatusRecord._make(row) for row in rows)
 
-    return await nearstatic.cached(session, ("status_types", dossier_type_id), load)
+    return await nearstatic.cached(session, ("status_types", dossier_type_id), _STATUS_TABLES,
+                                   load)
 
 
 async def get_dossier_view(

@@ -72,7 +72,8 @@ async def list_topics(session: AsyncSession) -> list[Topic]:
 _ACTIVE_TOPICS = (
     select(Topic.__table__).where(Topic.active.is_(True)).order_by(Topic.position, Topic.id)
 )
-nearstatic.watch(Topic.__tablename__)
+_TOPIC_TABLES = (Topic.__tablename__,)
+nearstatic.watch(*_TOPIC_TABLES)
 
 
 async def topic_choices(session: AsyncSession) -> tuple[Row[Any], ...]:
@@ -82,7 +83,7 @@ async def topic_choices(session: AsyncSession) -> tuple[Row[Any], ...]:
     async def load(db: AsyncSession) -> tuple[Row[Any], ...]:
         return tuple((await db.execute(_ACTIVE_TOPICS)).all())
 
-    return await nearstatic.cached(session, "question_topics", load)
+    return await nearstatic.cached(session, "question_topics", _TOPIC_TABLES, load)
 
 
 async def get_topic(session: AsyncSession, topic_id: int | None) -> Topic:

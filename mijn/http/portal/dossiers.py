@@ -69,7 +69,7 @@ async def detail(request: Request) -> Response:
         await session.commit()
         questions, titles = await titled_dossier_questions(
             session, view.dossier.id, access.scope())
-        tailored = await reading.for_dossier(
+        tailored = await reading.kept_for_dossier(
             session, view.dossier.dossier_type_id, view.dossier.current_status_id,
             reading.audiences_for(identity.audience), limit=4,
         )
