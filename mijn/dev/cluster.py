@@ -146,12 +146,16 @@ class Cluster:
         for index, port in enumerate(ports, 1):
             self.wait_instance(index, port)
 
-    def start_instance(self, index: int, port: int, workers: int) -> None:
-        """`mijn serve --workers N` on port (not waiting for it)."""
+    def start_instance(self, index: int, port: int, workers: int,
+                       direct: bool = False) -> None:
+        """`mijn serve --workers N` on port (not waiting for it); direct: on the database
+        itself rather than through PgBouncer."""
+        env = self.mijn_env()
+        if direct:
+            env = {**env, "MIJN_DATABASE_URL": self.database_url, "MIJN_DATABASE_PGBOUNCER": "0"}
         self.instances[index] = self._start(
             f"portal{index}", [sys.executable, "-m", "mijn.cli", "serve", "--port", str(port),
-                               "--workers", str(workers), "--log-level", LOG_LEVEL],
-            self.mijn_env())
+                               "--workers", str(workers), "--log-level", LOG_LEVEL], env)
 
     def wait_instance(self, index: int, port: int) -> None:
         """Wait until instance index answers /health on port."""
