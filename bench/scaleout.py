@@ -11,9 +11,11 @@ instance runs `mijn serve --workers 2`. Three set-ups, each measured with wrk on
 routes (/mijn/dossiers, /mijn/dossiers/<ref> of the demo citizen, POST /kcc/volgende of
 --agents staff sessions, one connection per agent):
 
-  direct   wrk -> instance 1 -> PostgreSQL                   (no HAProxy, no PgBouncer)
+  direct   wrk -> instance 3 -> PostgreSQL                   (no HAProxy, no PgBouncer)
   proxy-1  wrk -> HAProxy -> instance 1 -> PgBouncer -> PostgreSQL
   proxy-2  wrk -> HAProxy -> instances 1 and 2 -> PgBouncer -> PostgreSQL
+
+The three instances start together, once; an instance outside the set-up measured idles.
 
 Reported per set-up and route: requests/s, p50/p99, and the CPU time per request of the
 portal processes, of HAProxy and of PgBouncer (from /proc: user + system ticks over the
@@ -189,8 +191,8 @@ def wrk(base: str, script: Path, connections: int, seconds: float,
     """One wrk run; its figures and the CPU ms per request of each group of processes."""
     before = {name: tree_ticks(pids) for name, pids in meters.items()}
     done = subprocess.run(["wrk", f"-t{min(connections, 4)}", f"-c{connections}",
-                           f"-d{seconds:g}s", "--latency", "--timeout", "10s", "-s", str(script),
-                           base],
+                           f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s",
+                           "-s", str(script), base],
                           capture_output=True, text=True, check=False)
     after = {name: tree_ticks(pids) for name, pids in meters.items()}
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
@@ -206,37 +208,41 @@ def wrk(base: str, script: Path, connections: int, seconds: float,
     return result
 
 
-def start_setup(cluster: Cluster, name: str, ports: list[int]) -> tuple[str, dict[str, list[int]]]:
-    """Start the instances of a set-up; the address wrk uses and the processes to meter."""
-    direct = name == "direct"
-    count = 2 if name == "proxy-2" else 1
-    for index, port in enumerate(ports[:count], 1):
-        cluster.start_instance(index, port, workers=2, direct=direct)
-    for index, port in enumerate(ports[:count], 1):
+def start_instances(cluster: Cluster) -> list[int]:
+    """Instances 1 and 2 through PgBouncer, 3 on the database directly, started together;
+    their ports."""
+    ports = [free_port() for _ in range(3)]
+    for index, port in enumerate(ports, 1):
+        cluster.start_instance(index, port, workers=2, direct=index == 3)
+    for index, port in enumerate(ports, 1):
         cluster.wait_instance(index, port)
-    meters = {"portal": [p.pid for p in cluster.instances.values()]}
-    if direct:
-        return f"http://127.0.0.1:{ports[0]}", meters
-    cluster.start_haproxy(ports[:count])
-    meters["haproxy"] = [cluster.others["haproxy"].pid]
-    meters["pgbouncer"] = [cluster.others["pgbouncer"].pid]
-    return cluster.url, meters
+    return ports
 
 
-def stop_setup(cluster: Cluster) -> None:
-    """Stop the instances and HAProxy (PgBouncer stays)."""
-    for process in [*cluster.instances.values(), cluster.others.pop("haproxy", None)]:
-        if process is not None:
-            process.terminate()
-            process.wait(30)
-    cluster.instances.clear()
+def start_setup(cluster: Cluster, name: str, ports: list[int]) -> tuple[str, dict[str, list[int]]]:
+    """HAProxy for a set-up (none for direct); the address wrk uses and the processes to
+    meter (idle instances are left out: they use no CPU)."""
+    if name == "direct":
+        return f"http://127.0.0.1:{ports[2]}", {"portal": [cluster.instances[3].pid]}
+    count = 2 if name == "proxy-2" else 1
     cluster.proxy_port = free_port()
+    cluster.start_haproxy(ports[:count])
+    return cluster.url, {"portal": [cluster.instances[i].pid for i in range(1, count + 1)],
+                         "haproxy": [cluster.others["haproxy"].pid],
+                         "pgbouncer": [cluster.others["pgbouncer"].pid]}
 
 
-def measure_setup(args: argparse.Namespace, cluster: Cluster, name: str,
+def stop_haproxy(cluster: Cluster) -> None:
+    """Stop HAProxy, if it runs."""
+    process = cluster.others.pop("haproxy", None)
+    if process is not None:
+        process.terminate()
+        process.wait(30)
+
+
+def measure_setup(args: argparse.Namespace, cluster: Cluster, name: str, ports: list[int],
                   lua: dict[str, Path], progress: Callable[[str], None]) -> dict[str, Any]:
     """Every route on one set-up: the saturation runs, and one connection for latency."""
-    ports = [free_port(), free_port()]
     base, meters = start_setup(cluster, name, ports)
     results: dict[str, Any] = {}
     try:
@@ -251,7 +257,7 @@ def measure_setup(args: argparse.Namespace, cluster: Cluster, name: str,
         progress(f"{name} detail, 1 connection")
         results["detail-1"] = wrk(base, lua["detail"], 1, args.duration, meters)
     finally:
-        stop_setup(cluster)
+        stop_haproxy(cluster)
     return results
 
 
@@ -310,8 +316,9 @@ def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     phases: dict[str, Any] = {}
     try:
         cluster.start_pgbouncer()
+        ports = start_instances(cluster)
         for name in SETUPS:
-            phases[name] = measure_setup(args, cluster, name, lua, step)
+            phases[name] = measure_setup(args, cluster, name, ports, lua, step)
     finally:
         cluster.stop()
     results = {"phases": phases, "ratios": ratios(phases), "args": {
@@ -325,7 +332,7 @@ def main_inner(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
 
 def smoke(args: argparse.Namespace) -> SmokeResult:
     """100 questions, 4 agents and connections, a second per run."""
-    smoke_sizes(args, questions=100, agents=4, connections=4, duration=1, warmup=0.5)
+    smoke_sizes(args, questions=100, agents=4, connections=4, duration=1, warmup=1)
     code, results = main_inner(args)
     counts = {f"{setup} {route}": (r["requests"], r["bad"] + r["errors"])
               for setup, routes in results.get("phases", {}).items()
