@@ -9,6 +9,7 @@ MIJN_DATABASE_PGBOUNCER=1), 2 `mijn worker` processes and a real SMTP server (ai
 - 20 agents spread over both instances press "Volgende vraag" until the queue is empty:
   every question is claimed exactly once;
 - the notifications of 30 parties are each sent exactly once by the two workers;
+- `mijn zgw retry` runs through PgBouncer, and its `--loop` stops cleanly on SIGTERM;
 - SIGTERM to one instance while citizens ask questions through HAProxy: every request is
   answered, and every question a citizen was told was sent is in the database.
 
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -237,6 +240,27 @@ def test_the_two_workers_send_each_notification_exactly_once(world: World) -> No
         list(world.addresses)))
     assert {row["email_state"]: row["n"] for row in states} == {"sent": PARTIES}
     assert "Traceback" not in world.cluster.log("worker1") + world.cluster.log("worker2")
+
+
+ZGW = {"MIJN_ZGW_NOTIFICATIONS_TOKEN": "zgw-token-" + uuid.uuid4().hex,
+       "MIJN_ZGW_ZAKEN_URL": "https://zaken.example.nl/api/v1",
+       "MIJN_ZGW_CATALOGI_URL": "https://catalogi.example.nl/api/v1",
+       "MIJN_ZGW_CLIENT_ID": "mijn", "MIJN_ZGW_SECRET": "zgw-secret"}
+
+
+def test_zgw_retry_runs_through_pgbouncer_and_its_loop_stops_on_sigterm(world: World) -> None:
+    env = {**world.cluster.mijn_env(), **ZGW}
+    command = [sys.executable, "-m", "mijn.cli", "zgw", "retry"]
+    once = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert once.returncode == 0 and "0 pending in all" in once.stderr, once.stderr
+    loop = subprocess.Popen([*command, "--loop", "--interval", "0.2"], env=env,
+                            stderr=subprocess.PIPE)
+    assert loop.stderr is not None
+    said = loop.stderr.readline().decode()  # "Retrying ... every 0.2 s": it listens for SIGTERM
+    time.sleep(1)  # a few rounds
+    status = stop(loop)
+    said += loop.stderr.read().decode()
+    assert (status, said.strip().splitlines()[-1]) == (0, "Stopped."), said
 
 
 def _recipients(world: World) -> set[str]:
