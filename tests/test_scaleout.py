@@ -20,6 +20,7 @@ skipped, saying so, when they are missing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import subprocess
 import sys
@@ -36,6 +37,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from test_notifications import SmtpServer
 from test_notifications_concurrency import _seed_many
@@ -46,6 +48,7 @@ from mijn.dev.cluster import Cluster, free_port, missing_tools, stop
 from mijn.dev.demo import seed_demo
 from mijn.migrate import upgrade
 from mijn.parties.service import get_or_create_party
+from mijn.pgbouncer import PgBouncerSettings
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.common import list_topics
 from mijn.settings import ConfigurationError, load_settings
@@ -349,3 +352,27 @@ def test_the_pgbouncer_setting_turns_the_statement_caches_off_and_names_a_wrong_
     assert options["prepared_statement_name_func"]() != options["prepared_statement_name_func"]()
     with pytest.raises(ConfigurationError, match="MIJN_DATABASE_PGBOUNCER"):
         load_settings({**env, "MIJN_DATABASE_PGBOUNCER": "yes"})
+
+
+async def _commit_on_exit(url: str) -> list[str]:
+    engine = make_engine(url)
+    maker = PgBouncerSettings(enabled=True).autocommit_sessionmaker(engine)
+    try:
+        async with maker() as session:
+            await session.execute(text("CREATE TABLE kept (what TEXT)"))
+            await session.execute(text("INSERT INTO kept VALUES ('written')"))
+        with contextlib.suppress(RuntimeError):
+            async with maker() as session:
+                await session.execute(text("INSERT INTO kept VALUES ('failed')"))
+                raise RuntimeError("the page failed")
+        async with maker() as session:
+            return list(await session.scalars(text("SELECT what FROM kept")))
+    finally:
+        await engine.dispose()
+
+
+def test_behind_pgbouncer_a_read_session_keeps_what_it_wrote_unless_it_failed(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'kept.sqlite3'}"
+    assert asyncio.run(_commit_on_exit(url)) == ["written"]
