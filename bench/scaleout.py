@@ -18,8 +18,9 @@ routes (/mijn/dossiers, /mijn/dossiers/<ref> of the demo citizen, POST /kcc/volg
 The three instances start together, once; an instance outside the set-up measured idles.
 
 Reported per set-up and route: requests/s, p50/p99, and the CPU time per request of the
-portal processes, of HAProxy and of PgBouncer (from /proc: user + system ticks over the
-run; robust against the machine being shared, unlike the rates). The ratios proxy-2 /
+portal processes, of HAProxy, of PgBouncer and of the PostgreSQL backends serving the
+database (from /proc: user + system ticks over the run; robust against the machine being
+shared, unlike the rates). The ratios proxy-2 /
 proxy-1 (scale-out) and proxy-1 / direct (the cost of the two proxies) are printed and
 saved as JSON under bench/results/. Between runs the claimed questions go back to the queue.
 """
@@ -168,6 +169,14 @@ def scripts(url: str, paths: list[str], agents: int, workdir: Path) -> dict[str,
     return found
 
 
+def backends(url: str) -> list[int]:
+    """The PostgreSQL backends now connected to the database (the portals' pools, or
+    PgBouncer's server connections): their CPU is the database's share of a request."""
+    rows = asyncio.run(_fetch(url, "SELECT pid FROM pg_stat_activity WHERE datname = "
+                                   "current_database() AND pid <> pg_backend_pid()"))
+    return [int(row["pid"]) for row in rows]
+
+
 def tree_ticks(pids: list[int]) -> int:
     """User + system clock ticks of these processes and all their descendants."""
     total, todo, seen = 0, list(pids), set()
@@ -253,8 +262,10 @@ def measure_setup(args: argparse.Namespace, cluster: Cluster, name: str, ports: 
                 wrk(base, lua[route], connections, args.warmup, meters)
             if route == "next":
                 requeue(args.database_url)
+            meters["postgres"] = backends(args.database_url)
             results[route] = wrk(base, lua[route], connections, args.duration, meters)
         progress(f"{name} detail, 1 connection")
+        meters["postgres"] = backends(args.database_url)
         results["detail-1"] = wrk(base, lua["detail"], 1, args.duration, meters)
     finally:
         stop_haproxy(cluster)
@@ -274,21 +285,23 @@ def ratios(phases: dict[str, dict[str, Any]]) -> dict[str, Any]:
     cpu = proxied["cpu_ms_per_request"]
     found["detail: CPU ms per request of HAProxy + PgBouncer"] = round(
         cpu.get("haproxy", 0) + cpu.get("pgbouncer", 0), 3)
-    found["detail: portal CPU ms per request, proxied / direct"] = round(
-        cpu["portal"] / max(direct["cpu_ms_per_request"]["portal"], 0.001), 2)
+    for part in ("portal", "postgres"):
+        found[f"detail: {part} CPU ms per request, proxied / direct"] = round(
+            cpu[part] / max(direct["cpu_ms_per_request"][part], 0.001), 2)
     return found
 
 
 def report(results: dict[str, Any]) -> str:
     """The table of every set-up and route, and the ratios."""
     lines = [f"{'set-up':<9} {'route':<9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-             f"{'bad':>4}  CPU ms/request (portal, haproxy, pgbouncer)"]
+             f"{'bad':>4}  CPU ms/request (portal, haproxy, pgbouncer, postgres)"]
     for setup, routes in results["phases"].items():
         for route, r in routes.items():
             cpu = r["cpu_ms_per_request"]
             lines.append(f"{setup:<9} {route:<9} {r['requests_per_s']:>8} {r['p50_ms']:>8.1f} "
                          f"{r['p99_ms']:>8.1f} {r['bad'] + r['errors']:>4}  " + ", ".join(
-                             f"{cpu.get(k, 0):.2f}" for k in ("portal", "haproxy", "pgbouncer")))
+                             f"{cpu.get(k, 0):.2f}" for k in ("portal", "haproxy", "pgbouncer",
+                                                              "postgres")))
     lines += [f"{key}: {value}" for key, value in results["ratios"].items()]
     lines.append(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end "
                  "(shared: rates and latencies move with the others' load; CPU per request less)")
