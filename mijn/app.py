@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
 
 from mijn import PROJECT_ROOT
-from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
+from mijn.db import make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
 from mijn.http.api import routes as api_routes
 from mijn.http.api.common import ApiProblem, problem_response
@@ -112,7 +112,7 @@ def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
     app.state.clock = time.time  # epoch seconds; tests move it (rate limit windows)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.autocommit_sessionmaker = make_autocommit_sessionmaker(engine)
+    app.state.autocommit_sessionmaker = settings.pgbouncer.autocommit_sessionmaker(engine)
     app.state.templates = make_environment()
     app.state.http = http
     app.state.oidc_clients = _oidc_clients(settings, http)
