@@ -8,6 +8,7 @@ from starlette.requests import Request
 from mijn.access.resolve import resolve_access
 from mijn.access.scope import Access
 from mijn.dossiers.service import locked_dossier_ids, scope_dossier_ids
+from mijn.http.portal.kept import owner_tag
 from mijn.http.session import act_for, require_identity
 from mijn.notifications.service import NewsScope
 from mijn.questions.asking import locked_question_ids, scope_question_ids
@@ -22,6 +23,7 @@ async def portal_access(request: Request, session: AsyncSession) -> Access:
     if identity.mandate_id is not None and access.mandate_id is None:
         await act_for(request, None)
     request.state.access = access
+    request.state.kept_for = owner_tag(request, access)  # the forms' kept_for (see kept.py)
     return access
 
 
