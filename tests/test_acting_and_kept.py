@@ -194,6 +194,10 @@ def test_a_reply_kept_comes_back_on_the_thread(
     thread_url = client.post("/mijn/vragen", data=fields).headers["location"].split("?")[0]
     form = form_fields(client.get(thread_url).text)
     _expire(run)
+    htmx = client.post(f"{thread_url}/reactie", data={**form, "body": "Nog een vraag."},
+                       headers={"HX-Request": "true"})
+    assert htmx.status_code == 204 and htmx.headers["HX-Redirect"].startswith("/inloggen?")
+    assert "mijn_bewaard0" in htmx.headers["set-cookie"]
     reply = client.post(f"{thread_url}/reactie", data={**form, "body": "Nog een vraag."})
     assert reply.status_code == 303
     assert f"next={thread_url.replace('/', '%2F')}" in reply.headers["location"]

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from mijn.access.scope import Access
-from mijn.http.common import app_settings, form_values
+from mijn.http.common import app_settings, form_values, is_htmx
 from mijn.http.session import LoginRequired, login_url, require_identity
 
 COOKIE = "mijn_bewaard"
@@ -56,7 +56,9 @@ async def login_keeping_text(request: Request, back: str) -> Response | None:
         return None
     except LoginRequired as exc:
         exc.next_url = back
-        response = RedirectResponse(login_url(request, exc), status_code=303)
+        url = login_url(request, exc)
+        response = (Response(status_code=204, headers={"HX-Redirect": url}) if is_htmx(request)
+                    else RedirectResponse(url, status_code=303))
     values = await form_values(request)
     owner = values.get("kept_for", "")
     if owner and values.get("body", "").strip():
