@@ -59,6 +59,9 @@ def test_asking_and_a_thread_for_someone_name_that_party(
     client: TestClient, auth: Auth, demo: None, run: Runner
 ) -> None:
     _act_for_jan(client, auth, run)
+    dossier = client.get(f"/mijn/dossiers/{JAN_DOSSIER}").text
+    assert "Antwoorden bij dit dossier van Jan Jansen" in dossier
+    assert "Stel hier een vraag namens Jan Jansen." in dossier
     form = client.get("/mijn/vragen/nieuw").text
     assert "Stel een vraag namens Jan Jansen" in form
     assert "Terug naar de vragen van Jan Jansen" in form
