@@ -5,7 +5,8 @@ One browser for all of them, a fresh context (cookies) per persona and language:
 through the development provider, the dossiers, one dossier, the questions (a thread, the ask
 form), the messages and the notification settings. Each page must fit the phone without
 scrolling sideways. Sanne acts for Jan, so the pages must name him, not "u"; Jan also
-searches the answers while typing (htmx, a live region says how many were found).
+searches the answers while typing (htmx, a live region says how many were found). The pages
+only this journey shows are photographed into var/screenshots/ (as test_screenshots.py does).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used 
     heading,
     portal,
 )
+from test_screenshots import SCREENSHOTS, save
 
 PHONE = {"width": 390, "height": 800}
 BAKERY = "Bakkerij De Korenschoof"
@@ -51,11 +53,15 @@ PERSONAS = (
 )
 
 
-def _fits(s: Session, what: str) -> None:
-    """Checked with axe, and no sideways scrolling on the phone."""
+def _fits(s: Session, what: str, photo: str = "") -> None:
+    """Checked with axe, and no sideways scrolling on the phone; a photo (var/screenshots)
+    of the pages this journey is the only one to show."""
     width = s.page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{what} is {width} px wide at {PHONE['width']} px"
     s.axe(what)
+    if photo:
+        lang = s.page.locator("html").get_attribute("lang")
+        save(s.page, f"{photo}-{lang}", PHONE["width"])
 
 
 def _log_in(s: Session, who: Persona, lang: str, t: Callable[[str], str]) -> None:
@@ -90,13 +96,13 @@ def _dossier_and_questions(s: Session, who: Persona, t: Callable[[str], str]) ->
     if first.count():
         first.click()
         expect(heading(page)).to_be_visible()
-        _fits(s, "a question's thread")
+        _fits(s, "a question's thread", "namens-vraag" if who.name == "Sanne de Vries" else "")
     if who.can_ask:
         s.goto("/mijn/vragen/nieuw")
         ask = (t("Stel een vraag namens %(party)s") % {"party": who.party} if who.party
                else t("Stel een vraag"))
         expect(heading(page)).to_have_text(ask)
-        _fits(s, "the ask form")
+        _fits(s, "the ask form", "namens-vraag-stellen" if who.name == "Sanne de Vries" else "")
 
 
 def _messages_and_settings(s: Session, who: Persona, t: Callable[[str], str]) -> None:
@@ -115,7 +121,8 @@ def _messages_and_settings(s: Session, who: Persona, t: Callable[[str], str]) ->
         expect(heading(page)).to_have_text(t("Zo krijgt %(party)s bericht") % {"party": who.party})
     else:
         expect(heading(page)).to_have_text(t("Zo krijgt u bericht"))
-    _fits(s, "notification settings")
+    _fits(s, "notification settings", {"Sanne de Vries": "namens-instellingen",
+                                        "Karin Smit": "bedrijf-instellingen"}.get(who.name, ""))
 
 
 def _search_while_typing(s: Session) -> None:
@@ -127,7 +134,7 @@ def _search_while_typing(s: Session) -> None:
     assert answer.value.request.headers.get("hx-request") == "true"
     expect(page.locator("#zoek-aantal")).to_have_text(re.compile(r"^\d+ \w+"))  # "2 answers found"
     expect(page.locator("#resultaten .mijn-card").first).to_be_visible()
-    _fits(s, "answers found while typing")
+    _fits(s, "answers found while typing", "antwoorden-zoeken")
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
@@ -135,6 +142,7 @@ def test_every_persona_s_main_journey_on_a_phone(
     browser: Browser, demo: Portal, lang: str,  # noqa: F811
 ) -> None:
     t: Callable[[str], str] = demo.english if lang == "en" else (lambda text: text)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for who in PERSONAS:
         for s in _session(browser, demo, viewport=PHONE):
             _log_in(s, who, lang, t)
