@@ -103,11 +103,6 @@ def take_kept(request: Request, access: Access) -> dict[str, str] | None:
     return {k: str(values[k]) for k in FIELDS if isinstance(values.get(k), str)}
 
 
-def has_kept(request: Request) -> bool:
-    """Whether this browser sends a kept text (so the page must forget it after use)."""
-    return f"{COOKIE}0" in request.cookies
-
-
 def forget(request: Request, response: Response) -> Response:
     """Remove the kept text from the browser (after it was put back, or refused)."""
     for number in range(MAX_PARTS):
