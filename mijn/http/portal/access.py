@@ -13,6 +13,7 @@ from mijn.access.identity import Identity
 from mijn.access.resolve import resolve_access_with
 from mijn.access.scope import Access
 from mijn.dossiers.service import locked_dossier_ids, scope_dossier_ids
+from mijn.http.portal.kept import owner_tag
 from mijn.http.session import act_for, require_identity
 from mijn.notifications.service import NewsScope, unread_count, unread_select
 from mijn.questions.asking import locked_question_ids, scope_question_ids
@@ -33,6 +34,7 @@ async def portal_access(request: Request, session: AsyncSession, *, unread: bool
         await act_for(request, None)
     request.state.access = access
     request.state.unread = int(count or 0) if column is not None else None
+    request.state.kept_for = owner_tag(request, access)  # the forms' kept_for (see kept.py)
     return access
 
 
