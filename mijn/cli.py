@@ -17,6 +17,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from mijn.migrate import upgrade
+    from mijn.observe.logs import configure_logging
 
     if settings.is_embedded_database:
         upgrade(settings.database_url)
@@ -24,7 +25,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         "mijn.app:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, proxy_headers=True, log_level=args.log_level,
+        log_config=None,  # the log's format is Mijn's (MIJN_LOG_FORMAT), in every process
     )
+    configure_logging(settings.telemetry)
     if args.workers <= 1:
         uvicorn.Server(config).run()
         return 0
