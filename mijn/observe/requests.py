@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from starlette.routing import Match, Mount, Router
+from starlette.routing import BaseRoute, Match, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mijn.observe import health
@@ -64,17 +64,26 @@ def route_name(scope: Scope, status: int, mounted: bool) -> str:
     development provider's) is named with the mount's path."""
     route = scope.get("route")
     if route is None and status != 404:
-        router: Router | None = getattr(scope.get("app"), "router", None)
-        for candidate in router.routes if router is not None else ():
-            if candidate.matches(scope)[0] != Match.NONE:
-                route = candidate
-                break
+        route = _lookup(scope)
     name = getattr(route, "name", None)
     if not name:
         return UNMATCHED
     if mounted and not isinstance(route, Mount):
         return f"{scope['root_path'].strip('/')}:{name}"
     return str(name)
+
+
+def _lookup(scope: Scope) -> BaseRoute | None:
+    """The route the router would take (the method's, else one for the path only)."""
+    router: Router | None = getattr(scope.get("app"), "router", None)
+    partial = None
+    for candidate in router.routes if router is not None else ():
+        match = candidate.matches(scope)[0]
+        if match == Match.FULL:
+            return candidate
+        if match == Match.PARTIAL and partial is None:
+            partial = candidate
+    return partial
 
 
 class ObserveMiddleware:
@@ -103,7 +112,8 @@ class ObserveMiddleware:
             await send(message)
 
         root = scope.get("root_path", "")
-        app = self.health if scope["path"] in health.PATHS else self.app
+        checks = scope["path"] in health.PATHS and scope["method"] in ("GET", "HEAD")
+        app = self.health if checks else self.app
         try:
             await app(scope, receive, send_with_id)
         finally:
