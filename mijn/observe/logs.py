@@ -78,6 +78,12 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+def _ours_or_a_warning(record: logging.LogRecord) -> bool:
+    """Mijn's and the server's records; of other libraries only warnings and worse (their
+    chatter at lower levels may quote addresses, URLs or statements)."""
+    return record.levelno >= logging.WARNING or record.name.startswith(("mijn", "uvicorn"))
+
+
 def configure_logging(telemetry: TelemetrySettings) -> None:
     """Send every log record through one handler in the configured format (again on each call:
     the last app built sets it); uvicorn's access log is replaced by the line per request."""
@@ -85,6 +91,7 @@ def configure_logging(telemetry: TelemetrySettings) -> None:
     for handler in [h for h in root.handlers if isinstance(h, StderrHandler)]:
         root.removeHandler(handler)
     handler = StderrHandler()
+    handler.addFilter(_ours_or_a_warning)
     handler.setFormatter(JsonFormatter() if telemetry.log_format == "json" else TextFormatter())
     root.addHandler(handler)
     # Mijn's own loggers at the level `mijn serve --log-level` (uvicorn's) gave, else info;
