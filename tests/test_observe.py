@@ -177,3 +177,14 @@ def test_a_worker_takes_the_next_free_metrics_port(tmp_path: Path) -> None:
     assert other.startswith("Not Found")
     assert 'http_server_request_duration_seconds_count{http_request_method="GET"' in scraped
     assert "mijn_queue_waiting" not in scraped  # only the first port reads the database
+
+
+def test_the_handler_passes_ours_and_other_libraries_warnings_only() -> None:
+    from mijn.observe.logs import StderrHandler, configure_logging
+
+    configure_logging(TelemetrySettings(log_format="json"))
+    [handler] = [h for h in logging.getLogger().handlers if isinstance(h, StderrHandler)]
+    made = [logging.LogRecord(name, level, __file__, 1, "m", (), None) for name, level in (
+        ("mijn.request", logging.INFO), ("uvicorn.error", logging.INFO),
+        ("mail.log", logging.INFO), ("httpx", logging.INFO), ("asyncpg", logging.WARNING))]
+    assert [bool(handler.filter(record)) for record in made] == [True, True, False, False, True]
