@@ -191,10 +191,18 @@ def journey(url: str) -> None:
                             ).status_code == 400
 
 
-def test_metrics_of_both_workers_move_with_a_journey(served: Served) -> None:
+@pytest.fixture(scope="module")
+def journeyed(served: Served) -> tuple[list[Samples], list[Samples]]:
+    """One journey (for the module): what both listeners reported before and after it."""
     before = [scrape(port) for port in served.metrics]
     journey(served.url)
-    after = [scrape(port) for port in served.metrics]
+    return before, [scrape(port) for port in served.metrics]
+
+
+def test_metrics_of_both_workers_move_with_a_journey(
+    journeyed: tuple[list[Samples], list[Samples]]
+) -> None:
+    before, after = journeyed
 
     def moved(name: str, **labels: str) -> float:
         return total(after, name, **labels) - total(before, name, **labels)
@@ -221,10 +229,11 @@ def test_metrics_of_both_workers_move_with_a_journey(served: Served) -> None:
                 frozenset({("db_client_connection_state", "idle")})) in each
 
 
-def test_the_log_is_json_lines_without_personal_data(served: Served) -> None:
-    journey(served.url)
+def test_the_log_is_json_lines_without_personal_data(
+    served: Served, journeyed: tuple[list[Samples], list[Samples]]
+) -> None:
     time.sleep(0.5)  # the workers' last lines
-    text = served.log.read_text()  # from the start: the other tests' journeys too
+    text = served.log.read_text()  # from the start, with the journey
     lines = text.splitlines()
     assert lines[0].startswith("Mijn runs on ")  # printed by `mijn serve`; the rest is the log
     entries = [json.loads(line) for line in lines[1:]]
