@@ -188,3 +188,24 @@ def test_the_handler_passes_ours_and_other_libraries_warnings_only() -> None:
         ("mijn.request", logging.INFO), ("uvicorn.error", logging.INFO),
         ("mail.log", logging.INFO), ("httpx", logging.INFO), ("asyncpg", logging.WARNING))]
     assert [bool(handler.filter(record)) for record in made] == [True, True, False, False, True]
+
+
+def test_a_failing_request_is_logged_as_500_and_keeps_its_id_for_the_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from mijn.observe.requests import ObserveMiddleware
+
+    async def failing(scope: object, receive: object, send: object) -> None:
+        raise RuntimeError("boom")
+
+    async def scenario() -> str | None:
+        scope = {"type": "http", "method": "GET", "path": "/x", "root_path": "",
+                 "headers": [(b"x-request-id", b"req-9")], "query_string": b""}
+        with pytest.raises(RuntimeError):
+            await ObserveMiddleware(failing)(scope, None, None)  # type: ignore[arg-type]
+        return REQUEST_ID.get()  # as the server's "Exception in ASGI application" reads it
+
+    caplog.set_level(logging.INFO, logger="mijn.request")
+    assert asyncio.run(scenario()) == "req-9"
+    [line] = _requests(caplog)
+    assert (line.status, line.route, line.request_id) == (500, "unmatched", "req-9")  # type: ignore[attr-defined]

@@ -116,11 +116,13 @@ class ObserveMiddleware:
         app = self.health if checks else self.app
         try:
             await app(scope, receive, send_with_id)
-        finally:
-            self._done(scope, root, status, time.perf_counter() - started)
-            REQUEST_ID.reset(token)
+        except BaseException:
+            self._done(scope, root, rid, status, time.perf_counter() - started)
+            raise  # the id stays set in this request's task: the server's traceback carries it
+        self._done(scope, root, rid, status, time.perf_counter() - started)
+        REQUEST_ID.reset(token)
 
-    def _done(self, scope: Scope, root: str, status: int, seconds: float) -> None:
+    def _done(self, scope: Scope, root: str, rid: str, status: int, seconds: float) -> None:
         route = route_name(scope, status, scope.get("root_path", "") != root)
         method = scope["method"]
         if self.metrics is not None:
@@ -130,5 +132,5 @@ class ObserveMiddleware:
             ms = round(seconds * 1000, 1)
             log.handle(log.makeRecord(
                 log.name, level, __file__, 0, '"%s %s" %d %.1f ms', (method, route, status, ms),
-                None, extra={"route": route, "method": method, "status": status,
-                             "duration_ms": ms}))
+                None, extra={"request_id": rid, "route": route, "method": method,
+                             "status": status, "duration_ms": ms}))
