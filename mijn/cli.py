@@ -10,6 +10,7 @@ import socket
 import sys
 from typing import Any
 
+from mijn.operations import add_operations_commands
 from mijn.settings import ConfigurationError, Settings, load_settings
 
 
@@ -295,12 +296,15 @@ def parser() -> argparse.ArgumentParser:
     _add_api_client_commands(sub)
     _add_sessions_commands(sub)
     _add_worker_commands(sub)
+    add_operations_commands(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `mijn` console script."""
     args = parser().parse_args(argv)
+    if getattr(args, "without_settings", None):  # mijn check: reads and checks them itself
+        return int(args.without_settings(args))
     try:
         settings = load_settings()
     except ConfigurationError as exc:

@@ -22,6 +22,7 @@ from mijn.envvalues import (
 )
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
+from mijn.retentionperiods import RetentionPeriods, retention_periods
 from mijn.telemetry import TelemetrySettings, telemetry_settings
 from mijn.theme import Theme, load_theme
 from mijn.workingtime import WorkingCalendar
@@ -133,6 +134,7 @@ class Settings:
     fcr_target: float = 0.8
     # Per rule (RATE_LIMIT_DEFAULTS' names): (count, window in seconds) pairs; empty is off.
     rate_limits: RateLimits = field(default_factory=lambda: ratewindows.rate_limits({}))
+    retention: RetentionPeriods = field(default_factory=RetentionPeriods)  # bewaartermijnen
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
 
     @property
@@ -317,6 +319,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         acr_levels=acr_levels_value(env),
         fcr_target=share_value(env, "MIJN_FCR_TARGET", 0.8),
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
+        retention=retention_periods(env),
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
     )
     settings.check()

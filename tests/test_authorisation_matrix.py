@@ -389,6 +389,8 @@ CASES: list[Case] = [
     Case("POST", "/kcc/meldingen/{kind}/{item_id}/opnieuw", "/kcc/meldingen/email/999999/opnieuw",
          kcc(), form={}),
     Case("GET", "/kcc/klanten", "/kcc/klanten", kcc(agent=200, lead=200)),
+    Case("GET", "/kcc/bewaartermijnen", "/kcc/bewaartermijnen", kcc(lead=200),
+         marker="Logboek van inzage"),
     Case("GET", "/kcc/klanten/{party_id}", "/kcc/klanten/{p[jan]}", kcc(agent=200, lead=200),
          marker="Jan Jansen"),
     Case("GET", "/kcc/klanten/{party_id}", "/kcc/klanten/999999", kcc()),

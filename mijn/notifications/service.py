@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import utcnow
@@ -87,13 +87,17 @@ async def unread_count(
     session: AsyncSession, party_id: int, within: NewsScope | None = None
 ) -> int:
     """How many inbox messages the party has not seen (of those in scope)."""
-    found = await session.scalar(
-        select(func.count()).where(
-            Notification.party_id == party_id, Notification.read_at.is_(None),
-            Notification.kind != "verify", *_within(within),
-        )
-    )
+    found = await session.scalar(unread_select(within), {"party_id": party_id})
     return int(found or 0)
+
+
+def unread_select(within: NewsScope | None = None) -> Select[Any]:
+    """The count of unread_count, the party bound as `party_id` (to build once and run
+    often, or to read as a column of another statement)."""
+    return select(func.count()).where(
+        Notification.party_id == bindparam("party_id"), Notification.read_at.is_(None),
+        Notification.kind != "verify", *_within(within),
+    )
 
 
 async def inbox(
