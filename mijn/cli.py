@@ -18,6 +18,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from mijn.migrate import upgrade
+    from mijn.observe.logs import configure_logging
     from mijn.serving import WORKER_HEALTHCHECK_SECONDS, run_workers
 
     if settings.is_embedded_database:
@@ -28,7 +29,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers, proxy_headers=True, log_level=args.log_level,
         timeout_graceful_shutdown=args.graceful_timeout,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        log_config=None,  # the log's format is Mijn's (MIJN_LOG_FORMAT), in every process
     )
+    configure_logging(settings.telemetry)
     if args.workers <= 1:
         uvicorn.Server(config).run()
         return 0

@@ -292,6 +292,8 @@ CASES: list[Case] = [
     # --- public pages and the login ------------------------------------------------------
     Case("GET", "/", "/", everyone(200)),
     Case("GET", "/health", "/health", everyone(200)),
+    Case("GET", "/health/live", "/health/live", everyone(200)),
+    Case("GET", "/health/ready", "/health/ready", everyone(200)),
     Case("GET", "/thema.css", "/thema.css", everyone(200)),
     Case("GET", "/thema/logo", "/thema/logo", everyone(200)),
     Case("GET", "/over/{slug}", "/over/privacy", everyone(200)),

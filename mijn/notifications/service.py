@@ -171,6 +171,18 @@ async def delivery_counts(session: AsyncSession) -> dict[str, int]:
     return {state: int(count) for state, count in rows.all()}
 
 
+async def outbox_counts(session: AsyncSession) -> dict[str, int]:
+    """How many e-mails wait to be sent and how many are dead (for the metrics; each count
+    reads only its own partial index)."""
+    counts = {}
+    for state in ("pending", DEAD):
+        total = await session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.email_state == state)
+        )
+        counts[state] = int(total or 0)
+    return counts
+
+
 async def dead_deliveries(session: AsyncSession, limit: int = 100) -> list[Notification]:
     """Notifications whose e-mail is dead (will not be tried again), newest first (for staff)."""
     found = await session.scalars(
