@@ -180,6 +180,9 @@ def test_acting_for_someone_shows_their_data_and_says_so(
     audit = run(_last_audit)
     assert (audit.action, audit.actor_id, audit.mandate_id) == (
         "profile.view", str(run(_party_id, SANNE_BSN)), ids[0].id)
+    assert client.get(f"/mijn/dossiers/{JAN_DOSSIER}").status_code == 200
+    page = client.get("/mijn/gegevens").text  # a representative's view, by name and role
+    assert "Sanne de Vries (bewindvoerder)" in page and JAN_TITLE in page
 
 
 async def _last_audit(session: AsyncSession) -> AuditEvent:
