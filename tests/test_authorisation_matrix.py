@@ -364,6 +364,9 @@ CASES: list[Case] = [
          portal(rep=200, rep_readonly=200, rep_expired=200)),
     Case("GET", "/mijn/berichten", "/mijn/berichten", portal(200)),
     Case("GET", "/mijn/instellingen", "/mijn/instellingen", portal(200, ahmed=403)),
+    # Mijn gegevens: everyone's own (or the party acted for); the views in scope only (FOREIGN)
+    Case("GET", "/mijn/gegevens", "/mijn/gegevens", portal(200)),
+    Case("GET", "/mijn/gegevens", "/mijn/gegevens?pagina=2", portal(200), label="page 2"),
     Case("GET", "/mijn/instellingen/bevestigen/{token}", "/mijn/instellingen/bevestigen/x.y",
          portal(200, ahmed=403)),
     # --- answers (public; tailored for a logged-in visitor) ----------------------------------

@@ -19,6 +19,7 @@ from mijn.http import limits
 from mijn.http.common import redirect, render, rotate_csrf
 from mijn.http.errors import error_page, rate_limited_page
 from mijn.http.login.claims import business_party, claimed_mandate, employee_ref
+from mijn.http.login.language import apply_party_language
 from mijn.http.login.oidc import LoginError, LoginRequest, OidcClient
 from mijn.http.session import (
     PORTAL_AUDIENCES,
@@ -283,6 +284,7 @@ async def _finish_login(
     response = RedirectResponse(safe_next(next_url, HOME[audience]), status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path=_login_cookie_path(audience))
     rotate_csrf(request, response)  # a form token from before the login no longer counts
+    await apply_party_language(request, response, identity)
     settings: Settings = request.app.state.settings
     response.set_cookie(
         active_cookie(audience), "1", httponly=True, samesite="lax",

@@ -11,6 +11,7 @@ from mijn.http.portal import (
     mandates,
     notifications,
     pages,
+    profile,
     questions,
     theme,
 )
@@ -22,6 +23,7 @@ routes: list[BaseRoute] = [
     *mandates.routes,
     *notifications.routes,
     *pages.routes,
+    *profile.routes,
     *keepalive.routes,
     *theme.routes,
 ]
