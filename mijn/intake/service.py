@@ -26,6 +26,15 @@ from mijn.dossiers.changes import (
     record_status_once,
     update_dossier,
 )
+from mijn.dossiers.ingest import (
+    EXTERNAL_ID,
+    NO_DOSSIER,
+    SOURCE,
+    UNKNOWN_STATUS,
+    SourceEvent,
+    StatusOutcome,
+    record_source_status,
+)
 from mijn.dossiers.service import dossier_by_id, dossier_by_source, find_dossier_type
 from mijn.intake.models import ApiClient, DossierLink
 from mijn.parties.service import get_or_create_party
@@ -238,6 +247,34 @@ async def add_status(
         )
     except DossierError as exc:
         raise _refused(exc) from None
+
+
+# The dossier forwarded to a source under an id, as a part of the statement that records it.
+_LINKED_ID = select(DossierLink.dossier_id).where(
+    DossierLink.source == SOURCE, DossierLink.external_id == EXTERNAL_ID
+).scalar_subquery()
+
+
+async def add_source_status(
+    session: AsyncSession, source: str, external_id: str, data: StatusInput
+) -> StatusOutcome:
+    """Record a status event of the dossier the source knows by this id (its own, or one
+    forwarded to it) once per event id, without loading the dossier: one statement on
+    PostgreSQL (mijn.dossiers.ingest). Refused: an unknown dossier (404), status or channel."""
+    if data.channel is not None:
+        try:
+            check_channel(data.channel)
+        except DossierError as exc:
+            raise _refused(exc) from None
+    event = SourceEvent(source, external_id, event_key(source, data.event_id), data.status,
+                        data.occurred_at, data.explanation, data.channel)
+    outcome = await record_source_status(session, event, _LINKED_ID)
+    if outcome.outcome == NO_DOSSIER:
+        raise IntakeError(f"No dossier {external_id!r} of source {source!r}: create it first "
+                          "with PUT.", status=404)
+    if outcome.outcome == UNKNOWN_STATUS:
+        raise IntakeError(f"unknown status {data.status!r} for this dossier type", "status")
+    return outcome
 
 
 _ACTIVE_SOURCE = select(ApiClient.id).where(
