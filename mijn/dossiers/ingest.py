@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -152,13 +153,19 @@ def _outcome(status_id: int | None, seen: bool, created: bool) -> str:
     return CREATED if created else REPEATED  # not created: a concurrent request stored it
 
 
+def one_statement(dialect: Dialect) -> bool:
+    """Whether record_source_status is one statement on this database (PostgreSQL): atomic
+    by itself, so it may run without a transaction (no BEGIN and COMMIT round trips)."""
+    return dialect.name == "postgresql"
+
+
 async def record_source_status(
     session: AsyncSession, event: SourceEvent, linked: ColumnElement[int]
 ) -> StatusOutcome:
     """Record a source's status event once per event id (see the module's docstring);
     `linked` is the id of a dossier forwarded to the source under this id (a scalar
     subquery on source and external_id, or NULL)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not one_statement(session.get_bind().dialect):
         return await _few_statements(session, event, linked)
     connection = await session.connection()  # Core: no ORM compilation on the hot path
     row = (await connection.execute(_one_statement(linked), event.params())).one_or_none()

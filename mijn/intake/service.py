@@ -41,8 +41,11 @@ from mijn.parties.service import get_or_create_party
 
 TOKEN_PREFIX = "mijn_"  # noqa: S105 - a prefix, not a secret
 SCOPES = ("dossiers", "catalogue", "mandates")
-# Statements run on every API call, built once.
-_CLIENT_BY_HASH = select(ApiClient).where(ApiClient.token_hash == bindparam("digest"))
+# Run on every API call, built once: the columns only (no ORM object to build and track).
+_CLIENT_BY_HASH = select(
+    ApiClient.name, ApiClient.source, ApiClient.scopes, ApiClient.token_hash,
+    ApiClient.revoked_at,
+).where(ApiClient.token_hash == bindparam("digest"))
 # zgw: dossiers read from the ZGW APIs; claim: mandates asserted at login; demo: the demo
 # data. No client writes them, and no dossier is forwarded to them.
 RESERVED_SOURCES = ("zgw", "claim", "demo")
@@ -102,15 +105,27 @@ async def revoke_api_client(session: AsyncSession, name: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def authenticate(session: AsyncSession, token: str) -> ApiClient | None:
+@dataclass(frozen=True)
+class Client:
+    """An active API client as a request sees it."""
+
+    name: str
+    source: str
+    scopes: tuple[str, ...]
+
+
+async def authenticate(session: AsyncSession, token: str) -> Client | None:
     """The active client this token belongs to, if any."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     digest = hash_token(token)
-    client = await session.scalar(_CLIENT_BY_HASH, {"digest": digest})
-    if client is None or client.revoked_at is not None:
+    connection = await session.connection()
+    row = (await connection.execute(_CLIENT_BY_HASH, {"digest": digest})).one_or_none()
+    if row is None or row.revoked_at is not None:
         return None
-    return client if hmac.compare_digest(client.token_hash, digest) else None
+    if not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return Client(row.name, row.source, tuple(row.scopes.split()))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from mijn.db import request_session
 from mijn.dossiers.changes import KEEP, DossierError, StatusSpec, ensure_dossier_type
+from mijn.dossiers.ingest import one_statement
 from mijn.dossiers.service import dossier_codes
 from mijn.http.api import schemas
 from mijn.http.api.common import (
@@ -127,7 +128,9 @@ async def get_dossier(request: Request) -> Response:
 async def post_status(request: Request) -> Response:
     """Record a status event (idempotent by event_id; order of arrival does not matter)."""
     source, external_id = path_ids(request)
-    async with request_session(request) as session:
+    # On PostgreSQL the event is one statement, atomic by itself: no transaction around it.
+    atomic = one_statement(request.app.state.engine.dialect)
+    async with request_session(request, autocommit=atomic) as session:
         await source_client(request, session, source)
         body = await read_json(request, schemas.STATUS_IN)
         occurred_at = parse_moment(body["occurred_at"], "occurred_at")
