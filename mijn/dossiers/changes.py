@@ -1,6 +1,8 @@
 """What changes dossiers: dossier types and their statuses, creating and updating a dossier,
 recording its statuses and its forwarding to a partner. The one place for these rules: the
-demo data, the intake API and the ZGW intake all come through here."""
+demo data, the intake API and the ZGW intake all come through here, except the API's status
+events, which mijn.dossiers.ingest records in one statement by the same rules (record_status
+and record_status_once, which the demo data and the ZGW intake use)."""
 
 from __future__ import annotations
 

@@ -83,11 +83,16 @@ async def hit_now(request: Request, *checks: tuple[str, str]) -> Verdict:
         return await hit(request, session, *checks)
 
 
-async def over(request: Request, name: str, who: str) -> Verdict:
-    """Whether the subject is over this rule's limit already (a read; counts nothing)."""
+async def over(
+    request: Request, name: str, who: str, session: AsyncSession | None = None
+) -> Verdict:
+    """Whether the subject is over this rule's limit already (a read; counts nothing), in
+    the given session or a session of its own."""
     settings: Settings = request.app.state.settings
-    async with request_session(request, autocommit=True) as session:
+    if session is not None:
         return await service.check(session, rule(settings, name), who, now(request))
+    async with request_session(request, autocommit=True) as own:
+        return await service.check(own, rule(settings, name), who, now(request))
 
 
 def retry_after(verdict: Verdict) -> dict[str, str]:

@@ -26,14 +26,26 @@ from mijn.dossiers.changes import (
     record_status_once,
     update_dossier,
 )
+from mijn.dossiers.ingest import (
+    EXTERNAL_ID,
+    NO_DOSSIER,
+    SOURCE,
+    UNKNOWN_STATUS,
+    SourceEvent,
+    StatusOutcome,
+    record_source_status,
+)
 from mijn.dossiers.service import dossier_by_id, dossier_by_source, find_dossier_type
 from mijn.intake.models import ApiClient, DossierLink
 from mijn.parties.service import get_or_create_party
 
 TOKEN_PREFIX = "mijn_"  # noqa: S105 - a prefix, not a secret
 SCOPES = ("dossiers", "catalogue", "mandates")
-# Statements run on every API call, built once.
-_CLIENT_BY_HASH = select(ApiClient).where(ApiClient.token_hash == bindparam("digest"))
+# Run on every API call, built once: the columns only (no ORM object to build and track).
+_CLIENT_BY_HASH = select(
+    ApiClient.name, ApiClient.source, ApiClient.scopes, ApiClient.token_hash,
+    ApiClient.revoked_at,
+).where(ApiClient.token_hash == bindparam("digest"))
 # zgw: dossiers read from the ZGW APIs; claim: mandates asserted at login; demo: the demo
 # data. No client writes them, and no dossier is forwarded to them.
 RESERVED_SOURCES = ("zgw", "claim", "demo")
@@ -93,15 +105,27 @@ async def revoke_api_client(session: AsyncSession, name: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def authenticate(session: AsyncSession, token: str) -> ApiClient | None:
+@dataclass(frozen=True)
+class Client:
+    """An active API client as a request sees it."""
+
+    name: str
+    source: str
+    scopes: tuple[str, ...]
+
+
+async def authenticate(session: AsyncSession, token: str) -> Client | None:
     """The active client this token belongs to, if any."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     digest = hash_token(token)
-    client = await session.scalar(_CLIENT_BY_HASH, {"digest": digest})
-    if client is None or client.revoked_at is not None:
+    connection = await session.connection()
+    row = (await connection.execute(_CLIENT_BY_HASH, {"digest": digest})).one_or_none()
+    if row is None or row.revoked_at is not None:
         return None
-    return client if hmac.compare_digest(client.token_hash, digest) else None
+    if not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return Client(row.name, row.source, tuple(row.scopes.split()))
 
 
 @dataclass(frozen=True)
@@ -238,6 +262,34 @@ async def add_status(
         )
     except DossierError as exc:
         raise _refused(exc) from None
+
+
+# The dossier forwarded to a source under an id, as a part of the statement that records it.
+_LINKED_ID = select(DossierLink.dossier_id).where(
+    DossierLink.source == SOURCE, DossierLink.external_id == EXTERNAL_ID
+).scalar_subquery()
+
+
+async def add_source_status(
+    session: AsyncSession, source: str, external_id: str, data: StatusInput
+) -> StatusOutcome:
+    """Record a status event of the dossier the source knows by this id (its own, or one
+    forwarded to it) once per event id, without loading the dossier: one statement on
+    PostgreSQL (mijn.dossiers.ingest). Refused: an unknown dossier (404), status or channel."""
+    if data.channel is not None:
+        try:
+            check_channel(data.channel)
+        except DossierError as exc:
+            raise _refused(exc) from None
+    event = SourceEvent(source, external_id, event_key(source, data.event_id), data.status,
+                        data.occurred_at, data.explanation, data.channel)
+    outcome = await record_source_status(session, event, _LINKED_ID)
+    if outcome.outcome == NO_DOSSIER:
+        raise IntakeError(f"No dossier {external_id!r} of source {source!r}: create it first "
+                          "with PUT.", status=404)
+    if outcome.outcome == UNKNOWN_STATUS:
+        raise IntakeError(f"unknown status {data.status!r} for this dossier type", "status")
+    return outcome
 
 
 _ACTIVE_SOURCE = select(ApiClient.id).where(

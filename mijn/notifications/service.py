@@ -13,7 +13,20 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import utcnow
@@ -50,6 +63,22 @@ async def notify(
             "created_at": now, "email_state": "pending", "attempts": 0,
             "next_attempt_at": now, "last_error": "",
         },
+    )
+
+
+def notify_from(
+    kind: str, party_id: ColumnElement[int], dossier_id: ColumnElement[int],
+    now: ColumnElement[datetime], *where: ColumnElement[bool],
+) -> Insert:
+    """notify as an INSERT ... SELECT, for a statement that writes the news together with the
+    change it tells of (the rows: party and dossier ids, where the conditions hold)."""
+    rows = select(
+        party_id, literal(kind), dossier_id, literal("dossier:") + cast(dossier_id, String),
+        now, literal("pending"), literal(0), now, literal(""),
+    ).where(*where)
+    return insert(Notification).from_select(
+        ["party_id", "kind", "dossier_id", "bundle_key", "created_at", "email_state", "attempts",
+         "next_attempt_at", "last_error"], rows,
     )
 
 

@@ -15,7 +15,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,17 +90,19 @@ async def hit(
     return _verdict(over, now)
 
 
+# Built once: a check runs before every API request.
+_COUNTS = select(RateCounter.rule, RateCounter.window_start, RateCounter.count).where(
+    RateCounter.subject == bindparam("who"),
+    tuple_(RateCounter.rule, RateCounter.window_start).in_(bindparam("keys", expanding=True)),
+)
+
+
 async def check(session: AsyncSession, rule: Rule, who: str, now: float) -> Verdict:
     """Whether the subject is already over the rule's limit (a read; counts nothing)."""
     if not rule.windows:
         return ALLOWED
     keys = {(_key(rule, w), _start(w, now)): w for w in rule.windows}
-    found = await session.execute(
-        select(RateCounter.rule, RateCounter.window_start, RateCounter.count).where(
-            RateCounter.subject == who,
-            tuple_(RateCounter.rule, RateCounter.window_start).in_(list(keys)),
-        )
-    )
+    found = await session.execute(_COUNTS, {"who": who, "keys": list(keys)})
     over = [(keys[(key, start)], start) for key, start, count in found
             if count >= keys[(key, start)].limit]
     return _verdict(over, now)

@@ -19,7 +19,7 @@ from mijn.ratelimits.rules import API_FAILURES
 from mijn.ratelimits.service import Verdict
 
 if TYPE_CHECKING:
-    from mijn.intake.models import ApiClient
+    from mijn.intake.service import Client
 
 MAX_BODY = 256 * 1024
 _FORMATS = FormatChecker()
@@ -55,10 +55,10 @@ def too_many(verdict: Verdict) -> ApiProblem:
                       headers=limits.retry_after(verdict))
 
 
-async def not_blocked(request: Request) -> None:
+async def not_blocked(request: Request, session: AsyncSession | None = None) -> None:
     """Refuse (429) an address with too many failed token checks, before checking this one:
-    a token cannot be guessed by trying on."""
-    verdict = await limits.over(request, API_FAILURES, limits.client(request))
+    a token cannot be guessed by trying on (in the request's session, if given)."""
+    verdict = await limits.over(request, API_FAILURES, limits.client(request), session)
     if not verdict.allowed:
         raise too_many(verdict)
 
@@ -69,8 +69,8 @@ async def failed(request: Request, problem: ApiProblem) -> ApiProblem:
     return problem if verdict.allowed else too_many(verdict)
 
 
-async def api_client(request: Request, session: AsyncSession, scope: str) -> ApiClient:
-    await not_blocked(request)
+async def api_client(request: Request, session: AsyncSession, scope: str) -> Client:
+    await not_blocked(request, session)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -82,18 +82,18 @@ async def api_client(request: Request, session: AsyncSession, scope: str) -> Api
         raise await failed(request, ApiProblem(
             401, "The API token is unknown or revoked.",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}))
-    if scope not in client.scopes.split():
+    if scope not in client.scopes:
         raise ApiProblem(403, f"This API client lacks the scope {scope!r}.")
     return client
 
 
-def own_source(client: ApiClient, source: str) -> None:
+def own_source(client: Client, source: str) -> None:
     if client.source != source:
         raise ApiProblem(403, f"This API client may only write dossiers of source "
                               f"{client.source!r}, not {source!r}.")
 
 
-async def source_client(request: Request, session: AsyncSession, source: str) -> ApiClient:
+async def source_client(request: Request, session: AsyncSession, source: str) -> Client:
     """The API client, allowed to write dossiers of this source."""
     client = await api_client(request, session, "dossiers")
     own_source(client, source)

@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse, Response
 
 from mijn.db import request_session
 from mijn.dossiers.changes import KEEP, DossierError, StatusSpec, ensure_dossier_type
-from mijn.dossiers.service import current_status_code, dossier_codes
+from mijn.dossiers.ingest import one_statement
+from mijn.dossiers.service import dossier_codes
 from mijn.http.api import schemas
 from mijn.http.api.common import (
     ApiProblem,
@@ -25,7 +26,7 @@ from mijn.http.api.common import (
 from mijn.intake.service import (
     DossierInput,
     StatusInput,
-    add_status,
+    add_source_status,
     find_dossier,
     forward_dossier,
     partner_names,
@@ -127,22 +128,22 @@ async def get_dossier(request: Request) -> Response:
 async def post_status(request: Request) -> Response:
     """Record a status event (idempotent by event_id; order of arrival does not matter)."""
     source, external_id = path_ids(request)
-    async with request_session(request) as session:
+    # On PostgreSQL the event is one statement, atomic by itself: no transaction around it.
+    atomic = one_statement(request.app.state.engine.dialect)
+    async with request_session(request, autocommit=atomic) as session:
         await source_client(request, session, source)
         body = await read_json(request, schemas.STATUS_IN)
         occurred_at = parse_moment(body["occurred_at"], "occurred_at")
-        dossier = await _existing(session, source, external_id)
         data = StatusInput(
             event_id=body["event_id"], status=body["status"], occurred_at=occurred_at,
             explanation=body.get("explanation", ""), channel=body.get("channel"),
         )
-        _event, created = await add_status(session, dossier, source, data)
-        current = await current_status_code(session, dossier)
+        recorded = await add_source_status(session, source, external_id, data)
         await session.commit()
     return JSONResponse(
         {"event_id": data.event_id, "status": data.status,
-         "occurred_at": occurred_at.isoformat(), "current_status": current},
-        201 if created else 200,
+         "occurred_at": occurred_at.isoformat(), "current_status": recorded.current_status},
+        201 if recorded.created else 200,
     )
 
 

@@ -22,10 +22,10 @@ from mijn.mandates.service import (
 )
 
 if TYPE_CHECKING:
-    from mijn.intake.models import ApiClient
+    from mijn.intake.service import Client
 
 
-async def _mandate_client(request: Request, session: AsyncSession, source: str) -> ApiClient:
+async def _mandate_client(request: Request, session: AsyncSession, source: str) -> Client:
     """The API client, allowed to register mandates under this source."""
     client = await api_client(request, session, "mandates")
     if client.source != source:
