@@ -503,7 +503,8 @@ async def in_process(url: str, calls: int, warmup: int, max_seconds: float) -> d
     try:
         for i in range(warmup):
             async with sessions() as session:
-                await search_answers(session, queries[i % len(queries)], AUDIENCES, limit=10)
+                await search_answers(session, queries[i % len(queries)], AUDIENCES, limit=10,
+                                     prefix=True)
         timer.on = True
         progress = Progress("in-process", calls)
         all_times: list[float] = []
@@ -514,7 +515,7 @@ async def in_process(url: str, calls: int, warmup: int, max_seconds: float) -> d
             q = queries[i % len(queries)]
             t0 = time.perf_counter()
             async with sessions() as session:
-                found = await search_answers(session, q, AUDIENCES, limit=10)
+                found = await search_answers(session, q, AUDIENCES, limit=10, prefix=True)
             elapsed = time.perf_counter() - t0
             all_times.append(elapsed)
             per_query[q].append(elapsed)

@@ -38,7 +38,8 @@ from mijn.db import (
     request_session,
     utcnow,
 )
-from mijn.dev.demo import DOSSIER_TYPES, MIN_LOA
+from mijn.dev.cluster import Cluster, free_port, missing_tools
+from mijn.dev.demo import DOSSIER_TYPES, MIN_LOA, seed_demo
 from mijn.dossiers.changes import ensure_dossier_type
 from mijn.dossiers.models import StatusType
 from mijn.dossiers.service import DossierPage, _summary_columns, get_dossier_view, list_dossiers
@@ -57,7 +58,8 @@ from mijn.notifications import delivery as notification_delivery
 from mijn.notifications import mail as notification_mail
 from mijn.notifications.mail import compose_news
 from mijn.progress import Progress
-from mijn.questions.common import REFERENCE_ALPHABET
+from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.common import REFERENCE_ALPHABET, list_topics
 from mijn.questions.models import Topic
 from mijn.questions.workflow import claim_next, staff_question
 from mijn.sessions.service import Limits, open_session
@@ -71,6 +73,7 @@ APP_FACTORY = "mijn.app:create_app"
 MIJN_COMMAND = [sys.executable, "-m", "mijn.cli"]
 
 __all__ = [
+    "Cluster", "NewQuestion", "ask", "free_port", "list_topics", "missing_tools", "seed_demo",
     "Identity", "Limits", "open_session",
     "PartyScope",
     "APP_FACTORY", "AUDIENCES", "CHANNELS", "CSRF_COOKIE", "DOSSIER_TYPES", "MIJN_COMMAND",

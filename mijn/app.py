@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
 
 from mijn import PROJECT_ROOT
-from mijn.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
+from mijn.db import make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
 from mijn.http.api import routes as api_routes
 from mijn.http.api.common import ApiProblem, problem_response
@@ -41,6 +41,9 @@ from mijn.http.security import SecurityMiddleware
 from mijn.http.session import LoginRequired, SessionsMiddleware, login_url
 from mijn.intake.service import IntakeError
 from mijn.intake.zgw_client import ZgwClient
+from mijn.observe import health
+from mijn.observe.logs import configure_logging
+from mijn.observe.requests import ObserveMiddleware, make_metrics
 from mijn.settings import Settings, load_settings
 
 STATIC = PROJECT_ROOT / "mijn" / "static"
@@ -88,6 +91,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *kcc_routes.routes,
         *api_routes.routes,
         *login_routes.routes,
+        *health.routes,  # answered by ObserveMiddleware, listed for url_for and the matrix
     ]
     if settings.dev_idp_enabled:
         routes.insert(0, Mount("/dev-idp", routes=devidp.routes, name="devidp"))
@@ -112,7 +116,7 @@ def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
     app.state.clock = time.time  # epoch seconds; tests move it (rate limit windows)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.autocommit_sessionmaker = make_autocommit_sessionmaker(engine)
+    app.state.autocommit_sessionmaker = settings.pgbouncer.autocommit_sessionmaker(engine)
     app.state.templates = make_templates(settings)
     app.state.http = http
     app.state.oidc_clients = _oidc_clients(settings, http)
@@ -126,7 +130,9 @@ def create_app(
 ) -> Starlette:
     """Build the portal for the given settings (default: from the environment)."""
     settings = settings or load_settings()
+    configure_logging(settings.telemetry)
     engine = make_engine(settings.database_url, **settings.pool)
+    metrics = make_metrics(settings.telemetry, engine)
     http = httpx.AsyncClient(transport=http_transport, timeout=httpx.Timeout(10.0))
     # The ZGW APIs are other hosts: their own client, always real HTTP, their own timeout.
     zgw_http = (
@@ -136,13 +142,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        if metrics is None:
+            yield
+        else:
+            async with metrics.listening(app.state.sessionmaker):
+                yield
         await http.aclose()
         if zgw_http is not None:
             await zgw_http.aclose()
         await engine.dispose()
 
     middleware = [
+        Middleware(ObserveMiddleware, metrics=metrics),
         Middleware(SessionsMiddleware, settings=settings),
         Middleware(SecurityMiddleware, settings=settings, exempt=("/api/", "/dev-idp/token")),
         Middleware(BoundaryMiddleware),
@@ -150,4 +161,5 @@ def create_app(
     app = Starlette(routes=_routes(settings), middleware=middleware, lifespan=lifespan,
                     exception_handlers=EXCEPTION_HANDLERS)
     _set_state(app, settings, engine, http, zgw_http)
+    app.state.metrics = metrics
     return app

@@ -10,6 +10,7 @@ import socket
 import sys
 from typing import Any
 
+from mijn.operations import add_operations_commands
 from mijn.settings import ConfigurationError, Settings, load_settings
 
 
@@ -17,6 +18,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from mijn.migrate import upgrade
+    from mijn.observe.logs import configure_logging
+    from mijn.serving import WORKER_HEALTHCHECK_SECONDS, run_workers
 
     if settings.is_embedded_database:
         upgrade(settings.database_url)
@@ -24,13 +27,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         "mijn.app:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, proxy_headers=True, log_level=args.log_level,
+        timeout_graceful_shutdown=args.graceful_timeout,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        log_config=None,  # the log's format is Mijn's (MIJN_LOG_FORMAT), in every process
     )
+    configure_logging(settings.telemetry)
     if args.workers <= 1:
         uvicorn.Server(config).run()
         return 0
-    from uvicorn.supervisors import Multiprocess
-
-    Multiprocess(config, sockets=[tcp_listener(args.host, args.port)]).run()
+    run_workers(config, [tcp_listener(args.host, args.port)])
     return 0
 
 
@@ -78,7 +83,7 @@ def _with_session(settings: Settings, work: Any) -> Any:
     from mijn.db import make_engine, make_sessionmaker
 
     async def run() -> Any:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, **settings.pgbouncer.engine_options())
         try:
             async with make_sessionmaker(engine)() as session:
                 result = await work(session)
@@ -171,7 +176,7 @@ async def _zgw_run(settings: Settings, args: argparse.Namespace) -> None:
     from mijn.retry import error_summary, is_temporary
 
     import_all()  # every table a stored dossier refers to, or each store fails (and retries)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.pgbouncer.engine_options())
     http = httpx.AsyncClient(timeout=httpx.Timeout(settings.zgw.timeout))
     try:
         sessionmaker = make_sessionmaker(engine)
@@ -225,6 +230,8 @@ def _add_portal_commands(sub: Any) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--graceful-timeout", type=int, default=30,
+                       help="seconds requests in flight may take after SIGTERM (default 30)")
     serve.set_defaults(func=_serve)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -292,12 +299,15 @@ def parser() -> argparse.ArgumentParser:
     _add_api_client_commands(sub)
     _add_sessions_commands(sub)
     _add_worker_commands(sub)
+    add_operations_commands(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `mijn` console script."""
     args = parser().parse_args(argv)
+    if getattr(args, "without_settings", None):  # mijn check: reads and checks them itself
+        return int(args.without_settings(args))
     try:
         settings = load_settings()
     except ConfigurationError as exc:

@@ -16,5 +16,6 @@ def import_all() -> None:
     import mijn.parties.models  # noqa: F401
     import mijn.questions.models  # noqa: F401
     import mijn.ratelimits.models  # noqa: F401
+    import mijn.retention.models  # noqa: F401
     import mijn.sessions.models  # noqa: F401
     import mijn.staff.models  # noqa: F401

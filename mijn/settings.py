@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from mijn import ratewindows
@@ -20,8 +21,11 @@ from mijn.envvalues import (
     int_value,
     share_value,
 )
+from mijn.pgbouncer import PgBouncerSettings, load_pgbouncer
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
+from mijn.retentionperiods import RetentionPeriods, retention_periods
+from mijn.telemetry import TelemetrySettings, telemetry_settings
 from mijn.theme import Theme, load_theme
 from mijn.workingtime import WorkingCalendar
 
@@ -108,6 +112,7 @@ class Settings:
     # PostgreSQL connections per process: kept open, and opened beyond that at peaks.
     database_pool_size: int = 20
     database_max_overflow: int = 10
+    pgbouncer: PgBouncerSettings = field(default_factory=PgBouncerSettings)
     secret_key: Secret = field(default_factory=lambda: Secret(DEV_SECRET_KEY))
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str = field(default="", repr=False)  # may carry user:password@
@@ -132,6 +137,8 @@ class Settings:
     fcr_target: float = 0.8
     # Per rule (RATE_LIMIT_DEFAULTS' names): (count, window in seconds) pairs; empty is off.
     rate_limits: RateLimits = field(default_factory=lambda: ratewindows.rate_limits({}))
+    retention: RetentionPeriods = field(default_factory=RetentionPeriods)  # bewaartermijnen
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
 
     @property
     def is_production(self) -> bool:
@@ -151,9 +158,10 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @property
-    def pool(self) -> dict[str, int]:
-        """The engine's pool limits (PostgreSQL; SQLite keeps its own)."""
-        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow}
+    def pool(self) -> dict[str, Any]:
+        """The engine's pool limits (PostgreSQL; SQLite keeps its own) and PgBouncer's needs."""
+        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow,
+                **self.pgbouncer.engine_options()}
 
     def audience(self, name: str) -> OidcAudience:
         """The OIDC settings of one audience."""
@@ -295,6 +303,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("MIJN_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir}/mijn.sqlite3"),
         database_pool_size=int_value(env, "MIJN_DATABASE_POOL_SIZE", 20),
         database_max_overflow=int_value(env, "MIJN_DATABASE_MAX_OVERFLOW", 10),
+        pgbouncer=load_pgbouncer(env),
         secret_key=Secret(env.get("MIJN_SECRET_KEY", DEV_SECRET_KEY)),
         base_url=env.get("MIJN_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         smtp_url=env.get("MIJN_SMTP_URL", ""),
@@ -315,6 +324,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         acr_levels=acr_levels_value(env),
         fcr_target=share_value(env, "MIJN_FCR_TARGET", 0.8),
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
+        retention=retention_periods(env),
+        telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
     )
     settings.check()
     return settings

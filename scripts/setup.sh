@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 declare -A want_debian=([nodejs]=node [npm]=npm)
 if [[ "${MIJN_SETUP_TESTS:-0}" == "1" ]]; then
   want_debian+=([chromium]=chromium [postgresql-client]=pg_isready [wrk]=wrk)
+  # The scale-out test and benchmark run the production topology (tests/test_scaleout.py).
+  want_debian+=([haproxy]=/usr/sbin/haproxy [pgbouncer]=/usr/sbin/pgbouncer)
 fi
 missing=()
 for pkg in "${!want_debian[@]}"; do

@@ -292,6 +292,8 @@ CASES: list[Case] = [
     # --- public pages and the login ------------------------------------------------------
     Case("GET", "/", "/", everyone(200)),
     Case("GET", "/health", "/health", everyone(200)),
+    Case("GET", "/health/live", "/health/live", everyone(200)),
+    Case("GET", "/health/ready", "/health/ready", everyone(200)),
     Case("GET", "/thema.css", "/thema.css", everyone(200)),
     Case("GET", "/thema/logo", "/thema/logo", everyone(200)),
     Case("GET", "/over/{slug}", "/over/privacy", everyone(200)),
@@ -387,6 +389,8 @@ CASES: list[Case] = [
     Case("POST", "/kcc/meldingen/{kind}/{item_id}/opnieuw", "/kcc/meldingen/email/999999/opnieuw",
          kcc(), form={}),
     Case("GET", "/kcc/klanten", "/kcc/klanten", kcc(agent=200, lead=200)),
+    Case("GET", "/kcc/bewaartermijnen", "/kcc/bewaartermijnen", kcc(lead=200),
+         marker="Logboek van inzage"),
     Case("GET", "/kcc/klanten/{party_id}", "/kcc/klanten/{p[jan]}", kcc(agent=200, lead=200),
          marker="Jan Jansen"),
     Case("GET", "/kcc/klanten/{party_id}", "/kcc/klanten/999999", kcc()),

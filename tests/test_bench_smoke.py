@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["run", "answers", "kcc", "notify", "ingest", "insight", "workspace"]
+BENCHMARKS = ["run", "answers", "kcc", "notify", "ingest", "insight", "workspace", "scaleout"]
 SUMMARY = re.compile(r"^SMOKE (\w+): (PASS|FAIL) in [\d.]+ s; requests (\d+), failed (\d+)",
                      re.MULTILINE)
 

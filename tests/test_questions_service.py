@@ -25,6 +25,7 @@ from mijn.questions.callbacks import suggest_window
 from mijn.questions.closing import Closing, staff_close
 from mijn.questions.common import MAX_BODY, QuestionError, list_topics
 from mijn.questions.contacts import Callback, register_contact, request_callback
+from mijn.questions.handover import mark_seen
 from mijn.questions.models import Contact, Question, QuestionEvent, QuestionMessage, Topic
 from mijn.questions.queue import QueueFilters, QueuePage, staff_queue
 from mijn.questions.resolution import resolution_of
@@ -402,11 +403,14 @@ def test_a_reply_to_an_answer_after_a_handover_goes_back_to_the_specialist(
     do(run, question, claim, people.agent)
     do(run, question, hand_over, people.agent, to_permits(people))
     do(run, question, take, people.specialist)
+    do(run, question, mark_seen, people.specialist)
+    assert load(run, question).handover_unread is False
     do(run, question, reply, people.specialist, "Ja, dat mag.")
     do(run, question, citizen_reply, "En 4 meter?", OFFICE)
 
     reopened = load(run, question)
     assert reopened.state == "handed_over"
+    assert reopened.handover_unread is True  # news again for the specialist
     assert reopened.team_id == people.permits
     assert reopened.assignee_id == people.specialist.id
     assert summary(events(run, question)[-1]) == (

@@ -1,58 +1,92 @@
 """How a logged-in visitor's Access is resolved on every request: their own party, the
 company and branch of a business login, or the party a mandate that holds today lets them
-act for (read through the mandates and parties services)."""
+act for (read through the mandates and parties services).
+
+The statements are built once and bound per request (building one cost more than running
+it); a caller may add one column to the same statement (the header's unread count), so that
+the access and that column take one round trip. Nothing is kept between requests: a mandate
+revoked or expired since the last request is gone on the next one."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import Any
 
+from sqlalchemy import ColumnElement, Row, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.access.identity import Identity
 from mijn.access.scope import Access, Choice
-from mijn.mandates.service import own_and_mandates
-from mijn.parties.service import get_party
+from mijn.mandates.service import OWN_AND_MANDATES, own_and_mandates
+from mijn.parties.service import PARTY_NAME
 
-if TYPE_CHECKING:  # other areas' rows, only named in annotations
-    from mijn.mandates.models import Mandate
-    from mijn.parties.models import Party
-
-
-
-def _choice(mandate: Mandate, party: Party) -> Choice:
-    return Choice(mandate.id, party.name, party.kind, mandate.role, mandate.can_ask,
-                  mandate.valid_until)
+# The access statements with one more column, by (business login, the column): built once
+# per column (callers pass columns they built once themselves).
+_WITH: dict[tuple[bool, int], tuple[ColumnElement[Any], Select[*tuple[Any, ...]]]] = {}
 
 
-def _types(mandate: Mandate) -> tuple[str, ...] | None:
-    codes = tuple(mandate.dossier_types.split())
+def _query(business: bool, column: ColumnElement[Any] | None) -> Select[*tuple[Any, ...]]:
+    base = PARTY_NAME if business else OWN_AND_MANDATES
+    if column is None:
+        return base
+    key = (business, id(column))
+    found = _WITH.get(key)
+    if found is None or found[0] is not column:
+        found = _WITH[key] = (column, base.add_columns(column.label("extra")))
+    return found[1]
+
+
+def _choice(row: Row[Any]) -> Choice:
+    return Choice(row.mandate_id, row.party_name, row.party_kind, row.role, row.can_ask,
+                  row.valid_until)
+
+
+def _types(row: Row[Any]) -> tuple[str, ...] | None:
+    codes = tuple(row.dossier_types.split())
     return codes or None
 
 
 async def resolve_access(session: AsyncSession, identity: Identity) -> Access:
     """Whose data a logged-in visitor uses now (see Identity): a mandate that no longer holds
     counts as none, so the visitor is back to their own data."""
+    return (await resolve_access_with(session, identity, None))[0]
+
+
+async def resolve_access_with(
+    session: AsyncSession, identity: Identity, column: ColumnElement[Any] | None,
+    params: dict[str, Any] | None = None,
+) -> tuple[Access, Any]:
+    """resolve_access, and the value of one more column read in the same statement (None
+    without a column): bound by the same party_id (the logged-in party) and by `params`."""
+    query = _query(identity.audience == "business", column)
     if identity.audience == "business":
-        company = await get_party(session, identity.party_id)
+        company = (await session.execute(
+            query, {**(params or {}), "party_id": identity.party_id})).first()
         return Access(
-            identity.party_id, company.name if company else "", "organisation", "employee",
+            identity.party_id, company.own_name if company else "", "organisation", "employee",
             identity.actor_ref, identity.actor_name, None, branch=identity.branch,
             loa=identity.loa,
-        )
-    own, held = await own_and_mandates(session, identity.party_id)
-    own_name, own_kind = (own.name, own.kind) if own else ("", "person")
-    choices = tuple(_choice(m, p) for m, p in held)
+        ), (company.extra if company is not None and column is not None else None)
+    rows = await own_and_mandates(session, identity.party_id, date.today(), query, params)
+    extra = rows[0].extra if rows and column is not None else None
+    return _person_access(identity, rows), extra
+
+
+def _person_access(identity: Identity, rows: list[Row[Any]]) -> Access:
+    own_name, own_kind = (rows[0].own_name, rows[0].own_kind) if rows else ("", "person")
+    held = [row for row in rows if row.mandate_id is not None]
+    choices = tuple(_choice(row) for row in held)
     self_access = Access(
         identity.party_id, own_name, own_kind, "party", str(identity.party_id), own_name,
         identity.party_id, loa=identity.loa,
         choices=(Choice(None, own_name, own_kind, "", True, None), *choices) if held else (),
     )
-    chosen = next(((m, p) for m, p in held if m.id == identity.mandate_id), None)
+    chosen = next((row for row in held if row.mandate_id == identity.mandate_id), None)
     if chosen is None:
         return self_access
-    mandate, party = chosen
     return Access(
-        party.id, party.name, party.kind, "representative", str(identity.party_id), own_name,
-        identity.party_id, mandate=_choice(mandate, party), dossier_types=_types(mandate),
-        can_ask=mandate.can_ask, loa=identity.loa, choices=self_access.choices,
+        chosen.party_id, chosen.party_name, chosen.party_kind, "representative",
+        str(identity.party_id), own_name, identity.party_id, mandate=_choice(chosen),
+        dossier_types=_types(chosen), can_ask=chosen.can_ask, loa=identity.loa,
+        choices=self_access.choices,
     )

@@ -4,10 +4,12 @@ ids, the most read, a search, and those about a dossier's type and status."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn import nearstatic
 from mijn.answers import search as index
 from mijn.answers.models import AUDIENCES, Answer, AnswerTarget
 
@@ -76,3 +78,37 @@ async def for_dossier(
     for answer in await session.scalars(stmt):
         seen.setdefault(answer.id, answer)
     return list(seen.values())[:limit]
+
+
+_FOR_DOSSIER: Select[*tuple[Any, ...]] = (
+    select(Answer.id, Answer.slug, Answer.title, Answer.body)
+    .join(AnswerTarget, AnswerTarget.answer_id == Answer.id)
+    .where(AnswerTarget.dossier_type_id == bindparam("dossier_type_id"),
+           or_(AnswerTarget.status_type_id.is_(None),
+               AnswerTarget.status_type_id == bindparam("status_type_id")),
+           Answer.published.is_(True), Answer.audience.in_(bindparam("audiences", expanding=True)))
+    .order_by(AnswerTarget.status_type_id.is_not(None).desc(), Answer.title)
+    .limit(bindparam("limit"))
+)
+_ANSWER_TABLES = (Answer.__tablename__, AnswerTarget.__tablename__)
+nearstatic.watch(*_ANSWER_TABLES)
+
+
+async def kept_for_dossier(
+    session: AsyncSession, dossier_type_id: int, status_type_id: int | None,
+    audiences: Sequence[str], limit: int = 5,
+) -> tuple[Row[Any], ...]:
+    """for_dossier as Core rows (id, slug, title, body), kept per process by type, status and
+    audiences (see mijn.nearstatic: a change here drops them at once, elsewhere within a
+    minute): the dossier page shows them on every visit."""
+
+    async def load(db: AsyncSession) -> tuple[Row[Any], ...]:
+        params = {"dossier_type_id": dossier_type_id, "status_type_id": status_type_id,
+                  "audiences": list(audiences), "limit": limit * 2}
+        seen: dict[int, Row[Any]] = {}
+        for row in await db.execute(_FOR_DOSSIER, params):
+            seen.setdefault(row.id, row)
+        return tuple(seen.values())[:limit]
+
+    key = ("answers_for_dossier", dossier_type_id, status_type_id, tuple(audiences), limit)
+    return await nearstatic.cached(session, key, _ANSWER_TABLES, load)

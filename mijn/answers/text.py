@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import nh3
 from babel.dates import format_date
@@ -104,9 +105,16 @@ def sanitise(raw_html: str) -> str:
     )
 
 
+@lru_cache(maxsize=256)
+def _safe_html(markdown: str) -> str:
+    """An answer's sanitised HTML, placeholders still in it: kept per process by its text
+    (the same answers are shown beside many dossiers; a changed text is another key)."""
+    return sanitise(_markdown_html(markdown))
+
+
 def render_html(markdown: str, values: Mapping[str, str] | None = None) -> Markup:
     """The answer as safe HTML, placeholders filled from the dossier (or said generally)."""
-    safe = sanitise(_markdown_html(markdown))
+    safe = _safe_html(markdown)
     return Markup(_fill(safe, values or {}, escape_values=True))  # noqa: S704 - sanitised
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
@@ -14,7 +14,13 @@ class AuditEvent(Base):
     """One access to a party's data: who, whose, what and when."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_party_at", "party_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_events_party_at", "party_id", "at"),
+        Index(  # the rows retention has yet to anonymise (mijn/audit/retention.py)
+            "ix_audit_events_retention", "at",
+            postgresql_where=text("actor_id <> '-'"), sqlite_where=text("actor_id <> '-'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

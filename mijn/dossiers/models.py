@@ -67,6 +67,7 @@ class Dossier(Base):
         # The monthly report (mijn/insight): a month of dossiers opened; its department filter.
         Index("ix_dossiers_opened_on", "opened_on", "kind", "department"),
         Index("ix_dossiers_department", "department", "id"),
+        Index("ix_dossiers_closed_on", "closed_on"),  # retention
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

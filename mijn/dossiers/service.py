@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn import nearstatic
 from mijn.access.loa import levels_above, opens_at
 from mijn.access.scope import PartyScope
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
+from mijn.dossiers.records import DossierRecord, DossierTypeRecord, EventRecord, StatusRecord
 from mijn.dossiers.steps import Step, dossier_steps
 
 TABS = ("open", "closed")
@@ -66,11 +69,11 @@ class DossierPage:
 class DossierView:
     """Everything the dossier page shows."""
 
-    dossier: Dossier
-    dossier_type: DossierType
-    current: StatusType | None
-    timeline: list[tuple[StatusEvent, StatusType | None]]
-    next_status: StatusType | None
+    dossier: DossierRecord
+    dossier_type: DossierTypeRecord
+    current: StatusRecord | None
+    timeline: list[tuple[EventRecord, StatusRecord | None]]
+    next_status: StatusRecord | None
     # The session's level of assurance is below the type's minimum: only that it exists.
     locked: bool = False
     steps: list[Step] = field(default_factory=list)  # every status of the type, in order
@@ -113,49 +116,97 @@ def _tab_query(tab: str) -> Select[Any]:
     return query
 
 
+def _counts(more: list[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
+    query: Select[*tuple[Any, ...]] = select(
+        func.count(case((Dossier.closed_on.is_(None), 1))).label("open_count"),
+        func.count(Dossier.closed_on).label("closed_count"),
+    ).where(Dossier.party_id == bindparam("party_id"), *more)
+    return query
+
+
+def _listing(tab: str, more: list[ColumnElement[bool]]) -> Select[Any]:
+    """Both tabs' counts and one page of a tab in one statement: the counts' one row joined
+    with the page's rows (one row with no dossier when the page is empty)."""
+    counts = _counts(more).subquery("counts")
+    page = _tab_query(tab).where(*more).add_columns(Dossier.id.label("dossier_id")).subquery("page")
+    return (
+        select(counts, *[c for c in page.c if c.name != "dossier_id"])
+        .select_from(counts.outerjoin(page, true()))
+        .order_by(page.c.last_changed_at.desc(), page.c.dossier_id.desc())
+    )
+
+
 # Built once: the overview is the most visited page, and building a statement costs
-# more than running it (SQLAlchemy then only looks up its compiled form).
-_COUNTS = select(
-    func.count(case((Dossier.closed_on.is_(None), 1))), func.count(Dossier.closed_on)
-).where(Dossier.party_id == bindparam("party_id"))
-_TAB_QUERIES = {tab: _tab_query(tab) for tab in TABS}
+# more than running it (SQLAlchemy then only looks up its compiled form). Scopes narrowed
+# by a branch or a mandate's types build theirs per request.
+_LISTINGS = {tab: _listing(tab, []) for tab in TABS}
 
 
 async def list_dossiers(
     session: AsyncSession, scope: PartyScope, tab: str, page: int, page_size: int
 ) -> DossierPage:
-    """A page of the party's open or closed dossiers (in scope), most recently changed first."""
+    """A page of the party's open or closed dossiers (in scope), most recently changed
+    first, with the counts of both tabs: one statement (two for a page past the last)."""
     tab = tab if tab in TABS else "open"
     more = scope_conditions(scope)
-    counts = (await session.execute(_COUNTS.where(*more) if more else _COUNTS,
-                                    {"party_id": scope.party_id})).one()
-    open_count, closed_count = int(counts[0]), int(counts[1])
+    query = _listing(tab, more) if more else _LISTINGS[tab]
+    page = max(1, page)
+    rows = await _listing_rows(session, query, scope.party_id, page, page_size)
+    open_count, closed_count = int(rows[0].open_count), int(rows[0].closed_count)
     total = open_count if tab == "open" else closed_count
     pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
-    params = {"party_id": scope.party_id, "limit": page_size, "offset": (page - 1) * page_size}
-    query = _TAB_QUERIES[tab].where(*more) if more else _TAB_QUERIES[tab]
-    rows = list((await session.execute(query, params)).all())
-    return DossierPage(tab, page, pages, rows, open_count, closed_count)
+    if page > pages:  # past the last page: the last one
+        page = pages
+        rows = await _listing_rows(session, query, scope.party_id, page, page_size)
+    found = [row for row in rows if row.reference is not None]
+    return DossierPage(tab, page, pages, found, open_count, closed_count)
 
 
+async def _listing_rows(
+    session: AsyncSession, query: Select[Any], party_id: int, page: int, page_size: int
+) -> list[Row[Any]]:
+    params = {"party_id": party_id, "limit": page_size, "offset": (page - 1) * page_size}
+    return list((await session.execute(query, params)).all())
+
+
+_CURRENT = StatusType.__table__.alias("current_status")
+_REACHED = StatusType.__table__.alias("reached_status")
+_EVENT = StatusEvent.__table__
+# A dossier, its type and current status, and its timeline (events in order, each with its
+# status): one statement, one row per event (or one without an event), cut into records.
 _DOSSIER = (
-    select(Dossier, DossierType, StatusType)
-    .join(DossierType, DossierType.id == Dossier.dossier_type_id)
-    .outerjoin(StatusType, StatusType.id == Dossier.current_status_id)
+    select(Dossier.__table__, DossierType.__table__, _CURRENT, _EVENT, _REACHED)
+    .join(DossierType.__table__, DossierType.id == Dossier.dossier_type_id)
+    .outerjoin(_CURRENT, _CURRENT.c.id == Dossier.current_status_id)
+    .outerjoin(_EVENT, _EVENT.c.dossier_id == Dossier.id)
+    .outerjoin(_REACHED, _REACHED.c.id == _EVENT.c.status_type_id)
     .where(Dossier.reference == bindparam("reference"), Dossier.party_id == bindparam("party_id"))
+    .order_by(_EVENT.c.occurred_at, _EVENT.c.id)
 )
-_TIMELINE = (
-    select(StatusEvent, StatusType)
-    .outerjoin(StatusType, StatusType.id == StatusEvent.status_type_id)
-    .where(StatusEvent.dossier_id == bindparam("dossier_id"))
-    .order_by(StatusEvent.occurred_at, StatusEvent.id)
-)
+_CUTS = tuple(accumulate(len(r._fields) for r in (
+    DossierRecord, DossierTypeRecord, StatusRecord, EventRecord, StatusRecord)))
 _STEPS = (
-    select(StatusType)
+    select(StatusType.__table__)
     .where(StatusType.dossier_type_id == bindparam("dossier_type_id"))
     .order_by(StatusType.position)
 )
+_STATUS_TABLES = (StatusType.__tablename__,)
+nearstatic.watch(*_STATUS_TABLES)
+
+
+def _status(values: tuple[Any, ...]) -> StatusRecord | None:
+    return StatusRecord._make(values) if values[0] is not None else None
+
+
+async def type_statuses(session: AsyncSession, dossier_type_id: int) -> tuple[StatusRecord, ...]:
+    """Every status of a dossier type, in order (kept per process: see mijn.nearstatic)."""
+
+    async def load(db: AsyncSession) -> tuple[StatusRecord, ...]:
+        rows = await db.execute(_STEPS, {"dossier_type_id": dossier_type_id})
+        return tuple(StatusRecord._make(row) for row in rows)
+
+    return await nearstatic.cached(session, ("status_types", dossier_type_id), _STATUS_TABLES,
+                                   load)
 
 
 async def get_dossier_view(
@@ -166,20 +217,19 @@ async def get_dossier_view(
     the scope's): only the dossier itself, locked, without its timeline."""
     loa = scope.loa if loa is None else loa
     more = scope_conditions(scope)
-    found = (
-        await session.execute(_DOSSIER.where(*more) if more else _DOSSIER,
-                              {"reference": reference, "party_id": scope.party_id})
-    ).one_or_none()
-    if found is None:
+    rows = (await session.execute(_DOSSIER.where(*more) if more else _DOSSIER,
+                                  {"reference": reference, "party_id": scope.party_id})).all()
+    if not rows:
         return None
-    dossier, dossier_type, current = found
+    a, b, c, d, e = _CUTS
+    first = tuple(rows[0])
+    dossier, dossier_type = DossierRecord._make(first[:a]), DossierTypeRecord._make(first[a:b])
     if loa is not None and not opens_at(dossier_type.min_loa, loa):
         return DossierView(dossier, dossier_type, None, [], None, locked=True)
-    events = await session.execute(_TIMELINE, {"dossier_id": dossier.id})
-    timeline: list[tuple[StatusEvent, StatusType | None]] = [
-        (event, status) for event, status in events.all()
-    ]
-    statuses = list(await session.scalars(_STEPS, {"dossier_type_id": dossier.dossier_type_id}))
+    current = _status(first[b:c])
+    timeline = [(EventRecord._make(values[c:d]), _status(values[d:e]))
+                for values in map(tuple, rows) if values[c] is not None]
+    statuses = await type_statuses(session, dossier.dossier_type_id)
     after = current.position if current else -1
     upcoming = None if dossier.closed_on else next(
         (status for status in statuses if status.position > after), None)

@@ -171,3 +171,12 @@ async def pending_count(session: AsyncSession) -> int:
         .where(ZgwNotification.state == "pending")
     )
     return int(total or 0)
+
+
+async def backlog_counts(session: AsyncSession) -> dict[str, int]:
+    """How many notifications wait for a (re)try and how many are dead (for the metrics)."""
+    rows = await session.execute(
+        select(ZgwNotification.state, func.count())
+        .where(ZgwNotification.state.in_(("pending", DEAD))).group_by(ZgwNotification.state)
+    )
+    return {"pending": 0, DEAD: 0, **{state: int(count) for state, count in rows.all()}}

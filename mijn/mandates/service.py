@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -49,21 +50,37 @@ async def active_mandates(
     return [(m, p) for m, p in rows.all()]
 
 
+_REPRESENTED = aliased(Party, name="represented")
+# Built once (building it cost more than running it): the logged-in person's name and kind,
+# and the mandates they hold on the day `day`, one row each, with the party acted for.
+OWN_AND_MANDATES: Select[*tuple[Any, ...]] = (
+    select(
+        Party.name.label("own_name"), Party.kind.label("own_kind"),
+        Mandate.id.label("mandate_id"), Mandate.role, Mandate.can_ask, Mandate.valid_until,
+        Mandate.dossier_types, _REPRESENTED.id.label("party_id"),
+        _REPRESENTED.name.label("party_name"), _REPRESENTED.kind.label("party_kind"),
+    )
+    .outerjoin(Mandate, and_(
+        Mandate.representative_id == Party.id, Mandate.revoked_at.is_(None),
+        Mandate.valid_from <= bindparam("day"),
+        or_(Mandate.valid_until.is_(None), Mandate.valid_until >= bindparam("day")),
+    ))
+    .outerjoin(_REPRESENTED, _REPRESENTED.id == Mandate.represented_id)
+    .where(Party.id == bindparam("party_id"))
+    .order_by(_REPRESENTED.name, Mandate.id)
+)
+
+
 async def own_and_mandates(
-    session: AsyncSession, party_id: int
-) -> tuple[Party | None, list[tuple[Mandate, Party]]]:
-    """The logged-in person and the mandates they hold today, in one query."""
-    represented = aliased(Party)
-    rows = (await session.execute(
-        select(Party, Mandate, represented)
-        .outerjoin(Mandate, and_(Mandate.representative_id == Party.id,
-                                 *_valid_on(date.today())))
-        .outerjoin(represented, represented.id == Mandate.represented_id)
-        .where(Party.id == party_id)
-        .order_by(represented.name, Mandate.id)
-    )).all()
-    own = rows[0][0] if rows else None
-    return own, [(m, p) for _, m, p in rows if m is not None]
+    session: AsyncSession, party_id: int, day: date | None = None,
+    query: Select[*tuple[Any, ...]] = OWN_AND_MANDATES, params: dict[str, Any] | None = None,
+) -> list[Row[Any]]:
+    """The logged-in person and the mandates they hold today, in one query (Core rows of
+    OWN_AND_MANDATES, or of `query`: it with more columns): no row for an unknown party, one
+    row with mandate_id None for a person who holds none; params: those of the added
+    columns."""
+    bound = {**(params or {}), "party_id": party_id, "day": day or date.today()}
+    return list((await session.execute(query, bound)).all())
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class Notification(Base):
             sqlite_where=text("email_state = 'pending'"),
         ),
         Index("ix_notifications_party_created", "party_id", "created_at"),
+        Index("ix_notifications_created_at", "created_at"),  # retention
         Index(  # the dead ones, for the KCC's deliveries page
             "ix_notifications_dead", "created_at",
             postgresql_where=text("email_state = 'dead'"),

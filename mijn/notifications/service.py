@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import utcnow
@@ -87,13 +87,17 @@ async def unread_count(
     session: AsyncSession, party_id: int, within: NewsScope | None = None
 ) -> int:
     """How many inbox messages the party has not seen (of those in scope)."""
-    found = await session.scalar(
-        select(func.count()).where(
-            Notification.party_id == party_id, Notification.read_at.is_(None),
-            Notification.kind != "verify", *_within(within),
-        )
-    )
+    found = await session.scalar(unread_select(within), {"party_id": party_id})
     return int(found or 0)
+
+
+def unread_select(within: NewsScope | None = None) -> Select[Any]:
+    """The count of unread_count, the party bound as `party_id` (to build once and run
+    often, or to read as a column of another statement)."""
+    return select(func.count()).where(
+        Notification.party_id == bindparam("party_id"), Notification.read_at.is_(None),
+        Notification.kind != "verify", *_within(within),
+    )
 
 
 async def inbox(
@@ -165,6 +169,18 @@ async def delivery_counts(session: AsyncSession) -> dict[str, int]:
         select(Notification.email_state, func.count()).group_by(Notification.email_state)
     )
     return {state: int(count) for state, count in rows.all()}
+
+
+async def outbox_counts(session: AsyncSession) -> dict[str, int]:
+    """How many e-mails wait to be sent and how many are dead (for the metrics; each count
+    reads only its own partial index)."""
+    counts = {}
+    for state in ("pending", DEAD):
+        total = await session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.email_state == state)
+        )
+        counts[state] = int(total or 0)
+    return counts
 
 
 async def dead_deliveries(session: AsyncSession, limit: int = 100) -> list[Notification]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.be import nn, vat
@@ -104,6 +105,12 @@ def note_birth_date(party: Party, claimed: object) -> None:
         return
     if born <= date.today() and party.birth_date != born:
         party.birth_date = born
+
+
+# Built once: a party's name and kind by its id (bound as party_id), as a Core row.
+PARTY_NAME: Select[*tuple[Any, ...]] = select(
+    Party.name.label("own_name"), Party.kind.label("own_kind")
+).where(Party.id == bindparam("party_id"))
 
 
 async def get_party(session: AsyncSession, party_id: int) -> Party | None:

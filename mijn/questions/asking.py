@@ -40,6 +40,7 @@ from mijn.questions.models import (
     Topic,
 )
 from mijn.questions.states import next_state
+from mijn.questions.titles import short_title
 from mijn.workingtime import WorkingCalendar, add_working_time
 
 
@@ -214,6 +215,8 @@ async def citizen_reply(
             question.assignee_id = None
         question.closed_at = None
         session.add(party_event(question, "citizen_reply", before, by, now))
+    if question.state == "handed_over":
+        question.handover_unread = True  # news again for the team or specialist who has it
     question.updated_at = now
     await session.flush()
 
@@ -267,3 +270,26 @@ async def dossier_questions(
         .order_by(Question.created_at.desc())
     )
     return [(q, t) for q, t in rows.all()]
+
+
+# The first message the party wrote in a question (its title on the citizen's pages).
+_FIRST_BODY = (
+    select(QuestionMessage.body)
+    .where(QuestionMessage.question_id == Question.id, QuestionMessage.kind == "citizen")
+    .order_by(QuestionMessage.id).limit(1).correlate(Question).scalar_subquery()
+)
+
+
+async def titled_dossier_questions(
+    session: AsyncSession, dossier_id: int, scope: PartyScope
+) -> tuple[list[tuple[Question, Topic]], dict[int, str]]:
+    """dossier_questions and their titles (as question_titles gives them), in one query."""
+    rows = await session.execute(
+        select(Question, Topic, _FIRST_BODY)
+        .join(Topic, Topic.id == Question.topic_id)
+        .where(Question.dossier_id == dossier_id, *_in_scope(scope))
+        .order_by(Question.created_at.desc())
+    )
+    found = rows.all()
+    titles = {q.id: short_title(body) for q, _t, body in found if body and body.strip()}
+    return [(q, t) for q, t, _body in found], titles

@@ -58,6 +58,7 @@ class Question(Base):
         Index("ix_questions_assignee_state", "assignee_id", "state"),
         Index("ix_questions_team_state", "team_id", "state"),
         Index("ix_questions_state_due", "state", "sla_due_at"),
+        Index("ix_questions_state_updated", "state", "updated_at"),  # retention
         # The monthly report (mijn/insight): a month of questions asked, or answered, with
         # what its figures read, so that PostgreSQL needs the index only.
         # The kind: callback requests are counted apart (0012f).

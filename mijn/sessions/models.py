@@ -22,6 +22,7 @@ class WebSession(Base):
     __table_args__ = (
         Index("ix_web_sessions_party_id", "party_id"),
         Index("ix_web_sessions_staff_id", "staff_id"),
+        Index("ix_web_sessions_expires_at", "expires_at"),  # retention
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -98,7 +98,8 @@ class Portal:
         text = self.log_since(since)
         bad = [
             line for line in text.splitlines()
-            if "Traceback" in line or re.search(r'HTTP/1\.1" 5\d\d', line)
+            # The portal's line per request (mijn/observe): `"GET route" 500 12.3 ms`.
+            if "Traceback" in line or re.search(r'" 5\d\d \d', line)
         ]
         assert not bad, "the server logged errors:\n" + text[-4000:]
 

@@ -81,3 +81,24 @@ def test_the_lead_sees_who_holds_what_reassigns_and_releases(
     expect(other.get_by_role("status")).to_contain_text("1 vraag is gewijzigd.")
     expect(other.get_by_text("Niemand heeft nu een vraag in behandeling.")).to_be_visible()
     n.watch.assert_clean()
+
+
+def test_the_lead_reads_the_retention_periods_wide_and_at_320_px(lead: Session) -> None:
+    """Bewaartermijnen (README.md, "Operations: retention"): from the menu, every kind with
+    its period; at 320 px without sideways scroll; axe at both widths."""
+    s, page = lead, lead.page
+    log_in_staff(s, LEAD, "/kcc")
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role(
+        "link", name="Bewaartermijnen").click()
+    expect(heading(page)).to_have_text("Bewaartermijnen")
+    expect(page.get_by_role("region", name="Logboek van inzage")).to_contain_text(
+        "730 dagen, dan anoniem maken")
+    expect(page.get_by_role("region", name="Afgesloten zaken en meldingen")).to_contain_text(
+        "Bewaren")
+    s.axe("the Bewaartermijnen page at 1280 px")
+    page.set_viewport_size(ViewportSize(width=320, height=640))
+    expect(page.get_by_role("region", name="Contacten")).to_be_visible()
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll <= 320, f"the Bewaartermijnen page is {scroll} px wide at 320 px"
+    s.axe("the Bewaartermijnen page at 320 px")
+    s.watch.assert_clean()

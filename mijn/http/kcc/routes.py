@@ -17,6 +17,7 @@ from mijn.http.kcc import (
     parties,
     questions,
     queue,
+    retention,
     textmodules,
 )
 
@@ -48,4 +49,5 @@ routes: list[BaseRoute] = [
     *insight.routes,
     *lead.routes,
     *textmodules.routes,
+    *retention.routes,
 ]

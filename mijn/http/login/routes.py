@@ -30,6 +30,7 @@ from mijn.http.session import (
 )
 from mijn.http.urls import STAFF_ROOT, callback_route, is_staff_path, safe_next
 from mijn.mandates.service import MandateError, put_mandate
+from mijn.observe.requests import count_login
 from mijn.parties.service import InvalidIdentifier, get_or_create_party, note_birth_date
 from mijn.ratelimits.rules import LOGINS
 from mijn.settings import Settings
@@ -123,6 +124,7 @@ async def _login(request: Request, audience: str) -> Response:
 def _login_failed(
     request: Request, audience: str, reason: str, status_code: int = 400
 ) -> Response:
+    count_login(request, audience, reason)
     response = render(
         request, "portal/auth/login_failed.html", {"reason": reason}, status_code=status_code
     )
@@ -277,6 +279,7 @@ async def _finish_login(
         if keep and keep.get("pid") == identity.party_id and identity.mandate_id is None:
             identity = replace(identity, mandate_id=int(str(keep["mid"])))
     await start_session(request, identity)
+    count_login(request, audience, "ok")
     response = RedirectResponse(safe_next(next_url, HOME[audience]), status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path=_login_cookie_path(audience))
     rotate_csrf(request, response)  # a form token from before the login no longer counts

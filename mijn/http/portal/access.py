@@ -2,27 +2,64 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from mijn.access.resolve import resolve_access
+from mijn.access.identity import Identity
+from mijn.access.resolve import resolve_access_with
 from mijn.access.scope import Access
 from mijn.dossiers.service import locked_dossier_ids, scope_dossier_ids
+from mijn.http.portal.kept import owner_tag
 from mijn.http.session import act_for, require_identity
-from mijn.notifications.service import NewsScope
+from mijn.notifications.service import NewsScope, unread_count, unread_select
 from mijn.questions.asking import locked_question_ids, scope_question_ids
 
 
-async def portal_access(request: Request, session: AsyncSession) -> Access:
+async def portal_access(request: Request, session: AsyncSession, *, unread: bool = False
+                        ) -> Access:
     """Whose data this request uses (LoginRequired when nobody is logged in). A mandate
     that expired or was revoked since it was chosen is dropped from the session here; the
-    header of the page shows for whom the visitor acts."""
+    header of the page shows for whom the visitor acts. unread: also count the header's
+    unread messages, in the same statement when the visitor acts for themselves or their
+    company (see unread_messages)."""
     identity = require_identity(request)
-    access = await resolve_access(session, identity)
+    column = _unread_column(identity.loa, identity.branch is not None) if (
+        unread and identity.mandate_id is None) else None
+    access, count = await resolve_access_with(session, identity, column, _params(identity))
     if identity.mandate_id is not None and access.mandate_id is None:
         await act_for(request, None)
     request.state.access = access
+    request.state.unread = int(count or 0) if column is not None else None
+    request.state.kept_for = owner_tag(request, access)  # the forms' kept_for (see kept.py)
     return access
+
+
+async def unread_messages(request: Request, session: AsyncSession, access: Access) -> int:
+    """The unread messages of the party acted for (in this visitor's scope): counted with
+    the access already (portal_access(unread=True)), or now."""
+    counted: int | None = getattr(request.state, "unread", None)
+    if counted is not None:
+        return counted
+    return await unread_count(session, access.party_id, news_scope(access))
+
+
+def _params(identity: Identity) -> dict[str, Any]:
+    return {"branch": identity.branch} if identity.branch is not None else {}
+
+
+@cache
+def _unread_column(loa: str, branched: bool) -> ColumnElement[Any]:
+    """unread_count of news_scope as one column, built once per level of assurance and
+    branch or not: the same conditions, with the party and branch as bound parameters."""
+    party = cast(int, bindparam("party_id"))
+    branch = cast(str, bindparam("branch")) if branched else None
+    scope = Access(party, "", "", "employee" if branched else "party", "", "", None,
+                   branch=branch, loa=loa)
+    return unread_select(news_scope(scope)).scalar_subquery()
 
 
 def news_scope(access: Access) -> NewsScope | None:

@@ -70,7 +70,8 @@ async def _visitor(request: Request, session: AsyncSession) -> Visitor:
 
 
 async def search_page(request: Request) -> Response:
-    """Search the answers (logged in or not); htmx swaps only the results."""
+    """Search the answers (logged in or not); while typing, htmx swaps only the results and
+    the live region that says how many were found."""
     query = request.query_params.get("q", "")[:MAX_QUERY].strip()
     async with request_session(request, autocommit=True) as session:
         verdict = (await limits.hit(request, session, (SEARCH, limits.client(request)))
@@ -79,7 +80,9 @@ async def search_page(request: Request) -> Response:
         if not verdict.allowed:
             answers = []
         elif query:
-            answers = await search_answers(session, query, visitor.audiences, limit=10)
+            # the last word as a prefix: while typing (htmx) and after Enter the same list
+            answers = await search_answers(session, query, visitor.audiences, limit=10,
+                                           prefix=True)
         else:
             answers = await popular(session, visitor.audiences, limit=8)
         unread = 0 if is_htmx(request) else await visitor.unread(session)

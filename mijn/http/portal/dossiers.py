@@ -18,13 +18,11 @@ from mijn.audit.service import record_access
 from mijn.db import request_session
 from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers
 from mijn.http.common import is_htmx, render
-from mijn.http.portal.access import news_scope, portal_access
+from mijn.http.portal.access import portal_access, unread_messages
 from mijn.http.portal.stepup import step_up
 from mijn.http.session import require_identity
-from mijn.notifications.service import unread_count
-from mijn.questions.asking import dossier_questions
-from mijn.questions.common import MAX_BODY, list_topics
-from mijn.questions.titles import question_titles
+from mijn.questions.asking import titled_dossier_questions
+from mijn.questions.common import MAX_BODY, topic_choices
 from mijn.settings import Settings
 
 
@@ -40,11 +38,10 @@ async def overview(request: Request) -> Response:
     tab = tab if tab in TABS else "open"
     page = _page_number(request.query_params.get("pagina"))
     async with request_session(request, autocommit=True) as session:
-        access = await portal_access(request, session)
+        fragment = is_htmx(request)
+        access = await portal_access(request, session, unread=not fragment)
         listing = await list_dossiers(session, access.scope(), tab, page, settings.page_size)
-        unread = 0 if is_htmx(request) else await unread_count(
-            session, access.party_id, news_scope(access)
-        )
+        unread = 0 if fragment else await unread_messages(request, session, access)
     context = {
         "listing": listing, "today": date.today(), "unread_messages": unread,
         "opens": lambda min_loa: opens_at(min_loa, access.loa),
@@ -58,11 +55,11 @@ async def detail(request: Request) -> Response:
     identity = require_identity(request)
     reference = request.path_params["reference"]
     async with request_session(request, autocommit=True) as session:
-        access = await portal_access(request, session)
+        access = await portal_access(request, session, unread=True)
         view = await get_dossier_view(session, reference, access.scope(), access.loa)
         if view is None:
             raise HTTPException(status_code=404)
-        unread = await unread_count(session, access.party_id, news_scope(access))
+        unread = await unread_messages(request, session, access)
         if view.locked:
             url = str(request.app.url_path_for("dossiers:detail", reference=reference))
             return step_up(request, view, unread, url)
@@ -70,13 +67,13 @@ async def detail(request: Request) -> Response:
             session, action="dossier.view", dossier_id=view.dossier.id, **audit_fields(access)
         )
         await session.commit()
-        questions = await dossier_questions(session, view.dossier.id, access.scope())
-        titles = await question_titles(session, [q.id for q, _ in questions])
-        tailored = await reading.for_dossier(
+        questions, titles = await titled_dossier_questions(
+            session, view.dossier.id, access.scope())
+        tailored = await reading.kept_for_dossier(
             session, view.dossier.dossier_type_id, view.dossier.current_status_id,
             reading.audiences_for(identity.audience), limit=4,
         )
-        topics = await list_topics(session)
+        topics = await topic_choices(session)
     facts = tailoring.dossier_facts(view).values()
     context = {
         "unread_messages": unread,

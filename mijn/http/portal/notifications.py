@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mijn.access.scope import Access
 from mijn.db import request_session, utcnow
 from mijn.dossiers.news import statuses_at
 from mijn.dossiers.service import dossier_references
@@ -52,19 +53,22 @@ async def inbox(request: Request) -> Response:
     return render(request, "portal/notifications/inbox.html", context)
 
 
-async def _may_change(request: Request, session: AsyncSession) -> None:
-    """The address is the party's own: an employee restricted to one branch does not set
-    the company's (403); everyone else shows the header for whom they act."""
+async def _may_change(request: Request, session: AsyncSession) -> Access:
+    """The address is the login's own party's (a representative's own, never that of the
+    party they act for; a company's for its employees): an employee restricted to one
+    branch does not set the company's (403); everyone else shows the header for whom they
+    act."""
     access = await portal_access(request, session)
     if access.branch is not None:
         raise HTTPException(status_code=403)
+    return access
 
 
 async def _settings_context(request: Request, party_id: int) -> dict[str, Any]:
     async with request_session(request, autocommit=True) as session:
-        await _may_change(request, session)
+        access = await _may_change(request, session)
         party = await get_party(session, party_id)
-        unread = await service.unread_count(session, party_id)
+        unread = await service.unread_count(session, access.party_id, news_scope(access))
     if party is None:
         raise HTTPException(status_code=404)
     return {"party": party, "values": {}, "error": None, "unread_messages": unread}

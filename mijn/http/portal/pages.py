@@ -41,13 +41,7 @@ async def switch_language(request: Request) -> Response:
     return response
 
 
-async def health(request: Request) -> Response:
-    """Liveness for load balancers."""
-    return Response("ok", media_type="text/plain")
-
-
 routes = [
     Route("/", home, name="home"),
     Route("/taal", switch_language, methods=["POST"], name="language"),
-    Route("/health", health, name="health"),
 ]

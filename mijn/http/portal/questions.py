@@ -29,6 +29,7 @@ from mijn.http import limits
 from mijn.http.common import app_settings, form_values, redirect, render, small_int
 from mijn.http.limits import RateLimitError
 from mijn.http.portal.access import news_scope, portal_access
+from mijn.http.portal.kept import ask_page, login_keeping_text, restored, take_kept
 from mijn.http.portal.stepup import step_up
 from mijn.http.session import require_identity
 from mijn.notifications.service import mark_question_read, unread_count
@@ -112,7 +113,8 @@ async def _ask_context(
 
 
 async def ask_form(request: Request) -> Response:
-    """The form to ask a question, about a dossier if one is given."""
+    """The form to ask a question, about a dossier if one is given (with the text kept when
+    the session had ended before it was sent)."""
     require_identity(request)
     values = {
         "dossier": request.query_params.get("dossier", ""),
@@ -124,8 +126,10 @@ async def ask_form(request: Request) -> Response:
         locked = await _ask_locked(request, session, access, values["dossier"])
         if locked is not None:
             return locked
-        context = await _ask_context(session, access, values, None)
-    return render(request, "portal/questions/ask.html", context)
+        kept = take_kept(request, access)
+        context = await _ask_context(session, access, {**values, **(kept or {})}, None)
+    context["restored"] = bool(kept)
+    return restored(request, render(request, "portal/questions/ask.html", context), kept)
 
 
 async def _locked_dossier(
@@ -153,7 +157,9 @@ async def _ask_locked(
 
 
 async def ask(request: Request) -> Response:
-    """Save the question first; an empty or too long one comes back with its text."""
+    """Save the question; a wrong one comes back with its text (so after a logout: kept.py)."""
+    if (login := await login_keeping_text(request, await ask_page(request))) is not None:
+        return login
     identity = require_identity(request)
     values = await form_values(request)
     async with request_session(request) as session:
@@ -293,15 +299,18 @@ async def detail(request: Request) -> Response:
         )
         await session.commit()
         context = await _detail_context(session, question, access)
+        kept = take_kept(request, access)
     context["sent"] = request.query_params.get("verstuurd") == "1"
-    context["values"], context["error"] = {}, None
-    return render(request, "portal/questions/detail.html", context)
+    context["values"], context["error"], context["restored"] = kept or {}, None, bool(kept)
+    return restored(request, render(request, "portal/questions/detail.html", context), kept)
 
 
 async def respond(request: Request) -> Response:
     """The citizen replies (reopening a waiting, answered or closed question) or closes it."""
-    require_identity(request)
     reference, action = request.path_params["reference"], request.path_params["action"]
+    page = str(request.app.url_path_for("questions:detail", reference=reference))
+    if (login := await login_keeping_text(request, page)) is not None:
+        return login
     if action not in ("reactie", "sluiten"):
         raise HTTPException(status_code=404)
     values = await form_values(request)
