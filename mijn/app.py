@@ -31,7 +31,7 @@ from mijn.dev import idp as devidp
 from mijn.http.api import routes as api_routes
 from mijn.http.api.common import ApiProblem, problem_response
 from mijn.http.boundary import BoundaryMiddleware
-from mijn.http.common import is_htmx, make_environment
+from mijn.http.common import is_htmx, make_templates
 from mijn.http.errors import http_error, server_error, unavailable
 from mijn.http.kcc import routes as kcc_routes
 from mijn.http.login import routes as login_routes
@@ -117,7 +117,7 @@ def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.autocommit_sessionmaker = settings.pgbouncer.autocommit_sessionmaker(engine)
-    app.state.templates = make_environment()
+    app.state.templates = make_templates(settings)
     app.state.http = http
     app.state.oidc_clients = _oidc_clients(settings, http)
     app.state.zgw = ZgwClient(settings.zgw, zgw_http) if zgw_http is not None else None

@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -27,7 +26,9 @@ from starlette.responses import (
 from mijn import PROJECT_ROOT
 from mijn.access.loa import LOA_LABELS
 from mijn.channels import CHANNEL_LABELS
+from mijn.http import formats
 from mijn.http.session import portal_logged_in, seconds_left
+from mijn.http.translated import FixedTexts
 from mijn.http.urls import is_staff_path, url_path
 from mijn.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language
 from mijn.mandates.models import ROLE_LABELS
@@ -84,26 +85,39 @@ def label_helpers(lang: Language) -> dict[str, Any]:
     }
 
 
-def make_environment() -> Environment:
-    """The Jinja2 environment: autoescaped HTML templates with the i18n extension."""
+def make_environment(lang: Language | None = None, *, auto_reload: bool = True) -> Environment:
+    """The Jinja2 environment of one language: autoescaped HTML templates with the i18n
+    extension; the language's gettext and label helpers are its globals, so that macros
+    imported without context (cached once per process) can use them too."""
+    lang = lang or language(DEFAULT_LANGUAGE)
     env = Environment(
         loader=FileSystemLoader(PROJECT_ROOT / "templates"),
         autoescape=select_autoescape(["html"]),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", FixedTexts],
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=auto_reload,
     )
+    env.extend(mijn_language=lang)  # for FixedTexts
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
     env.filters["number"] = _format_number
     env.filters["weekday"] = _format_weekday
     env.filters["clock"] = _format_clock
+    env.globals.update(lang.template_globals(), **label_helpers(lang), languages=LANGUAGES)
     return env
+
+
+def make_templates(settings: Settings) -> dict[str, Environment]:
+    """An environment per language (render() takes the visitor's); outside development the
+    templates are not checked for changes on every render."""
+    return {code: make_environment(language(code), auto_reload=not settings.is_production)
+            for code in LANGUAGES}
 
 
 # One date format per language, with or without the time: "4 december 2026", "4 December 2026".
 def _format_date(value: date | None, lang: str) -> str:
-    return format_date(value, format="d MMMM y", locale=lang) if value else ""
+    return formats.long_date(value, lang) if value else ""
 
 
 def _format_number(value: int, lang: str) -> str:
@@ -114,21 +128,21 @@ def _format_number(value: int, lang: str) -> str:
 def _format_datetime(value: datetime | None, lang: str) -> str:
     if value is None:
         return ""
-    return format_datetime(value.astimezone(LOCAL_TZ), format="d MMMM y, HH:mm", locale=lang)
+    return formats.long_datetime(value.astimezone(LOCAL_TZ), lang)
 
 
 def _format_weekday(value: datetime | None, lang: str) -> str:
     """The day of a moment with its weekday: 'dinsdag 8 december'."""
     if value is None:
         return ""
-    return format_datetime(value.astimezone(LOCAL_TZ), format="EEEE d MMMM", locale=lang)
+    return formats.weekday_date(value.astimezone(LOCAL_TZ), lang)
 
 
 def _format_clock(value: datetime | None, lang: str) -> str:
     """The time of day of a moment: '10:00'."""
     if value is None:
         return ""
-    return format_datetime(value.astimezone(LOCAL_TZ), format="HH:mm", locale=lang)
+    return formats.clock(value.astimezone(LOCAL_TZ))
 
 
 def app_settings(request: Request) -> Settings:
@@ -207,14 +221,13 @@ def render(
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     """Render a page, or only one named block of it for htmx; templates do no I/O."""
-    env: Environment = request.app.state.templates
     lang = current_language(request)
+    env: Environment = request.app.state.templates[lang.code]
     staff_area = is_staff_path(request.url.path)
     full = {
         "request": request,
         "settings": request.app.state.settings,
         "csrf_token": csrf_token(request),
-        "languages": LANGUAGES,
         "url_for": lambda name, **params: url_path(request.app, name, **params),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         # A citizen's menu only for a citizen's session; staff pages have their own layout.
@@ -225,8 +238,6 @@ def render(
         # For whom the visitor acts (set by the route that checked it); the header shows it.
         "access": getattr(request.state, "access", None),
         "staff_area": staff_area,
-        **lang.template_globals(),
-        **label_helpers(lang),
         **(context or {}),
     }
     if block is not None and is_htmx(request):

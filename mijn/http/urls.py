@@ -37,10 +37,31 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+# A page asks for the same few dozen paths every time (the layout's style sheets, the menu, a
+# link per row): each is built once per process. Bounded, as rows bring their own references.
+URL_CACHE_SIZE = 4096
+
+
 def url_path(app: Starlette, name: str, **params: str) -> str:
-    """The path of a named route, as app.url_path_for gives it, without scanning every route
-    per call (a page builds dozens): the app's plain routes by name, found once; a mount
-    (static files, the development provider) the usual way."""
+    """The path of a named route, as app.url_path_for gives it, built once per name and
+    parameters and then remembered (a page builds dozens; Starlette tries every route in
+    turn for each)."""
+    cache: dict[tuple[object, ...], str] | None = getattr(app.state, "url_cache", None)
+    if cache is None:
+        cache = app.state.url_cache = {}
+    key = (name, *params.items())
+    path = cache.get(key)
+    if path is None:
+        path = _build_path(app, name, params)
+        if len(cache) >= URL_CACHE_SIZE:
+            cache.clear()
+        cache[key] = path
+    return path
+
+
+def _build_path(app: Starlette, name: str, params: dict[str, str]) -> str:
+    """The app's plain routes by name, found once; a mount (static files, the development
+    provider) the usual way."""
     routes: dict[str, Route] | None = getattr(app.state, "routes_by_name", None)
     if routes is None:
         routes = {route.name: route for route in app.routes

@@ -89,6 +89,8 @@ async def _workspace(
         "events": events,
         "names": names,
         "picture": picture, "picture_limit": PICTURE_LIMIT,
+        "dossier_row": next((row for row in picture.dossiers if row.id == question.dossier_id),
+                            None) if picture else None,
         "text_modules": await _text_modules(session, staff, {
             "naam": picture.party.name if picture else "", "referentie": question.reference,
             "medewerker": names.get(staff.id, "")}),
