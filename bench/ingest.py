@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -711,13 +712,18 @@ def save(results: dict[str, Any], stamp: str) -> None:
     print(f"\nsaved {out.relative_to(BENCH_DIR.parent)} ({results['elapsed_s']} s)")
 
 
+# An error as uvicorn's own format writes it ("ERROR: ..."), or Mijn's text and JSON lines
+# (mijn/observe/logs.py: "<date> <time> ERROR <logger> ...", '{... "level": "error" ...').
+_ERROR_LINE = re.compile(r'ERROR:|\S+ \S+ ERROR |\{.*"level": ?"(ERROR|error)"')
+
+
 def log_problems(log: Path) -> dict[str, Any]:
     """Errors the server logged: ClientDisconnect (wrk hung up mid-request) and the rest."""
     lines = log.read_text(errors="replace").splitlines()
-    errors = sum(1 for x in lines if x.startswith("ERROR:"))
+    logged = [x for x in lines if _ERROR_LINE.match(x)]
+    errors = len(logged)
     hung_up = sum(1 for x in lines if x.strip() == "starlette.requests.ClientDisconnect")
-    other = [x for x in lines if x.startswith("ERROR:")
-             and "Exception in ASGI application" not in x]
+    other = [x for x in logged if "Exception in ASGI application" not in x]
     return {"errors": errors, "client_disconnect": hung_up, "other": errors - hung_up,
             "other_sample": other[:5]}
 
