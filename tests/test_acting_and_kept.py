@@ -75,6 +75,8 @@ def test_asking_and_a_thread_for_someone_name_that_party(
     assert "Uw vraag is verstuurd" not in thread
     assert "Uw reactie namens Jan Jansen" in thread
     assert "Dit is een vraag van Jan Jansen." in thread
+    assert "Geen vragen meer: de vraag van Jan Jansen sluiten" in thread
+    assert "Ik heb geen vragen meer" not in thread
 
 
 def test_jan_himself_still_reads_uw(client: TestClient, auth: Auth, demo: None) -> None:
@@ -85,6 +87,7 @@ def test_jan_himself_still_reads_uw(client: TestClient, auth: Auth, demo: None) 
     fields.update(topic="1", body="Wanneer hoor ik iets over de dakkapel?", suggestions_seen="1")
     thread = client.get(client.post("/mijn/vragen", data=fields).headers["location"]).text
     assert "Uw vraag is verstuurd" in thread and "namens" not in thread.split("<main")[1]
+    assert "Ik heb geen vragen meer: sluiten" in thread
 
 
 # --- whose notification settings ------------------------------------------------------------

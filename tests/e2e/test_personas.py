@@ -1,5 +1,6 @@
 """End to end in Chromium: every demo persona's main journey, in Dutch and in English, on a
-phone (390 CSS px), checked with axe on every page (issue 16).
+phone (390 CSS px) and a laptop (1280 px), checked with axe on every page at both widths
+(issue 16).
 
 One browser for all of them, a fresh context (cookies) per persona and language: log in
 through the development provider, the dossiers, one dossier, the questions (a thread, the ask
@@ -29,6 +30,7 @@ from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used 
 from test_screenshots import SCREENSHOTS, save
 
 PHONE = {"width": 390, "height": 800}
+LAPTOP = {"width": 1280, "height": 800}
 BAKERY = "Bakkerij De Korenschoof"
 
 
@@ -54,14 +56,16 @@ PERSONAS = (
 
 
 def _fits(s: Session, what: str, photo: str = "") -> None:
-    """Checked with axe, and no sideways scrolling on the phone; a photo (var/screenshots)
-    of the pages this journey is the only one to show."""
-    width = s.page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{what} is {width} px wide at {PHONE['width']} px"
-    s.axe(what)
-    if photo:
-        lang = s.page.locator("html").get_attribute("lang")
-        save(s.page, f"{photo}-{lang}", PHONE["width"])
+    """Checked with axe, and no sideways scrolling, on the phone and on a laptop; a photo
+    (var/screenshots) at both widths of the pages this journey is the only one to show."""
+    lang = s.page.locator("html").get_attribute("lang")
+    for size in (LAPTOP, PHONE):  # back to the phone at the end: the journey goes on there
+        s.page.set_viewport_size(size)
+        width = s.page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= size["width"], f"{what} is {width} px wide at {size['width']} px"
+        s.axe(f"{what} at {size['width']} px")
+        if photo:
+            save(s.page, f"{photo}-{lang}", size["width"])
 
 
 def _log_in(s: Session, who: Persona, lang: str, t: Callable[[str], str]) -> None:
