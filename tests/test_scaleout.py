@@ -192,14 +192,15 @@ def test_login_csrf_htmx_and_session_work_whichever_instance_answers(world: Worl
             assert second.post("/mijn/vragen", data=forged).status_code == 403
 
 
-def _take_all(world: World, agent: int) -> list[str]:
-    """One agent: log in (through HAProxy), then press "Volgende vraag" on its instance
-    until the queue is empty; the references it claimed."""
+def _take_all(world: World, agent: int, start: threading.Barrier) -> list[str]:
+    """One agent: log in (through HAProxy), wait for the others, then press "Volgende vraag"
+    on its instance until the queue is empty; the references it claimed."""
     claimed: list[str] = []
     with proxied(world) as browser:
         login(browser, ("demo-agent", "demo-lead")[agent % 2], "staff")
         with instance(world, agent % 2, browser.cookies) as client:
             token = form_fields(client.get("/kcc").text)["csrf_token"]
+            start.wait(timeout=120)  # all at once: a slow login must not find the queue empty
             while True:
                 response = client.post("/kcc/volgende", data={"csrf_token": token})
                 assert response.status_code == 303, response.text
@@ -216,8 +217,9 @@ def test_take_next_from_20_agents_on_both_instances_claims_each_question_once(
     waiting = asyncio.run(_postgres(world.dsn, "SELECT reference FROM questions "
                                                "WHERE state = 'new'"))
     assert len(waiting) >= QUESTIONS
+    start = threading.Barrier(AGENTS)
     with ThreadPoolExecutor(AGENTS) as pool:
-        per_agent = list(pool.map(lambda n: _take_all(world, n), range(AGENTS)))
+        per_agent = list(pool.map(lambda n: _take_all(world, n, start), range(AGENTS)))
     claimed = [reference for references in per_agent for reference in references]
     assert Counter(claimed).most_common(1)[0][1] == 1  # nobody got a question twice
     assert sorted(claimed) == sorted(row["reference"] for row in waiting)
@@ -226,7 +228,9 @@ def test_take_next_from_20_agents_on_both_instances_claims_each_question_once(
                    "ON q.id = e.question_id WHERE e.action = 'claim' "
                    "AND q.reference = any($1::text[]) GROUP BY q.reference", claimed))
     assert {row["reference"]: row["n"] for row in events} == dict.fromkeys(claimed, 1)
-    assert sum(1 for references in per_agent if references) > AGENTS // 2  # spread
+    # Both instances claimed (agent n presses on instance n % 2), so the once-only above held
+    # across them; how many of the 40 each agent got depends on the machine's scheduling.
+    assert any(per_agent[0::2]) and any(per_agent[1::2])
 
 
 def test_the_two_workers_send_each_notification_exactly_once(world: World) -> None:
