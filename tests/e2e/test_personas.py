@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used from here)
     Portal,
     Session,
@@ -29,8 +29,8 @@ from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used 
 )
 from test_screenshots import SCREENSHOTS, save
 
-PHONE = {"width": 390, "height": 800}
-LAPTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 800}
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
 BAKERY = "Bakkerij De Korenschoof"
 
 
