@@ -5,14 +5,13 @@ statement; on SQLite, the development database, the event takes a few Core state
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from test_query_counts import counting
 
 from conftest import Runner
 from mijn.dossiers.models import Dossier, StatusEvent
@@ -28,21 +27,6 @@ TYPE = {
 }
 # Per backend: the most statements one status event may take (a repeat takes no more).
 MOST = {"postgresql": 3, "sqlite": 6}
-
-
-@contextmanager
-def counting(app: Starlette) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _post(client: TestClient, headers: dict[str, str], dossier: str, event: str, code: str,
