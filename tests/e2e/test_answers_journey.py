@@ -54,6 +54,7 @@ def log_in_staff(s: Session, name: str, lands_on: str) -> None:
     expect(page).to_have_url(re.compile(r"/dev-idp/authorize\?"))
     page.get_by_role("button", name=f"Inloggen als {name}").click()
     expect(page).to_have_url(s.portal.url(lands_on))
+    page.wait_for_load_state("load")  # htmx has run: see test_journey.scripts_ready
 
 
 def summary(page: Page, title: str) -> object:
@@ -89,6 +90,7 @@ def test_dossier_page_answers_and_suggestions_while_asking(session: Session) -> 
     s, page = session, session.page
     log_in_as_jan(s, axe=False)
     page.get_by_role("link", name=DORMER).click()
+    page.wait_for_load_state("load")
     section = page.get_by_role("region", name="Antwoorden bij uw dossier")
     expect(section.locator("summary")).to_have_text([IN_PROGRESS, TYPE_LEVEL])
     with page.expect_response(lambda r: r.url.endswith("/antwoorden/geopend")) as opened:
@@ -160,6 +162,7 @@ def test_editor_publishes_and_the_agent_uses_and_flags(editor: Session, agent: S
     a, apage = agent, agent.page
     log_in_staff(a, AGENT, "/kcc")
     apage.get_by_role("link", name=re.compile(r"^V-")).first.click()
+    apage.wait_for_load_state("load")
     panel = apage.get_by_role("region", name="Antwoorden uit de kennisbank")
     with apage.expect_response(lambda r: "kb=" in r.url) as found:
         panel.get_by_label("Zoek in de kennisbank").fill("dakkapel")

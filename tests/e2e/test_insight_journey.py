@@ -45,6 +45,7 @@ def log_in_staff(s: Session, name: str, lands_on: str) -> None:
     page.get_by_role("link", name="Inloggen als medewerker").click()
     page.get_by_role("button", name=f"Inloggen als {name}").click()
     expect(page).to_have_url(s.portal.url(lands_on))
+    page.wait_for_load_state("load")  # htmx has run: see test_journey.scripts_ready
 
 
 def test_lead_reads_filters_downloads_and_prints_the_report(lead: Session) -> None:
@@ -52,6 +53,7 @@ def test_lead_reads_filters_downloads_and_prints_the_report(lead: Session) -> No
     log_in_staff(s, LEAD, "/kcc")
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Inzicht").click()
     expect(heading(page)).to_have_text("Inzicht: wat leeft er bij inwoners")
+    page.wait_for_load_state("load")
     expect(page.get_by_role("img", name="Vragen, meldingen, zaken en terugbelverzoeken per maand")).to_be_visible()
     expect(page.get_by_role("table", name="Per maand")).to_be_visible()
     s.axe("insight report")

@@ -335,6 +335,16 @@ def log_in_as_jan(s: Session, *, axe: bool) -> None:
     page.get_by_role("button", name=f"Inloggen als {JAN}").click()
     expect(page).to_have_url(s.portal.url("/mijn/dossiers"))
     expect(heading(page)).to_have_text("Mijn dossiers")
+    scripts_ready(page)
+
+
+def scripts_ready(page: Page) -> None:
+    """Wait until the page's deferred scripts (htmx) have run.
+
+    A click that navigates returns once the new page commits; a key press before htmx has run
+    is a plain link and loads a whole page (the CI run at ecb9af1 failed on exactly that).
+    """
+    page.wait_for_load_state("load")
 
 
 def cards(page: Page) -> Locator:
@@ -351,6 +361,7 @@ def tab(page: Page, name: str) -> Locator:
 
 def htmx_click(page: Page, target: Locator, url_part: str) -> None:
     """Click a link that htmx handles: a fragment request, no page load."""
+    scripts_ready(page)
     page.evaluate("() => { window.__sameDocument = true }")
     with page.expect_response(lambda r: url_part in r.url) as answer:
         target.click()

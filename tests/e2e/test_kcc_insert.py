@@ -54,6 +54,7 @@ def take_a_question_and_find_an_answer(s: Session, java_script: bool = True) -> 
         expect(page).to_have_url(s.portal.url("/kcc"))
     page.get_by_role("button", name="Volgende vraag").click()
     expect(page).to_have_url(WORKSPACE_URL)
+    page.wait_for_load_state("load")  # workspace.js has run: see test_journey.scripts_ready
     page.get_by_role("searchbox", name="Zoek in de kennisbank").fill("omgevingsvergunning")
     page.get_by_role("button", name="Zoeken", exact=True).click()
     first = page.locator("#kennisbank details").first

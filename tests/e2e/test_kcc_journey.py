@@ -116,6 +116,7 @@ def log_in_as_staff(s: Session, name: str) -> None:
     page.get_by_role("button", name=f"Inloggen als {name}").click()
     expect(page).to_have_url(s.portal.url("/kcc"))
     expect(heading(page)).to_have_text("Wachtrij")
+    page.wait_for_load_state("load")  # the scripts have run: see test_journey.scripts_ready
 
 
 def thread_item(page: Page, title: str | re.Pattern[str]) -> Locator:

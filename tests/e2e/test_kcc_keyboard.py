@@ -123,6 +123,7 @@ def test_take_use_an_answer_send_and_next_in_eight_key_presses(
 
     press(JOURNEY[0])  # Volgende vraag: the reply box has the focus
     expect(page).to_have_url(s.portal.url(f"/kcc/vragen/{scene['first']}?opgepakt=1"))
+    page.wait_for_load_state("load")  # kcc-keys.js has run: see test_journey.scripts_ready
     box = page.get_by_role("textbox", name="Bericht aan de klant (de klant ziet dit)")
     expect(box).to_be_focused()
     suggestion = page.locator("#kennisbank .mijn-suggestions > li").first
