@@ -36,11 +36,11 @@ log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 workers="${MIJN_TEST_WORKERS:-2}"
 echo "test: pytest on PostgreSQL (in the background; its output follows at the end)"
-( .venv/bin/pytest -k postgresql >"$log/postgresql" 2>&1; echo $? >"$log/postgresql.rc" ) &
+( .venv/bin/pytest --durations=15 -k postgresql >"$log/postgresql" 2>&1; echo $? >"$log/postgresql.rc" ) &
 pg_pid=$!
 echo "test: pytest on SQLite and without a database in $workers processes, measuring coverage"
 sqlite=0
-.venv/bin/coverage run -m pytest -n "$workers" --dist loadfile -k "not postgresql" 2>&1 \
+.venv/bin/coverage run -m pytest --durations=15 -n "$workers" --dist loadfile -k "not postgresql" 2>&1 \
   | tee "$log/sqlite" || sqlite=$?
 wait "$pg_pid" || true
 echo "test: pytest on PostgreSQL"
