@@ -16,6 +16,8 @@ RATE_LIMIT_DEFAULTS = {
     "API_FAILURES": "10/10m",  # failed API and ZGW token checks per client address
     "VERIFY_EMAILS": "5/1d",  # e-mail address verification links per party
     "KCC_FIND": "30/10m,300/1d",  # look-ups of a caller per staff member
+    "OPENED": "60/1m,600/1h",  # suggested answers opened, per visitor (party, else address)
+    "SUGGESTIONS": "60/1m,1000/1h",  # answers looked up while a party types its question
 }
 _RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RateLimits = Mapping[str, tuple[tuple[int, int], ...]]

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from test_query_counts import counting
 
 from conftest import Auth, Runner, form_fields
-from mijn.answers.models import Answer
+from mijn.answers.models import Answer, AnswerEvent
 from mijn.intake.service import create_api_client
 from mijn.notifications.models import Notification
 from mijn.questions.models import Question
@@ -169,6 +169,16 @@ def _no_votes(run: Runner, answer_id: int) -> int:
 
     found: int = run(load)
     return found
+
+
+def _events(run: Runner, answer_id: int) -> int:
+    async def load(session: AsyncSession) -> int:
+        found = await session.scalars(select(AnswerEvent.id).where(
+            AnswerEvent.answer_id == answer_id))
+        return len(found.all())
+
+    counted: int = run(load)
+    return counted
 
 
 def test_one_vote_per_answer_per_visitor_and_a_few_in_all(
@@ -401,3 +411,45 @@ def test_one_statement_per_limited_action_none_elsewhere(
     auth.login("demo-jan")
     assert rate_statements("GET", "/mijn/dossiers") == 0
     assert rate_statements("GET", "/mijn/vragen/nieuw") == 0
+
+
+# --- the answer counters (per visitor) --------------------------------------------------------
+
+
+def test_opened_answers_count_per_visitor_and_then_not_at_all(
+    limited: Limited, demo: None, run: Runner
+) -> None:
+    """The opened counts rank the editors' list: a stranger cannot inflate them."""
+    client, clock = limited(OPENED="2/1m")
+    answer = _answers(run)[0]
+    token = Auth(client).csrf()
+
+    def opened() -> Any:
+        return client.post("/antwoorden/geopend", data={
+            "csrf_token": token, "answer": str(answer.id), "context": "ask"})
+
+    before = _events(run, answer.id)
+    assert [opened().status_code for _ in range(3)] == [204, 204, 429]
+    assert _events(run, answer.id) == before + 4  # two opened, each also a view
+    clock.advance(60)
+    assert opened().status_code == 204
+
+
+def test_suggestions_while_typing_per_party_keep_what_is_shown(
+    limited: Limited, demo: None
+) -> None:
+    client, clock = limited(SUGGESTIONS="1/1m")
+    Auth(client).login()
+    form = form_fields(client.get("/mijn/vragen/nieuw").text)
+
+    def suggest() -> Any:
+        return client.post("/antwoorden/suggesties", headers={"HX-Request": "true"}, data={
+            "csrf_token": form["csrf_token"], "submit_key": form["submit_key"],
+            "body": "grofvuil ophalen"})
+
+    assert suggest().status_code == 200
+    again = suggest()
+    assert again.status_code == 429 and again.headers["retry-after"] == "60"
+    assert again.headers["hx-reswap"] == "none" and again.text == ""
+    clock.advance(60)
+    assert suggest().status_code == 200

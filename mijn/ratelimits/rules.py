@@ -33,8 +33,10 @@ LOGINS = "LOGINS"  # a client address starts a login
 API_FAILURES = "API_FAILURES"  # a client address sends a wrong API or ZGW token
 VERIFY_EMAILS = "VERIFY_EMAILS"  # a party asks for a verification link
 KCC_FIND = "KCC_FIND"  # a staff member looks a caller up
+OPENED = "OPENED"  # a visitor records that it opened a suggested answer (the editors' figures)
+SUGGESTIONS = "SUGGESTIONS"  # a party's question being typed is searched for answers
 NAMES = (QUESTIONS, REPLIES, VOTES_PER_ANSWER, VOTES, SEARCH, LOGINS, API_FAILURES,
-         VERIFY_EMAILS, KCC_FIND)
+         VERIFY_EMAILS, KCC_FIND, OPENED, SUGGESTIONS)
 
 
 def rule(settings: Settings, name: str) -> Rule:

@@ -33,7 +33,7 @@ from mijn.http.common import form_values, is_htmx, redirect, render, small_int
 from mijn.http.portal.access import news_scope, portal_access
 from mijn.http.session import PORTAL_AUDIENCES, current_identity, require_identity
 from mijn.notifications.service import unread_count
-from mijn.ratelimits.rules import SEARCH, VOTES, VOTES_PER_ANSWER
+from mijn.ratelimits.rules import OPENED, SEARCH, SUGGESTIONS, VOTES, VOTES_PER_ANSWER
 from mijn.ratelimits.service import Verdict
 
 MAX_QUERY = 200
@@ -158,12 +158,17 @@ async def feedback(request: Request) -> Response:
     return redirect(request, f"{url}?bedankt=1#feedback")
 
 
+def _counted_as(request: Request) -> str:
+    """Who counts: a logged-in party, else the client's address."""
+    identity = current_identity(request)
+    return (f"party:{identity.party_id}" if identity is not None
+            and identity.audience in PORTAL_AUDIENCES else
+            f"ip:{limits.client_address(request)}")
+
+
 async def _vote_counted(request: Request, session: AsyncSession, answer_id: int) -> Verdict:
     """Count a vote: per answer and in all, per visitor (a party, else the client's address)."""
-    identity = current_identity(request)
-    visitor = (f"party:{identity.party_id}" if identity is not None
-               and identity.audience in PORTAL_AUDIENCES else
-               f"ip:{limits.client_address(request)}")
+    visitor = _counted_as(request)
     return await limits.hit(
         request, session,
         (VOTES_PER_ANSWER, limits.subject(request, "vote", f"{visitor}|answer:{answer_id}")),
@@ -172,7 +177,11 @@ async def _vote_counted(request: Request, session: AsyncSession, answer_id: int)
 
 
 async def opened(request: Request) -> Response:
-    """A suggested answer was opened where it was shown (htmx, when a <details> opens)."""
+    """A suggested answer was opened where it was shown (htmx, when a <details> opens).
+
+    Rate limited per visitor: the opened counts rank the editors' attention list, and a
+    stranger repeating this would skew them. Over the limit nothing is counted (429; the
+    <details> asks htmx to swap nothing: the reader sees no difference)."""
     values = await form_values(request)
     answer_id = small_int(values.get("answer"))
     context_name = values.get("context", "")
@@ -182,6 +191,11 @@ async def opened(request: Request) -> Response:
         found = await published_by_ids(session, [answer_id])
         if not found:
             raise HTTPException(status_code=404)
+        verdict = await limits.hit(
+            request, session, (OPENED, limits.subject(request, "opened", _counted_as(request))))
+        if not verdict.allowed:
+            await session.commit()
+            return Response(status_code=limits.RATE_LIMITED, headers=limits.retry_after(verdict))
         await record(session, "opened", [answer_id], context_name,
                      values.get("formulier") or None)
         await record(session, "view", [answer_id], context_name)
@@ -195,6 +209,12 @@ async def suggestions(request: Request) -> Response:
     identity = require_identity(request)
     values = await form_values(request)
     async with request_session(request) as session:
+        verdict = await limits.hit(request, session, (SUGGESTIONS, limits.party(
+            request, identity.party_id)))
+        if not verdict.allowed:  # the suggestions shown stay: htmx is told to swap nothing
+            await session.commit()
+            return Response(status_code=limits.RATE_LIMITED,
+                            headers={**limits.retry_after(verdict), "HX-Reswap": "none"})
         access = await portal_access(request, session)
         context = await suggest_for_form(
             session, access, identity.audience, AskForm.from_form(values))
