@@ -91,12 +91,21 @@ def _context(chromium: Browser, jan: Session, width: int) -> BrowserContext:
     return context
 
 
+# The left edge of the content of the header, the main column and the footer.
+LEFTS = """() => ['.mijn-header__inner', '.mijn-main', '.mijn-footer__inner'].map(selector => {
+    const box = document.querySelector(selector);
+    const style = getComputedStyle(box);
+    return Math.round(box.getBoundingClientRect().left + parseFloat(style.paddingLeft));
+})"""
+
+
 def test_screenshots_of_the_main_pages_and_no_sideways_scroll(
     browser: Browser, jan: Session,  # noqa: F811
 ) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     paths = _paths(jan.page, jan.portal)
     too_wide: list[str] = []
+    misaligned: list[str] = []
     for width in (*WIDTHS, NARROWEST):
         context = jan.context if width == WIDTHS[0] else _context(browser, jan, width)
         page = jan.page if width == WIDTHS[0] else context.new_page()
@@ -109,10 +118,16 @@ def test_screenshots_of_the_main_pages_and_no_sideways_scroll(
                         too_wide.append(f"{path} is {scroll} px wide")
                 else:
                     assert save(page, name, width).stat().st_size > 0
+                    # header, main and footer: one column, their texts start at the same x
+                    lefts = page.evaluate(LEFTS)
+                    if len(set(lefts)) != 1:
+                        misaligned.append(f"{path} at {width} px: {lefts}")
         finally:
             if context is not jan.context:
                 context.close()
     assert not too_wide, f"at {NARROWEST} px: " + "; ".join(too_wide)
+    assert not misaligned, "header, main and footer start at different x: " + "; ".join(
+        misaligned)
     expected = {f"{name}-{width}.png" for name in PAGES for width in WIDTHS}
     assert expected <= {path.name for path in SCREENSHOTS.iterdir()}
     jan.watch.assert_clean()
