@@ -18,7 +18,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from mijn.migrate import upgrade
-    from mijn.observe.logs import configure_logging
     from mijn.serving import WORKER_HEALTHCHECK_SECONDS, run_workers
 
     if settings.is_embedded_database:
@@ -31,7 +30,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         log_config=None,  # the log's format is Mijn's (MIJN_LOG_FORMAT), in every process
     )
-    configure_logging(settings.telemetry)
     if args.workers <= 1:
         uvicorn.Server(config).run()
         return 0
@@ -313,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"mijn: {exc}", file=sys.stderr)
         return 2
+    from mijn.observe.logs import configure_logging
+
+    # Every command logs in the configured format (MIJN_LOG_FORMAT): `mijn worker` and
+    # `mijn zgw retry` too, whose lines a log collector reads beside the server's.
+    configure_logging(settings.telemetry)
     result: int = args.func(settings, args)
     return result
 
