@@ -21,6 +21,7 @@ from mijn.envvalues import (
     int_value,
     share_value,
 )
+from mijn.objectstore.settings import ObjectStoreSettings, object_store_settings
 from mijn.pgbouncer import PgBouncerSettings, load_pgbouncer
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
@@ -141,6 +142,7 @@ class Settings:
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)  # bewaartermijnen
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
     scanner: ScannerSettings = field(default_factory=ScannerSettings)  # clamd for uploads
+    object_store: ObjectStoreSettings = field(default_factory=ObjectStoreSettings)  # S3
 
     @property
     def is_production(self) -> bool:
@@ -329,6 +331,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention=retention_periods(env),
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
         scanner=scanner_settings(env),
+        object_store=object_store_settings(env, env.get("MIJN_ENV", "development") == "production"),
     )
     settings.check()
     return settings
