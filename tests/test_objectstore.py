@@ -40,6 +40,7 @@ from mijn.objectstore.s3 import (
     ObjectStoreUnavailable,
     S3Store,
     Stored,
+    TooLarge,
 )
 from mijn.objectstore.settings import ObjectStoreSettings, object_store_settings
 from mijn.objectstore.sigv4 import EMPTY_SHA256, Credentials, amz_date, authorization
@@ -66,13 +67,22 @@ def _free_port() -> int:
 
 
 def _signed(endpoint: str, credentials: Credentials, method: str, path: str,
-            body: bytes = b"", **headers: str) -> httpx.Response:
-    """One request signed with credentials (the set-up's own, outside the store)."""
+            body: bytes = b"", query: str = "", **headers: str) -> httpx.Response:
+    """One request signed with credentials (the test's own, outside the store)."""
     payload = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
     signed = {"host": endpoint.removeprefix("http://"), "x-amz-date": amz_date(datetime.now(UTC)),
               "x-amz-content-sha256": payload, **headers}
-    signed["authorization"] = authorization(credentials, method, path, "", signed, payload)
-    return httpx.request(method, endpoint + path, content=body, headers=signed, timeout=10)
+    signed["authorization"] = authorization(credentials, method, path, query, signed, payload)
+    url = f"{endpoint}{path}{'?' + query if query else ''}"
+    return httpx.request(method, url, content=body, headers=signed, timeout=10)
+
+
+def _open_uploads(server: Server) -> int:
+    """How many multipart uploads the bucket holds unfinished (ListMultipartUploads)."""
+    credentials = Credentials(server.access_key, Secret(server.secret_key), "us-east-1")
+    listed = _signed(server.endpoint, credentials, "GET", f"/{BUCKET}", query="uploads=")
+    assert listed.status_code == 200, listed.text
+    return listed.text.count("<Upload>")
 
 
 def _iam(endpoint: str, action: str, **params: str) -> str:
@@ -144,17 +154,17 @@ async def _chunks(size: int, chunk: int = 64 * 1024, seed: int = 19) -> AsyncIte
         yield draw.randbytes(min(chunk, size - start))
 
 
-def _expected(size: int, seed: int = 19) -> str:
+def _expected(size: int, chunk_size: int) -> str:
     async def digest() -> str:
         sha = hashlib.sha256()
-        async for chunk in _chunks(size, seed=seed):
+        async for chunk in _chunks(size, chunk_size):
             sha.update(chunk)
         return sha.hexdigest()
     return asyncio.run(digest())
 
 
 async def _read_all(store: S3Store, key: str) -> bytes:
-    return b"".join([chunk async for chunk in await store.read(key)])
+    return b"".join([chunk async for chunk in store.read(key)])
 
 
 def test_write_read_delete_round_trip(server: Server) -> None:
@@ -166,9 +176,11 @@ def test_write_read_delete_round_trip(server: Server) -> None:
             content, nothing = await _read_all(store, stored.key), await _read_all(store, empty.key)
             await store.delete(stored.key)
             with pytest.raises(ObjectNotFound):
-                await store.read(stored.key)
+                await anext(store.read(stored.key))
             with pytest.raises(ObjectNotFound):  # never a key Mijn did not make
-                await store.read("../../etc/passwd")
+                await anext(store.read("../../etc/passwd"))
+            with pytest.raises(TooLarge):
+                await store.write(_chunks(MIB), limit=MIB - 1)
             return stored, empty, content, nothing
         finally:
             await store.aclose()
@@ -176,7 +188,7 @@ def test_write_read_delete_round_trip(server: Server) -> None:
     stored, empty, content, nothing = asyncio.run(scenario())
     assert content == b"Besluit op uw aanvraag\n" + b"%PDF" * 10
     assert stored.size == len(content) and stored.sha256 == hashlib.sha256(content).hexdigest()
-    assert len(stored.key) == 40 and stored.key != empty.key
+    assert len(stored.key) == 32 and stored.key != empty.key
     assert (empty.size, nothing) == (0, b"")
 
 
@@ -192,11 +204,11 @@ def test_a_big_object_streams_both_ways_in_flat_memory(server: Server) -> None:
         store = S3Store(_settings(server), part_size=MIN_PART_SIZE)
         try:
             tracemalloc.start()
-            stored = await store.write(_chunks(size))
+            stored = await store.write(_chunks(size, chunk=100_003))  # parts split chunks
             written_peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.reset_peak()
             sha, read = hashlib.sha256(), 0
-            async for chunk in await store.read(stored.key):
+            async for chunk in store.read(stored.key):
                 sha.update(chunk)
                 read += len(chunk)
             read_peak = tracemalloc.get_traced_memory()[1]
@@ -208,7 +220,7 @@ def test_a_big_object_streams_both_ways_in_flat_memory(server: Server) -> None:
             await store.aclose()
 
     stored, read_sha, written_peak, read_peak = asyncio.run(scenario())
-    assert stored.size == size and stored.sha256 == read_sha == _expected(size)
+    assert stored.size == size and stored.sha256 == read_sha == _expected(size, 100_003)
     assert written_peak < 12 * MIB, f"writing held {written_peak / MIB:.1f} MiB"
     assert read_peak < 4 * MIB, f"reading held {read_peak / MIB:.1f} MiB"
 
@@ -221,7 +233,7 @@ def test_the_server_refuses_a_wrong_secret_or_key(server: Server) -> None:
         for settings in (_settings(server, secret="niet-het-geheim"),
                          _settings(server, access_key="ONBEKEND")):
             wrong = S3Store(settings, part_size=MIN_PART_SIZE)
-            for attempt in (wrong.write(_replay([b"x"])), wrong.read(stored.key),
+            for attempt in (wrong.write(_replay([b"x"])), anext(wrong.read(stored.key)),
                             wrong.write(_chunks(6 * MIB)), wrong.delete(stored.key)):
                 with pytest.raises(ObjectStoreRefused) as refused:
                     await attempt
@@ -243,10 +255,21 @@ def test_a_missing_bucket_a_server_that_is_down_and_a_failing_source(server: Ser
             await missing.write(_replay([b"x"]))
         down_at = f"http://127.0.0.1:{_free_port()}"
         down = S3Store(_settings(server, endpoint=down_at))
-        for attempt in (down.write(_replay([b"x"])), down.read("0" * 40), down.delete("0" * 40)):
+        for attempt in (down.write(_replay([b"x"])), anext(down.read("0" * 32)),
+                        down.delete("0" * 32)):
             with pytest.raises(ObjectStoreUnavailable,
                                match=f"the object store at {down_at} cannot be reached"):
                 await attempt
+
+        with socket.socket() as silent:  # takes the connection, never answers
+            silent.bind(("127.0.0.1", 0))
+            silent.listen()
+            slow_at = f"http://127.0.0.1:{silent.getsockname()[1]}"
+            slow = S3Store(ObjectStoreSettings(slow_at, BUCKET, "us-east-1", server.access_key,
+                                               Secret(server.secret_key), timeout=0.3))
+            with pytest.raises(ObjectStoreUnavailable, match="did not answer within 0.3 s"):
+                await slow.delete("0" * 32)
+            await slow.aclose()
 
         async def broken() -> AsyncIterator[bytes]:
             async for chunk in _chunks(7 * MIB):
@@ -256,6 +279,9 @@ def test_a_missing_bucket_a_server_that_is_down_and_a_failing_source(server: Ser
         store = S3Store(_settings(server), part_size=MIN_PART_SIZE)
         with pytest.raises(OSError, match="de upload brak af"):  # the caller's, unchanged
             await store.write(broken())
+        with pytest.raises(TooLarge):  # past the first part: the upload is dropped
+            await store.write(_chunks(7 * MIB), limit=6 * MIB)
+        assert _open_uploads(server) == 0  # both uploads were aborted
         for closing in (missing, down, store):
             await closing.aclose()
 

@@ -1,9 +1,12 @@
 """Files in an S3-compatible object store (AWS S3, MinIO, Ceph, Garage, ...), over httpx with
 Mijn's own SigV4 signing, streamed both ways so that memory stays flat whatever the size.
 
-write() names each object with a random key (never from user input) and sends it in one PUT,
-or, past one part's size, as a multipart upload of parts of part_size bytes (at most one
-part is held in memory); read() streams an object back; delete() removes it. Addresses are
+The same three methods as the documents' store protocol (mijn/documents/store.py on the
+documents branch): write() names each object with a random key (never from user input) and
+sends it in one PUT, or, past one part's size, as a multipart upload of parts of part_size
+bytes (at most one part is held in memory); over its limit it keeps nothing and raises
+TooLarge; nothing is visible under the key before it returns. read() streams an object back
+(ObjectNotFound at the first step for an unknown key); delete() removes it. Addresses are
 path-style: endpoint/bucket/key.
 """
 
@@ -34,7 +37,7 @@ from mijn.objectstore.sigv4 import (
 PART_SIZE = 8 * 1024 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's smallest part (but the last)
 READ_CHUNK = 64 * 1024
-_KEY = re.compile(r"[0-9a-f]{40}")
+_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,13 @@ class ObjectNotFound(ObjectStoreError):
     """There is no object with this key."""
 
 
+class TooLarge(Exception):
+    """The stream was longer than the limit: nothing was kept."""
+
+
 def new_key() -> str:
-    """A random object key: 160 bits as 40 hex digits."""
-    return secrets.token_hex(20)
+    """A random object key: 128 bits as 32 hex digits."""
+    return secrets.token_hex(16)
 
 
 class _Part:
@@ -134,14 +141,16 @@ class S3Store:
         if self._owns_http:
             await self._http.aclose()
 
-    async def write(self, chunks: AsyncIterable[bytes]) -> Stored:
-        """Store the chunks as a new object under a random key."""
+    async def write(self, chunks: AsyncIterable[bytes], limit: int | None = None) -> Stored:
+        """Store the chunks as a new object under a random key; TooLarge past limit bytes."""
         key, digest, size = new_key(), hashlib.sha256(), 0
         part, upload, etags = _Part(), "", list[str]()
         try:
             async for chunk in chunks:
-                digest.update(chunk)
                 size += len(chunk)
+                if limit is not None and size > limit:
+                    raise TooLarge(f"more than {limit} bytes")
+                digest.update(chunk)
                 part.add(chunk)
                 while part.size >= self.part_size:
                     upload = upload or await self._start(key)
@@ -160,11 +169,18 @@ class S3Store:
             raise
         return Stored(key, size, digest.hexdigest())
 
-    async def read(self, key: str) -> AsyncIterator[bytes]:
-        """The object's content, streamed; ObjectNotFound (before any byte) when absent.
-        Read it to the end, or close the iterator, to free the connection."""
+    async def read(self, key: str, chunk_size: int = READ_CHUNK) -> AsyncIterator[bytes]:
+        """The object's content, streamed; ObjectNotFound at the first step when absent.
+        Read it to the end, or close the iterator (aclose), to free the connection."""
         response = await self._send("GET", key, stream=True)
-        return self._body(response)
+        try:
+            async for chunk in response.aiter_bytes(chunk_size):
+                yield chunk
+        except httpx.TransportError as exc:
+            raise ObjectStoreUnavailable(
+                f"the object store broke off while sending ({type(exc).__name__})") from exc
+        finally:
+            await response.aclose()
 
     async def delete(self, key: str) -> None:
         """Remove the object (an absent one is no error, as in S3)."""
@@ -174,16 +190,6 @@ class S3Store:
         """The bucket answers Mijn's signed request (for `mijn check`); raises otherwise."""
         response = await self._send("HEAD", "")
         return f"{self.settings.endpoint}/{self.settings.bucket} answers ({response.status_code})"
-
-    async def _body(self, response: httpx.Response) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_bytes(READ_CHUNK):
-                yield chunk
-        except httpx.TransportError as exc:
-            raise ObjectStoreUnavailable(
-                f"the object store broke off while sending ({type(exc).__name__})") from exc
-        finally:
-            await response.aclose()
 
     async def _put(self, key: str, chunks: list[bytes]) -> None:
         await self._send("PUT", key, body=chunks)
