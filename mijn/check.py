@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 import aiosmtplib
 import httpx
 
+from mijn.objectstore.s3 import S3Store
+from mijn.objectstore.settings import ObjectStoreSettings
+from mijn.scanning.clamd import Clamd
+from mijn.scanning.settings import ScannerSettings
 from mijn.settings import ConfigurationError, OidcAudience, Settings, load_settings
 
 
@@ -186,6 +190,8 @@ async def run_checks(settings: Settings, seconds: float) -> list[Result]:
             "smtp", smtp, seconds, "check MIJN_SMTP_URL and that the mail server runs"))
         work.extend(_login_checks(settings, http, seconds))
         work.extend(_zgw_checks(settings, http, seconds))
+        work.append(scanner_check(settings.scanner, seconds))
+        work.append(object_store_check(settings.object_store, seconds))
         return list(await asyncio.gather(*(_ready(item) for item in work)))
     finally:
         await http.aclose()
@@ -222,6 +228,41 @@ def _zgw_checks(settings: Settings, http: httpx.AsyncClient,
             ("zgw catalogi", settings.zgw.catalogi_url, "MIJN_ZGW_CATALOGI_URL"),
         )
     ]
+
+
+async def _clamd(scanner: ScannerSettings) -> Result:
+    clamd = Clamd(scanner)
+    pong = await clamd.command("PING")
+    if pong != "PONG":
+        return Result("virus scanner", False, f"clamd answered {pong[:40]!r} to PING",
+                      "check that MIJN_CLAMD_SOCKET is clamd's socket")
+    return Result("virus scanner", True, f"{scanner.socket}: {await clamd.command('VERSION')}")
+
+
+async def scanner_check(scanner: ScannerSettings, seconds: float) -> Result:
+    """clamd answers PING and names its version (when MIJN_CLAMD_SOCKET is set)."""
+    if not scanner.enabled:
+        return Result("virus scanner", True, "not configured (MIJN_CLAMD_SOCKET unset): "
+                      "uploads are not scanned")
+    return await _timed("virus scanner", _clamd(scanner), seconds,
+                        "check MIJN_CLAMD_SOCKET and that clamd runs (Debian: clamav-daemon)")
+
+
+async def _bucket(store: ObjectStoreSettings) -> Result:
+    s3 = S3Store(store)
+    try:
+        return Result("object store", True, await s3.check())
+    finally:
+        await s3.aclose()
+
+
+async def object_store_check(store: ObjectStoreSettings, seconds: float) -> Result:
+    """The bucket answers Mijn's signed request (when MIJN_S3_ENDPOINT is set)."""
+    if not store.enabled:
+        return Result("object store", True, "not configured (MIJN_S3_ENDPOINT unset)")
+    return await _timed("object store", _bucket(store), seconds,
+                        "check MIJN_S3_ENDPOINT, MIJN_S3_BUCKET and the key pair "
+                        "(MIJN_S3_ACCESS_KEY, MIJN_S3_SECRET_KEY)")
 
 
 def report(results: list[Result], out: TextIO) -> int:

@@ -21,10 +21,12 @@ from mijn.envvalues import (
     int_value,
     share_value,
 )
+from mijn.objectstore.settings import ObjectStoreSettings, object_store_settings
 from mijn.pgbouncer import PgBouncerSettings, load_pgbouncer
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
 from mijn.retentionperiods import RetentionPeriods, retention_periods
+from mijn.scanning.settings import ScannerSettings, scanner_settings
 from mijn.telemetry import TelemetrySettings, telemetry_settings
 from mijn.theme import Theme, load_theme
 from mijn.workingtime import WorkingCalendar
@@ -139,6 +141,8 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=lambda: ratewindows.rate_limits({}))
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)  # bewaartermijnen
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
+    scanner: ScannerSettings = field(default_factory=ScannerSettings)  # clamd for uploads
+    object_store: ObjectStoreSettings = field(default_factory=ObjectStoreSettings)  # S3
 
     @property
     def is_production(self) -> bool:
@@ -326,6 +330,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
         retention=retention_periods(env),
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
+        scanner=scanner_settings(env),
+        object_store=object_store_settings(env, env.get("MIJN_ENV", "development") == "production"),
     )
     settings.check()
     return settings

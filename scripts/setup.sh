@@ -11,6 +11,9 @@ if [[ "${MIJN_SETUP_TESTS:-0}" == "1" ]]; then
   want_debian+=([chromium]=chromium [postgresql-client]=pg_isready [wrk]=wrk)
   # The scale-out test and benchmark run the production topology (tests/test_scaleout.py).
   want_debian+=([haproxy]=/usr/sbin/haproxy [pgbouncer]=/usr/sbin/pgbouncer)
+  # Virus scanning of uploads runs against a real clamd with its own tiny signature database
+  # (tests/test_scanning.py; no freshclam, no network).
+  want_debian+=([clamav-daemon]=/usr/sbin/clamd)
 fi
 missing=()
 for pkg in "${!want_debian[@]}"; do
