@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -93,6 +95,17 @@ async def over(
         return await service.check(session, rule(settings, name), who, now(request))
     async with request_session(request, autocommit=True) as own:
         return await service.check(own, rule(settings, name), who, now(request))
+
+
+def over_until(request: Request, name: str, who: str) -> tuple[ColumnElement[Any], dict[str, Any]]:
+    """`over` as a column for another statement to select, and its parameters."""
+    settings: Settings = request.app.state.settings
+    return service.over_until(rule(settings, name), who, now(request))
+
+
+def verdict_from(request: Request, until: int | None) -> Verdict:
+    """The verdict of an `over_until` column's value."""
+    return service.verdict_from(until, now(request))
 
 
 def retry_after(verdict: Verdict) -> dict[str, str]:

@@ -7,9 +7,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, Executable, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -116,16 +116,39 @@ class Client:
 
 async def authenticate(session: AsyncSession, token: str) -> Client | None:
     """The active client this token belongs to, if any."""
+    client, _extra = await authenticate_with(session, token)
+    return client
+
+
+# _CLIENT_BY_HASH with one more column, per column (kept alive by its maker's cache).
+_WITH_COLUMN: dict[int, tuple[ColumnElement[Any], Executable]] = {}
+
+
+async def authenticate_with(
+    session: AsyncSession, token: str, column: ColumnElement[Any] | None = None,
+    params: dict[str, Any] | None = None,
+) -> tuple[Client | None, Any]:
+    """`authenticate`, selecting `column` (bound with `params`) in the same statement: its
+    value comes back beside the client (None when the token matches no client)."""
     if not token.startswith(TOKEN_PREFIX):
-        return None
+        return None, None
     digest = hash_token(token)
+    statement: Executable = _CLIENT_BY_HASH
+    if column is not None:
+        column_and_statement = _WITH_COLUMN.get(id(column))
+        if column_and_statement is None or column_and_statement[0] is not column:
+            column_and_statement = (column, _CLIENT_BY_HASH.add_columns(column.label("extra")))
+            _WITH_COLUMN[id(column)] = column_and_statement
+        statement = column_and_statement[1]
     connection = await session.connection()
-    row = (await connection.execute(_CLIENT_BY_HASH, {"digest": digest})).one_or_none()
+    row = (await connection.execute(statement, {"digest": digest, **(params or {})})
+           ).one_or_none()
     if row is None or row.revoked_at is not None:
-        return None
+        return None, None
     if not hmac.compare_digest(row.token_hash, digest):
-        return None
-    return Client(row.name, row.source, tuple(row.scopes.split()))
+        return None, None
+    extra = row.extra if column is not None else None
+    return Client(row.name, row.source, tuple(row.scopes.split())), extra
 
 
 @dataclass(frozen=True)

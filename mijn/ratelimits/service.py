@@ -8,14 +8,16 @@ pass. The caller gives the time (epoch seconds), so that tests can move the cloc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, null, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,6 +108,35 @@ async def check(session: AsyncSession, rule: Rule, who: str, now: float) -> Verd
     over = [(keys[(key, start)], start) for key, start, count in found
             if count >= keys[(key, start)].limit]
     return _verdict(over, now)
+
+
+@functools.lru_cache(maxsize=64)
+def _over_until(rule: Rule) -> ColumnElement[Any]:
+    """A scalar subquery: when the subject's last window of this rule that is over its limit
+    ends (epoch seconds), NULL when none is. Built once per rule."""
+    if not rule.windows:
+        return null()
+    return select(func.max(RateCounter.expires_at)).where(
+        RateCounter.subject == bindparam("over_who"),
+        or_(*(and_(RateCounter.rule == _key(rule, window),
+                   RateCounter.window_start == bindparam(f"over_start_{i}"),
+                   RateCounter.count >= window.limit)
+              for i, window in enumerate(rule.windows))),
+    ).scalar_subquery()
+
+
+def over_until(rule: Rule, who: str, now: float) -> tuple[ColumnElement[Any], dict[str, Any]]:
+    """`check` as a column for another statement to select (saving a round trip), with the
+    parameters to bind; `verdict_from` reads its value."""
+    params: dict[str, Any] = {"over_who": who}
+    params.update({f"over_start_{i}": _start(window, now)
+                   for i, window in enumerate(rule.windows)})
+    return _over_until(rule), params
+
+
+def verdict_from(until: int | None, now: float) -> Verdict:
+    """The verdict of an `over_until` column's value."""
+    return ALLOWED if until is None else Verdict(False, max(1, math.ceil(until - now)))
 
 
 async def prune(session: AsyncSession, now: float) -> int:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from mijn.http import limits
 from mijn.http.errors import problem
-from mijn.intake.service import IntakeError, authenticate
+from mijn.intake.service import IntakeError, authenticate_with
 from mijn.ratelimits.rules import API_FAILURES
 from mijn.ratelimits.service import Verdict
 
@@ -70,14 +70,21 @@ async def failed(request: Request, problem: ApiProblem) -> ApiProblem:
 
 
 async def api_client(request: Request, session: AsyncSession, scope: str) -> Client:
-    await not_blocked(request, session)
+    """The request's API client with this scope. An address with too many failed token checks
+    is refused (429) even with a valid token, so that a guessed token is not confirmed: that
+    check is selected with the token's look-up, one statement (a failed check counts, and is
+    refused, in `failed`)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise await failed(request, ApiProblem(
             401, "Send your API token as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": "Bearer"}))
-    client = await authenticate(session, token.strip())
+    blocked, params = limits.over_until(request, API_FAILURES, limits.client(request))
+    client, until = await authenticate_with(session, token.strip(), blocked, params)
+    verdict = limits.verdict_from(request, until)
+    if not verdict.allowed:
+        raise too_many(verdict)
     if client is None:
         raise await failed(request, ApiProblem(
             401, "The API token is unknown or revoked.",
