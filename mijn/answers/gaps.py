@@ -78,7 +78,8 @@ def _example(found: QuestionText) -> Example:
 
 def group(unmatched: Sequence[QuestionText]) -> list[Gap]:
     """Group questions by topic and then by the stem most of the topic's questions share
-    (each question goes to its most shared stem; ties by the stem); groups of MIN_GROUP or
+    (each question goes to its most shared stem; of equals the longest, the more telling
+    word, then the first by the alphabet); groups of MIN_GROUP or
     more, the largest first. The word shown is the stem's most used written form."""
     by_topic: dict[int, list[QuestionText]] = {}
     for found in unmatched:
@@ -94,7 +95,7 @@ def group(unmatched: Sequence[QuestionText]) -> list[Gap]:
         groups: dict[str, list[QuestionText]] = {}
         for q in questions:  # the newest first, as they came
             if stems[q.id]:
-                best = min(stems[q.id], key=lambda s: (-shared[s], s))
+                best = min(stems[q.id], key=lambda s: (-shared[s], -len(s), s))
                 groups.setdefault(best, []).append(q)
         for stem, members in groups.items():
             if len(members) >= MIN_GROUP:
