@@ -104,10 +104,11 @@ def _text(n: int, topic: int, text: str) -> QuestionText:
 
 def test_grouping_takes_the_most_shared_word_and_leaves_single_questions_out() -> None:
     groups = gaps.group([
-        _text(1, 1, "Parkeervergunning voor bezoek?"),
-        _text(2, 1, "Parkeervergunning bezoek aanvragen"),
-        _text(3, 1, "Parkeervergunning verlengen"),
+        _text(1, 1, "Parkeervergunning voor bezoek? Graag een vraag."),
+        _text(2, 1, "Vraag: parkeervergunning bezoek aanvragen, graag"),
+        _text(3, 1, "Parkeervergunning verlengen, kunt u mij helpen? Vraag. Tel 0612345678"),
         _text(4, 2, "Parkeervergunning verlengen"),  # another topic: alone there
+        _text(7, 1, "Bel 0612345678"),  # a number is no subject
         _text(5, 1, "Iets heel anders"),
         _text(6, 1, ""),
     ])

@@ -22,10 +22,17 @@ from mijn.questions.texts import QuestionText, recent_questions
 # question an answer is about scores 12 to 24 with most of its words; one it is not about
 # scores below 8, on one word of several, or finds nothing).
 MATCH_SCORE, MATCH_SHARE = 8.0, 0.5
-SCAN_LIMIT = 300  # the newest questions of the period that are looked at
+SCAN_LIMIT = 200  # the newest questions of the period that are looked at (each one search)
 MIN_GROUP = 2  # a group is frequent from this many questions on
 EXAMPLES = 3
 EXAMPLE_LENGTH = 300
+# Words nearly every question has, that say nothing about what it is about: no group's word.
+_QUESTION_WORDS = """
+beste bedankt bel bellen dag dank email goed graag groet groeten hallo help helpen hoor
+iemand iets kunt laten mail mailen mag meneer mevrouw misschien nodig telefoon terug vraag
+vragen vriendelijke weet weten wil willen
+"""
+QUESTION_STEMS = frozenset(index.stem(w) for w in _QUESTION_WORDS.split())
 
 
 @dataclass(frozen=True)
@@ -76,21 +83,29 @@ def _example(found: QuestionText) -> Example:
     return Example(found.id, found.reference, found.party_id, text, found.answered)
 
 
+def _words(text: str) -> list[str]:
+    """The words of a question that may name what it is about (no numbers: a phone number,
+    an amount or a reference is no subject)."""
+    return [w for w in index.words(text) if not any(c.isdigit() for c in w)]
+
+
 def group(unmatched: Sequence[QuestionText]) -> list[Gap]:
     """Group questions by topic and then by the stem most of the topic's questions share
     (each question goes to its most shared stem; of equals the longest, the more telling
-    word, then the first by the alphabet); groups of MIN_GROUP or
-    more, the largest first. The word shown is the stem's most used written form."""
+    word, then the first by the alphabet; words every question has do not count); groups
+    of MIN_GROUP or more, the largest first. The word shown is the stem's most used written
+    form."""
     by_topic: dict[int, list[QuestionText]] = {}
     for found in unmatched:
         by_topic.setdefault(found.topic_id, []).append(found)
     gaps: list[Gap] = []
     for topic_id, questions in by_topic.items():
-        stems = {q.id: {index.stem(w) for w in index.words(q.question)} for q in questions}
+        stems = {q.id: {index.stem(w) for w in _words(q.question)} - QUESTION_STEMS
+                 for q in questions}
         shared = Counter(s for found in stems.values() for s in found)
         written: dict[str, Counter[str]] = {}
         for q in questions:
-            for w in index.words(q.question):
+            for w in _words(q.question):
                 written.setdefault(index.stem(w), Counter())[w] += 1
         groups: dict[str, list[QuestionText]] = {}
         for q in questions:  # the newest first, as they came
