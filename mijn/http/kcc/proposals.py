@@ -19,7 +19,7 @@ from mijn.answers import gaps, proposals
 from mijn.answers.editing import Draft
 from mijn.answers.errors import AnswerError
 from mijn.db import request_session, utcnow
-from mijn.http.common import form_values, redirect, small_int
+from mijn.http.common import redirect, small_int
 from mijn.http.kcc.answers import require_editor
 from mijn.http.kcc.common import audit_view, render_staff, require_staff
 from mijn.masking import mask
@@ -104,7 +104,6 @@ async def decline(request: Request) -> Response:
     """An editor declines a proposal that was never published: it is removed."""
     require_editor(request)
     answer_id = small_int(request.path_params["answer_id"]) or 0
-    await form_values(request)
     async with request_session(request) as session:
         if not await proposals.decline(session, answer_id):
             raise HTTPException(status_code=404)
