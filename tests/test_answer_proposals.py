@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
@@ -59,6 +59,11 @@ async def _question_id(session: AsyncSession, reference: str) -> int | None:
     return await session.scalar(select(Question.id).where(Question.reference == reference))
 
 
+async def _delete_question(session: AsyncSession, reference: str) -> None:
+    """As retention does: the question goes, with its thread."""
+    await session.execute(delete(Question).where(Question.reference == reference))
+
+
 async def _answers(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Answer)) or 0)
 
@@ -100,6 +105,8 @@ def test_an_agent_proposes_an_answer_that_waits_for_an_editor(
     assert f'/kcc/antwoorden/{answer_id}"' in listing.text and "Anouk" in listing.text
     page = client.get(f"/kcc/antwoorden/{answer_id}")
     assert "Voorgesteld door Anouk" in page.text
+    run(_delete_question, reference)  # retention: the proposal stays, without its question
+    assert run(_proposed) == [(answer_id, False, 0, "Hondenbelasting voor twee honden", None)]
     published_now = client.post(f"/kcc/antwoorden/{answer_id}", data={
         "csrf_token": editor.csrf(), "title": "Hondenbelasting voor twee honden",
         "body": "Voor twee honden betaalt u 240 euro per jaar.", "audience": "all",
