@@ -21,6 +21,7 @@ from mijn.access.staff import Staff
 from mijn.answers.editing import Draft, create_answer, review_default
 from mijn.answers.feedback import flag
 from mijn.answers.models import Answer
+from mijn.answers.proposals import propose
 from mijn.db import utcnow
 from mijn.dev.demo import seed_demo
 from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, CITIZENS, STAFF
@@ -64,6 +65,7 @@ class World:
     staff: dict[str, int] = field(default_factory=dict)  # persona -> staff member id
     published_answer: tuple[int, str] = (0, "")  # id, slug
     draft_answer: tuple[int, str] = (0, "")
+    proposal: int = 0  # an answer proposed from Jan's answered question (never published)
     flags: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # API client -> bearer token
     topic: int = 0  # the topic "about a dossier"
@@ -157,6 +159,10 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
         "Matrix: een antwoord dat nooit online stond", "Alleen voor redacteuren.",
         review_by=review_default().isoformat(), topics=["dossier"]))
     world.draft_answer = (draft.id, draft.slug)
+    answered = await _question(session, "demo-1")
+    world.proposal = (await propose(session, world.staff["demo-agent"], answered.id, Draft(
+        "Matrix: een voorstel uit het KCC", "Voorgesteld.",
+        review_by=review_default().isoformat()))).id
     agent = world.staff["demo-agent"]
     world.flags["wrong"] = (await flag(session, agent, "wrong", "Klopt niet meer.",
                                        published.id)).id

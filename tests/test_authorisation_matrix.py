@@ -270,6 +270,7 @@ def names(world: World) -> dict[str, Any]:
         "answer": world.published_answer[0], "slug": world.published_answer[1],
         "draft": world.draft_answer[0], "draft_slug": world.draft_answer[1],
         "flag": world.flags["wrong"], "topic": world.topic, "tm": world.text_modules,
+        "proposal": world.proposal,
     }
 
 
@@ -408,6 +409,15 @@ CASES: list[Case] = [
          marker="Alleen voor redacteuren"),
     Case("GET", "/kcc/antwoorden", "/kcc/antwoorden", kcc(editor=200)),
     Case("GET", "/kcc/antwoorden/nieuw", "/kcc/antwoorden/nieuw", kcc(editor=200)),
+    # Questions without an answer: masked examples of questions, for editors only.
+    Case("GET", "/kcc/antwoorden/zonder-antwoord", "/kcc/antwoorden/zonder-antwoord",
+         kcc(editor=200)),
+    # Proposing an answer from a question: from an answered one, by whoever sees it in the
+    # workspace and by an editor (who reads it masked); from one not answered, by nobody.
+    Case("GET", "/kcc/vragen/{reference}/voorstel", "/kcc/vragen/{q[answered]}/voorstel",
+         kcc(200, specialist=404), marker="Mijn subsidie voor isolatie"),
+    Case("GET", "/kcc/vragen/{reference}/voorstel", "/kcc/vragen/{q[jan]}/voorstel", kcc(),
+         marker="Moet ik nog tekeningen opsturen", label="not answered"),
     Case("GET", "/kcc/antwoorden/{answer_id}", "/kcc/antwoorden/{draft}", kcc(editor=200),
          marker="Alleen voor redacteuren"),
     Case("GET", "/kcc/antwoorden/{answer_id}/vergelijk", "/kcc/antwoorden/{answer}/vergelijk",
@@ -556,6 +566,17 @@ CASES: list[Case] = [
          probe=_answers),
     Case("POST", "/kcc/antwoorden/{answer_id}/offline", "/kcc/antwoorden/{draft}/offline",
          kcc(editor=DONE), form={}, probe=_answers),
+    Case("POST", "/kcc/vragen/{reference}/voorstel", "/kcc/vragen/{q[answered]}/voorstel",
+         kcc(DONE, specialist=404),
+         form={"title": "Matrix: voorgesteld", "body": "Tekst.", "review_by": REVIEW_BY},
+         probe=_answers),
+    Case("POST", "/kcc/vragen/{reference}/voorstel", "/kcc/vragen/{q[jan]}/voorstel", kcc(),
+         form={"title": "Matrix: voorgesteld", "body": "Tekst.", "review_by": REVIEW_BY},
+         probe=_answers, label="not answered"),
+    Case("POST", "/kcc/antwoorden/{answer_id}/afwijzen", "/kcc/antwoorden/{proposal}/afwijzen",
+         kcc(editor=DONE), form={}, probe=_answers),
+    Case("POST", "/kcc/antwoorden/{answer_id}/afwijzen", "/kcc/antwoorden/{draft}/afwijzen",
+         kcc(), form={}, probe=_answers, label="not a proposal"),
     Case("POST", "/kcc/volgende", "/kcc/volgende", kcc(agent=DONE, lead=DONE), form={}),
     Case("POST", "/kcc/leiding", "/kcc/leiding", kcc(lead=DONE),
          form={"vraag": "{q[lead]}", "actie": "teruggeven"}, probe=_question_messages("lead")),

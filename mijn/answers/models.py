@@ -208,3 +208,22 @@ class AnswerEvent(Base):
         ForeignKey("questions.id", ondelete="SET NULL")
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnswerProposal(Base):
+    """An answer proposed by an agent or editor from a well-answered question: its first
+    draft, prefilled from the question and the reply with personal data masked. Never
+    published by proposing: an editor reads it, changes it and publishes it (or not)."""
+
+    __tablename__ = "answer_proposals"
+    __table_args__ = (Index("ix_answer_proposals_answer", "answer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL")
+    )
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

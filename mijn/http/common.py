@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -101,6 +102,7 @@ def make_environment(lang: Language | None = None, *, auto_reload: bool = True) 
     env.extend(mijn_language=lang)  # for FixedTexts
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
+    env.filters["month"] = _format_month
     env.filters["number"] = _format_number
     env.filters["weekday"] = _format_weekday
     env.filters["clock"] = _format_clock
@@ -118,6 +120,11 @@ def make_templates(settings: Settings) -> dict[str, Environment]:
 # One date format per language, with or without the time: "4 december 2026", "4 December 2026".
 def _format_date(value: date | None, lang: str) -> str:
     return formats.long_date(value, lang) if value else ""
+
+
+def _format_month(value: date, lang: str) -> str:
+    """A calendar month as the language names it: 'december 2026'."""
+    return babel_format_date(value, "LLLL yyyy", locale=lang)
 
 
 def _format_number(value: int, lang: str) -> str:

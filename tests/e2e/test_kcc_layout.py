@@ -7,14 +7,18 @@ dossier page have no horizontal scroll and axe finds nothing. Screenshots of eac
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
+from sqlalchemy import text as sa_text
+from sqlalchemy.ext.asyncio import create_async_engine
 from test_journey import (  # noqa: F401  (browser, demo, portal: fixtures used from here)
     DORMER,
     JAN,
@@ -172,6 +176,33 @@ def test_the_editor_s_pages_fit_1280_and_1920(laptop: Session) -> None:
     page.set_viewport_size(LAPTOP)
     page.locator("td a[href^='/kcc/antwoorden/']").first.click()
     expect(page.locator("#inhoud form")).not_to_have_count(0)
+    expect(page.get_by_role("heading", name="Hoe doet dit antwoord het?")).to_be_visible()
     check(s, "an answer to edit", LAPTOP)
     check(s, "an answer to edit", WIDE)
+    page.set_viewport_size(LAPTOP)
+    page.goto(s.portal.url("/kcc/antwoorden/zonder-antwoord"))
+    expect(heading(page)).to_have_text("Vragen zonder antwoord")
+    check(s, "questions without an answer", LAPTOP)
+    page.set_viewport_size(LAPTOP)
+    page.goto(s.portal.url(f"/kcc/vragen/{_answered_reference(s.portal)}/voorstel"))
+    expect(heading(page)).to_have_text("Antwoord voorstellen voor de kennisbank")
+    check(s, "an answer proposed from a question", LAPTOP)
+    check(s, "an answer proposed from a question", WIDE)
     s.watch.assert_clean()
+
+
+def _answered_reference(running: Portal) -> str:
+    """The reference of the demo's answered question (read from the portal's database)."""
+
+    async def read() -> str:
+        engine = create_async_engine(running.database_url)
+        try:
+            async with engine.connect() as connection:
+                found = await connection.scalar(sa_text(
+                    "SELECT reference FROM questions WHERE submit_key = 'demo-1'"))
+        finally:
+            await engine.dispose()
+        return str(found)
+
+    with ThreadPoolExecutor(1) as pool:  # not on the loop of Playwright's sync API
+        return pool.submit(asyncio.run, read()).result()

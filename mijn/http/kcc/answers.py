@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.access.staff import Staff
-from mijn.answers import editing, events, feedback, publishing, reading
+from mijn.answers import editing, events, feedback, proposals, publishing, quality, reading
 from mijn.answers.editing import Draft
 from mijn.answers.errors import AnswerError
 from mijn.answers.models import AUDIENCES, Answer, AnswerFlag, AnswerVersion
@@ -22,6 +22,7 @@ from mijn.answers.text import PLACEHOLDERS, render_html
 from mijn.db import request_session, utcnow
 from mijn.http.common import redirect, small_int
 from mijn.http.kcc.common import render_staff, require_staff
+from mijn.masking import personal_kinds
 from mijn.questions.common import list_topics
 from mijn.questions.queue import question_references
 from mijn.staff.service import staff_names
@@ -74,19 +75,24 @@ async def knowledge_answer(request: Request) -> Response:
 
 async def editor_list(request: Request) -> Response:
     """The editors' list: what needs attention first (review date passed, many 'nee' votes,
-    flagged by agents), or all answers; and the flags about missing answers."""
+    flagged by agents, still asked after reading), ranked by the answers' figures, or all
+    answers; the proposals from the KCC and the flags about missing answers."""
     staff = require_editor(request)
     view = "alle" if request.query_params.get("weergave") == "alle" else "aandacht"
     query = request.query_params.get("q", "")[:MAX_QUERY]
     async with request_session(request, autocommit=True) as session:
-        rows = await feedback.editor_list(session, view == "aandacht", query)
+        rows = await quality.attention_list(session, view == "aandacht", query)
         missing = await feedback.open_flags(session, None)
         since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
         deflection = await events.deflection(session, since.replace(day=1))
         questions = await _flag_questions(session, missing)
+        proposed = await proposals.open_proposals(session)
+        names = await staff_names(session, {p.proposed_by_id for p in proposed
+                                            if p.proposed_by_id is not None})
     context = {"rows": rows, "view": view, "query": query, "missing": missing,
                "questions": questions, "deflection": deflection, "staff": staff,
-               "saved": request.query_params.get("opgeslagen", "")}
+               "saved": request.query_params.get("opgeslagen", ""), "proposals": proposed,
+               "proposers": names, "period_days": quality.PERIOD_DAYS}
     return render_staff(request, "kcc/answers.html", context)
 
 
@@ -165,9 +171,15 @@ async def _flag_questions(session: AsyncSession, flags: list[AnswerFlag]) -> dic
         session, sorted({f.question_id for f in flags if f.question_id is not None}))
 
 
-async def _authors(session: AsyncSession, versions: list[AnswerVersion]) -> dict[int, str]:
-    """The names of the staff members who wrote or published these versions."""
+async def _authors(
+    session: AsyncSession, versions: list[AnswerVersion],
+    proposal: proposals.Proposal | None = None,
+) -> dict[int, str]:
+    """The names of the staff members who wrote or published these versions (and who
+    proposed the answer)."""
     ids = {i for v in versions for i in (v.author_id, v.published_by_id) if i is not None}
+    if proposal is not None and proposal.proposed_by_id is not None:
+        ids.add(proposal.proposed_by_id)
     return await staff_names(session, ids)
 
 
@@ -176,10 +188,13 @@ async def _edit_context(
 ) -> dict[str, Any]:
     versions = await editing.versions(session, answer.id)
     flags = await feedback.open_flags(session, answer.id)
+    proposal = await proposals.proposal_of(session, answer.id)
     return {
+        "trend": await quality.trend(session, answer.id), "proposal": proposal,
+        "personal": personal_kinds(f"{draft.title}\n{draft.body}\n{draft.internal_notes}"),
         **await _form_context(session, draft, error), "answer": answer,
         "has_draft": any(v.state == "draft" for v in versions), "versions": versions,
-        "authors": await _authors(session, versions), "flags": flags,
+        "authors": await _authors(session, versions, proposal), "flags": flags,
         "questions": await _flag_questions(session, flags),
         "comments": await feedback.recent_feedback(session, answer),
     }

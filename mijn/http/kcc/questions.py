@@ -189,6 +189,7 @@ async def question_page(request: Request) -> Response:
         kb_query = request.query_params.get("kb", "")[:200].strip()
         context = await _workspace(session, question, staff, kb_query)
     context["flagged"] = request.query_params.get("gemeld") == "1"
+    context["proposed"] = request.query_params.get("voorgesteld") == "1"
     context["focus_reply"] = request.query_params.get("opgepakt") == "1"
     return render_staff(request, "kcc/question.html", context, block="knowledge")
 
