@@ -162,6 +162,16 @@ def test_a_staff_view_in_the_kcc_shows_on_the_page(
     assert AGENT_LINE in page and f"bekeek het dossier “<span lang=\"nl\">{JAN_TITLE}" in page
 
 
+def test_an_editor_reading_a_question_as_a_masked_example_shows_on_the_page(
+    client: TestClient, auth: Auth, demo: None, run: Runner
+) -> None:
+    run(_staff_view, "kcc.question.example", JAN_DOSSIER, "editor")
+    auth.login("demo-jan")
+    page = " ".join(client.get("/mijn/gegevens").text.split())
+    assert ("las een vraag zonder persoonsgegevens, als voorbeeld om de antwoorden op de "
+            "website te verbeteren.") in page
+
+
 def test_acting_for_someone_shows_their_data_and_says_so(
     client: TestClient, auth: Auth, demo: None, run: Runner
 ) -> None:

@@ -16,7 +16,8 @@ from mijn.audit.models import AuditEvent
 # What counts as looking at the party's data, and which party looked: the staff's views
 # (a look-up that found the party, its page, a dossier, a question) and the dossiers and
 # questions a representative opened while acting for the party.
-STAFF_VIEWS = ("kcc.party.search_hit", "kcc.party.view", "kcc.dossier.view", "kcc.question.view")
+STAFF_VIEWS = ("kcc.party.search_hit", "kcc.party.view", "kcc.dossier.view", "kcc.question.view",
+               "kcc.question.example")  # an editor read it masked, as an example
 REPRESENTATIVE_VIEWS = ("dossier.view", "question.view")
 
 
