@@ -31,10 +31,12 @@ def _json(ref: str, description: str) -> dict[str, Any]:
 
 def paths(errors: dict[str, Any]) -> dict[str, Any]:
     """The task operations (errors: the document's shared error answers)."""
+    return {"/api/v1/tasks": _list(errors), "/api/v1/tasks/{source}/{external_id}": _item(errors)}
+
+
+def _list(errors: dict[str, Any]) -> dict[str, Any]:
     auth = {"401": errors["401"], "403": errors["403"]}
-    bad_path = {"422": _problem("The source or external_id in the path is invalid.")}
-    return {
-        "/api/v1/tasks": {"get": {
+    return {"get": {
             "operationId": "listTasks",
             "summary": "List your source's tasks (at most 200, nearest deadline first).",
             "parameters": [
@@ -48,8 +50,13 @@ def paths(errors: dict[str, Any]) -> dict[str, Any]:
             ],
             "responses": {"200": _json("TaskList", "The tasks."), **auth,
                           "422": _problem("A query parameter is unknown or invalid.")},
-        }},
-        "/api/v1/tasks/{source}/{external_id}": {
+        }}
+
+
+def _item(errors: dict[str, Any]) -> dict[str, Any]:
+    auth = {"401": errors["401"], "403": errors["403"]}
+    bad_path = {"422": _problem("The source or external_id in the path is invalid.")}
+    return {
             "parameters": TASK_PARAMS,
             "put": {
                 "operationId": "putTask",
@@ -81,5 +88,4 @@ def paths(errors: dict[str, Any]) -> dict[str, Any]:
                               **auth, "404": _problem("No such task."),
                               "409": _problem("The party did it already."), **bad_path},
             },
-        },
     }
