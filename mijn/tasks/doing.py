@@ -106,11 +106,12 @@ class Completer:
 
 async def complete_task(
     session: AsyncSession, task_id: int, scope: PartyScope, version: int, who: Completer,
-    answers: dict[str, str] | None = None, now: datetime | None = None,
+    answers: dict[str, str] | None = None, now: datetime | None = None, push: bool = False,
 ) -> bool:
     """Mark an open task done, with the answers, if it is still at `version` (the page the
-    visitor saw): one UPDATE, so two tabs or a double click complete it once. False: it was
-    done, cancelled or changed meanwhile (or is not the visitor's)."""
+    visitor saw): one UPDATE, so two tabs or a double click complete it once; push: note the
+    completion for the back-office's webhook in the same UPDATE. False: it was done,
+    cancelled or changed meanwhile (or is not the visitor's)."""
     locked = locked_dossier_ids(scope)
     where = [Task.id == task_id, *in_scope(scope), Task.status == "open",
              Task.version == version, Task.kind.in_(DOABLE)]
@@ -122,6 +123,8 @@ async def complete_task(
             status="done", version=Task.version + 1, updated_at=now, completed_at=now,
             answers=json.dumps(answers, ensure_ascii=False) if answers is not None else None,
             completed_by_type=who.type, completed_by_id=who.id, completed_by_name=who.name,
+            push_state="pending" if push else None, push_attempts=0,
+            push_next_at=now if push else None,
         ).execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)

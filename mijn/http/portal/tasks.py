@@ -103,8 +103,9 @@ async def do(request: Request) -> Response:
         answers, errors = check_answers(fields, typed)
         if errors:
             return await _page(request, session, access, view, errors=errors, values=typed)
+        push = bool(request.app.state.settings.tasks.webhook_url)
         done = await complete_task(session, task.id, access.scope(), task.version,
-                                   _completer(access), answers if fields else None)
+                                   _completer(access), answers if fields else None, push=push)
         if done:
             await record_access(session, action="task.complete", dossier_id=task.dossier_id,
                                 **audit_fields(access))
