@@ -58,7 +58,7 @@ routes = [
           name="api:mandate_get"),
     Route("/api/v1/mandates/{source}/{external_id}", delete_mandate_route, methods=["DELETE"],
           name="api:mandate_delete"),
-    Route("/api/v1/tasks", list_tasks_route, methods=["GET"], name="api:tasks"),
+    Route("/api/v1/tasks/search", list_tasks_route, methods=["POST"], name="api:tasks"),
     Route("/api/v1/tasks/{source}/{external_id}", put_task_route, methods=["PUT"],
           name="api:task"),
     Route("/api/v1/tasks/{source}/{external_id}", get_task_route, methods=["GET"],

@@ -16,7 +16,7 @@ TASK_PARAMS = [
 ]
 
 SCHEMAS = {"TaskIn": task_schemas.TASK_IN, "Task": task_schemas.TASK_OUT,
-           "TaskList": task_schemas.TASK_LIST}
+           "TaskSearch": task_schemas.TASK_SEARCH, "TaskList": task_schemas.TASK_LIST}
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -31,26 +31,21 @@ def _json(ref: str, description: str) -> dict[str, Any]:
 
 def paths(errors: dict[str, Any]) -> dict[str, Any]:
     """The task operations (errors: the document's shared error answers)."""
-    return {"/api/v1/tasks": _list(errors), "/api/v1/tasks/{source}/{external_id}": _item(errors)}
+    return {"/api/v1/tasks/search": _list(errors),
+            "/api/v1/tasks/{source}/{external_id}": _item(errors)}
 
 
 def _list(errors: dict[str, Any]) -> dict[str, Any]:
-    auth = {"401": errors["401"], "403": errors["403"]}
-    return {"get": {
-            "operationId": "listTasks",
-            "summary": "List your source's tasks (at most 200, nearest deadline first).",
-            "parameters": [
-                {"name": "party_type", "in": "query",
-                 "schema": {"enum": ["bsn", "national_number", "kvk", "kbo"]}},
-                {"name": "party_id", "in": "query", "schema": {"type": "string"}},
-                {"name": "dossier", "in": "query", "schema": {"type": "string"},
-                 "description": "Your external id of a dossier."},
-                {"name": "status", "in": "query",
-                 "schema": {"enum": ["open", "done", "cancelled"]}},
-            ],
-            "responses": {"200": _json("TaskList", "The tasks."), **auth,
-                          "422": _problem("A query parameter is unknown or invalid.")},
-        }}
+    return {"post": {
+        "operationId": "searchTasks",
+        "summary": "List your source's tasks (at most 200, nearest deadline first).",
+        "description": "Of a party, of one of your dossiers, in a status; all of them "
+                       "given: each must hold. POSTed, so that a party's number never "
+                       "stands in a URL.",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/TaskSearch"}}}},
+        "responses": {"200": _json("TaskList", "The tasks."), **errors},
+    }}
 
 
 def _item(errors: dict[str, Any]) -> dict[str, Any]:

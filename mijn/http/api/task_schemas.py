@@ -107,6 +107,20 @@ TASK_OUT: dict[str, Any] = {
     },
 }
 
+TASK_SEARCH: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "party": {
+            "type": "object", "additionalProperties": False, "required": ["type", "id"],
+            "properties": {"type": {"enum": list(PARTY_TYPES)},
+                           "id": {"type": "string", "minLength": 1, "maxLength": 20}},
+        },
+        "dossier": {**TEXT_ID, "description": "Your external id of a dossier."},
+        "status": {"enum": list(STATUSES)},
+    },
+}
+
 TASK_LIST: dict[str, Any] = {
     "type": "object", "required": ["tasks"],
     "properties": {"tasks": {"type": "array", "items": TASK_OUT}},
