@@ -195,7 +195,8 @@ def test_a_citizen_fills_in_a_form_task_once(
     path = f"/mijn/taken/{task_id}"
     dossier_page = client.get("/mijn/dossiers/" + re.findall(
         r'href="/mijn/dossiers/([^"]+)">Subsidie dakisolatie', overview)[0]).text
-    assert f'href="{path}"' in dossier_page
+    assert f'href="{path}"' in dossier_page  # with the menu's count, as the unread count
+    assert re.search(r'Mijn dossiers <span class="mijn-badge">2<', dossier_page)
     page = client.get(path)
     assert page.status_code == 200 and "Wij hebben uw rekeningnummer nodig" in page.text
     fields = form_fields(page.text)
@@ -212,6 +213,7 @@ def test_a_citizen_fills_in_a_form_task_once(
             "veld-soort": "koop", "veld-bedrag": "€ 1.234,5"}
     assert client.post(path, data=good).status_code == 303
     done = client.get(path).text
+    assert re.search(r'Mijn dossiers <span class="mijn-badge">1<', done)
     assert "Gedaan op" in done and "2026-03-01" in done and "1234.50" in done
     first = _stored(run, "t-form")
     assert client.post(path, data=good).status_code == 303  # a double click, a second tab

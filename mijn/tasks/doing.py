@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, false, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.access.scope import PartyScope
@@ -37,6 +37,15 @@ def _locked(scope: PartyScope) -> ColumnElement[bool]:
     if locked is None:
         return false().label("locked")
     return case((Task.dossier_id.in_(locked), True), else_=False).label("locked")
+
+
+def open_count_select(branched: bool) -> Select[Any]:
+    """How many open tasks a party has (of the branch, when branched), with the party and
+    branch as bound parameters (party_id, branch): a column of the access statement."""
+    where = [Task.party_id == bindparam("party_id"), Task.status == "open"]
+    if branched:
+        where.append(Task.branch == bindparam("branch"))
+    return select(func.count()).select_from(Task).where(*where)
 
 
 _COLUMNS = (Task.id, Task.kind, Task.title, Task.deadline, Task.status, Task.dossier_id,
