@@ -241,37 +241,31 @@ def test_a_changed_task_asks_to_read_it_again(
     assert 'value="NL02"' in stale.text and _stored(run, "t-stale").status == "open"
 
 
-@pytest.mark.parametrize("kind, button", [("confirm", "Ik bevestig dit"),
-                                          ("link", "Ik heb dit gedaan")])
-def test_confirm_and_link_tasks(
-    api: Api, client: TestClient, auth: Auth, run: Runner, kind: str, button: str
-) -> None:
-    body = {**FORM_TASK, "kind": kind}
-    del body["fields"]
-    if kind == "link":
-        body["url"] = "https://betalen.example.nl/leges/123"
-    assert put(api, "t-k", body).status_code == 201
-    auth.login("demo-jan")
-    path = f"/mijn/taken/{_task_id(run, 't-k')}"
-    page = client.get(path).text
-    assert button in page
-    if kind == "link":
-        assert 'href="https://betalen.example.nl/leges/123" rel="noopener noreferrer"' in page
-    assert client.post(path, data=form_fields(page)).status_code == 303
-    assert api("GET", "/api/v1/tasks/gemeente/t-k").json()["status"] == "done"
-
-
-def test_an_upload_task_is_shown_but_done_elsewhere(
+def test_confirm_link_and_upload_tasks(
     api: Api, client: TestClient, auth: Auth, run: Runner
 ) -> None:
-    body = {**FORM_TASK, "kind": "upload"}
-    del body["fields"]
-    assert put(api, "t-up", body).status_code == 201
+    base = {k: v for k, v in FORM_TASK.items() if k != "fields"}
+    assert put(api, "t-confirm", {**base, "kind": "confirm"}).status_code == 201
+    assert put(api, "t-link", {**base, "kind": "link",
+                               "url": "https://betalen.example.nl/leges/123"}).status_code == 201
+    assert put(api, "t-up", {**base, "kind": "upload"}).status_code == 201
     auth.login("demo-jan")
+    for external_id, button in (("t-confirm", "Ik bevestig dit"),
+                                ("t-link", "Ik heb dit gedaan")):
+        path = f"/mijn/taken/{_task_id(run, external_id)}"
+        page = client.get(path).text
+        assert button in page
+        if external_id == "t-link":  # a plain link to the other website
+            assert 'href="https://betalen.example.nl/leges/123" rel="noopener noreferrer"' in page
+        assert client.post(path, data=form_fields(page)).status_code == 303
+        assert api("GET", f"/api/v1/tasks/gemeente/{external_id}").json()["status"] == "done"
+    link_page = client.get(f"/mijn/taken/{_task_id(run, 't-link')}").text
+    assert 'href="https://betalen.example.nl/leges/123"' not in link_page  # done: no link
     path = f"/mijn/taken/{_task_id(run, 't-up')}"
     page = client.get(path).text
     assert "Een document sturen" in page and 'name="version"' not in page
     assert client.post(path, data={"csrf_token": auth.csrf(), "version": "1"}).status_code == 403
+    assert _stored(run, "t-up").status == "open"
 
 
 async def _bakery_tasks(session: AsyncSession) -> dict[str, int]:
