@@ -24,6 +24,7 @@ from test_notifications import SmtpServer
 
 from conftest import Auth, Runner, form_fields
 from mijn.dev.personas import CITIZENS
+from mijn.envvalues import ConfigurationError
 from mijn.intake.service import create_api_client
 from mijn.notifications.delivery import deliver_due
 from mijn.notifications.mail import SmtpMailer
@@ -34,6 +35,8 @@ from mijn.tasks.models import Task
 from mijn.tasks.reminders import remind_due
 from mijn.tasks.service import TaskInput, put_task
 from mijn.tasks.webhook import push_due
+from mijn.tasksettings import task_settings
+from mijn.worker import run_worker
 
 T = TypeVar("T")
 JAN = CITIZENS[0].bsn
@@ -251,3 +254,44 @@ def test_a_push_that_keeps_failing_is_dead_and_put_back_by_the_kcc(
         "csrf_token": form_fields(page)["csrf_token"]}).status_code == 404  # not dead now
     assert _push(client, now + timedelta(hours=6)) == (1, 0, 0)
     assert receiver.refused == 0 and receiver.deliveries.count("gemeente:w-dead:2") == 3
+
+
+def test_the_worker_reminds_pushes_and_the_kcc_sees_overdue_tasks(
+    client_with: Callable[..., TestClient], receiver: Receiver
+) -> None:
+    smtp = SmtpServer()
+    smtp.start()
+    try:
+        client = client_with(MIJN_TASK_WEBHOOK_URL=receiver.url, MIJN_TASK_WEBHOOK_SECRET=SECRET,
+                             MIJN_SMTP_URL=smtp.url)
+        _complete(client, ["w-done"])
+        _call(client, _jan_task, "w-today", date.today())
+        _call(client, _jan_task, "w-late", date.today() - timedelta(days=1))
+        settings = client.app.state.settings  # type: ignore[attr-defined]
+        assert client.portal is not None
+        client.portal.call(partial(run_worker, settings, once=True, interval=0.05))
+        assert [r["task"]["external_id"] for r in receiver.received] == ["w-done"]
+        reminders = [m for m in smtp.to("jan@example.nl")
+                     if "Er staat nog iets voor u klaar" in str(m.message["Subject"])]
+        assert len(reminders) == 1  # on the day of w-today; none after w-late's deadline
+        auth = Auth(client)
+        auth.login_staff("demo-agent")
+        jan = _call(client, lambda s: s.scalar(select(Task.party_id).where(
+            Task.external_id == "w-late")))
+        picture = client.get(f"/kcc/klanten/{jan}").text
+        assert "Te doen voor de klant" in picture and picture.count("Te laat") == 1
+        assert "Herinnering aan een taak" in picture  # the reminder among the messages
+    finally:
+        smtp.stop()
+
+
+@pytest.mark.parametrize("env, wrong", [
+    ({"MIJN_TASK_REMIND_DAYS": "61"}, "MIJN_TASK_REMIND_DAYS"),
+    ({"MIJN_TASK_WEBHOOK_URL": "ftp://x"}, "MIJN_TASK_WEBHOOK_URL"),
+    ({"MIJN_TASK_WEBHOOK_URL": "https://x.example.nl/hook"}, "MIJN_TASK_WEBHOOK_SECRET"),
+    ({"MIJN_TASK_WEBHOOK_MAX_ATTEMPTS": "0"}, "MIJN_TASK_WEBHOOK_MAX_ATTEMPTS"),
+])
+def test_task_settings_name_what_is_wrong(env: dict[str, str], wrong: str) -> None:
+    with pytest.raises(ConfigurationError, match=wrong):
+        task_settings(env)
+    assert task_settings({}).remind_days == 3 and not task_settings({}).webhook_url
