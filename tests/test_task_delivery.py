@@ -61,7 +61,7 @@ async def _jan_task(session: AsyncSession, external_id: str, deadline: date) -> 
 
 
 def test_reminders_before_and_on_the_day_once_each(
-    client: TestClient, run: Runner, settings: Settings
+    client: TestClient, run: Runner, settings: Settings, auth: Auth
 ) -> None:
     run(_jan_task, "r-1", DEADLINE)
     run(_jan_task, "r-late", DEADLINE + timedelta(days=1))
@@ -92,6 +92,9 @@ def test_reminders_before_and_on_the_day_once_each(
         return sorted((kind, key.split(":")[0]) for kind, key in rows.all())
 
     assert run(outbox) == [("task", "task")] * 4
+    auth.login("demo-jan")
+    inbox = client.get("/mijn/berichten").text
+    assert inbox.count("Herinnering: er staat een taak voor u klaar.") == 4
 
 
 def test_a_reminder_mail_has_no_personal_data(

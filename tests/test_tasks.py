@@ -211,6 +211,9 @@ def test_a_citizen_fills_in_a_form_task_once(
     assert _stored(run, "t-form").status == "open"
     good = {**fields, "veld-iban": "NL91ABNA0417164300", "veld-verhuisd": "1-3-2026",
             "veld-soort": "koop", "veld-bedrag": "€ 1.234,5"}
+    forged = {key: value for key, value in good.items() if key != "csrf_token"}
+    assert client.post(path, data=forged).status_code == 403  # no CSRF token: refused
+    assert _stored(run, "t-form").status == "open"
     assert client.post(path, data=good).status_code == 303
     done = client.get(path).text
     assert re.search(r'Mijn dossiers <span class="mijn-badge">1<', done)
