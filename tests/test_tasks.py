@@ -5,22 +5,26 @@ branches, another party and the level of assurance)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from conftest import Auth, Runner, form_fields
+from mijn.access.scope import PartyScope
 from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, CITIZENS
 from mijn.dossiers.models import Dossier
 from mijn.intake.service import create_api_client
 from mijn.parties.models import Party
+from mijn.tasks.doing import Completer, complete_task
 from mijn.tasks.models import Task
+from mijn.tasks.service import TaskInput, put_task
 
 JAN, FATIMA = CITIZENS[0].bsn, CITIZENS[1].bsn
 SOON = (date.today() + timedelta(days=10)).isoformat()
@@ -330,3 +334,44 @@ def test_representatives_branches_and_the_level_of_assurance(
     assert "Opnieuw inloggen met niveau" in client.post(
         high, data={"csrf_token": auth.csrf(), "version": "1"}).text
     assert _stored(run, "b-high").status == "open"
+
+
+# --- at the same moment (PostgreSQL: SQLite serves one writer at a time) ---------------------
+
+
+def test_the_same_task_at_the_same_moment_is_made_and_done_once(
+    client: TestClient, app: Any, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serves one writer at a time")
+    data = TaskInput("gemeente", "t-race", ("bsn", JAN), "confirm", "Tegelijk", date(2027, 1, 1))
+
+    async def register(pause: float) -> bool:
+        async with app.state.sessionmaker() as session:
+            _task, created = await put_task(session, data)
+            await asyncio.sleep(pause)  # the other request comes in meanwhile
+            await session.commit()
+            return created
+
+    async def complete(task_id: int, party_id: int, pause: float) -> bool:
+        async with app.state.sessionmaker() as session:
+            done = await complete_task(session, task_id, PartyScope(party_id), 1,
+                                       Completer("party", str(party_id), "Jan"))
+            await asyncio.sleep(pause)
+            await session.commit()
+            return done
+
+    async def both() -> tuple[list[bool], list[bool], int]:
+        made = await asyncio.gather(register(0.3), register(0.0))
+        async with app.state.sessionmaker() as session:
+            task = await session.scalar(select(Task).where(Task.external_id == "t-race"))
+            assert task is not None
+            ids = task.id, task.party_id
+        done = await asyncio.gather(complete(*ids, 0.3), complete(*ids, 0.0))
+        async with app.state.sessionmaker() as session:
+            rows = await session.scalar(select(func.count()).select_from(Task))
+        return list(made), list(done), int(rows or 0)
+
+    assert client.portal is not None
+    made, done, rows = client.portal.call(both)
+    assert sorted(made) == [False, True] and sorted(done) == [False, True] and rows == 1

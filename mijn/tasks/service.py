@@ -100,7 +100,13 @@ async def put_task(session: AsyncSession, data: TaskInput) -> tuple[Task, bool]:
     party_id, dossier_id, branch = await _party_and_place(session, data)
     task = await find_task(session, data.source, data.external_id, lock=True)
     if task is None:
-        return await _create(session, data, party_id, dossier_id, branch)
+        created = await _create(session, data, party_id, dossier_id, branch)
+        if created is not None:
+            return created, True
+        # The same task sent twice at the same moment: the other request made it; this one
+        # is then an update of it (or, the same body, nothing).
+        task = await find_task(session, data.source, data.external_id, lock=True)
+        assert task is not None
     if task.party_id != party_id:
         raise TaskError("the party of a task does not change", "party", 409)
     if data.version is not None and data.version != task.version:
@@ -122,7 +128,8 @@ async def put_task(session: AsyncSession, data: TaskInput) -> tuple[Task, bool]:
 async def _create(
     session: AsyncSession, data: TaskInput, party_id: int, dossier_id: int | None,
     branch: str | None,
-) -> tuple[Task, bool]:
+) -> Task | None:
+    """The new task; None when another request registered it at the same moment."""
     task = Task(source=data.source, external_id=data.external_id, party_id=party_id,
                 dossier_id=dossier_id, branch=branch, status="open", version=1,
                 created_at=utcnow(), updated_at=utcnow(), **_values(data))
@@ -130,10 +137,8 @@ async def _create(
         async with session.begin_nested():
             session.add(task)
     except IntegrityError:
-        # The same task sent twice at the same moment: the other request made it.
-        raise TaskError("the task was registered at the same moment; send it again",
-                        "external_id", 409) from None
-    return task, True
+        return None
+    return task
 
 
 async def find_task(
