@@ -36,8 +36,10 @@ def task_settings(env: Mapping[str, str]) -> TaskSettings:
                                  f"not {days}.")
     url = env.get("MIJN_TASK_WEBHOOK_URL", "").strip()
     secret = env.get("MIJN_TASK_WEBHOOK_SECRET", "")
-    if url and not url.startswith(("https://", "http://")):
-        raise ConfigurationError("MIJN_TASK_WEBHOOK_URL must be an https:// (or http://) address.")
+    production = env.get("MIJN_ENV", "development") == "production"
+    if url and not url.startswith(("https://",) if production else ("https://", "http://")):
+        raise ConfigurationError("MIJN_TASK_WEBHOOK_URL must be an https:// address (http:// "
+                                 "only in development).")
     if url and len(secret) < MIN_SECRET:
         raise ConfigurationError("MIJN_TASK_WEBHOOK_URL needs MIJN_TASK_WEBHOOK_SECRET: a random "
                                  f"value of at least {MIN_SECRET} characters.")

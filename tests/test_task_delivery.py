@@ -293,6 +293,8 @@ def test_the_worker_reminds_pushes_and_the_kcc_sees_overdue_tasks(
     ({"MIJN_TASK_WEBHOOK_URL": "ftp://x"}, "MIJN_TASK_WEBHOOK_URL"),
     ({"MIJN_TASK_WEBHOOK_URL": "https://x.example.nl/hook"}, "MIJN_TASK_WEBHOOK_SECRET"),
     ({"MIJN_TASK_WEBHOOK_MAX_ATTEMPTS": "0"}, "MIJN_TASK_WEBHOOK_MAX_ATTEMPTS"),
+    ({"MIJN_ENV": "production", "MIJN_TASK_WEBHOOK_URL": "http://x.example.nl/hook",
+      "MIJN_TASK_WEBHOOK_SECRET": SECRET}, "MIJN_TASK_WEBHOOK_URL"),
 ])
 def test_task_settings_name_what_is_wrong(env: dict[str, str], wrong: str) -> None:
     with pytest.raises(ConfigurationError, match=wrong):
