@@ -368,6 +368,8 @@ CASES: list[Case] = [
     Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[grant]}",
          portal(karin=200, rep_readonly=200), marker="Matrixtaak grant"),
     Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/999999999", portal()),
+    Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/99999999999999", portal(),
+         label="beyond a database integer"),
     Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[jan]}", portal(jan=DONE, rep=DONE),
          form={"version": "1"}, marker="Matrixtaak jan", probe=_task_status("jan")),
     Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[high]}",

@@ -29,7 +29,8 @@ def _url(request: Request, task_id: int) -> str:
 
 
 async def _find(request: Request, session: AsyncSession, access: Access) -> TaskView:
-    view = await task_in_scope(session, request.path_params["task_id"], access.scope())
+    task_id = small_int(str(request.path_params["task_id"]))  # beyond a database integer: none
+    view = await task_in_scope(session, task_id, access.scope()) if task_id else None
     if view is None:
         raise HTTPException(status_code=404)
     return view
