@@ -19,3 +19,4 @@ def import_all() -> None:
     import mijn.retention.models  # noqa: F401
     import mijn.sessions.models  # noqa: F401
     import mijn.staff.models  # noqa: F401
+    import mijn.tasks.models  # noqa: F401

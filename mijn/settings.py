@@ -27,6 +27,7 @@ from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
 from mijn.retentionperiods import RetentionPeriods, retention_periods
 from mijn.scanning.settings import ScannerSettings, scanner_settings
+from mijn.tasksettings import TaskSettings, task_settings
 from mijn.telemetry import TelemetrySettings, telemetry_settings
 from mijn.theme import Theme, load_theme
 from mijn.workingtime import WorkingCalendar
@@ -140,6 +141,7 @@ class Settings:
     # Per rule (RATE_LIMIT_DEFAULTS' names): (count, window in seconds) pairs; empty is off.
     rate_limits: RateLimits = field(default_factory=lambda: ratewindows.rate_limits({}))
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)  # bewaartermijnen
+    tasks: TaskSettings = field(default_factory=TaskSettings)  # reminders, webhook
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
     scanner: ScannerSettings = field(default_factory=ScannerSettings)  # clamd for uploads
     object_store: ObjectStoreSettings = field(default_factory=ObjectStoreSettings)  # S3
@@ -329,6 +331,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         fcr_target=share_value(env, "MIJN_FCR_TARGET", 0.8),
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
         retention=retention_periods(env),
+        tasks=task_settings(env),
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
         scanner=scanner_settings(env),
         object_store=object_store_settings(env, env.get("MIJN_ENV", "development") == "production"),

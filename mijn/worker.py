@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mijn.db import make_engine, make_sessionmaker
@@ -19,6 +20,8 @@ from mijn.notifications.mail import Mailer, SmtpMailer
 from mijn.questions.claims import release_idle
 from mijn.retry import error_summary, is_temporary
 from mijn.settings import Settings
+from mijn.tasks.reminders import remind_due
+from mijn.tasks.webhook import push_due
 
 log = logging.getLogger("mijn.worker")
 
@@ -48,6 +51,17 @@ async def release_idle_claims(sessionmaker: async_sessionmaker[AsyncSession],
     return len(released)
 
 
+async def task_round(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                     client: httpx.AsyncClient) -> int:
+    """One round of the tasks' reminders (noted in the outbox, sent by the next delivery
+    round) and of the completions pushed to the back-office's webhook; how many it handled."""
+    async with sessionmaker() as session:
+        reminded = await remind_due(session, settings.tasks.remind_days)
+        await session.commit()
+    pushed = await push_due(sessionmaker, settings.tasks, client)
+    return reminded + pushed.handled
+
+
 async def run_worker(
     settings: Settings, *, once: bool = False, interval: float = 5.0, batch: int = 200,
     mailer: Mailer | None = None, stop: asyncio.Event | None = None,
@@ -59,9 +73,11 @@ async def run_worker(
     mailer = mailer or SmtpMailer(settings.smtp_url)
     stop = stop or asyncio.Event()
     total, started, last_line = DeliveryReport(), time.monotonic(), time.monotonic()
+    client = httpx.AsyncClient()
     try:
         while not stop.is_set():
             try:
+                tasks = await task_round(sessionmaker, settings, client)
                 report = await deliver_due(sessionmaker, mailer, settings, batch=batch)
                 await release_idle_claims(sessionmaker, settings)
             except Exception as exc:
@@ -70,9 +86,9 @@ async def run_worker(
                     raise
                 log.warning("delivery round failed (%s); again in %g s", error_summary(exc),
                             interval)
-                report = DeliveryReport()
+                report, tasks = DeliveryReport(), 0
             _add(total, report)
-            if once and report.handled == 0:
+            if once and report.handled == 0 and tasks == 0:
                 break
             if time.monotonic() - last_line > 10 and not once:
                 print(summary(total, time.monotonic() - started), file=sys.stderr, flush=True)
@@ -81,6 +97,7 @@ async def run_worker(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
     finally:
+        await client.aclose()
         await engine.dispose()
     print(summary(total, time.monotonic() - started), file=sys.stderr, flush=True)
     return total

@@ -41,6 +41,7 @@ from mijn.settings import Settings
 from mijn.staff.models import Team
 from mijn.staff.service import record_login
 from mijn.staff.textmodules import ModuleInput, save_module
+from mijn.tasks.models import Task
 
 JAN, FATIMA, SANNE = (p.bsn for p in CITIZENS)
 API_REPRESENTATIVE = "999990044"  # a mentor of Fatima's, registered through the API
@@ -70,6 +71,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)  # API client -> bearer token
     topic: int = 0  # the topic "about a dossier"
     text_modules: dict[str, int] = field(default_factory=dict)  # kept, removed
+    tasks: dict[str, int] = field(default_factory=dict)  # jan, high, company, branch, grant
 
 
 async def _party(session: AsyncSession, identifier: str) -> int:
@@ -195,5 +197,26 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
     mandate = MandateInput("gemeente", "matrix-m1", ("bsn", API_REPRESENTATIVE), ("bsn", FATIMA),
                            "mentor", (), False, date(2026, 1, 1), None)
     await put_mandate(session, mandate, await known_type_codes(session, ()))
+    world.tasks = await _tasks(session, world)
     await session.commit()
     return world
+
+
+# Tasks (Te doen) of source gemeente, each confirmed with one click: by whose they are.
+TASKS = (("jan", "jan", None, JAN_DOSSIER), ("high", "fatima", None, HIGH_DOSSIER),
+         ("company", "bakery", None, None), ("branch", "bakery", BAKERY_BRANCH, None),
+         ("grant", "bakery", None, GRANT_DOSSIER))
+
+
+async def _tasks(session: AsyncSession, world: World) -> dict[str, int]:
+    found = {}
+    for key, party, branch, about in TASKS:
+        dossier_id = (await _dossier(session, about)).id if about else None
+        task = Task(source="gemeente", external_id=f"matrix-t-{key}", party_id=world.parties[party],
+                    branch=branch, dossier_id=dossier_id, kind="confirm",
+                    title=f"Matrixtaak {key}", explanation="Bevestig dit.", status="open",
+                    deadline=date.today(), version=1, push_attempts=0, push_error="")
+        session.add(task)
+        await session.flush()
+        found[key] = task.id
+    return found

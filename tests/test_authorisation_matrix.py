@@ -57,6 +57,7 @@ from mijn.mandates.models import Mandate
 from mijn.parties.models import Party
 from mijn.questions.models import CallbackAttempt, Contact, Question, QuestionMessage, ReplyDraft
 from mijn.staff.models import TextModule
+from mijn.tasks.models import Task
 
 # --- who -------------------------------------------------------------------------------------
 
@@ -117,16 +118,19 @@ TITLES = {  # a dossier or question of the world: the text that shows it
     "q-fatima": "Matrixvraag fatima", "q-high": "Matrixvraag high",
     "q-company": "Matrixvraag company", "q-branch": "Matrixvraag branch",
     "q-grant": "Matrixvraag grant",
+    "t-jan": "Matrixtaak jan", "t-high": "Matrixtaak high", "t-company": "Matrixtaak company",
+    "t-branch": "Matrixtaak branch", "t-grant": "Matrixtaak grant",
 }
-SEES = {  # what of it each visitor may see anywhere (a locked dossier is listed by its title)
-    "jan": {JAN_DOSSIER, "q-jan", "q-team"},
-    "rep": {JAN_DOSSIER, "q-jan", "q-team"},
-    "fatima": {FATIMA_DOSSIER, HIGH_DOSSIER, "q-fatima"},
-    "fatima_hoog": {FATIMA_DOSSIER, HIGH_DOSSIER, "q-fatima", "q-high"},
+SEES = {  # what of it each visitor may see anywhere (a locked dossier is listed by its title,
+    # and so is a task about it)
+    "jan": {JAN_DOSSIER, "q-jan", "q-team", "t-jan"},
+    "rep": {JAN_DOSSIER, "q-jan", "q-team", "t-jan"},
+    "fatima": {FATIMA_DOSSIER, HIGH_DOSSIER, "q-fatima", "t-high"},
+    "fatima_hoog": {FATIMA_DOSSIER, HIGH_DOSSIER, "q-fatima", "q-high", "t-high"},
     "karin": {COMPANY_DOSSIER, BRANCH_DOSSIER, GRANT_DOSSIER, "q-company", "q-branch",
-              "q-grant"},
-    "ahmed": {BRANCH_DOSSIER, "q-branch"},
-    "rep_readonly": {GRANT_DOSSIER, "q-grant"},
+              "q-grant", "t-company", "t-branch", "t-grant"},
+    "ahmed": {BRANCH_DOSSIER, "q-branch", "t-branch"},
+    "rep_readonly": {GRANT_DOSSIER, "q-grant", "t-grant"},
     "rep_expired": set(),
     "specialist": {"q-team"},  # questions handed to the permits team only
     "editor": set(),  # no questions at all
@@ -263,6 +267,12 @@ async def _party_email(session: AsyncSession, world: World) -> object:
         select(Party.id, Party.email, Party.notify_by_email).order_by(Party.id))]
 
 
+def _task_status(key: str) -> Probe:
+    async def probe(session: AsyncSession, world: World) -> object:
+        return await session.scalar(select(Task.status).where(Task.id == world.tasks[key]))
+    return probe
+
+
 def names(world: World) -> dict[str, Any]:
     """What a case's path and form may name."""
     return {
@@ -271,6 +281,7 @@ def names(world: World) -> dict[str, Any]:
         "draft": world.draft_answer[0], "draft_slug": world.draft_answer[1],
         "flag": world.flags["wrong"], "topic": world.topic, "tm": world.text_modules,
         "proposal": world.proposal,
+        "t": world.tasks,
     }
 
 
@@ -285,6 +296,8 @@ TYPE = {"kind": "report", "name_nl": "Matrixmelding", "statuses": [
     {"code": "ontvangen", "label_nl": "Ontvangen", "text_nl": "Wij hebben uw melding."}]}
 DOSSIER = {"party": {"type": "bsn", "id": "999990019"}, "dossier_type": "matrix-melding",
            "title": "Matrixdossier", "channel": "web", "opened_on": "2026-03-01"}
+TASK = {"party": {"type": "bsn", "id": "999990019"}, "kind": "confirm", "title": "Matrixtaak api",
+        "deadline": "2026-12-31"}
 REVIEW_BY = (date.today() + timedelta(days=90)).isoformat()
 FORWARD = {"partner_source": "provincie", "partner_external_id": "matrix-p1",
            "partner_name": "Provincie", "occurred_at": "2026-03-03T10:00:00+01:00"}
@@ -344,6 +357,30 @@ CASES: list[Case] = [
     Case("GET", "/mijn/dossiers/{reference}", f"/mijn/dossiers/{OTHER_COMPANY_DOSSIER}",
          portal(), marker="Subsidie elektrische bedrijfsbus"),
     Case("GET", "/mijn/dossiers/{reference}", "/mijn/dossiers/BESTAAT-NIET", portal()),
+    # --- tasks (Te doen): a read-only mandate sees its scope's tasks but does not do them ------
+    Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[jan]}", portal(**JAN_ONLY),
+         marker="Matrixtaak jan"),
+    Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[high]}",
+         portal(fatima=STEP_UP, fatima_hoog=200), marker="Matrixtaak high"),
+    Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[company]}", portal(karin=200),
+         marker="Matrixtaak company"),
+    Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[branch]}",
+         portal(karin=200, ahmed=200), marker="Matrixtaak branch"),
+    Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[grant]}",
+         portal(karin=200, rep_readonly=200), marker="Matrixtaak grant"),
+    Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/999999999", portal()),
+    Case("GET", "/mijn/taken/{task_id:int}", "/mijn/taken/99999999999999", portal(),
+         label="beyond a database integer"),
+    Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[jan]}", portal(jan=DONE, rep=DONE),
+         form={"version": "1"}, marker="Matrixtaak jan", probe=_task_status("jan")),
+    Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[high]}",
+         portal(fatima=STEP_UP, fatima_hoog=DONE), form={"version": "1"},
+         marker="Matrixtaak high", probe=_task_status("high")),
+    Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[branch]}",
+         portal(karin=DONE, ahmed=DONE), form={"version": "1"}, probe=_task_status("branch")),
+    Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[grant]}",
+         portal(karin=DONE, rep_readonly=403), form={"version": "1"},
+         probe=_task_status("grant")),
     # --- questions --------------------------------------------------------------------------
     Case("GET", "/mijn/vragen", "/mijn/vragen", portal(200)),
     Case("GET", "/mijn/vragen/nieuw", "/mijn/vragen/nieuw", portal(200, rep_readonly=403)),
@@ -451,6 +488,14 @@ CASES: list[Case] = [
     Case("DELETE", "/api/v1/mandates/{source}/{external_id}",
          "/api/v1/mandates/gemeente/matrix-m1", api(204), scope="mandates",
          probe=_mandate_revoked),
+    Case("POST", "/api/v1/tasks/search", "/api/v1/tasks/search", api(200, other_source=200),
+         json={"status": "open"}),
+    Case("PUT", "/api/v1/tasks/{source}/{external_id}", "/api/v1/tasks/gemeente/matrix-t-api",
+         api(201), json=TASK, probe=_count(Task, Task.external_id == "matrix-t-api")),
+    Case("GET", "/api/v1/tasks/{source}/{external_id}", "/api/v1/tasks/gemeente/matrix-t-jan",
+         api(200)),
+    Case("DELETE", "/api/v1/tasks/{source}/{external_id}",
+         "/api/v1/tasks/gemeente/matrix-t-company", api(204), probe=_task_status("company")),
     # Only the notifications token opens it (an empty notification: refused by its schema,
     # so nothing is fetched from the ZGW APIs, which are not there).
     Case("POST", "/api/v1/zgw/notificaties", "/api/v1/zgw/notificaties",

@@ -20,19 +20,21 @@ from mijn.access.scope import Access, Choice
 from mijn.mandates.service import OWN_AND_MANDATES, own_and_mandates
 from mijn.parties.service import PARTY_NAME
 
-# The access statements with one more column, by (business login, the column): built once
-# per column (callers pass columns they built once themselves).
-_WITH: dict[tuple[bool, int], tuple[ColumnElement[Any], Select[*tuple[Any, ...]]]] = {}
+# The access statements with more columns, by (business login, the columns): built once per
+# set of columns (callers pass columns they built once themselves).
+Columns = tuple[ColumnElement[Any], ...]
+_WITH: dict[tuple[bool, tuple[int, ...]], tuple[Columns, Select[*tuple[Any, ...]]]] = {}
 
 
-def _query(business: bool, column: ColumnElement[Any] | None) -> Select[*tuple[Any, ...]]:
+def _query(business: bool, columns: Columns) -> Select[*tuple[Any, ...]]:
     base = PARTY_NAME if business else OWN_AND_MANDATES
-    if column is None:
+    if not columns:
         return base
-    key = (business, id(column))
+    key = (business, tuple(id(column) for column in columns))
     found = _WITH.get(key)
-    if found is None or found[0] is not column:
-        found = _WITH[key] = (column, base.add_columns(column.label("extra")))
+    if found is None or any(a is not b for a, b in zip(found[0], columns, strict=True)):
+        labelled = (column.label(f"extra{i}") for i, column in enumerate(columns))
+        found = _WITH[key] = (columns, base.add_columns(*labelled))
     return found[1]
 
 
@@ -52,24 +54,34 @@ async def resolve_access(session: AsyncSession, identity: Identity) -> Access:
     return (await resolve_access_with(session, identity, None))[0]
 
 
+def _extra(row: Row[Any] | None, columns: Columns) -> tuple[Any, ...]:
+    return tuple(row[-len(columns) + i] if row is not None else None
+                 for i in range(len(columns)))
+
+
 async def resolve_access_with(
-    session: AsyncSession, identity: Identity, column: ColumnElement[Any] | None,
+    session: AsyncSession, identity: Identity, column: ColumnElement[Any] | Columns | None,
     params: dict[str, Any] | None = None,
 ) -> tuple[Access, Any]:
     """resolve_access, and the value of one more column read in the same statement (None
-    without a column): bound by the same party_id (the logged-in party) and by `params`."""
-    query = _query(identity.audience == "business", column)
+    without a column; a tuple of values for a tuple of columns): bound by the same party_id
+    (the logged-in party) and by `params`."""
+    columns: Columns = () if column is None else column if isinstance(column, tuple) \
+        else (column,)
+    query = _query(identity.audience == "business", columns)
     if identity.audience == "business":
         company = (await session.execute(
             query, {**(params or {}), "party_id": identity.party_id})).first()
-        return Access(
+        access = Access(
             identity.party_id, company.own_name if company else "", "organisation", "employee",
             identity.actor_ref, identity.actor_name, None, branch=identity.branch,
             loa=identity.loa,
-        ), (company.extra if company is not None and column is not None else None)
-    rows = await own_and_mandates(session, identity.party_id, date.today(), query, params)
-    extra = rows[0].extra if rows and column is not None else None
-    return _person_access(identity, rows), extra
+        )
+        extra = _extra(company, columns)
+    else:
+        rows = await own_and_mandates(session, identity.party_id, date.today(), query, params)
+        access, extra = _person_access(identity, rows), _extra(rows[0] if rows else None, columns)
+    return access, (extra if isinstance(column, tuple) else extra[0] if extra else None)
 
 
 def _person_access(identity: Identity, rows: list[Row[Any]]) -> Access:

@@ -14,7 +14,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mijn.db import insert_ignore, utcnow
-from mijn.notifications.mail import Mailer, MailError, compose_news, compose_verification
+from mijn.notifications.mail import (
+    Mailer,
+    MailError,
+    compose_news,
+    compose_task_reminder,
+    compose_verification,
+)
 from mijn.notifications.models import Notification, NotificationThrottle
 from mijn.parties.service import parties_by_id
 from mijn.retry import DEAD, backoff, error_summary, is_temporary
@@ -160,10 +166,13 @@ async def _deliver_group(
         return True
     if kind == "news" and await _throttled(session, settings, party.id, key, group, now, report):
         return True
-    message = (
-        compose_verification(settings, party.language, recipient, group[-1].payload or "")
-        if kind == "verify" else compose_news(settings, party.language, recipient)
-    )
+    if kind == "verify":
+        message = compose_verification(settings, party.language, recipient,
+                                       group[-1].payload or "")
+    elif key.startswith("task:"):
+        message = compose_task_reminder(settings, party.language, recipient)
+    else:
+        message = compose_news(settings, party.language, recipient)
     try:
         await connection.send(message)  # type: ignore[attr-defined]
     except MailError as exc:

@@ -161,6 +161,25 @@ def compose_news(settings: Settings, lang_code: str, to: str) -> EmailMessage:
     return _message(settings, to, subject, text, html)
 
 
+def compose_task_reminder(settings: Settings, lang_code: str, to: str) -> EmailMessage:
+    """"You still have something to do in Mijn", with a link: no name, no task, no date."""
+    lang = language(lang_code)
+    _ = lang.gettext
+    portal = settings.theme.portal_name(lang.code)
+    subject = _("Er staat nog iets voor u klaar in %(portal)s", portal=portal)
+    link = f"{settings.base_url}/mijn/dossiers"
+    lines = [
+        _("Goedendag,"),
+        _("Er staat een taak voor u klaar in %(portal)s. De uiterste datum komt dichtbij. Log "
+          "in om te zien wat u moet doen.", portal=portal),
+        _("Wij zetten in deze e-mail geen persoonlijke gegevens. Krijgt u deze e-mail "
+          "onverwacht? Dan kunt u hem negeren."),
+    ]
+    text = "\n\n".join([*lines, link])
+    html = _html(lang.code, subject, lines, link, _("Naar wat u nog moet doen"))
+    return _message(settings, to, subject, text, html)
+
+
 def compose_verification(settings: Settings, lang_code: str, to: str, link: str) -> EmailMessage:
     """The link that confirms an e-mail address (valid for 48 hours)."""
     lang = language(lang_code)

@@ -66,6 +66,18 @@ async def notify(
     )
 
 
+async def notify_task(
+    session: AsyncSession, party_id: int, task_id: int, dossier_id: int | None, now: datetime
+) -> None:
+    """Note a task's reminder (kind task; e-mails bundled per task) in the caller's
+    transaction."""
+    await session.execute(_INSERT, {
+        "party_id": party_id, "kind": "task", "dossier_id": dossier_id, "question_id": None,
+        "bundle_key": f"task:{task_id}", "created_at": now, "email_state": "pending",
+        "attempts": 0, "next_attempt_at": now, "last_error": "",
+    })
+
+
 def notify_from(
     kind: str, party_id: ColumnElement[int], dossier_id: ColumnElement[int],
     now: ColumnElement[datetime], *where: ColumnElement[bool],

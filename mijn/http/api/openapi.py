@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mijn.http.api import schemas
+from mijn.http.api import schemas, task_openapi
 from mijn.intake import zgw
 
 
@@ -96,6 +96,7 @@ def _document(base_url: str) -> dict[str, Any]:
             "/api/v1/dossiers/{source}/{external_id}/forwardings": _forwardings(),
             "/api/v1/mandates/{source}/{external_id}": _mandate(),
             "/api/v1/zgw/notificaties": _zgw_notificaties(),
+            **task_openapi.paths(ERRORS),
         },
     }
 
@@ -135,6 +136,7 @@ def _components() -> dict[str, Any]:
             "MandateIn": schemas.MANDATE_IN,
             "Mandate": schemas.MANDATE_OUT,
             "ZgwNotificatie": zgw.NOTIFICATION_SCHEMA,
+            **task_openapi.SCHEMAS,
             "Problem": schemas.PROBLEM,
         },
     }

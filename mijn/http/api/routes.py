@@ -18,6 +18,12 @@ from mijn.http.api.dossiers import (
 )
 from mijn.http.api.mandates import delete_mandate_route, get_mandate_route, put_mandate_route
 from mijn.http.api.openapi import openapi_document
+from mijn.http.api.tasks import (
+    delete_task_route,
+    get_task_route,
+    list_tasks_route,
+    put_task_route,
+)
 from mijn.http.api.zgw import zgw_notification
 
 
@@ -52,6 +58,13 @@ routes = [
           name="api:mandate_get"),
     Route("/api/v1/mandates/{source}/{external_id}", delete_mandate_route, methods=["DELETE"],
           name="api:mandate_delete"),
+    Route("/api/v1/tasks/search", list_tasks_route, methods=["POST"], name="api:tasks"),
+    Route("/api/v1/tasks/{source}/{external_id}", put_task_route, methods=["PUT"],
+          name="api:task"),
+    Route("/api/v1/tasks/{source}/{external_id}", get_task_route, methods=["GET"],
+          name="api:task_get"),
+    Route("/api/v1/tasks/{source}/{external_id}", delete_task_route, methods=["DELETE"],
+          name="api:task_delete"),
     Route("/api/v1/zgw/notificaties", zgw_notification, methods=["POST"],
           name="api:zgw_notificaties"),
 ]

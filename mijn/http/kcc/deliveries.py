@@ -1,5 +1,6 @@
 """How the deliveries fare: the notification e-mails per state, and what is dead (will not be
-tried again: an e-mail, a ZGW notification) with its error, to put back in the queue."""
+tried again: an e-mail, a ZGW notification, a completed task pushed to the back-office) with
+its error, to put back in the queue."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from mijn.http.common import redirect, small_int
 from mijn.http.kcc.common import render_staff, require_staff
 from mijn.intake.zgw_queue import dead_notifications, requeue
 from mijn.notifications.service import dead_deliveries, delivery_counts, requeue_delivery
+from mijn.tasks.webhook import dead_pushes, requeue_push
 
-KINDS = ("e-mail", "zgw")
+KINDS = ("e-mail", "zgw", "taak")
+AUDIT = {"e-mail": "email", "zgw": "zgw", "taak": "task_push"}
 
 
 def _require_watcher(request: Request) -> Staff:
@@ -33,8 +36,9 @@ async def deliveries(request: Request) -> Response:
         counts = await delivery_counts(session)
         failed = await dead_deliveries(session)
         zgw = await dead_notifications(session)
+        pushes = await dead_pushes(session)
     return render_staff(request, "kcc/deliveries.html", {
-        "counts": counts, "failed": failed, "zgw": zgw, "staff": staff,
+        "counts": counts, "failed": failed, "zgw": zgw, "staff": staff, "pushes": pushes,
         "requeued": request.query_params.get("opnieuw", ""),
     })
 
@@ -51,13 +55,16 @@ async def retry(request: Request) -> Response:
         if kind == "e-mail":
             party_id = await requeue_delivery(session, item_id)
             found = party_id is not None
+        elif kind == "taak":
+            party_id = await requeue_push(session, item_id)
+            found = party_id is not None
         else:
             party_id, found = None, await requeue(session, item_id)
         if not found:
             raise HTTPException(status_code=404)
         await record_access(
             session, actor_type="staff", actor_id=str(staff.id), actor_role=staff.main_role,
-            action=f"kcc.retry.{'email' if kind == 'e-mail' else 'zgw'}", party_id=party_id,
+            action=f"kcc.retry.{AUDIT[kind]}", party_id=party_id,
         )
         await session.commit()
     return redirect(request, request.app.url_path_for("kcc:deliveries") + f"?opnieuw={kind}")

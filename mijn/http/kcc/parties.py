@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from mijn.questions.workflow import (
 )
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams
+from mijn.tasks.doing import open_tasks
 from mijn.workingtime import WorkingCalendar
 
 CONTACT_CHANNELS = ("phone", "counter", "email", "social_media")
@@ -59,6 +60,7 @@ async def _party_context(
         "teams": await list_teams(session), "specialists": await list_specialists(session),
         "values": values, "error": error, "form": form, "channels": CONTACT_CHANNELS,
         "submit_key": secrets.token_urlsafe(16), "max_body": MAX_BODY,
+        "tasks": (await open_tasks(session, PartyScope(party_id)))[0], "today": date.today(),
     }
 
 

@@ -17,6 +17,7 @@ from mijn.http.portal.kept import owner_tag
 from mijn.http.session import act_for, require_identity
 from mijn.notifications.service import NewsScope, unread_count, unread_select
 from mijn.questions.asking import locked_question_ids, scope_question_ids
+from mijn.tasks.doing import open_count_select
 
 
 async def portal_access(request: Request, session: AsyncSession, *, unread: bool = False
@@ -24,16 +25,19 @@ async def portal_access(request: Request, session: AsyncSession, *, unread: bool
     """Whose data this request uses (LoginRequired when nobody is logged in). A mandate
     that expired or was revoked since it was chosen is dropped from the session here; the
     header of the page shows for whom the visitor acts. unread: also count the header's
-    unread messages, in the same statement when the visitor acts for themselves or their
-    company (see unread_messages)."""
+    unread messages and open tasks, in the same statement when the visitor acts for
+    themselves or their company (see unread_messages)."""
     identity = require_identity(request)
-    column = _unread_column(identity.loa, identity.branch is not None) if (
+    branched = identity.branch is not None
+    columns = (_unread_column(identity.loa, branched), _tasks_column(branched)) if (
         unread and identity.mandate_id is None) else None
-    access, count = await resolve_access_with(session, identity, column, _params(identity))
+    access, counts = await resolve_access_with(session, identity, columns, _params(identity))
     if identity.mandate_id is not None and access.mandate_id is None:
         await act_for(request, None)
     request.state.access = access
-    request.state.unread = int(count or 0) if column is not None else None
+    request.state.unread = int(counts[0] or 0) if counts is not None else None
+    # The menu's count of open tasks (not for a representative: their scope is the mandate's).
+    request.state.open_tasks = int(counts[1] or 0) if counts is not None else None
     request.state.kept_for = owner_tag(request, access)  # the forms' kept_for (see kept.py)
     return access
 
@@ -60,6 +64,12 @@ def _unread_column(loa: str, branched: bool) -> ColumnElement[Any]:
     scope = Access(party, "", "", "employee" if branched else "party", "", "", None,
                    branch=branch, loa=loa)
     return unread_select(news_scope(scope)).scalar_subquery()
+
+
+@cache
+def _tasks_column(branched: bool) -> ColumnElement[Any]:
+    """The open tasks' count as one column, built once per branch or not."""
+    return open_count_select(branched).scalar_subquery()
 
 
 def news_scope(access: Access) -> NewsScope | None:

@@ -24,6 +24,7 @@ from mijn.http.session import require_identity
 from mijn.questions.asking import titled_dossier_questions
 from mijn.questions.common import MAX_BODY, topic_choices
 from mijn.settings import Settings
+from mijn.tasks.doing import dossier_tasks, open_tasks
 
 
 def _page_number(raw: str | None) -> int:
@@ -42,8 +43,10 @@ async def overview(request: Request) -> Response:
         access = await portal_access(request, session, unread=not fragment)
         listing = await list_dossiers(session, access.scope(), tab, page, settings.page_size)
         unread = 0 if fragment else await unread_messages(request, session, access)
+        tasks, task_count = ([], 0) if fragment else await open_tasks(session, access.scope())
     context = {
         "listing": listing, "today": date.today(), "unread_messages": unread,
+        "tasks": tasks, "open_task_count": task_count,
         "opens": lambda min_loa: opens_at(min_loa, access.loa),
     }
     return render(request, "portal/dossiers/overview.html", context, block="listing")
@@ -74,13 +77,14 @@ async def detail(request: Request) -> Response:
             reading.audiences_for(identity.audience), limit=4,
         )
         topics = await topic_choices(session)
+        tasks = await dossier_tasks(session, access.scope(), view.dossier.id)
     facts = tailoring.dossier_facts(view).values()
     context = {
         "unread_messages": unread,
         "view": view, "questions": questions, "topics": topics, "error": None, "titles": titles,
         "values": {"submit_key": secrets.token_urlsafe(16)},
         "fixed_dossier": view.dossier.reference, "max_body": MAX_BODY,
-        "answers": tailored,
+        "answers": tailored, "tasks": tasks, "today": date.today(),
         "answer_bodies": {a.id: render_html(a.body, facts) for a in tailored},
     }
     return render(request, "portal/dossiers/detail.html", context)

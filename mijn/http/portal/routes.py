@@ -13,11 +13,13 @@ from mijn.http.portal import (
     pages,
     profile,
     questions,
+    tasks,
     theme,
 )
 
 routes: list[BaseRoute] = [
     *dossiers.routes,
+    *tasks.routes,
     *answers.routes,
     *questions.routes,
     *mandates.routes,

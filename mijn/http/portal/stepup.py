@@ -12,7 +12,7 @@ from mijn.http.common import render
 from mijn.http.session import require_identity
 
 # What the visitor wanted to do: the heading of the page says it.
-PURPOSES = ("dossier", "question", "ask")
+PURPOSES = ("dossier", "question", "ask", "task")
 
 
 def step_up(
