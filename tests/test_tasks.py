@@ -375,3 +375,25 @@ def test_the_same_task_at_the_same_moment_is_made_and_done_once(
     assert client.portal is not None
     made, done, rows = client.portal.call(both)
     assert sorted(made) == [False, True] and sorted(done) == [False, True] and rows == 1
+
+
+def test_the_demo_has_a_task_of_each_kind_to_do(
+    client: TestClient, auth: Auth, demo: None, run: Runner
+) -> None:
+    """`mijn demo` shows "Te doen" (Fatima: a form and an overdue link; the bakery: a
+    confirmation), and running it again adds no task twice."""
+    from mijn.dev.demo import seed_demo
+
+    auth.login("demo-fatima")
+    overview = client.get("/mijn/dossiers").text
+    assert "Te doen" in overview
+    assert "Geef de kosten van het buurtfeest door" in overview
+    assert "Betaal uw parkeervergunning" in overview
+    auth.login("demo-karin", audience="business")
+    assert "Bevestig dat het terras om 22.00 uur dicht is" in client.get("/mijn/dossiers").text
+
+    async def again(session: AsyncSession) -> int:
+        await seed_demo(session)
+        return len((await session.scalars(select(Task.id).where(Task.source == "demo"))).all())
+
+    assert run(again) == 3

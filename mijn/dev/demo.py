@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.access.staff import Staff
 from mijn.dev.answers import seed_answers
+from mijn.dev.demotasks import seed_demo_tasks
 from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, BUSINESSES, CITIZENS, STAFF
 from mijn.dossiers.changes import (
     StatusSpec,
@@ -229,6 +230,8 @@ async def seed_demo(
         created += 1
     asked = await _questions(session, parties[JAN].id, settings or Settings())
     await _mandates(session, parties, today)
+    await seed_demo_tasks(session, {k: p.id for k, p in parties.items()}, FATIMA, BUSINESS_KVK,
+                          today)
     answers = await seed_answers(session)
     await session.commit()
     progress.finish(
