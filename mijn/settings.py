@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from mijn import ratewindows
 from mijn.access.confidentiality import CONFIDENTIALITY
 from mijn.access.loa import DEFAULT_ACR_LEVELS
+from mijn.documentsettings import DocumentSettings, document_settings
 from mijn.envvalues import ConfigurationError as ConfigurationError
 from mijn.envvalues import Secret as Secret
 from mijn.envvalues import (
@@ -139,6 +140,7 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=lambda: ratewindows.rate_limits({}))
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)  # bewaartermijnen
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
+    documents: DocumentSettings = field(default_factory=DocumentSettings)  # storage, upload limit
 
     @property
     def is_production(self) -> bool:
@@ -326,6 +328,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
         retention=retention_periods(env),
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
+        documents=document_settings(env),
     )
     settings.check()
     return settings

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
 
-KINDS = ("status", "reply", "handover", "close", "verify")
+KINDS = ("status", "reply", "handover", "close", "verify", "document")
 EMAIL_STATES = ("pending", "sent", "dead", "skipped")  # dead: see mijn.retry
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mijn.http.api import schemas
+from mijn.http.api import documentspec, schemas
 from mijn.intake import zgw
 
 
@@ -94,6 +94,7 @@ def _document(base_url: str) -> dict[str, Any]:
             "/api/v1/dossiers/{source}/{external_id}": _dossier(),
             "/api/v1/dossiers/{source}/{external_id}/statuses": _statuses(),
             "/api/v1/dossiers/{source}/{external_id}/forwardings": _forwardings(),
+            **documentspec.document_paths(DOSSIER_PATH_PARAMS),
             "/api/v1/mandates/{source}/{external_id}": _mandate(),
             "/api/v1/zgw/notificaties": _zgw_notificaties(),
         },
@@ -136,6 +137,7 @@ def _components() -> dict[str, Any]:
             "Mandate": schemas.MANDATE_OUT,
             "ZgwNotificatie": zgw.NOTIFICATION_SCHEMA,
             "Problem": schemas.PROBLEM,
+            **documentspec.SCHEMAS,
         },
     }
 
