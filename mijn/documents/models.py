@@ -8,8 +8,11 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
+from mijn.i18n import N_
 
 KINDS = ("besluit", "brief", "bijlage", "aanvraag", "overig")
+KIND_LABELS = {"besluit": N_("Besluit"), "brief": N_("Brief"), "bijlage": N_("Bijlage"),
+               "aanvraag": N_("Aanvraag"), "overig": N_("Document")}
 SOURCES = ("api", "zgw", "citizen", "kcc")
 SCAN_STATES = ("clean", "unscanned", "infected", "failed")
 SERVABLE = ("clean", "unscanned")  # any other scan state is never served
