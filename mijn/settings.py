@@ -60,6 +60,8 @@ class ZgwSettings:
     notifications_token: Secret = field(default_factory=lambda: Secret(""))
     zaken_url: str = ""
     catalogi_url: str = ""
+    # The Documenten API whose enkelvoudiginformatieobjecten dossiers may refer to ("": none).
+    documenten_url: str = ""
     client_id: str = ""
     secret: Secret = field(default_factory=lambda: Secret(""))
     max_confidentiality: str = "beperkt_openbaar"
@@ -96,8 +98,11 @@ class ZgwSettings:
             raise ConfigurationError(
                 f"MIJN_ZGW_NOTIFICATIONS_TOKEN is set, so {', '.join(missing)} must be set too."
             )
-        for name in ("MIJN_ZGW_ZAKEN_URL", "MIJN_ZGW_CATALOGI_URL"):
-            url = needed[name]
+        urls = {"MIJN_ZGW_ZAKEN_URL": self.zaken_url, "MIJN_ZGW_CATALOGI_URL": self.catalogi_url,
+                "MIJN_ZGW_DOCUMENTEN_URL": self.documenten_url}  # the last one is optional
+        for name, url in urls.items():
+            if not url:
+                continue
             if production and not url.startswith("https://"):
                 raise ConfigurationError(f"MIJN_ENV=production needs an https:// {name}.")
             if not url.startswith(("https://", "http://")):
@@ -288,6 +293,7 @@ def _zgw(env: Mapping[str, str]) -> ZgwSettings:
         notifications_token=Secret(env.get("MIJN_ZGW_NOTIFICATIONS_TOKEN", "")),
         zaken_url=env.get("MIJN_ZGW_ZAKEN_URL", "").rstrip("/"),
         catalogi_url=env.get("MIJN_ZGW_CATALOGI_URL", "").rstrip("/"),
+        documenten_url=env.get("MIJN_ZGW_DOCUMENTEN_URL", "").rstrip("/"),
         client_id=env.get("MIJN_ZGW_CLIENT_ID", ""),
         secret=Secret(env.get("MIJN_ZGW_SECRET", "")),
         max_confidentiality=env.get("MIJN_ZGW_MAX_CONFIDENTIALITY", "beperkt_openbaar").strip(),

@@ -23,6 +23,21 @@ class RemoteError(Exception):
 
 
 @dataclass(frozen=True)
+class Described:
+    """What an enkelvoudiginformatieobject says of itself (empty or 0 where it is silent)."""
+
+    content_type: str  # formaat: as the API claims it (served as an attachment, never sniffed)
+    size: int  # bestandsomvang
+    title: str  # titel
+    confidentiality: str  # vertrouwelijkheidaanduiding
+
+
+def _text(data: dict[str, object], key: str, limit: int) -> str:
+    value = data.get(key)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
 class Remote:
     """The configured Documenten API: its base URL, an HTTP client and a fresh JWT."""
 
@@ -56,8 +71,8 @@ class Remote:
             raise RemoteError(f"the Documenten API answered {response.status_code}", status)
         return response
 
-    async def describe(self, url: str) -> tuple[str, int, str]:
-        """The object's media type (formaat), size (bestandsomvang) and title (titel)."""
+    async def describe(self, url: str) -> Described:
+        """What the object says of itself: media type, size, title and confidentiality."""
         response = await self._send(self.check(url), "application/json")
         try:
             await response.aread()
@@ -69,11 +84,9 @@ class Remote:
         if not isinstance(data, dict):
             raise RemoteError("the Documenten API answered no object")
         size = data.get("bestandsomvang")
-        media = data.get("formaat")
-        title = data.get("titel")
-        return (str(media)[:100] if isinstance(media, str) and media else "",
-                size if isinstance(size, int) and size >= 0 else 0,
-                str(title)[:300] if isinstance(title, str) else "")
+        return Described(_text(data, "formaat", 100),
+                         size if isinstance(size, int) and size >= 0 else 0,
+                         _text(data, "titel", 300), _text(data, "vertrouwelijkheidaanduiding", 30))
 
     async def open(self, url: str) -> AsyncIterator[bytes]:
         """The object's content (its /download), once the API said 200: chunk by chunk."""

@@ -108,6 +108,13 @@ async def find_document(
     return found
 
 
+async def has_reference(session: AsyncSession, dossier_id: int, zgw_url: str) -> bool:
+    """Whether this ZGW object is attached to the dossier already."""
+    found = await session.scalar(select(Document.id).where(
+        Document.dossier_id == dossier_id, Document.zgw_url == zgw_url))
+    return found is not None
+
+
 async def mark_opened(session: AsyncSession, document_id: int, now: datetime | None = None
                       ) -> None:
     """The party opened the document: it is no longer new (the caller commits)."""

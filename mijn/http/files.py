@@ -98,7 +98,7 @@ def remote_documents(request: Request) -> Remote | None:
     """The configured Documenten API with a fresh ZGW JWT (None: not configured; it needs
     MIJN_ZGW_DOCUMENTEN_URL and the ZGW intake's client id and secret)."""
     zgw = request.app.state.zgw
-    base = request.app.state.settings.documents.zgw_url
+    base = request.app.state.settings.zgw.documenten_url
     if zgw is None or not base:
         return None
     return Remote(base, zgw.http, zgw.token())

@@ -115,12 +115,12 @@ async def _reference(request: Request, client: str) -> tuple[NewDocument, tuple[
                          [{"field": "zgw_url", "message": "not configured"}])
     try:
         url = remote.check(body["zgw_url"])
-        media, size, title = await remote.describe(url)
+        described = await remote.describe(url)
     except RemoteError as exc:
         raise ApiProblem(exc.status, f"{exc}.", [{"field": "zgw_url", "message": str(exc)}]
                          if exc.status == 422 else None) from None
-    body.setdefault("title", title or "Document")
-    return _metadata(body, client, "zgw"), (url, media, size)
+    body.setdefault("title", described.title or "Document")
+    return _metadata(body, client, "zgw"), (url, described.content_type, described.size)
 
 
 async def post_document(request: Request) -> Response:
