@@ -125,7 +125,7 @@ def test_everything_reachable_passes_but_a_refusing_api(
 ) -> None:
     code, out = _check(monkeypatch, capsys, _env(database_url, data_dir, web, smtp))
     assert _line(out, "configuration").startswith("ok    configuration   MIJN_ENV=development")
-    assert "migrations at head (0013" in _line(out, "database") and out.startswith("ok")
+    assert "migrations at head (0014a" in _line(out, "database") and out.startswith("ok")
     assert _line(out, "smtp").startswith("ok    smtp ")
     assert _line(out, "login citizen") == (
         f"ok    login citizen   {web}/oidc: discovery document valid")

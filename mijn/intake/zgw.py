@@ -169,8 +169,8 @@ async def receive_notification(
 ) -> ZgwNotification | None:
     """Validate a callback and store it for processing; None when there is nothing to do."""
     message = parse_message(payload)
-    if not message.relevant:
-        return None
+    if not message.relevant or (message.resource == RESOURCE and not settings.documenten_url):
+        return None  # documents only with a Documenten API to read them from
     for field, url in (("hoofdObject", message.hoofd_object),
                        ("resourceUrl", message.resource_url)):
         if not under(url, settings.zaken_url):

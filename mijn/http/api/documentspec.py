@@ -70,6 +70,7 @@ COMMON = {
     "401": _problem("No token, or an unknown or revoked one."),
     "403": _problem("The token may not write this source, or lacks the scope dossiers."),
     "404": _problem("No such dossier (or no such document of it)."),
+    "422": _problem("The source or id in the path is empty, too long or holds NUL."),
 }
 
 
