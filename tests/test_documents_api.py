@@ -157,3 +157,4 @@ def test_another_sources_dossier(api: Callable[..., Any]) -> None:
     assert api("GET", "/api/v1/dossiers/provincie/d2/documents").status_code == 403
     assert api("GET", "/api/v1/dossiers/gemeente/onbekend/documents").status_code == 404
     assert api("DELETE", f"{URL}/abc").status_code == 404
+    assert api("DELETE", f"{URL}/3192554446").status_code == 404  # past INTEGER: no 500

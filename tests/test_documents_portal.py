@@ -100,7 +100,8 @@ def test_the_citizen_sees_and_downloads(
     assert not _is_new(client.get(f"/mijn/dossiers/{JAN_DOSSIER}").text, "Besluit op uw aanvraag")
     for key in ("hidden", "infected", "failed"):
         assert client.get(_url(JAN_DOSSIER, documents[key])).status_code == 404, key
-    assert client.get(_url(JAN_DOSSIER, 99999999)).status_code == 404
+    for unknown in (99999999, 2**31, 3192554446, 10**30):  # past INTEGER too: no 500
+        assert client.get(_url(JAN_DOSSIER, unknown)).status_code == 404
     assert client.get(f"/mijn/dossiers/{JAN_DOSSIER}/documenten/x").status_code == 404
 
     auth.logout()  # another party finds nothing, also with her own dossier in the path

@@ -20,6 +20,14 @@ from mijn.documents.store import CHUNK
 FORM_OVERHEAD = 64 * 1024  # the form's other fields and the parts' headers
 
 
+MAX_ID = 2**31 - 1  # an INTEGER key (PostgreSQL refuses a larger number outright)
+
+
+def path_id(raw: str) -> int:
+    """A row id from a path: 0 (found by nobody) for what is not a number of the column."""
+    return int(raw) if raw.isdigit() and len(raw) <= 10 and int(raw) <= MAX_ID else 0
+
+
 class UploadRefused(Exception):
     """A multipart body that is too large (`too_large`) or not multipart at all (`bad`)."""
 

@@ -28,6 +28,7 @@ from mijn.http.api.documentspec import DOCUMENT_FORM, DOCUMENT_REFERENCE_IN
 from mijn.http.files import (
     UploadRefused,
     file_chunks,
+    path_id,
     read_multipart,
     remote_documents,
     uploaded_files,
@@ -156,8 +157,7 @@ async def list_documents(request: Request) -> Response:
 async def delete_document(request: Request) -> Response:
     """Remove a document of the dossier (its row, then its bytes)."""
     dossier_id, _party_id, _client = await _dossier(request)
-    raw = request.path_params["document_id"]
-    document_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+    document_id = path_id(request.path_params["document_id"])
     async with request_session(request) as session:
         removed = await remove_document(session, document_id, dossier_id)
         if removed is None:

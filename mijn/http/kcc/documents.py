@@ -13,13 +13,8 @@ from mijn.documents.remote import RemoteError
 from mijn.documents.service import find_document
 from mijn.documents.store import StoreError
 from mijn.dossiers.service import party_dossier_ids_by_reference
-from mijn.http.files import document_stream, download
+from mijn.http.files import document_stream, download, path_id
 from mijn.http.kcc.common import audit_view, require_staff
-
-
-def _document_id(request: Request) -> int:
-    raw: str = request.path_params["document_id"]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else 0
 
 
 async def download_document(request: Request) -> Response:
@@ -33,7 +28,8 @@ async def download_document(request: Request) -> Response:
         if found is None:
             raise HTTPException(status_code=404)
         dossier_id, party_id = found
-        document = await find_document(session, _document_id(request), dossier_id, staff=True)
+        wanted = path_id(request.path_params["document_id"])
+        document = await find_document(session, wanted, dossier_id, staff=True)
         if document is None or document.scan_status not in SERVABLE:
             raise HTTPException(status_code=404)
         try:

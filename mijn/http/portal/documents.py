@@ -15,16 +15,10 @@ from mijn.documents.remote import RemoteError
 from mijn.documents.service import find_document, mark_opened
 from mijn.documents.store import StoreError
 from mijn.dossiers.service import get_dossier_view
-from mijn.http.files import document_stream, download
+from mijn.http.files import document_stream, download, path_id
 from mijn.http.portal.access import portal_access, unread_messages
 from mijn.http.portal.stepup import step_up
 from mijn.http.session import require_identity
-
-
-def document_id(request: Request) -> int:
-    """The document id of the path (0, found by nobody, for what is not a number)."""
-    raw: str = request.path_params["document_id"]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else 0
 
 
 async def download_document(request: Request) -> Response:
@@ -43,7 +37,8 @@ async def download_document(request: Request) -> Response:
             unread = await unread_messages(request, session, access)
             url = str(request.app.url_path_for("dossiers:detail", reference=reference))
             return step_up(request, view, unread, url)
-        document = await find_document(session, document_id(request), view.dossier.id)
+        wanted = path_id(request.path_params["document_id"])
+        document = await find_document(session, wanted, view.dossier.id)
         if document is None:
             raise HTTPException(status_code=404)
         try:
