@@ -5,7 +5,9 @@ scan seam says 'unscanned' without a scanner and never 'clean' when a scanner fa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import enum
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -79,18 +81,30 @@ def test_sniffing_refuses_before_passing_anything_on() -> None:
     asyncio.run(scenario())
 
 
-class _Scanner:
-    """A scanner that reads the whole stream, then says what it was told to."""
+class _Verdict(enum.Enum):
+    CLEAN = "clean"
+    INFECTED = "infected"
+    UNAVAILABLE = "unavailable"
 
-    def __init__(self, verdict: bool | None) -> None:
+
+@dataclass(frozen=True)
+class _Result:
+    verdict: _Verdict
+
+
+class _Scanner:
+    """A scanner that reads the whole stream, then says what it was told to (None: it
+    fails), in the shape of mijn.scanning.clamd.Clamd."""
+
+    def __init__(self, verdict: _Verdict | None) -> None:
         self.verdict, self.read = verdict, 0
 
-    async def scan(self, chunks: AsyncIterator[bytes]) -> bool:
+    async def scan(self, chunks: AsyncIterable[bytes]) -> _Result:
         async for chunk in chunks:
             self.read += len(chunk)
         if self.verdict is None:
             raise ConnectionError("clamd is down")
-        return self.verdict
+        return _Result(self.verdict)
 
 
 def test_the_scan_seam(tmp_path: Path) -> None:
@@ -99,10 +113,10 @@ def test_the_scan_seam(tmp_path: Path) -> None:
     async def scenario() -> list[str]:
         stored = await store.write(_stream(b"%PDF-1.7 " * 100))
         states = [await scan_stored(store, stored.key, None)]
-        for verdict in (True, False, None):
+        for verdict in (*_Verdict, None):
             scanner = _Scanner(verdict)
             states.append(await scan_stored(store, stored.key, scanner))
             assert scanner.read == stored.size
         return states
 
-    assert asyncio.run(scenario()) == ["unscanned", "clean", "infected", "failed"]
+    assert asyncio.run(scenario()) == ["unscanned", "clean", "infected", "failed", "failed"]

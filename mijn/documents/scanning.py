@@ -1,5 +1,10 @@
 """The one seam for virus scanning: a stored document is scanned (when a scanner is
-configured) before its row says whether it may be served (models.SERVABLE)."""
+configured) before its row says whether it may be served (models.SERVABLE).
+
+A scanner is anything with `async scan(chunks) -> result` whose result has a `verdict`
+with a `value` of "clean", "infected" or "unavailable" (mijn.scanning.clamd.Clamd has that
+shape); a scanner that raises counts as unavailable.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,35 @@ from typing import Protocol
 from mijn.documents.store import DocumentStore
 
 
+class Verdict(Protocol):
+    """What a scan concluded: its value is 'clean', 'infected' or 'unavailable'."""
+
+    @property
+    def value(self) -> str: ...
+
+
+class ScanOutcome(Protocol):
+    """A scan's result."""
+
+    @property
+    def verdict(self) -> Verdict: ...
+
+
 class Scanner(Protocol):
     """A virus scanner reading a stream (e.g. clamd over its socket)."""
 
-    async def scan(self, chunks: AsyncIterator[bytes]) -> bool:
-        """True when the stream is clean, False when it is infected; raises when it cannot
-        tell (the scanner is down, the stream too large for it)."""
+    async def scan(self, chunks: AsyncIterator[bytes]) -> ScanOutcome:
+        """The verdict on the stream ('unavailable' when it cannot tell)."""
         ...
 
 
 async def scan_stored(store: DocumentStore, key: str, scanner: Scanner | None) -> str:
     """The scan state of the bytes under key: 'unscanned' without a scanner, else 'clean',
-    'infected' or 'failed' (not served, like 'infected')."""
+    'infected' or 'failed' (no verdict: not served, like 'infected')."""
     if scanner is None:
         return "unscanned"
     try:
-        clean = await scanner.scan(store.read(key))
+        verdict = (await scanner.scan(store.read(key))).verdict.value
     except Exception:  # noqa: BLE001 -- whatever went wrong, the file is not known clean
         return "failed"
-    return "clean" if clean else "infected"
+    return verdict if verdict in ("clean", "infected") else "failed"

@@ -15,7 +15,7 @@ from mijn.db import utcnow
 from mijn.documents.models import SERVABLE, Document
 from mijn.documents.scanning import Scanner, scan_stored
 from mijn.documents.sniff import ALLOWED, Sniffed
-from mijn.documents.store import DocumentStore, Stored
+from mijn.documents.store import DocumentStore, StoredFile
 from mijn.notifications.service import notify
 
 
@@ -37,7 +37,7 @@ class NewDocument:
 class Kept:
     """An upload as stored: where, its media type (by content) and its scan state."""
 
-    stored: Stored
+    stored: StoredFile
     content_type: str
     scan_status: str
 

@@ -50,10 +50,23 @@ class Stored:
     sha256: str
 
 
+class StoredFile(Protocol):
+    """What any store's write returns (Stored here; a backend may have its own class)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+
 class DocumentStore(Protocol):
     """Keeps the bytes of documents by a random key (see the module's docstring)."""
 
-    async def write(self, chunks: AsyncIterator[bytes], limit: int | None = None) -> Stored:
+    async def write(self, chunks: AsyncIterator[bytes], limit: int | None = None) -> StoredFile:
         """Keep a stream; its key, size and sha256."""
         ...
 
