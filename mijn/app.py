@@ -28,6 +28,7 @@ from starlette.types import ExceptionHandler
 from mijn import PROJECT_ROOT
 from mijn.db import make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
+from mijn.documents.store import DirectoryStore
 from mijn.http.api import routes as api_routes
 from mijn.http.api.common import ApiProblem, problem_response
 from mijn.http.boundary import BoundaryMiddleware
@@ -121,6 +122,8 @@ def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
     app.state.http = http
     app.state.oidc_clients = _oidc_clients(settings, http)
     app.state.zgw = ZgwClient(settings.zgw, zgw_http) if zgw_http is not None else None
+    app.state.documents = DirectoryStore(settings.documents.directory)
+    app.state.scanner = None  # no virus scanner yet: documents are kept 'unscanned'
     if settings.dev_idp_enabled:
         app.state.dev_idp_key = devidp.load_signing_key(settings.data_dir)
 

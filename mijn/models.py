@@ -9,6 +9,7 @@ def import_all() -> None:
     """Import all model modules."""
     import mijn.answers.models  # noqa: F401
     import mijn.audit.models  # noqa: F401
+    import mijn.documents.models  # noqa: F401
     import mijn.dossiers.models  # noqa: F401
     import mijn.intake.models  # noqa: F401
     import mijn.mandates.models  # noqa: F401

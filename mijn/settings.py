@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from mijn import ratewindows
 from mijn.access.confidentiality import CONFIDENTIALITY
 from mijn.access.loa import DEFAULT_ACR_LEVELS
+from mijn.documentsettings import DocumentSettings, document_settings
 from mijn.envvalues import ConfigurationError as ConfigurationError
 from mijn.envvalues import Secret as Secret
 from mijn.envvalues import (
@@ -62,6 +63,8 @@ class ZgwSettings:
     notifications_token: Secret = field(default_factory=lambda: Secret(""))
     zaken_url: str = ""
     catalogi_url: str = ""
+    # The Documenten API whose enkelvoudiginformatieobjecten dossiers may refer to ("": none).
+    documenten_url: str = ""
     client_id: str = ""
     secret: Secret = field(default_factory=lambda: Secret(""))
     max_confidentiality: str = "beperkt_openbaar"
@@ -98,8 +101,11 @@ class ZgwSettings:
             raise ConfigurationError(
                 f"MIJN_ZGW_NOTIFICATIONS_TOKEN is set, so {', '.join(missing)} must be set too."
             )
-        for name in ("MIJN_ZGW_ZAKEN_URL", "MIJN_ZGW_CATALOGI_URL"):
-            url = needed[name]
+        urls = {"MIJN_ZGW_ZAKEN_URL": self.zaken_url, "MIJN_ZGW_CATALOGI_URL": self.catalogi_url,
+                "MIJN_ZGW_DOCUMENTEN_URL": self.documenten_url}  # the last one is optional
+        for name, url in urls.items():
+            if not url:
+                continue
             if production and not url.startswith("https://"):
                 raise ConfigurationError(f"MIJN_ENV=production needs an https:// {name}.")
             if not url.startswith(("https://", "http://")):
@@ -145,6 +151,7 @@ class Settings:
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
     scanner: ScannerSettings = field(default_factory=ScannerSettings)  # clamd for uploads
     object_store: ObjectStoreSettings = field(default_factory=ObjectStoreSettings)  # S3
+    documents: DocumentSettings = field(default_factory=DocumentSettings)  # storage, upload limit
 
     @property
     def is_production(self) -> bool:
@@ -292,6 +299,7 @@ def _zgw(env: Mapping[str, str]) -> ZgwSettings:
         notifications_token=Secret(env.get("MIJN_ZGW_NOTIFICATIONS_TOKEN", "")),
         zaken_url=env.get("MIJN_ZGW_ZAKEN_URL", "").rstrip("/"),
         catalogi_url=env.get("MIJN_ZGW_CATALOGI_URL", "").rstrip("/"),
+        documenten_url=env.get("MIJN_ZGW_DOCUMENTEN_URL", "").rstrip("/"),
         client_id=env.get("MIJN_ZGW_CLIENT_ID", ""),
         secret=Secret(env.get("MIJN_ZGW_SECRET", "")),
         max_confidentiality=env.get("MIJN_ZGW_MAX_CONFIDENTIALITY", "beperkt_openbaar").strip(),
@@ -335,6 +343,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
         scanner=scanner_settings(env),
         object_store=object_store_settings(env, env.get("MIJN_ENV", "development") == "production"),
+        documents=document_settings(env),
     )
     settings.check()
     return settings

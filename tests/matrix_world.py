@@ -11,6 +11,7 @@ and API clients with and without each scope.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -25,6 +26,8 @@ from mijn.answers.proposals import propose
 from mijn.db import utcnow
 from mijn.dev.demo import seed_demo
 from mijn.dev.personas import BAKERY_BRANCH, BAKERY_KVK, CITIZENS, STAFF
+from mijn.documents.service import NewDocument, attach, keep_upload
+from mijn.documents.store import DirectoryStore
 from mijn.dossiers.changes import StatusSpec, ensure_dossier_type
 from mijn.dossiers.models import Dossier
 from mijn.dossiers.service import known_type_codes
@@ -72,6 +75,7 @@ class World:
     topic: int = 0  # the topic "about a dossier"
     text_modules: dict[str, int] = field(default_factory=dict)  # kept, removed
     tasks: dict[str, int] = field(default_factory=dict)  # jan, high, company, branch, grant
+    documents: dict[str, int] = field(default_factory=dict)  # by dossier; jan_hidden
 
 
 async def _party(session: AsyncSession, identifier: str) -> int:
@@ -198,6 +202,7 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
                            "mentor", (), False, date(2026, 1, 1), None)
     await put_mandate(session, mandate, await known_type_codes(session, ()))
     world.tasks = await _tasks(session, world)
+    world.documents = await _documents(session, settings)
     await session.commit()
     return world
 
@@ -219,4 +224,25 @@ async def _tasks(session: AsyncSession, world: World) -> dict[str, int]:
         session.add(task)
         await session.flush()
         found[key] = task.id
+    return found
+
+
+async def _pdf() -> AsyncIterator[bytes]:
+    yield b"%PDF-1.7\nMatrixdocument\n%%EOF\n"
+
+
+async def _documents(session: AsyncSession, settings: Settings) -> dict[str, int]:
+    """A document on each kind of dossier, and one on Jan's that the citizen may not see."""
+    store = DirectoryStore(settings.documents.directory)
+    found = {}
+    for key, reference, visible in (
+        ("jan", JAN_DOSSIER, True), ("jan_hidden", JAN_DOSSIER, False),
+        ("high", HIGH_DOSSIER, True), ("company", COMPANY_DOSSIER, True),
+        ("branch", BRANCH_DOSSIER, True), ("grant", GRANT_DOSSIER, True),
+    ):
+        dossier = await _dossier(session, reference)
+        kept = await keep_upload(store, _pdf(), 1024)
+        document = await attach(session, dossier.id, dossier.party_id, NewDocument(
+            f"Matrixdocument {key}", "brief", "openbaar", visible, "api", "matrix"), kept=kept)
+        found[key] = document.id
     return found

@@ -282,10 +282,14 @@ def names(world: World) -> dict[str, Any]:
         "flag": world.flags["wrong"], "topic": world.topic, "tm": world.text_modules,
         "proposal": world.proposal,
         "t": world.tasks,
+        "doc": world.documents,
     }
 
 
 JAN_ONLY = {"jan": 200, "rep": 200}
+DOC = "/mijn/dossiers/{reference}/documenten/{document_id}"
+KCC_DOC = "/kcc/dossiers/{reference}/documenten/{document_id}"
+API_DOCS = "/api/v1/dossiers/{source}/{external_id}/documents"
 ASK = {"topic": "{topic}", "body": "Een vraag van de matrix over mijn dossier.",
        "suggestions_seen": "1"}
 STATUS = {"event_id": "matrix-e1", "status": "ontvangen", "occurred_at": "2026-03-02T10:00:00+01:00"}
@@ -381,6 +385,20 @@ CASES: list[Case] = [
     Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[grant]}",
          portal(karin=DONE, rep_readonly=403), form={"version": "1"},
          probe=_task_status("grant")),
+    # --- documents: the dossier's rules, and only what the citizen may see ------------------
+    Case("GET", DOC, f"/mijn/dossiers/{JAN_DOSSIER}/documenten/{{doc[jan]}}",
+         portal(**JAN_ONLY)),
+    Case("GET", DOC, f"/mijn/dossiers/{JAN_DOSSIER}/documenten/{{doc[jan_hidden]}}", portal()),
+    Case("GET", DOC, f"/mijn/dossiers/{FATIMA_DOSSIER}/documenten/{{doc[jan]}}", portal(),
+         label="another dossier's document"),
+    Case("GET", DOC, f"/mijn/dossiers/{HIGH_DOSSIER}/documenten/{{doc[high]}}",
+         portal(fatima=STEP_UP, fatima_hoog=200)),
+    Case("GET", DOC, f"/mijn/dossiers/{COMPANY_DOSSIER}/documenten/{{doc[company]}}",
+         portal(karin=200)),
+    Case("GET", DOC, f"/mijn/dossiers/{BRANCH_DOSSIER}/documenten/{{doc[branch]}}",
+         portal(karin=200, ahmed=200)),
+    Case("GET", DOC, f"/mijn/dossiers/{GRANT_DOSSIER}/documenten/{{doc[grant]}}",
+         portal(karin=200, rep_readonly=200)),
     # --- questions --------------------------------------------------------------------------
     Case("GET", "/mijn/vragen", "/mijn/vragen", portal(200)),
     Case("GET", "/mijn/vragen/nieuw", "/mijn/vragen/nieuw", portal(200, rep_readonly=403)),
@@ -440,6 +458,12 @@ CASES: list[Case] = [
     Case("GET", "/kcc/dossiers/{reference}", f"/kcc/dossiers/{HIGH_DOSSIER}",
          kcc(agent=200, lead=200), marker="Bijzondere bijstand voor een wasmachine"),
     Case("GET", "/kcc/dossiers/{reference}", "/kcc/dossiers/Z-0000-0000", kcc()),
+    Case("GET", KCC_DOC, f"/kcc/dossiers/{JAN_DOSSIER}/documenten/{{doc[jan_hidden]}}",
+         kcc(agent=200, lead=200)),
+    Case("GET", KCC_DOC, f"/kcc/dossiers/{HIGH_DOSSIER}/documenten/{{doc[high]}}",
+         kcc(agent=200, lead=200)),
+    Case("GET", KCC_DOC, f"/kcc/dossiers/{FATIMA_DOSSIER}/documenten/{{doc[jan]}}", kcc(),
+         label="another dossier's document"),
     Case("GET", "/kcc/kennisbank", "/kcc/kennisbank", kcc(200)),
     Case("GET", "/kcc/kennisbank/{answer_id}", "/kcc/kennisbank/{answer}", kcc(200)),
     Case("GET", "/kcc/kennisbank/{answer_id}", "/kcc/kennisbank/{draft}", kcc(),
@@ -481,6 +505,13 @@ CASES: list[Case] = [
          "/api/v1/dossiers/gemeente/matrix-1/statuses", api(201), json=STATUS),
     Case("POST", "/api/v1/dossiers/{source}/{external_id}/forwardings",
          "/api/v1/dossiers/gemeente/matrix-1/forwardings", api(201), json=FORWARD),
+    # Past the token and the source, a reference to nowhere: no Documenten API is configured.
+    Case("POST", API_DOCS, "/api/v1/dossiers/gemeente/matrix-1/documents", api(422),
+         json={"kind": "brief", "zgw_url": "http://127.0.0.1:9/documenten/x"}),
+    Case("GET", API_DOCS, "/api/v1/dossiers/gemeente/matrix-1/documents", api(200)),
+    Case("DELETE", API_DOCS + "/{document_id}",
+         "/api/v1/dossiers/gemeente/matrix-1/documents/{doc[jan]}", api(404),
+         label="a document of another dossier"),
     Case("PUT", "/api/v1/mandates/{source}/{external_id}", "/api/v1/mandates/gemeente/matrix-m1",
          api(200), json=MANDATE, scope="mandates"),
     Case("GET", "/api/v1/mandates/{source}/{external_id}", "/api/v1/mandates/gemeente/matrix-m1",

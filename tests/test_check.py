@@ -15,8 +15,10 @@ from typing import cast
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from alembic.script import ScriptDirectory
 
 from mijn import cli
+from mijn.migrate import alembic_config
 
 ZGW_SECRET = "s" * 32
 
@@ -125,7 +127,8 @@ def test_everything_reachable_passes_but_a_refusing_api(
 ) -> None:
     code, out = _check(monkeypatch, capsys, _env(database_url, data_dir, web, smtp))
     assert _line(out, "configuration").startswith("ok    configuration   MIJN_ENV=development")
-    assert "migrations at head (0013" in _line(out, "database") and out.startswith("ok")
+    [head] = ScriptDirectory.from_config(alembic_config("")).get_heads()
+    assert f"migrations at head ({head}" in _line(out, "database") and out.startswith("ok")
     assert _line(out, "smtp").startswith("ok    smtp ")
     assert _line(out, "login citizen") == (
         f"ok    login citizen   {web}/oidc: discovery document valid")

@@ -66,14 +66,15 @@ def _statements(app: Starlette, client: TestClient, path: str, **headers: str) -
 # every request, in SessionsMiddleware). The overview: who acts for whom together with the
 # unread count of the header, then both tabs' counts together with one page of rows. The
 # dossier page: who acts for whom with the unread count, the dossier with its timeline, the
-# audit insert, its questions with their titles (the steps of its type, the answers for its
+# audit insert, its questions with their titles, its documents (the steps of its type, the answers for its
 # type and status and the topics of the ask form are kept per process). Raise these only
 # with a reason: issue 17 measured each statement as a round trip and a worker's CPU.
 # Issue 19 added one to each page: the open tasks ("Te doen", with their count for the menu)
 # on the overview, the dossier's tasks on its page. They are another area's rows, ordered by
 # deadline, so they do not fold into the dossier listing's rows; the htmx listing (switching
 # tabs and pages) does not read them and stays at LISTING.
-OVERVIEW, DETAIL, LISTING = 4, 6, 3
+# The documents (issue 19) added one more to the dossier page: its list of documents.
+OVERVIEW, DETAIL, LISTING = 4, 7, 3
 
 
 def test_overview_and_detail_queries_do_not_grow(

@@ -303,6 +303,15 @@ async def dossier_view_by_id(
     return await get_dossier_view(session, reference, PartyScope(party_id)) if reference else None
 
 
+async def party_dossier_ids_by_reference(
+    session: AsyncSession, reference: str
+) -> tuple[int, int] | None:
+    """Id and party id of any party's dossier by its reference (for staff who see all)."""
+    found = (await session.execute(select(Dossier.id, Dossier.party_id).where(
+        Dossier.reference == reference))).one_or_none()
+    return (int(found[0]), int(found[1])) if found is not None else None
+
+
 async def staff_dossier_view(session: AsyncSession, reference: str) -> DossierView | None:
     """Any party's dossier by its reference, whole, with its timeline (for the KCC, which
     sees all of a party: no branch, mandate or level of assurance narrows it)."""

@@ -27,6 +27,7 @@ from starlette.responses import (
 from mijn import PROJECT_ROOT
 from mijn.access.loa import LOA_LABELS
 from mijn.channels import CHANNEL_LABELS
+from mijn.documents.models import KIND_LABELS
 from mijn.http import formats
 from mijn.http.session import portal_logged_in, seconds_left
 from mijn.http.translated import FixedTexts
@@ -77,12 +78,15 @@ def label_helpers(lang: Language) -> dict[str, Any]:
     def role_label(code: str) -> str:
         return lang.gettext(ROLE_LABELS[code]) if code in ROLE_LABELS else code
 
+    def document_kind(code: str) -> str:
+        return lang.gettext(KIND_LABELS[code]) if code in KIND_LABELS else code
+
     def loa_label(code: str | None) -> str:
         return lang.gettext(LOA_LABELS[code]) if code in LOA_LABELS else (code or "")
 
     return {
         "tr": tr, "channel_label": channel_label, "state_label": state_label,
-        "role_label": role_label, "loa_label": loa_label,
+        "role_label": role_label, "loa_label": loa_label, "document_kind": document_kind,
     }
 
 

@@ -32,11 +32,12 @@ from mijn.dossiers.changes import KEEP, StatusSpec, ensure_dossier_type
 from mijn.intake.models import ZgwNotification
 from mijn.intake.service import DossierInput, IntakeError, StatusInput, add_status, upsert_dossier
 from mijn.intake.zgw_client import ZgwClient, ZgwRefused, under
+from mijn.intake.zgw_documents import RESOURCE, FoundDocument, gather_document, store_document
 from mijn.settings import ZgwSettings
 
 SOURCE = "zgw"
 TYPE_PREFIX = "zgw-"
-RESOURCES = ("zaak", "status", "rol")  # a new rol may bring the initiator of a zaak
+RESOURCES = ("zaak", "status", "rol", RESOURCE)  # a rol may bring the initiator; a document
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$"
 
 _URL = {"type": "string", "minLength": 8, "maxLength": 1000, "pattern": r"^https?://[!-~]+$"}
@@ -168,8 +169,8 @@ async def receive_notification(
 ) -> ZgwNotification | None:
     """Validate a callback and store it for processing; None when there is nothing to do."""
     message = parse_message(payload)
-    if not message.relevant:
-        return None
+    if not message.relevant or (message.resource == RESOURCE and not settings.documenten_url):
+        return None  # documents only with a Documenten API to read them from
     for field, url in (("hoofdObject", message.hoofd_object),
                        ("resourceUrl", message.resource_url)):
         if not under(url, settings.zaken_url):
@@ -204,6 +205,7 @@ class Gathered:
     status_url: str | None
     status: dict[str, Any] | None
     statustype: dict[str, Any] | None
+    document: FoundDocument | None = None
 
 
 def initiator(rollen: list[dict[str, Any]]) -> tuple[str, str] | None:
@@ -253,8 +255,10 @@ async def gather(client: ZgwClient, message: Message, settings: ZgwSettings) -> 
     status = statustype = None
     if status_url:
         status, statustype = await _status(client, status_url, zaak_url, zaaktype_url)
+    document = await gather_document(client, message.resource, message.resource_url, zaak_url,
+                                     settings)
     return Gathered(zaak_url, zaak, zaaktype, statustypen, party[0], party[1],
-                    status_url, status, statustype)
+                    status_url, status, statustype, document)
 
 
 def _hidden(zaak: dict[str, Any], settings: ZgwSettings) -> Ignored | None:
@@ -330,6 +334,8 @@ async def store(session: AsyncSession, found: Gathered) -> None:
         if exc.field != "reference":
             raise
         dossier, _created = await upsert_dossier(session, replace(data, reference=None))
+    if found.document is not None:
+        await store_document(session, dossier, found.document)
     if found.status is None or found.statustype is None or found.status_url is None:
         return
     await add_status(session, dossier, SOURCE, StatusInput(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
 
-KINDS = ("status", "reply", "handover", "close", "verify", "task")
+KINDS = ("status", "reply", "handover", "close", "verify", "task", "document")
 EMAIL_STATES = ("pending", "sent", "dead", "skipped")  # dead: see mijn.retry
 
 

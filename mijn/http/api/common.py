@@ -182,6 +182,11 @@ async def read_json(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
         raise ApiProblem(422, f"The field {bad} holds characters that cannot be stored "
                               "(NUL or a broken surrogate).",
                          [{"field": bad, "message": "invalid characters"}])
+    return check_fields(data, schema)
+
+
+def check_fields(data: Any, schema: dict[str, Any]) -> dict[str, Any]:
+    """The data itself when it is valid against the schema; 422 naming each bad field."""
     validator = _validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:

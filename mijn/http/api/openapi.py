@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mijn.http.api import schemas, task_openapi
+from mijn.http.api import documentspec, schemas, task_openapi
 from mijn.intake import zgw
 
 
@@ -94,6 +94,7 @@ def _document(base_url: str) -> dict[str, Any]:
             "/api/v1/dossiers/{source}/{external_id}": _dossier(),
             "/api/v1/dossiers/{source}/{external_id}/statuses": _statuses(),
             "/api/v1/dossiers/{source}/{external_id}/forwardings": _forwardings(),
+            **documentspec.document_paths(DOSSIER_PATH_PARAMS),
             "/api/v1/mandates/{source}/{external_id}": _mandate(),
             "/api/v1/zgw/notificaties": _zgw_notificaties(),
             **task_openapi.paths(ERRORS),
@@ -138,6 +139,7 @@ def _components() -> dict[str, Any]:
             "ZgwNotificatie": zgw.NOTIFICATION_SCHEMA,
             **task_openapi.SCHEMAS,
             "Problem": schemas.PROBLEM,
+            **documentspec.SCHEMAS,
         },
     }
 

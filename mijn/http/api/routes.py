@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from mijn.db import request_session
 from mijn.http.api.common import api_client
+from mijn.http.api.documents import delete_document, list_documents, post_document
 from mijn.http.api.dossiers import (
     get_dossier,
     post_forwarding,
@@ -52,6 +53,12 @@ routes = [
           name="api:statuses"),
     Route("/api/v1/dossiers/{source}/{external_id}/forwardings", post_forwarding,
           methods=["POST"], name="api:forwardings"),
+    Route("/api/v1/dossiers/{source}/{external_id}/documents", post_document,
+          methods=["POST"], name="api:documents"),
+    Route("/api/v1/dossiers/{source}/{external_id}/documents", list_documents,
+          methods=["GET"], name="api:documents_list"),
+    Route("/api/v1/dossiers/{source}/{external_id}/documents/{document_id}", delete_document,
+          methods=["DELETE"], name="api:document_delete"),
     Route("/api/v1/mandates/{source}/{external_id}", put_mandate_route, methods=["PUT"],
           name="api:mandate"),
     Route("/api/v1/mandates/{source}/{external_id}", get_mandate_route, methods=["GET"],

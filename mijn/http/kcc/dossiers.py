@@ -8,6 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mijn.db import request_session
+from mijn.documents.models import SERVABLE
+from mijn.documents.service import dossier_documents
 from mijn.dossiers.service import staff_dossier_view
 from mijn.http.kcc.common import audit_view, render_staff, require_staff
 from mijn.questions.queue import party_picture
@@ -29,7 +31,9 @@ async def dossier_page(request: Request) -> Response:
         await audit_view(session, staff, "kcc.dossier.view", dossier.party_id, staff.main_role,
                          dossier_id=dossier.id)
         await session.commit()
+        documents = await dossier_documents(session, dossier.id, staff=True)
     context = {
+        "documents": documents, "servable": SERVABLE,
         "view": view, "picture": picture,
         "questions": [(q, t) for q, t in picture.questions if q.dossier_id == dossier.id],
         "contacts": [c for c in picture.contacts if c.dossier_id == dossier.id],

@@ -16,6 +16,7 @@ from mijn.answers import reading, tailoring
 from mijn.answers.text import render_html
 from mijn.audit.service import record_access
 from mijn.db import request_session
+from mijn.documents.service import dossier_documents
 from mijn.dossiers.service import TABS, get_dossier_view, list_dossiers
 from mijn.http.common import is_htmx, render
 from mijn.http.portal.access import portal_access, unread_messages
@@ -78,13 +79,14 @@ async def detail(request: Request) -> Response:
         )
         topics = await topic_choices(session)
         tasks = await dossier_tasks(session, access.scope(), view.dossier.id)
+        documents = await dossier_documents(session, view.dossier.id)
     facts = tailoring.dossier_facts(view).values()
     context = {
         "unread_messages": unread,
         "view": view, "questions": questions, "topics": topics, "error": None, "titles": titles,
         "values": {"submit_key": secrets.token_urlsafe(16)},
         "fixed_dossier": view.dossier.reference, "max_body": MAX_BODY,
-        "answers": tailored, "tasks": tasks, "today": date.today(),
+        "answers": tailored, "tasks": tasks, "today": date.today(), "documents": documents,
         "answer_bodies": {a.id: render_html(a.body, facts) for a in tailored},
     }
     return render(request, "portal/dossiers/detail.html", context)

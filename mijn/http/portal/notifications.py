@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from mijn.access.scope import Access
 from mijn.db import request_session, utcnow
+from mijn.documents.service import documents_at
 from mijn.dossiers.news import statuses_at
 from mijn.dossiers.service import dossier_references
 from mijn.http import limits
@@ -45,11 +46,16 @@ async def inbox(request: Request) -> Response:
             (m.id, m.dossier_id, m.created_at) for m in messages
             if m.kind == "status" and m.dossier_id
         ])
+        documents = await documents_at(session, [
+            (m.id, m.dossier_id, m.created_at) for m in messages
+            if m.kind == "document" and m.dossier_id
+        ])
         if access.actor_type != "representative":  # the party itself still reads it as new
             await service.mark_read(session, access.party_id, within=within)
         await session.commit()
     context = {"messages": messages, "dossiers": dossiers, "questions": questions,
-               "titles": titles, "statuses": statuses, "unread_messages": 0}
+               "titles": titles, "statuses": statuses, "documents": documents,
+               "unread_messages": 0}
     return render(request, "portal/notifications/inbox.html", context)
 
 

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from mijn.http.portal import (
     answers,
+    documents,
     dossiers,
     keepalive,
     mandates,
@@ -20,6 +21,7 @@ from mijn.http.portal import (
 routes: list[BaseRoute] = [
     *dossiers.routes,
     *tasks.routes,
+    *documents.routes,
     *answers.routes,
     *questions.routes,
     *mandates.routes,
