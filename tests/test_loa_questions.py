@@ -54,7 +54,9 @@ async def _about_locked(session: AsyncSession, settings: Settings) -> str:
 
 
 def _unread(page: str) -> int:
-    found = re.search(r'<span class="mijn-badge">(\d+)', page)
+    """The menu's count of unread messages (not the count of tasks to do)."""
+    found = re.search(r'<span class="mijn-badge">(\d+)<span class="mijn-visually-hidden"> nieuw<',
+                      page)
     return int(found.group(1)) if found else 0
 
 

@@ -1128,7 +1128,8 @@ def test_verification_links_are_limited_per_day(
 
 
 def badge(page: str) -> int | None:
-    found = re.search(r'class="mijn-badge">(\d+)', page)
+    """The menu's count of unread messages (not the count of tasks to do)."""
+    found = re.search(r'class="mijn-badge">(\d+)<span class="mijn-visually-hidden"> nieuw<', page)
     return int(found.group(1)) if found else None
 
 
