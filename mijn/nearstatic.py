@@ -24,6 +24,9 @@ from sqlalchemy.pool import Pool
 
 T = TypeVar("T")
 TTL_SECONDS = 60.0
+# Per pool at most so many entries (some are kept per question: the answers suggested beside
+# it); past it the oldest goes.
+MAX_ENTRIES = 1000
 _CHANGED = "mijn.nearstatic.changed"
 
 _watched: set[str] = set()
@@ -59,6 +62,8 @@ async def cached(
         value: T = found[2]
         return value
     value = await load(session)
+    if found is None and len(entries) >= MAX_ENTRIES:
+        del entries[next(iter(entries))]
     entries[key] = (now, stamp, value)
     return value
 

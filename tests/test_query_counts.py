@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -19,7 +19,9 @@ from mijn.dev.personas import CITIZENS
 from mijn.dossiers.changes import create_dossier, record_status, status_type
 from mijn.dossiers.models import DossierType
 from mijn.parties.service import get_or_create_party
-from mijn.questions.models import Topic
+from mijn.questions.models import Question, QuestionMessage, Topic
+from mijn.staff.models import StaffMember
+from mijn.staff.service import ensure_team
 
 
 @contextmanager
@@ -159,3 +161,89 @@ def test_near_static_lists_are_kept_and_follow_a_change(
 
 async def _withdraw_answers(session: AsyncSession) -> None:
     await session.execute(update(Answer).values(published=False))
+
+
+# The KCC's question workspace (issue 15): the session, the question, the audit row of the
+# view, its thread, its events, the party, its 10 latest dossiers with their count, its 10
+# latest questions with theirs, its contacts, its mandates, the question's dossier with its
+# timeline, the answers suggested beside it (none when nothing matches) and the staff
+# member's draft. The teams, the staff's names, the specialists, the text modules, the topics
+# and which answers suit the question's text are kept per process.
+WORKSPACE = 13
+KEPT = ("FROM teams", "FROM staff_members", "FROM text_modules", "FROM search_terms",
+        "FROM search_variants", "FROM question_topics")
+
+
+async def _question_about_a_dossier(session: AsyncSession) -> tuple[str, int]:
+    found = (await session.execute(
+        select(Question.reference, Question.id).where(Question.dossier_id.is_not(None),
+                                                      Question.state == "new")
+        .order_by(Question.id).limit(1))).one()
+    return found[0], found[1]
+
+
+async def _about_a_permit(session: AsyncSession, question_id: int) -> None:
+    """The question's first message asks what the demo answers answer."""
+    session.add(QuestionMessage(question_id=question_id, kind="citizen", author_type="party",
+                                body="Wat gebeurt er nu mijn aanvraag in behandeling is?",
+                                created_at=datetime(2020, 1, 1, tzinfo=UTC)))
+
+
+async def _grow(session: AsyncSession, question_id: int) -> None:
+    """Jan gets 30 more dossiers; the question 30 more (internal) messages."""
+    await _add_dossiers(session, CITIZENS[0].bsn, 30, 1, "KCC")
+    start = datetime(2026, 2, 1, 9, tzinfo=UTC)
+    session.add_all(QuestionMessage(question_id=question_id, kind="note", author_type="staff",
+                                    body=f"Bericht {n}", created_at=start + timedelta(minutes=n))
+                    for n in range(30))
+
+
+def test_the_workspace_reads_the_same_however_big_the_party_and_thread(
+    client: TestClient, auth: Auth, demo: None, run: Runner, app: Starlette
+) -> None:
+    reference, question_id = run(_question_about_a_dossier)
+    run(_about_a_permit, question_id)
+    auth.login_staff("demo-lead")
+    path = f"/kcc/vragen/{reference}"
+    small = _statements(app, client, path)
+    run(_grow, question_id)
+    large = _statements(app, client, path)
+    with counting(app) as statements:
+        page = client.get(path).text
+    assert small == large == len(statements) == WORKSPACE
+    assert not [s for s in statements if any(table in s for table in KEPT)]
+    assert "Bericht 29" in page and "dossiers bekijken" in page  # the picture cut to 10
+    assert "Deze antwoorden passen misschien bij de vraag:" in page  # suggested: one more
+
+
+async def _a_colleague_elsewhere(session: AsyncSession, question_id: int) -> None:
+    """A staff member, and a note of theirs, as another process writes them: not through a
+    session of this one, so the kept names are not told."""
+    connection = await session.connection()
+    added = (await connection.execute(insert(StaffMember).values(
+        subject="elsewhere|1", name="Collega Elders", roles="agent"))).inserted_primary_key
+    assert added is not None
+    staff_id = added[0]
+    await connection.execute(insert(QuestionMessage).values(
+        question_id=question_id, kind="note", body="Notitie van elders", author_type="staff",
+        author_staff_id=staff_id, created_at=datetime.now(UTC)))
+
+
+async def _add_team(session: AsyncSession) -> None:
+    await ensure_team(session, "nieuw-team", "Team Nieuw")
+
+
+def test_the_workspaces_kept_lists_follow_a_change(
+    client: TestClient, auth: Auth, demo: None, run: Runner, app: Starlette
+) -> None:
+    reference, question_id = run(_question_about_a_dossier)
+    auth.login_staff("demo-lead")
+    path = f"/kcc/vragen/{reference}"
+    claimed = client.post(f"{path}/claim", data={"csrf_token": auth.csrf()})
+    assert claimed.status_code == 303  # the holder sees the handover form with the teams
+    assert "Team Nieuw" not in client.get(path).text
+    run(_add_team)  # in this process: the next page has it
+    assert "Team Nieuw" in client.get(path).text
+    run(_a_colleague_elsewhere, question_id)  # a name the kept list does not know: read
+    page = client.get(path).text
+    assert "Notitie van elders" in page and "Collega Elders" in page

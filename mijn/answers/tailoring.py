@@ -10,10 +10,18 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn import nearstatic
 from mijn.access.scope import Access
 from mijn.answers import search as index
 from mijn.answers.events import record
-from mijn.answers.models import Answer, AnswerTarget, AnswerTopic
+from mijn.answers.models import (
+    Answer,
+    AnswerTarget,
+    AnswerTerm,
+    AnswerTopic,
+    SearchTerm,
+    SearchVariant,
+)
 from mijn.answers.reading import audiences_for, published_by_ids
 from mijn.answers.text import DossierFacts, render_html
 from mijn.dossiers.service import DossierView, get_dossier_view
@@ -34,6 +42,37 @@ async def suggest(
 ) -> list[Answer]:
     """Answers that may already answer a question being written: the text's best matches,
     with those about its topic or its dossier moved up."""
+    return await published_by_ids(session, await _ranked(session, text, context, audiences,
+                                                         limit), audiences)
+
+
+# What a suggestion reads (the index, and what moves an answer up): a change to any of them
+# drops the kept suggestions (see mijn.nearstatic).
+_SUGGEST_TABLES = (Answer.__tablename__, AnswerTerm.__tablename__, SearchTerm.__tablename__,
+                   SearchVariant.__tablename__, AnswerTopic.__tablename__,
+                   AnswerTarget.__tablename__)
+nearstatic.watch(*_SUGGEST_TABLES)
+
+
+async def kept_suggestions(
+    session: AsyncSession, text: str, context: Context, audiences: Sequence[str],
+    limit: int = 3,
+) -> list[Answer]:
+    """suggest for a text that stays as it is (a question's first message, beside it at the
+    KCC): which answers is kept per process, the answers themselves are read now (still
+    published: one statement, none when nothing matched)."""
+
+    async def load(db: AsyncSession) -> tuple[int, ...]:
+        return tuple(await _ranked(db, text, context, audiences, limit))
+
+    key = ("suggestions", text, context, tuple(audiences), limit)
+    ids = await nearstatic.cached(session, key, _SUGGEST_TABLES, load)
+    return await published_by_ids(session, ids, audiences)
+
+
+async def _ranked(
+    session: AsyncSession, text: str, context: Context, audiences: Sequence[str], limit: int
+) -> list[int]:
     hits = await index.search(session, text, audiences, limit=limit * 4, prefix=True)
     if not hits:
         return []
@@ -42,7 +81,7 @@ async def suggest(
     best = max(h.matched for h in hits)
     ranked = sorted(hits, key=lambda h: (h.matched < best, -(h.score * (1.5 if h.answer_id
                                                                           in boosted else 1))))
-    return await published_by_ids(session, [h.answer_id for h in ranked[:limit]], audiences)
+    return [h.answer_id for h in ranked[:limit]]
 
 
 async def _related(session: AsyncSession, ids: Sequence[int], context: Context) -> set[int]:

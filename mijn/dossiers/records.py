@@ -4,11 +4,14 @@ map or unit of work on the hot read path), with the models' attribute names."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Table
 
 from mijn.dossiers.models import Dossier, DossierType, StatusEvent, StatusType
+
+if TYPE_CHECKING:  # only named in an annotation
+    from mijn.dossiers.service import DossierView
 
 
 class DossierRecord(NamedTuple):
@@ -85,3 +88,26 @@ def _table(model: type[Any]) -> Table:
 for _record, _model in ((DossierRecord, Dossier), (DossierTypeRecord, DossierType),
                         (StatusRecord, StatusType), (EventRecord, StatusEvent)):
     assert _record._fields == tuple(_table(_model).c.keys()), _record.__name__
+
+
+class DossierSummary(NamedTuple):
+    """A dossier as a row of party_dossiers names it (for a page that has its view)."""
+
+    reference: str
+    title: str
+    channel: str
+    expected_end: date | None
+    closed_on: date | None
+    type_name_nl: str
+    type_name_en: str
+    status_label_nl: str | None
+    status_label_en: str | None
+
+
+def summary_of(view: DossierView) -> DossierSummary:
+    """The view's dossier as party_dossiers' rows show it."""
+    d, current = view.dossier, view.current
+    return DossierSummary(d.reference, d.title, d.channel, d.expected_end, d.closed_on,
+                          view.dossier_type.name_nl, view.dossier_type.name_en,
+                          current.label_nl if current else None,
+                          current.label_en if current else None)

@@ -3,7 +3,7 @@ in mijn.dossiers.changes)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate
@@ -180,9 +180,11 @@ _DOSSIER = (
     .outerjoin(_CURRENT, _CURRENT.c.id == Dossier.current_status_id)
     .outerjoin(_EVENT, _EVENT.c.dossier_id == Dossier.id)
     .outerjoin(_REACHED, _REACHED.c.id == _EVENT.c.status_type_id)
-    .where(Dossier.reference == bindparam("reference"), Dossier.party_id == bindparam("party_id"))
+    .where(Dossier.party_id == bindparam("party_id"))
     .order_by(_EVENT.c.occurred_at, _EVENT.c.id)
 )
+_VIEW_BY_REFERENCE = _DOSSIER.where(Dossier.reference == bindparam("reference"))
+_VIEW_BY_ID = _DOSSIER.where(Dossier.id == bindparam("dossier_id"))
 _CUTS = tuple(accumulate(len(r._fields) for r in (
     DossierRecord, DossierTypeRecord, StatusRecord, EventRecord, StatusRecord)))
 _STEPS = (
@@ -215,10 +217,16 @@ async def get_dossier_view(
     """A dossier of this party (in scope) with its timeline; None for another party's, one
     out of scope or an unknown one. Below the type's level of assurance (loa given, else
     the scope's): only the dossier itself, locked, without its timeline."""
-    loa = scope.loa if loa is None else loa
     more = scope_conditions(scope)
-    rows = (await session.execute(_DOSSIER.where(*more) if more else _DOSSIER,
+    rows = (await session.execute(_VIEW_BY_REFERENCE.where(*more) if more else _VIEW_BY_REFERENCE,
                                   {"reference": reference, "party_id": scope.party_id})).all()
+    return await _view(session, rows, scope.loa if loa is None else loa)
+
+
+async def _view(
+    session: AsyncSession, rows: Sequence[Row[Any]], loa: str | None
+) -> DossierView | None:
+    """The view from the rows of _DOSSIER (none: no such dossier)."""
     if not rows:
         return None
     a, b, c, d, e = _CUTS
@@ -256,6 +264,19 @@ async def party_dossiers(
     params = {"party_id": scope.party_id, "limit": limit}
     query = _PARTY_DOSSIERS.where(*more) if more else _PARTY_DOSSIERS
     return list((await session.execute(query, params)).all())
+
+
+_COUNTED = _PARTY_DOSSIERS.add_columns(func.count().over().label("total"))
+
+
+async def counted_dossiers(
+    session: AsyncSession, scope: PartyScope, limit: int
+) -> tuple[list[Row[tuple[object, ...]]], int]:
+    """The first `limit` of party_dossiers, and how many there are in all: one statement."""
+    more = scope_conditions(scope)
+    query = _COUNTED.where(*more) if more else _COUNTED
+    rows = list((await session.execute(query, {"party_id": scope.party_id, "limit": limit})).all())
+    return rows, int(rows[0].total) if rows else 0
 
 
 async def party_dossier_id(
@@ -297,10 +318,11 @@ async def type_catalogue(session: AsyncSession) -> list[tuple[DossierType, list[
 async def dossier_view_by_id(
     session: AsyncSession, dossier_id: int, party_id: int
 ) -> DossierView | None:
-    """A dossier of this party by its id (for staff beside a question about it)."""
-    reference = await session.scalar(select(Dossier.reference).where(
-        Dossier.id == dossier_id, Dossier.party_id == party_id))
-    return await get_dossier_view(session, reference, PartyScope(party_id)) if reference else None
+    """A dossier of this party by its id (for staff beside a question about it): whole, as
+    get_dossier_view gives it for the party's own scope."""
+    params = {"dossier_id": dossier_id, "party_id": party_id}
+    rows = (await session.execute(_VIEW_BY_ID, params)).all()
+    return await _view(session, rows, None)  # staff: no level of assurance limits it
 
 
 async def party_dossier_ids_by_reference(

@@ -86,6 +86,21 @@ async def topic_choices(session: AsyncSession) -> tuple[Row[Any], ...]:
     return await nearstatic.cached(session, "question_topics", _TOPIC_TABLES, load)
 
 
+_ALL_TOPICS = select(Topic.__table__)
+
+
+async def topic_row(session: AsyncSession, topic_id: int) -> Row[Any] | Topic | None:
+    """A topic by id, active or not (labels as Topic names them), from the topics kept per
+    process; one added in another process since is read now."""
+
+    async def load(db: AsyncSession) -> dict[int, Row[Any]]:
+        return {row.id: row for row in (await db.execute(_ALL_TOPICS)).all()}
+
+    kept = await nearstatic.cached(session, "all_question_topics", _TOPIC_TABLES, load)
+    found = kept.get(topic_id)
+    return found if found is not None else await session.get(Topic, topic_id)
+
+
 async def get_topic(session: AsyncSession, topic_id: int | None) -> Topic:
     topic = await session.get(Topic, topic_id) if topic_id else None
     if topic is None or not topic.active:

@@ -4,14 +4,16 @@ questions, contacts).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
     Row,
     and_,
+    bindparam,
     func,
     or_,
     select,
@@ -22,7 +24,7 @@ from sqlalchemy.orm import aliased
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
 from mijn.db import utcnow
-from mijn.dossiers.service import party_dossiers
+from mijn.dossiers.service import counted_dossiers
 from mijn.mandates.service import MandateLine, party_mandates
 from mijn.parties.service import get_party
 from mijn.questions.asking import party_questions
@@ -39,6 +41,7 @@ if TYPE_CHECKING:  # another area's rows, only named in annotations
     from mijn.parties.models import Party
 
 QUEUE_VIEWS = ("queue", "mine", "team", "escalated")
+PARTY_DOSSIERS = 100  # the party's page lists at most so many of its dossiers
 
 
 ESCALATE_WITHIN = timedelta(hours=1)
@@ -140,28 +143,54 @@ async def staff_queue(
 
 @dataclass(frozen=True)
 class PartyPicture:
-    """Everything about a party an agent needs next to a question, across channels."""
+    """Everything about a party an agent needs next to a question, across channels: its
+    dossiers and questions (the first ones only, when limited), and how many there are."""
 
     party: Party
     dossiers: list[Row[tuple[object, ...]]]
-    questions: list[tuple[Question, Topic]]
+    questions: Sequence[tuple[Any, Any]]  # (question, topic): ORM rows, or Core rows limited
     contacts: list[Contact]
     mandates: list[MandateLine]
+    dossier_count: int
+    question_count: int
 
 
-async def party_picture(session: AsyncSession, party_id: int) -> PartyPicture | None:
+# Beside a question: the latest few questions as Core rows, with their topics' labels and
+# how many there are (the question is also its own topic: label_nl, label_en).
+_QUESTION_LINES = (
+    select(Question.id, Question.reference, Question.dossier_id, Question.channel,
+           Question.state, Question.created_at, Topic.label_nl, Topic.label_en,
+           func.count().over().label("total"))
+    .join(Topic, Topic.id == Question.topic_id)
+    .where(Question.party_id == bindparam("party_id"))
+    .order_by(Question.updated_at.desc(), Question.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+async def party_picture(
+    session: AsyncSession, party_id: int, limit: int | None = None
+) -> PartyPicture | None:
     """A party's dossiers with status, questions, contacts (internal ones included) and the
-    mandates for and by it that hold today or will."""
+    mandates for and by it that hold today or will; with a limit, only the first so many
+    dossiers and questions (as Core rows), and the counts of all."""
     party = await get_party(session, party_id)
     if party is None:
         return None
     whole = PartyScope(party_id)  # the KCC sees all of a party
+    dossiers, dossier_count = await counted_dossiers(session, whole, limit or PARTY_DOSSIERS)
+    if limit is None:
+        questions: Sequence[tuple[Any, Any]] = await party_questions(session, whole)
+        question_count = len(questions)
+    else:
+        lines = (await session.execute(_QUESTION_LINES, {"party_id": party_id, "limit": limit}))
+        questions = [(row, row) for row in lines.all()]
+        question_count = int(questions[0][0].total) if questions else 0
     return PartyPicture(
-        party=party,
-        dossiers=await party_dossiers(session, whole),
-        questions=await party_questions(session, whole),
+        party=party, dossiers=dossiers, questions=questions,
         contacts=await party_contacts(session, whole, include_internal=True),
         mandates=await party_mandates(session, party_id),
+        dossier_count=dossier_count, question_count=question_count,
     )
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     bindparam,
     func,
     insert,
@@ -26,11 +28,7 @@ from mijn.notifications.service import notify
 from mijn.questions import resolution
 from mijn.questions.callbacks import latest_attempt
 from mijn.questions.common import QuestionError, clean_body, new_event, new_message
-from mijn.questions.models import (
-    Question,
-    QuestionEvent,
-    QuestionMessage,
-)
+from mijn.questions.models import Question, QuestionEvent, QuestionMessage
 from mijn.questions.states import next_state
 from mijn.staff.service import get_staff, get_team, team_ids_of
 from mijn.workingtime import WorkingCalendar, working_seconds_between
@@ -104,14 +102,15 @@ async def last_change(session: AsyncSession, question: Question) -> LastChange |
     return None
 
 
-async def full_thread(session: AsyncSession, question: Question) -> list[QuestionMessage]:
-    """Every message of a question, internal notes and handover notes included."""
-    found = await session.scalars(
-        select(QuestionMessage)
-        .where(QuestionMessage.question_id == question.id)
-        .order_by(QuestionMessage.created_at, QuestionMessage.id)
-    )
-    return list(found)
+_THREAD = select(QuestionMessage.__table__).where(
+    QuestionMessage.question_id == bindparam("question_id")
+).order_by(QuestionMessage.created_at, QuestionMessage.id)
+
+
+async def full_thread(session: AsyncSession, question: Question) -> list[Row[Any]]:
+    """Every message of a question, internal notes and handover notes included: Core rows
+    with the model's names (the workspace shows them on every view)."""
+    return list((await session.execute(_THREAD, {"question_id": question.id})).all())
 
 
 async def question_events(session: AsyncSession, question_id: int) -> list[QuestionEvent]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Row, Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn import nearstatic
 from mijn.access.staff import ROLES
 from mijn.db import utcnow
 from mijn.staff.models import StaffMember, Team, TeamMember
@@ -139,3 +141,42 @@ async def list_queue_workers(session: AsyncSession) -> list[StaffMember]:
     """Staff members who work the queue (agents and team leads), by name."""
     members = await session.scalars(select(StaffMember).order_by(StaffMember.name))
     return [member for member in members if member.access().sees_all]
+
+
+# The teams and the staff members' names and roles, kept per process (see mijn.nearstatic):
+# the question workspace shows them on every view; they change at a login or a new team.
+_DIRECTORY_TABLES = (Team.__tablename__, StaffMember.__tablename__)
+nearstatic.watch(*_DIRECTORY_TABLES)
+_TEAMS: Select[*tuple[Any, ...]] = select(
+    Team.id, Team.code, Team.name_nl, Team.name_en).order_by(Team.name_nl)
+_DIRECTORY: Select[*tuple[Any, ...]] = select(
+    StaffMember.id, StaffMember.name, StaffMember.roles).order_by(StaffMember.name)
+
+
+async def kept_teams(session: AsyncSession) -> tuple[Row[Any], ...]:
+    """list_teams as Core rows with the same attributes, kept per process."""
+
+    async def load(db: AsyncSession) -> tuple[Row[Any], ...]:
+        return tuple((await db.execute(_TEAMS)).all())
+
+    return await nearstatic.cached(session, "teams", _DIRECTORY_TABLES, load)
+
+
+async def _directory(session: AsyncSession) -> tuple[Row[Any], ...]:
+    async def load(db: AsyncSession) -> tuple[Row[Any], ...]:
+        return tuple((await db.execute(_DIRECTORY)).all())
+
+    return await nearstatic.cached(session, "staff_directory", _DIRECTORY_TABLES, load)
+
+
+async def kept_specialists(session: AsyncSession) -> list[Row[Any]]:
+    """list_specialists as Core rows (id, name, roles), by name, kept per process."""
+    return [row for row in await _directory(session) if "specialist" in row.roles]
+
+
+async def kept_staff_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """staff_names from the kept directory; a member it does not know yet (a first login in
+    another process) is read now."""
+    known = {row.id: row.name for row in await _directory(session) if row.id in ids}
+    missing = ids - known.keys()
+    return {**known, **(await staff_names(session, missing) if missing else {})}

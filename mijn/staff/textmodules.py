@@ -13,10 +13,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mijn import nearstatic
 from mijn.access.staff import Staff
 from mijn.db import utcnow
 from mijn.plaintext import has_control, is_blank
-from mijn.staff.models import Team, TextModule
+from mijn.staff.models import Team, TeamMember, TextModule
 from mijn.staff.service import team_ids_of
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -63,6 +64,22 @@ async def usable_modules(session: AsyncSession, staff: Staff) -> list[TextModule
             TextModule.name, TextModule.team_id)
     )
     return list(found)
+
+
+# A staff member's modules are kept per process (see mijn.nearstatic): the question workspace
+# offers them on every view. A team's deletion removes its modules (a cascade): watched too.
+_MODULE_TABLES = (TextModule.__tablename__, TeamMember.__tablename__, Team.__tablename__)
+nearstatic.watch(*_MODULE_TABLES)
+
+
+async def kept_modules(session: AsyncSession, staff: Staff) -> tuple[tuple[str, str], ...]:
+    """usable_modules as (name, text), kept per process."""
+
+    async def load(db: AsyncSession) -> tuple[tuple[str, str], ...]:
+        return tuple((m.name, m.body) for m in await usable_modules(db, staff))
+
+    key = ("text_modules", staff.id, staff.sees_all)
+    return await nearstatic.cached(session, key, _MODULE_TABLES, load)
 
 
 async def all_modules(session: AsyncSession) -> list[tuple[TextModule, Team | None]]:

@@ -19,10 +19,11 @@ from mijn.answers.events import record
 from mijn.answers.feedback import flag
 from mijn.answers.models import AUDIENCES
 from mijn.answers.reading import published_by_ids, search_answers
-from mijn.answers.tailoring import Context, dossier_facts, suggest
+from mijn.answers.tailoring import Context, dossier_facts, kept_suggestions
 from mijn.answers.text import plain_text, render_html
 from mijn.db import request_session
-from mijn.dossiers.service import dossier_view_by_id
+from mijn.dossiers.records import summary_of
+from mijn.dossiers.service import DossierView, dossier_view_by_id
 from mijn.http.common import app_settings, form_values, redirect, small_int
 from mijn.http.kcc.common import (
     audit_question_view,
@@ -35,10 +36,10 @@ from mijn.http.kcc.common import (
 from mijn.http.kcc.queue import claim_and_open
 from mijn.questions.callbacks import callback_attempts, may_record
 from mijn.questions.closing import CLOSE_REASON_LABELS, Closing, staff_close
-from mijn.questions.common import QuestionError
+from mijn.questions.common import QuestionError, topic_row
 from mijn.questions.drafts import DraftTooLong, clear_draft, get_draft, save_draft
 from mijn.questions.handover import hand_back, mark_seen, parse_note
-from mijn.questions.models import Question, QuestionEvent, Topic
+from mijn.questions.models import Question, QuestionEvent
 from mijn.questions.queue import party_picture
 from mijn.questions.resolution import resolution_of
 from mijn.questions.states import TransitionRefused, allowed_actions
@@ -62,8 +63,8 @@ from mijn.questions.workflow import (
     version_of,
 )
 from mijn.settings import Settings
-from mijn.staff.service import list_specialists, list_teams, staff_names
-from mijn.staff.textmodules import fill, usable_modules
+from mijn.staff.service import kept_specialists, kept_staff_names, kept_teams
+from mijn.staff.textmodules import fill, kept_modules
 
 # Beside a question the customer picture shows the latest dossiers and questions; the party
 # page shows them all.
@@ -78,19 +79,20 @@ async def _workspace(
     ids = {m.author_staff_id for m in messages} | {e.actor_id for e in events
                                                     if e.actor_type == "staff"}
     ids |= {question.assignee_id or 0, staff.id, *(e.target_staff_id or 0 for e in events)}
-    teams = await list_teams(session)
-    names = await staff_names(session, {i for i in ids if i})
-    picture = await party_picture(session, question.party_id)
+    teams = await kept_teams(session)
+    names = await kept_staff_names(session, {i for i in ids if i})
+    picture = await party_picture(session, question.party_id, PICTURE_LIMIT)
+    view = await dossier_view_by_id(session, question.dossier_id, question.party_id) if (
+        question.dossier_id) else None
     return {
-        **await _answers_panel(session, question, messages, kb_query),
+        **await _answers_panel(session, question, messages, kb_query, view),
         "question": question,
-        "topic": await session.get(Topic, question.topic_id),
+        "topic": await topic_row(session, question.topic_id),
         "messages": messages,
         "events": events,
         "names": names,
         "picture": picture, "picture_limit": PICTURE_LIMIT,
-        "dossier_row": next((row for row in picture.dossiers if row.id == question.dossier_id),
-                            None) if picture else None,
+        "dossier_row": summary_of(view) if view is not None else None,
         "text_modules": await _text_modules(session, staff, {
             "naam": picture.party.name if picture else "", "referentie": question.reference,
             "medewerker": names.get(staff.id, "")}),
@@ -98,7 +100,7 @@ async def _workspace(
         "handover_notes": {m.id: parse_note(m.body) for m in messages if m.kind == "handover"},
         "handed": _handed(question, staff, events, {t.id: t for t in teams}),
         "close_reasons": CLOSE_REASON_LABELS,
-        "specialists": await list_specialists(session),
+        "specialists": await kept_specialists(session),
         "actions": _actions_for(question, staff),
         "staff": staff,
         "fcr": resolution_of(events),
@@ -115,26 +117,25 @@ async def _text_modules(
 ) -> list[tuple[str, str]]:
     """The staff member's text modules (name, text), filled in for this question: in the page
     only, never in a URL."""
-    return [(m.name, fill(m.body, values)) for m in await usable_modules(session, staff)]
+    return [(name, fill(body, values)) for name, body in await kept_modules(session, staff)]
 
 
 async def _answers_panel(
-    session: AsyncSession, question: Question, messages: list[Any], kb_query: str
+    session: AsyncSession, question: Question, messages: list[Any], kb_query: str,
+    view: DossierView | None,
 ) -> dict[str, Any]:
     """The knowledge base beside the question: answers suggested by its text, topic and
     dossier (or found by the agent's search), tailored to that dossier, with internal notes."""
     facts, context = None, Context(topic_id=question.topic_id)
-    if question.dossier_id:
-        view = await dossier_view_by_id(session, question.dossier_id, question.party_id)
-        if view is not None:
-            facts = dossier_facts(view)
-            context = Context(question.topic_id, view.dossier.dossier_type_id,
-                              view.dossier.current_status_id)
+    if view is not None:
+        facts = dossier_facts(view)
+        context = Context(question.topic_id, view.dossier.dossier_type_id,
+                          view.dossier.current_status_id)
     if kb_query:
         found = await search_answers(session, kb_query, AUDIENCES, limit=5)
     else:
         text = next((m.body for m in messages if m.kind == "citizen"), "")
-        found = await suggest(session, text, context, AUDIENCES, limit=3)
+        found = await kept_suggestions(session, text, context, AUDIENCES, limit=3)
     fill = facts.values() if facts else None
     return {
         "kb_query": kb_query, "kb_answers": found, "kb_facts": fill,
