@@ -16,6 +16,7 @@ RATE_LIMIT_DEFAULTS = {
     "API_FAILURES": "10/10m",  # failed API and ZGW token checks per client address
     "VERIFY_EMAILS": "5/1d",  # e-mail address verification links per party
     "KCC_FIND": "30/10m,300/1d",  # look-ups of a caller per staff member
+    "SATISFACTION_LINKS": "20/10m,100/1d",  # satisfaction e-mail links per client address
 }
 _RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RateLimits = Mapping[str, tuple[tuple[int, int], ...]]

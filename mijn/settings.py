@@ -25,6 +25,7 @@ from mijn.pgbouncer import PgBouncerSettings, load_pgbouncer
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
 from mijn.retentionperiods import RetentionPeriods, retention_periods
+from mijn.satisfactionsettings import SatisfactionSettings, satisfaction_settings
 from mijn.telemetry import TelemetrySettings, telemetry_settings
 from mijn.theme import Theme, load_theme
 from mijn.workingtime import WorkingCalendar
@@ -138,6 +139,7 @@ class Settings:
     # Per rule (RATE_LIMIT_DEFAULTS' names): (count, window in seconds) pairs; empty is off.
     rate_limits: RateLimits = field(default_factory=lambda: ratewindows.rate_limits({}))
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)  # bewaartermijnen
+    satisfaction: SatisfactionSettings = field(default_factory=SatisfactionSettings)  # KTO
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
 
     @property
@@ -325,6 +327,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         fcr_target=share_value(env, "MIJN_FCR_TARGET", 0.8),
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
         retention=retention_periods(env),
+        satisfaction=satisfaction_settings(env),
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
     )
     settings.check()

@@ -8,13 +8,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mijn.db import insert_ignore, utcnow
-from mijn.notifications.mail import Mailer, MailError, compose_news, compose_verification
+from mijn.notifications.mail import (
+    Mailer,
+    MailError,
+    compose_news,
+    compose_survey,
+    compose_verification,
+)
 from mijn.notifications.models import Notification, NotificationThrottle
 from mijn.parties.service import parties_by_id
 from mijn.retry import DEAD, backoff, error_summary, is_temporary
@@ -151,7 +158,7 @@ async def _deliver_group(
     group: Sequence[Notification], now: datetime, report: DeliveryReport,
 ) -> bool:
     """Send one group's e-mail (or skip or postpone it); False when the server is unreachable."""
-    kind = "verify" if key.startswith("verify:") else "news"
+    kind = key.partition(":")[0] if key.startswith(("verify:", "survey:")) else "news"
     recipient = _recipient(party, kind)
     if recipient is None:  # portal only, or no verified address: the inbox has it
         for row in group:
@@ -160,10 +167,7 @@ async def _deliver_group(
         return True
     if kind == "news" and await _throttled(session, settings, party.id, key, group, now, report):
         return True
-    message = (
-        compose_verification(settings, party.language, recipient, group[-1].payload or "")
-        if kind == "verify" else compose_news(settings, party.language, recipient)
-    )
+    message = _compose(settings, kind, party.language, recipient, group[-1].payload or "")
     try:
         await connection.send(message)  # type: ignore[attr-defined]
     except MailError as exc:
@@ -182,6 +186,16 @@ async def _deliver_group(
             .values(last_sent_at=now)
         )
     return True
+
+
+def _compose(settings: Settings, kind: str, lang: str, to: str, link: str) -> EmailMessage:
+    """The e-mail of a group: news, an address to confirm, or the question how satisfied the
+    party is (with its single-use link)."""
+    if kind == "verify":
+        return compose_verification(settings, lang, to, link)
+    if kind == "survey":
+        return compose_survey(settings, lang, to, link)
+    return compose_news(settings, lang, to)
 
 
 async def _throttled(

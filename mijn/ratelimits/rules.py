@@ -33,8 +33,9 @@ LOGINS = "LOGINS"  # a client address starts a login
 API_FAILURES = "API_FAILURES"  # a client address sends a wrong API or ZGW token
 VERIFY_EMAILS = "VERIFY_EMAILS"  # a party asks for a verification link
 KCC_FIND = "KCC_FIND"  # a staff member looks a caller up
+SATISFACTION_LINKS = "SATISFACTION_LINKS"  # a client address opens a satisfaction link
 NAMES = (QUESTIONS, REPLIES, VOTES_PER_ANSWER, VOTES, SEARCH, LOGINS, API_FAILURES,
-         VERIFY_EMAILS, KCC_FIND)
+         VERIFY_EMAILS, KCC_FIND, SATISFACTION_LINKS)
 
 
 def rule(settings: Settings, name: str) -> Rule:

@@ -13,12 +13,14 @@ from mijn.http.portal import (
     pages,
     profile,
     questions,
+    satisfaction,
     theme,
 )
 
 routes: list[BaseRoute] = [
     *dossiers.routes,
     *answers.routes,
+    *satisfaction.routes,  # before questions' /mijn/vragen/{reference}/{action}
     *questions.routes,
     *mandates.routes,
     *notifications.routes,
