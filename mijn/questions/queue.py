@@ -4,7 +4,7 @@ questions, contacts).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -30,8 +30,10 @@ from mijn.questions.contacts import party_contacts
 from mijn.questions.models import (
     Contact,
     Question,
+    SatisfactionResponse,
     Topic,
 )
+from mijn.questions.satisfaction import responses_of
 from mijn.staff.models import StaffMember, Team
 from mijn.staff.service import team_ids_of
 
@@ -147,6 +149,8 @@ class PartyPicture:
     questions: list[tuple[Question, Topic]]
     contacts: list[Contact]
     mandates: list[MandateLine]
+    # The satisfaction answers of its questions, by question id.
+    satisfaction: dict[int, SatisfactionResponse] = field(default_factory=dict)
 
 
 async def party_picture(session: AsyncSession, party_id: int) -> PartyPicture | None:
@@ -156,12 +160,14 @@ async def party_picture(session: AsyncSession, party_id: int) -> PartyPicture | 
     if party is None:
         return None
     whole = PartyScope(party_id)  # the KCC sees all of a party
+    questions = await party_questions(session, whole)
     return PartyPicture(
         party=party,
         dossiers=await party_dossiers(session, whole),
-        questions=await party_questions(session, whole),
+        questions=questions,
         contacts=await party_contacts(session, whole, include_internal=True),
         mandates=await party_mandates(session, party_id),
+        satisfaction=await responses_of(session, [q.id for q, _ in questions]),
     )
 
 

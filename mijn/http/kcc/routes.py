@@ -12,12 +12,14 @@ from mijn.http.kcc import (
     drafts,
     finding,
     insight,
+    insight_satisfaction,
     lead,
     login,
     parties,
     questions,
     queue,
     retention,
+    satisfaction,
     textmodules,
 )
 
@@ -47,7 +49,9 @@ routes: list[BaseRoute] = [
     *callbacks.routes,
     *answers.routes,
     *insight.routes,
+    *insight_satisfaction.routes,
     *lead.routes,
     *textmodules.routes,
     *retention.routes,
+    *satisfaction.routes,
 ]
