@@ -8,6 +8,7 @@ rate limited per client address.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from mijn.questions.models import (
     Topic,
 )
 from mijn.questions.resolution import first_contact_resolution
+from mijn.questions.satisfaction import record
 from mijn.settings import Settings
 from mijn.workingtime import WorkingCalendar, add_working_time
 
@@ -225,3 +227,28 @@ def test_the_link_is_rate_limited_per_client_address(
     assert "retry-after" in limited.get("/tevredenheid/onbekend").headers
 
 
+
+
+async def _two_at_once(session: AsyncSession, reference: str, sessionmaker: Any) -> list[bool]:
+    """Two requests keep an answer for the same question at the same moment (a double
+    click): each in its own transaction; one is kept."""
+    q = await session.scalar(select(Question).where(Question.reference == reference))
+    assert q is not None
+
+    async def one(score: int) -> bool:
+        async with sessionmaker() as own:
+            mine = await own.get(Question, q.id)
+            kept = await record(own, mine, "five", score, "", "portal")
+            await asyncio.sleep(0.05)  # both are inside their transaction now
+            await own.commit()
+            return kept is not None
+
+    return list(await asyncio.gather(one(5), one(1)))
+
+
+def test_a_double_click_keeps_one_answer(
+    client: TestClient, ids: Ids, run: Runner
+) -> None:
+    kept = run(_two_at_once, ids.demo1, client.app.state.sessionmaker)  # type: ignore[attr-defined]
+    assert sorted(kept) == [False, True]
+    assert len(responses(run)) == 1
