@@ -18,6 +18,7 @@ RATE_LIMIT_DEFAULTS = {
     "KCC_FIND": "30/10m,300/1d",  # look-ups of a caller per staff member
     "OPENED": "60/1m,600/1h",  # suggested answers opened, per visitor (party, else address)
     "SUGGESTIONS": "60/1m,1000/1h",  # answers looked up while a party types its question
+    "SATISFACTION_LINKS": "20/10m,100/1d",  # satisfaction e-mail links per client address
 }
 _RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RateLimits = Mapping[str, tuple[tuple[int, int], ...]]

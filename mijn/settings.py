@@ -27,6 +27,7 @@ from mijn.pgbouncer import PgBouncerSettings, load_pgbouncer
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
 from mijn.retentionperiods import RetentionPeriods, retention_periods
+from mijn.satisfactionsettings import SatisfactionSettings, satisfaction_settings
 from mijn.scanning.settings import ScannerSettings, scanner_settings
 from mijn.tasksettings import TaskSettings, task_settings
 from mijn.telemetry import TelemetrySettings, telemetry_settings
@@ -148,6 +149,7 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=lambda: ratewindows.rate_limits({}))
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)  # bewaartermijnen
     tasks: TaskSettings = field(default_factory=TaskSettings)  # reminders, webhook
+    satisfaction: SatisfactionSettings = field(default_factory=SatisfactionSettings)  # KTO
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
     scanner: ScannerSettings = field(default_factory=ScannerSettings)  # clamd for uploads
     object_store: ObjectStoreSettings = field(default_factory=ObjectStoreSettings)  # S3
@@ -340,6 +342,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
         retention=retention_periods(env),
         tasks=task_settings(env),
+        satisfaction=satisfaction_settings(env),
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
         scanner=scanner_settings(env),
         object_store=object_store_settings(env, env.get("MIJN_ENV", "development") == "production"),

@@ -1,5 +1,6 @@
-"""The worker behind `mijn worker`: rounds of deliver_due until stopped; each round also gives
-claims nobody worked on for MIJN_CLAIM_IDLE_MINUTES back to the queue."""
+"""The worker behind `mijn worker`: rounds of deliver_due until stopped; each round first puts
+the satisfaction e-mails that are due in the outbox, and also gives claims nobody worked on for
+MIJN_CLAIM_IDLE_MINUTES back to the queue."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from mijn.models import import_all
 from mijn.notifications.delivery import DeliveryReport, deliver_due
 from mijn.notifications.mail import Mailer, SmtpMailer
 from mijn.questions.claims import release_idle
+from mijn.questions.invitations import invite_due
 from mijn.retry import error_summary, is_temporary
 from mijn.settings import Settings
 from mijn.tasks.reminders import remind_due
@@ -62,6 +64,15 @@ async def task_round(sessionmaker: async_sessionmaker[AsyncSession], settings: S
     return reminded + pushed.handled
 
 
+async def invite_satisfaction(sessionmaker: async_sessionmaker[AsyncSession],
+                              settings: Settings) -> int:
+    """One round of satisfaction invitations (one link per question, whatever runs it)."""
+    async with sessionmaker() as session:
+        made = await invite_due(session, settings)
+        await session.commit()
+    return made
+
+
 async def run_worker(
     settings: Settings, *, once: bool = False, interval: float = 5.0, batch: int = 200,
     mailer: Mailer | None = None, stop: asyncio.Event | None = None,
@@ -78,6 +89,7 @@ async def run_worker(
         while not stop.is_set():
             try:
                 tasks = await task_round(sessionmaker, settings, client)
+                await invite_satisfaction(sessionmaker, settings)
                 report = await deliver_due(sessionmaker, mailer, settings, batch=batch)
                 await release_idle_claims(sessionmaker, settings)
             except Exception as exc:

@@ -55,7 +55,14 @@ from conftest import BASE_URL, Auth, _wipe, build_app, form_fields, make_setting
 from mijn.answers.models import Answer, AnswerFlag
 from mijn.mandates.models import Mandate
 from mijn.parties.models import Party
-from mijn.questions.models import CallbackAttempt, Contact, Question, QuestionMessage, ReplyDraft
+from mijn.questions.models import (
+    CallbackAttempt,
+    Contact,
+    Question,
+    QuestionMessage,
+    ReplyDraft,
+    SatisfactionResponse,
+)
 from mijn.staff.models import TextModule
 from mijn.tasks.models import Task
 
@@ -491,6 +498,11 @@ CASES: list[Case] = [
     Case("GET", "/kcc/inzicht/afdrukken", "/kcc/inzicht/afdrukken", kcc(lead=200, editor=200)),
     Case("GET", "/kcc/inzicht.csv", "/kcc/inzicht.csv?tabel=trend", kcc(lead=200, editor=200)),
     Case("GET", "/kcc/leiding", "/kcc/leiding", kcc(lead=200)),
+    Case("GET", "/kcc/tevredenheid", "/kcc/tevredenheid", kcc(200, editor=404)),
+    Case("GET", "/kcc/inzicht/tevredenheid", "/kcc/inzicht/tevredenheid",
+         kcc(lead=200, editor=200)),
+    Case("GET", "/kcc/inzicht/tevredenheid.csv",
+         "/kcc/inzicht/tevredenheid.csv?tabel=tevredenheid-trend", kcc(lead=200, editor=200)),
     # --- the API (a bearer token; cookies count for nothing) ---------------------------------
     Case("GET", "/api/v1/openapi.json", "/api/v1/openapi.json",
          {**everyone(200), **dict.fromkeys(API, 200)}),
@@ -563,6 +575,21 @@ CASES: list[Case] = [
          form={}, probe=_question_messages("branch")),
     Case("POST", "/mijn/vragen/{reference}/{action:str}", "/mijn/vragen/{q[jan]}/wissen",
          portal(), form={}),
+    # Satisfaction: only the party's own question (asked or not yet: a redirect either way);
+    # a read-only mandate gives no answer; reopening without "niet tevreden" first: 409.
+    Case("POST", "/mijn/vragen/{reference}/mening", "/mijn/vragen/{q[jan]}/mening",
+         portal(**{"jan": DONE, "rep": DONE}), form={"score": "4", "comment": "Matrix"},
+         probe=_count(SatisfactionResponse)),
+    Case("POST", "/mijn/vragen/{reference}/mening", "/mijn/vragen/{q[grant]}/mening",
+         portal(karin=DONE, rep_readonly=403), form={"score": "4"},
+         probe=_count(SatisfactionResponse)),
+    Case("POST", "/mijn/vragen/{reference}/heropenen", "/mijn/vragen/{q[jan]}/heropenen",
+         portal(jan=409, rep=409), form={"reason": "Niet tevreden in de matrix."},
+         probe=_question_messages("jan")),
+    # The e-mail link: no login for anyone; a token that was never made is a 404 to all.
+    Case("GET", "/tevredenheid/{token}", "/tevredenheid/onbekend", everyone(404)),
+    Case("POST", "/tevredenheid/{token}", "/tevredenheid/onbekend", everyone(404),
+         form={"score": "5"}, probe=_count(SatisfactionResponse)),
     Case("POST", "/mijn/namens", "/mijn/namens",
          portal(rep=DONE, rep_readonly=DONE, rep_expired=DONE),
          form={"keuze": "{m[for_jan]}"}, fresh=True, label="Sanne's mandate for Jan"),

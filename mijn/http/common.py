@@ -34,6 +34,7 @@ from mijn.http.translated import FixedTexts
 from mijn.http.urls import is_staff_path, url_path
 from mijn.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language
 from mijn.mandates.models import ROLE_LABELS
+from mijn.questions.satisfaction import score_label as satisfaction_words
 from mijn.questions.states import QUESTION_STATE_LABELS, STAFF_STATE_LABELS
 from mijn.settings import Settings
 
@@ -75,6 +76,9 @@ def label_helpers(lang: Language) -> dict[str, Any]:
         labels = STAFF_STATE_LABELS if staff else QUESTION_STATE_LABELS
         return lang.gettext(labels[code]) if code in labels else code
 
+    def score_label(scale: str, score: int) -> str:
+        return lang.gettext(satisfaction_words(scale, score))
+
     def role_label(code: str) -> str:
         return lang.gettext(ROLE_LABELS[code]) if code in ROLE_LABELS else code
 
@@ -87,6 +91,7 @@ def label_helpers(lang: Language) -> dict[str, Any]:
     return {
         "tr": tr, "channel_label": channel_label, "state_label": state_label,
         "role_label": role_label, "loa_label": loa_label, "document_kind": document_kind,
+        "score_label": score_label,
     }
 
 

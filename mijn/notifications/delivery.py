@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -18,6 +19,7 @@ from mijn.notifications.mail import (
     Mailer,
     MailError,
     compose_news,
+    compose_survey,
     compose_task_reminder,
     compose_verification,
 )
@@ -157,7 +159,7 @@ async def _deliver_group(
     group: Sequence[Notification], now: datetime, report: DeliveryReport,
 ) -> bool:
     """Send one group's e-mail (or skip or postpone it); False when the server is unreachable."""
-    kind = "verify" if key.startswith("verify:") else "news"
+    kind = key.partition(":")[0] if key.startswith(("verify:", "survey:", "task:")) else "news"
     recipient = _recipient(party, kind)
     if recipient is None:  # portal only, or no verified address: the inbox has it
         for row in group:
@@ -166,13 +168,7 @@ async def _deliver_group(
         return True
     if kind == "news" and await _throttled(session, settings, party.id, key, group, now, report):
         return True
-    if kind == "verify":
-        message = compose_verification(settings, party.language, recipient,
-                                       group[-1].payload or "")
-    elif key.startswith("task:"):
-        message = compose_task_reminder(settings, party.language, recipient)
-    else:
-        message = compose_news(settings, party.language, recipient)
+    message = _compose(settings, kind, party.language, recipient, group[-1].payload or "")
     try:
         await connection.send(message)  # type: ignore[attr-defined]
     except MailError as exc:
@@ -191,6 +187,18 @@ async def _deliver_group(
             .values(last_sent_at=now)
         )
     return True
+
+
+def _compose(settings: Settings, kind: str, lang: str, to: str, link: str) -> EmailMessage:
+    """The e-mail of a group: news, an address to confirm, a task's reminder, or the question
+    how satisfied the party is (with its single-use link)."""
+    if kind == "verify":
+        return compose_verification(settings, lang, to, link)
+    if kind == "survey":
+        return compose_survey(settings, lang, to, link)
+    if kind == "task":
+        return compose_task_reminder(settings, lang, to)
+    return compose_news(settings, lang, to)
 
 
 async def _throttled(

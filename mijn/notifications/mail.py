@@ -195,3 +195,22 @@ def compose_verification(settings: Settings, lang_code: str, to: str, link: str)
     text = "\n\n".join([*lines, link])
     html = _html(lang.code, subject, lines, link, _("E-mailadres bevestigen"))
     return _message(settings, to, subject, text, html)
+
+
+def compose_survey(settings: Settings, lang_code: str, to: str, link: str) -> EmailMessage:
+    """How satisfied is the party with our answer: a link that works once, without login and
+    without any name, case or question in it."""
+    lang = language(lang_code)
+    _ = lang.gettext
+    org = settings.theme.name(lang.code)
+    subject = _("Wat vond u van ons antwoord?")
+    lines = [
+        _("Goedendag,"),
+        _("U stelde %(org)s onlangs een vraag. Wij horen graag wat u van ons antwoord vond. "
+          "Dat is één vraag, en kost een minuut.", org=org),
+        _("De link werkt één keer. U hoeft er niet voor in te loggen. Wij zetten in deze "
+          "e-mail geen persoonlijke gegevens."),
+    ]
+    text = "\n\n".join([*lines, link])
+    html = _html(lang.code, subject, lines, link, _("Geef uw mening"))
+    return _message(settings, to, subject, text, html)

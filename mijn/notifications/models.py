@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
 
-KINDS = ("status", "reply", "handover", "close", "verify", "task", "document")
+KINDS = ("status", "reply", "handover", "close", "verify", "task", "document", "survey")
 EMAIL_STATES = ("pending", "sent", "dead", "skipped")  # dead: see mijn.retry
 
 
@@ -52,7 +52,7 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Only for kind "verify": the signed link, until it is sent (then cleared).
+    # Only for kinds "verify" and "survey": the link, until it is sent (then cleared).
     payload: Mapped[str | None] = mapped_column(Text)
 
 

@@ -76,6 +76,21 @@ async def notify_task(
         "bundle_key": f"task:{task_id}", "created_at": now, "email_state": "pending",
         "attempts": 0, "next_attempt_at": now, "last_error": "",
     })
+async def notify_survey(
+    session: AsyncSession, party_id: int, question_id: int, link: str, now: datetime
+) -> None:
+    """Ask the party, in its inbox and by e-mail, how satisfied they are with the answer to
+    a question (the e-mail its own, never bundled; the link kept only until it is sent).
+    The inbox line is no news that waits to be read: marked read."""
+    await session.execute(
+        _INSERT,
+        {
+            "party_id": party_id, "kind": "survey", "dossier_id": None,
+            "question_id": question_id, "bundle_key": f"survey:{question_id}",
+            "created_at": now, "read_at": now, "email_state": "pending", "attempts": 0,
+            "next_attempt_at": now, "last_error": "", "payload": link,
+        },
+    )
 
 
 def notify_from(

@@ -226,3 +226,48 @@ class ReplyDraft(Base):
     # The knowledge-base answer the reply was started from (its use is counted on sending).
     answer_id: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Satisfaction (KTO): the scales, and the scores that count as satisfied.
+SATISFACTION_SCALES = ("five", "two")
+SATISFIED_FROM = 4  # on the five-point scale; "tevreden" is kept as 5, "niet tevreden" as 1
+
+
+class SatisfactionResponse(Base):
+    """The one satisfaction answer of a question: the score, an optional comment, and
+    whether the party had the question reopened because of it. Tied to the question only;
+    the figures never show who answered."""
+
+    __tablename__ = "satisfaction_responses"
+    __table_args__ = (
+        UniqueConstraint("question_id", name="uq_satisfaction_responses_question"),
+        Index("ix_satisfaction_responses_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    scale: Mapped[str] = mapped_column(String(5))  # five | two
+    score: Mapped[int] = mapped_column(Integer)  # 1..5 (two: 5 tevreden, 1 niet tevreden)
+    satisfied: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    via: Mapped[str] = mapped_column(String(10))  # portal | email
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SatisfactionInvite(Base):
+    """The link in the e-mail that asks for satisfaction: only the SHA-256 of its random
+    token is kept; it works once, until `expires_at`, and logs nobody in."""
+
+    __tablename__ = "satisfaction_invites"
+    __table_args__ = (
+        UniqueConstraint("question_id", name="uq_satisfaction_invites_question"),
+        UniqueConstraint("token_hash", name="uq_satisfaction_invites_token"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ questions, contacts).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +32,10 @@ from mijn.questions.contacts import party_contacts
 from mijn.questions.models import (
     Contact,
     Question,
+    SatisfactionResponse,
     Topic,
 )
+from mijn.questions.satisfaction import responses_of
 from mijn.staff.models import StaffMember, Team
 from mijn.staff.service import team_ids_of
 
@@ -153,6 +155,8 @@ class PartyPicture:
     mandates: list[MandateLine]
     dossier_count: int
     question_count: int
+    # The satisfaction answers of its questions (those shown), by question id.
+    satisfaction: dict[int, SatisfactionResponse] = field(default_factory=dict)
 
 
 # Beside a question: the latest few questions as Core rows, with their topics' labels and
@@ -191,6 +195,7 @@ async def party_picture(
         contacts=await party_contacts(session, whole, include_internal=True),
         mandates=await party_mandates(session, party_id),
         dossier_count=dossier_count, question_count=question_count,
+        satisfaction=await responses_of(session, [q.id for q, _ in questions]),
     )
 
 

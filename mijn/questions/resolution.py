@@ -4,6 +4,7 @@ A question is solved at first contact when the KCC answered it (a "reply" event)
 answer, and never handed it over. It is not once it was handed over, or once it needed more
 than one answer: a question to the citizen ("wait"), their reply, then the answer, or a
 second reply after the citizen came back. Staff answers are the "reply" and "wait" events.
+Nor is it once the party reopened it because they were not satisfied with the answer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from mijn.questions.models import QuestionEvent
 
 ANSWERS = ("reply", "wait")  # the public messages of staff to the citizen
 HANDOVER = "hand_over"
+REOPEN = "reopen"  # not satisfied: counts as much as a handover
 
 
 def first_contact_resolution(actions: Iterable[str]) -> bool | None:
@@ -24,7 +26,9 @@ def first_contact_resolution(actions: Iterable[str]) -> bool | None:
     seen = list(actions)
     if "reply" not in seen:
         return None
-    return HANDOVER not in seen and sum(action in ANSWERS for action in seen) <= 1
+    if HANDOVER in seen or REOPEN in seen:
+        return False
+    return sum(action in ANSWERS for action in seen) <= 1
 
 
 def resolution_of(events: Iterable[QuestionEvent]) -> bool | None:
@@ -33,9 +37,9 @@ def resolution_of(events: Iterable[QuestionEvent]) -> bool | None:
 
 
 def needed_more(question_id: Any) -> Any:
-    """SQL, true when the question (by its id column) was handed over or needed more than one
-    answer: the same rule as first_contact_resolution, over the question's events."""
-    weight = func.sum(case((QuestionEvent.action == HANDOVER, 2),
+    """SQL, true when the question (by its id column) was handed over, reopened or needed more
+    than one answer: the same rule as first_contact_resolution, over the question's events."""
+    weight = func.sum(case((QuestionEvent.action.in_((HANDOVER, REOPEN)), 2),
                            (QuestionEvent.action.in_(ANSWERS), 1), else_=0))
     found = select(weight).where(QuestionEvent.question_id == question_id).scalar_subquery()
     return func.coalesce(found, 0) > 1

@@ -3,6 +3,7 @@
 new -> claimed -> answered -> closed, with handed_over (to a team or a specialist) and
 waiting (on the citizen). A citizen's reply reopens a waiting, answered or closed question:
 back to whoever it was handed over to, to the agent who waited for it, or else to the queue.
+A party not satisfied with the answer may reopen it ("reopen"): always back to the queue.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "close": {s: "closed" for s in (*OPEN_STATES, "answered")},
     # A specialist hands a question back to the KCC: it goes back to the queue.
     "hand_back": {"handed_over": "new"},
+    # The party was not satisfied with the answer: back to the KCC queue, with its history.
+    "reopen": {"answered": "new", "closed": "new"},
     "citizen_reply": {
         "new": "new", "claimed": "claimed", "handed_over": "handed_over",
         "waiting": REOPEN, "answered": REOPEN, "closed": REOPEN,

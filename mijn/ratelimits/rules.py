@@ -35,8 +35,9 @@ VERIFY_EMAILS = "VERIFY_EMAILS"  # a party asks for a verification link
 KCC_FIND = "KCC_FIND"  # a staff member looks a caller up
 OPENED = "OPENED"  # a visitor records that it opened a suggested answer (the editors' figures)
 SUGGESTIONS = "SUGGESTIONS"  # a party's question being typed is searched for answers
+SATISFACTION_LINKS = "SATISFACTION_LINKS"  # a client address opens a satisfaction link
 NAMES = (QUESTIONS, REPLIES, VOTES_PER_ANSWER, VOTES, SEARCH, LOGINS, API_FAILURES,
-         VERIFY_EMAILS, KCC_FIND, OPENED, SUGGESTIONS)
+         VERIFY_EMAILS, KCC_FIND, OPENED, SUGGESTIONS, SATISFACTION_LINKS)
 
 
 def rule(settings: Settings, name: str) -> Rule:

@@ -42,6 +42,7 @@ from mijn.questions.handover import hand_back, mark_seen, parse_note
 from mijn.questions.models import Question, QuestionEvent
 from mijn.questions.queue import party_picture
 from mijn.questions.resolution import resolution_of
+from mijn.questions.satisfaction import response_of
 from mijn.questions.states import TransitionRefused, allowed_actions
 from mijn.questions.workflow import (
     HOLDER_ACTIONS,
@@ -104,6 +105,7 @@ async def _workspace(
         "actions": _actions_for(question, staff),
         "staff": staff,
         "fcr": resolution_of(events),
+        "survey": await response_of(session, question.id),
         "version": version_of(question),
         "callback_attempts": await callback_attempts(session, question),
         "callback_may_record": may_record(question, staff),

@@ -13,6 +13,7 @@ from mijn.http.kcc import (
     drafts,
     finding,
     insight,
+    insight_satisfaction,
     lead,
     login,
     parties,
@@ -20,6 +21,7 @@ from mijn.http.kcc import (
     questions,
     queue,
     retention,
+    satisfaction,
     textmodules,
 )
 
@@ -52,7 +54,9 @@ routes: list[BaseRoute] = [
     *callbacks.routes,
     *answers.routes,
     *insight.routes,
+    *insight_satisfaction.routes,
     *lead.routes,
     *textmodules.routes,
     *retention.routes,
+    *satisfaction.routes,
 ]

@@ -17,7 +17,7 @@ from mijn.access.loa import opens_at
 from mijn.access.scope import Access, audit_fields
 from mijn.answers import events, tailoring
 from mijn.audit.service import record_access
-from mijn.db import request_session
+from mijn.db import request_session, utcnow
 from mijn.dossiers.service import (
     DossierView,
     dossier_references,
@@ -52,11 +52,13 @@ from mijn.questions.closing import citizen_close_texts
 from mijn.questions.common import MAX_BODY, OnBehalf, QuestionError, clean_body, list_topics
 from mijn.questions.contacts import party_contacts
 from mijn.questions.models import Question, Topic
+from mijn.questions.satisfaction import SCORE_LABELS, offered, responses_of, survey_of
 from mijn.questions.states import TransitionRefused
 from mijn.questions.titles import question_titles
 from mijn.questions.workflow import question_events
 from mijn.ratelimits.rules import QUESTIONS, REPLIES
 from mijn.ratelimits.service import Verdict
+from mijn.satisfactionsettings import SatisfactionSettings
 
 
 async def my_questions(request: Request) -> Response:
@@ -72,7 +74,11 @@ async def my_questions(request: Request) -> Response:
         unread = await unread_count(session, access.party_id, news_scope(access))
         locked = await locked_question_count(session, access.scope())
         titles = await question_titles(session, [q.id for q, _ in questions])
+        answered = await responses_of(session, [q.id for q, _ in questions])
+    kto, now = app_settings(request).satisfaction, utcnow()
     context = {
+        "survey_open": {q.id for q, _ in questions
+                        if q.id not in answered and offered(q, kto, now)},
         "questions": questions, "contacts": contacts, "dossiers": dossiers, "titles": titles,
         "unread_messages": unread, "locked_questions": locked,
     }
@@ -237,7 +243,7 @@ async def _dossier_id(
 
 
 async def _detail_context(
-    session: AsyncSession, question: Question, access: Access
+    session: AsyncSession, question: Question, access: Access, kto: SatisfactionSettings
 ) -> dict[str, Any]:
     topic = await session.get(Topic, question.topic_id)
     ids = [question.dossier_id] if question.dossier_id else []
@@ -261,6 +267,7 @@ async def _detail_context(
         "thread": thread,
         "dossier": dossiers.get(question.dossier_id or 0),
         "callback_attempts": await callback_attempts(session, question),
+        "survey": await survey_of(session, question, kto), "score_labels": SCORE_LABELS,
         "unread_messages": await unread_count(session, access.party_id, news_scope(access)),
     }
 
@@ -298,7 +305,8 @@ async def detail(request: Request) -> Response:
             dossier_id=question.dossier_id, **audit_fields(access),
         )
         await session.commit()
-        context = await _detail_context(session, question, access)
+        context = await _detail_context(session, question, access,
+                                        app_settings(request).satisfaction)
         kept = take_kept(request, access)
     context["sent"] = request.query_params.get("verstuurd") == "1"
     context["values"], context["error"], context["restored"] = kept or {}, None, bool(kept)
@@ -335,7 +343,8 @@ async def respond(request: Request) -> Response:
             else:
                 await citizen_close(session, question, by=by)
         except QuestionError as error:  # checked before anything changed
-            context = await _detail_context(session, question, access)
+            context = await _detail_context(session, question, access,
+                                        app_settings(request).satisfaction)
             context.update(values=values, error=error, sent=False)
             return render(request, "portal/questions/detail.html", context, status_code=422)
         except TransitionRefused:
@@ -353,7 +362,8 @@ async def _reply_refused(
     question = await party_question(session, reference, access.scope())
     if question is None:
         raise HTTPException(status_code=404)
-    context = await _detail_context(session, question, access)
+    context = await _detail_context(session, question, access,
+                                        app_settings(request).satisfaction)
     context.update(values=values, error=limits.form_error("body", verdict), sent=False)
     return render(request, "portal/questions/detail.html", context,
                   status_code=limits.RATE_LIMITED, headers=limits.retry_after(verdict))

@@ -14,6 +14,7 @@ from mijn.http.portal import (
     pages,
     profile,
     questions,
+    satisfaction,
     tasks,
     theme,
 )
@@ -23,6 +24,7 @@ routes: list[BaseRoute] = [
     *tasks.routes,
     *documents.routes,
     *answers.routes,
+    *satisfaction.routes,  # before questions' /mijn/vragen/{reference}/{action}
     *questions.routes,
     *mandates.routes,
     *notifications.routes,
