@@ -167,9 +167,10 @@ async def _withdraw_answers(session: AsyncSession) -> None:
 # view, its thread, its events, the party, its 10 latest dossiers with their count, its 10
 # latest questions with theirs, its contacts, its mandates, the question's dossier with its
 # timeline, the answers suggested beside it (none when nothing matches) and the staff
-# member's draft. The teams, the staff's names, the specialists, the text modules, the topics
-# and which answers suit the question's text are kept per process.
-WORKSPACE = 13
+# member's draft, and the satisfaction answers (issue 20) of the questions shown and of this
+# one. The teams, the staff's names, the specialists, the text modules, the topics and which
+# answers suit the question's text are kept per process.
+WORKSPACE = 14
 KEPT = ("FROM teams", "FROM staff_members", "FROM text_modules", "FROM search_terms",
         "FROM search_variants", "FROM question_topics")
 

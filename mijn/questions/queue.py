@@ -173,7 +173,7 @@ _QUESTION_LINES = (
 
 
 async def party_picture(
-    session: AsyncSession, party_id: int, limit: int | None = None
+    session: AsyncSession, party_id: int, limit: int | None = None, also: int | None = None
 ) -> PartyPicture | None:
     """A party's dossiers with status, questions, contacts (internal ones included) and the
     mandates for and by it that hold today or will; with a limit, only the first so many
@@ -195,7 +195,9 @@ async def party_picture(
         contacts=await party_contacts(session, whole, include_internal=True),
         mandates=await party_mandates(session, party_id),
         dossier_count=dossier_count, question_count=question_count,
-        satisfaction=await responses_of(session, [q.id for q, _ in questions]),
+        # `also`: a question whose answer is wanted too (the one beside it), in the same read
+        satisfaction=await responses_of(
+            session, [q.id for q, _ in questions] + ([also] if also else [])),
     )
 
 

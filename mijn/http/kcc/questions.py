@@ -42,7 +42,6 @@ from mijn.questions.handover import hand_back, mark_seen, parse_note
 from mijn.questions.models import Question, QuestionEvent
 from mijn.questions.queue import party_picture
 from mijn.questions.resolution import resolution_of
-from mijn.questions.satisfaction import response_of
 from mijn.questions.states import TransitionRefused, allowed_actions
 from mijn.questions.workflow import (
     HOLDER_ACTIONS,
@@ -82,7 +81,7 @@ async def _workspace(
     ids |= {question.assignee_id or 0, staff.id, *(e.target_staff_id or 0 for e in events)}
     teams = await kept_teams(session)
     names = await kept_staff_names(session, {i for i in ids if i})
-    picture = await party_picture(session, question.party_id, PICTURE_LIMIT)
+    picture = await party_picture(session, question.party_id, PICTURE_LIMIT, also=question.id)
     view = await dossier_view_by_id(session, question.dossier_id, question.party_id) if (
         question.dossier_id) else None
     return {
@@ -105,7 +104,7 @@ async def _workspace(
         "actions": _actions_for(question, staff),
         "staff": staff,
         "fcr": resolution_of(events),
-        "survey": await response_of(session, question.id),
+        "survey": picture.satisfaction.get(question.id) if picture else None,
         "version": version_of(question),
         "callback_attempts": await callback_attempts(session, question),
         "callback_may_record": may_record(question, staff),
