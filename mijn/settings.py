@@ -21,6 +21,7 @@ from mijn.envvalues import (
     int_value,
     share_value,
 )
+from mijn.openklantsettings import OpenKlantSettings, openklant_settings
 from mijn.pgbouncer import PgBouncerSettings, load_pgbouncer
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
@@ -139,6 +140,7 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=lambda: ratewindows.rate_limits({}))
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)  # bewaartermijnen
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)  # metrics, log format
+    openklant: OpenKlantSettings = field(default_factory=OpenKlantSettings)  # Klantinteracties
 
     @property
     def is_production(self) -> bool:
@@ -326,6 +328,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
         retention=retention_periods(env),
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
+        openklant=openklant_settings(env, env.get("MIJN_ENV", "development") == "production"),
     )
     settings.check()
     return settings

@@ -1,5 +1,6 @@
 """The worker behind `mijn worker`: rounds of deliver_due until stopped; each round also gives
-claims nobody worked on for MIJN_CLAIM_IDLE_MINUTES back to the queue."""
+claims nobody worked on for MIJN_CLAIM_IDLE_MINUTES back to the queue, and delivers the
+exports to Open Klant when MIJN_OPENKLANT_URL is set."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from mijn.db import make_engine, make_sessionmaker
 from mijn.models import import_all
 from mijn.notifications.delivery import DeliveryReport, deliver_due
 from mijn.notifications.mail import Mailer, SmtpMailer
+from mijn.openklant.client import OpenKlantClient
+from mijn.openklant.queue import deliver_due as deliver_exports
 from mijn.questions.claims import release_idle
 from mijn.retry import error_summary, is_temporary
 from mijn.settings import Settings
@@ -48,6 +51,22 @@ async def release_idle_claims(sessionmaker: async_sessionmaker[AsyncSession],
     return len(released)
 
 
+async def _round(
+    sessionmaker: async_sessionmaker[AsyncSession], mailer: Mailer, settings: Settings,
+    batch: int, exporter: OpenKlantClient | None,
+) -> tuple[DeliveryReport, int]:
+    """One round: the e-mails, the idle claims, the exports; the report and how many
+    exports were handled."""
+    report = await deliver_due(sessionmaker, mailer, settings, batch=batch)
+    await release_idle_claims(sessionmaker, settings)
+    if exporter is None:
+        return report, 0
+    counts = await deliver_exports(sessionmaker, settings.openklant, exporter, batch)
+    if counts:
+        log.info("Open Klant exports: %s", dict(counts))
+    return report, sum(counts.values())
+
+
 async def run_worker(
     settings: Settings, *, once: bool = False, interval: float = 5.0, batch: int = 200,
     mailer: Mailer | None = None, stop: asyncio.Event | None = None,
@@ -59,11 +78,12 @@ async def run_worker(
     mailer = mailer or SmtpMailer(settings.smtp_url)
     stop = stop or asyncio.Event()
     total, started, last_line = DeliveryReport(), time.monotonic(), time.monotonic()
+    exporter = OpenKlantClient(settings.openklant) if settings.openklant.enabled else None
     try:
         while not stop.is_set():
+            exported = 0
             try:
-                report = await deliver_due(sessionmaker, mailer, settings, batch=batch)
-                await release_idle_claims(sessionmaker, settings)
+                report, exported = await _round(sessionmaker, mailer, settings, batch, exporter)
             except Exception as exc:
                 if not is_temporary(exc):  # a programming error: never retried for ever
                     log.error("delivery round failed: %s; stopping", error_summary(exc))
@@ -72,15 +92,17 @@ async def run_worker(
                             interval)
                 report = DeliveryReport()
             _add(total, report)
-            if once and report.handled == 0:
+            if once and report.handled + exported == 0:
                 break
             if time.monotonic() - last_line > 10 and not once:
                 print(summary(total, time.monotonic() - started), file=sys.stderr, flush=True)
                 last_line = time.monotonic()
-            if report.handled == 0 or report.handled == report.postponed:
+            if report.handled + exported in (0, report.postponed):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
     finally:
+        if exporter is not None:
+            await exporter.__aexit__()
         await engine.dispose()
     print(summary(total, time.monotonic() - started), file=sys.stderr, flush=True)
     return total

@@ -138,3 +138,27 @@ def new_message(
         author_type="staff" if staff_id else "party", author_staff_id=staff_id,
         author_name=by.name[:200] if by else None,
     )
+
+
+async def question_by_id(session: AsyncSession, question_id: int) -> Question | None:
+    """A question by its id, whoever's (for exports to other systems, not for pages)."""
+    return await session.get(Question, question_id)
+
+
+async def message_by_id(session: AsyncSession, message_id: int) -> QuestionMessage | None:
+    """A message of a thread by its id (for exports to other systems, not for pages)."""
+    return await session.get(QuestionMessage, message_id)
+
+
+async def latest_message_id(session: AsyncSession, question_id: int, kind: str) -> int | None:
+    """The id of the question's newest message of this kind (reply, handover, ...)."""
+    found = await session.scalar(
+        select(QuestionMessage.id)
+        .where(QuestionMessage.question_id == question_id, QuestionMessage.kind == kind)
+        .order_by(QuestionMessage.id.desc()).limit(1))
+    return found
+
+
+async def topic_by_id(session: AsyncSession, topic_id: int) -> Topic | None:
+    """A topic by its id, also one no longer offered (for exports of older questions)."""
+    return await session.get(Topic, topic_id)

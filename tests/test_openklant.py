@@ -1,0 +1,370 @@
+"""Export to Open Klant against a Klantinteracties test server (tests/openklant_server.py): a
+question, a reply, a handover and a callback request round trip; a retry after a time-out
+that in fact succeeded creates nothing twice; the server down for a while loses nothing; a
+refusal is dead until put back; long texts travel whole; every body Mijn sent is valid
+against the schemas kept in tests/openklant_schemas/. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+import jsonschema
+import pytest
+from openklant_server import TOKEN, Server, Trouble, running, schema
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.testclient import TestClient
+
+from mijn.access.staff import Staff
+from mijn.dossiers.models import Dossier, DossierType
+from mijn.openklant.client import OpenKlantClient
+from mijn.openklant.models import OpenKlantExport, OpenKlantLink
+from mijn.openklant.queue import after_action, deliver_due, enqueue, requeue_export
+from mijn.openklant.texts import MARK_TASK
+from mijn.parties.service import get_or_create_party
+from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.callbacks import suggest_window
+from mijn.questions.common import list_topics, question_by_id
+from mijn.questions.contacts import Callback, request_callback
+from mijn.questions.workflow import Handover, claim, hand_over, reply
+from mijn.settings import Settings
+from mijn.staff.models import Team
+from mijn.staff.service import record_login
+
+T = TypeVar("T")
+JAN, KVK = "999990019", "69599084"
+ZAAK = "https://zaken.example.nl/zaken/api/v1/zaken/1f9c3e5a-2b7d-4c8e-9a1b-3c5d7e9f0a12"
+# Which schema each request Mijn sends must satisfy.
+SCHEMA_OF = {"partijen": "partij", "maak-klantcontact": "maak-klantcontact",
+             "actoren": "actor", "actorklantcontacten": "actorklantcontact",
+             "internetaken": "internetaak", "digitaleadressen": "digitaal-adres"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[Server, str]]:
+    """One test server for the module's tests (emptied before each)."""
+    with running() as found:
+        yield found
+
+
+@dataclass
+class World:
+    """A portal configured for the test server, its people, and helpers."""
+
+    client: TestClient
+    server: Server
+    settings: Settings
+    jan: int
+    agent: Staff
+    specialist: Staff
+    team: int
+    topic: int
+
+    def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """fn(session, *args) on the portal's loop, committed after."""
+        async def call() -> T:
+            async with self.client.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+                result = await fn(session, *args)
+                await session.commit()
+                return result
+        assert self.client.portal is not None
+        return self.client.portal.call(call)
+
+    def deliver(self) -> Counter[str]:
+        """One round of the worker's exports, due or not."""
+        async def call() -> Counter[str]:
+            async with OpenKlantClient(self.settings.openklant) as remote:
+                return await deliver_due(self.client.app.state.sessionmaker,  # type: ignore[attr-defined]
+                                         self.settings.openklant, remote, ignore_schedule=True)
+        assert self.client.portal is not None
+        return self.client.portal.call(call)
+
+    def objects(self, resource: str) -> list[dict[str, Any]]:
+        """What the server stores of a resource."""
+        return list(self.server.store.objects[resource].values())
+
+
+async def _people(session: AsyncSession) -> tuple[int, Staff, Staff, int, int]:
+    jan = await get_or_create_party(session, "bsn", JAN, "Jan Jansen")
+    agent = await record_login(session, "test|agent", "Anouk Bakker", ("agent",), ())
+    specialist = await record_login(session, "test|spec", "Sam Visser", ("specialist",),
+                                    ("vergunningen",))
+    team = await session.scalar(select(Team.id).where(Team.code == "vergunningen"))
+    topics = await list_topics(session)
+    assert team is not None
+    return (jan.id, Staff(agent.id, ("agent",)), Staff(specialist.id, ("specialist",)), team,
+            topics[0].id)
+
+
+@pytest.fixture
+def world(server: tuple[Server, str], client_with: Callable[..., TestClient]) -> World:
+    """A portal whose Open Klant is the test server (a client time-out of 1 s)."""
+    found, url = server
+    found.store.reset()
+    client = client_with(MIJN_OPENKLANT_URL=url, MIJN_OPENKLANT_TOKEN=TOKEN,
+                         MIJN_OPENKLANT_TIMEOUT="1")
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    world = World(client, found, settings, 0, Staff(0, ()), Staff(0, ()), 0, 0)
+    world.jan, world.agent, world.specialist, world.team, world.topic = world.run(_people)
+    return world
+
+
+def assert_valid(world: World) -> int:
+    """Every body Mijn sent is valid against the standard's schema; how many there were."""
+    sent = [(resource, body) for method, resource, body in world.server.store.requests
+            if method == "POST"]
+    for resource, body in sent:
+        jsonschema.validate(body, schema(SCHEMA_OF[resource]),
+                            format_checker=jsonschema.FormatChecker())
+    return len(sent)
+
+
+def asking(world: World, body: str = "Wanneer hoor ik iets over mijn aanvraag?",
+           dossier_id: int | None = None) -> int:
+    """Jan asks through the portal; the export noted in the same transaction (as the
+    portal's handler does). The question's id."""
+    async def call(session: AsyncSession) -> int:
+        question, _ = await ask(session, NewQuestion(world.jan, world.topic, body, dossier_id),
+                                world.settings.calendar)
+        await enqueue(session, world.settings.openklant, "question", question.id,
+                      question.reference)
+        return question.id
+    return world.run(call)
+
+
+def acting(world: World, question_id: int, action: str, staff: Staff,
+           do: Callable[[AsyncSession, Any], Awaitable[None]]) -> None:
+    """A staff action on the question and its export, in one transaction (as the KCC does)."""
+    async def call(session: AsyncSession) -> None:
+        question = await question_by_id(session, question_id)
+        assert question is not None
+        await do(session, question)
+        await after_action(session, world.settings.openklant, question, action)
+    world.run(call)
+
+
+async def _zaak_dossier(session: AsyncSession, party_id: int) -> int:
+    kind = DossierType(code=f"t-{uuid.uuid4().hex[:6]}", kind="case", name_nl="Vergunning")
+    session.add(kind)
+    await session.flush()
+    dossier = Dossier(reference=f"Z-{uuid.uuid4().hex[:8]}", kind="case",
+                      dossier_type_id=kind.id, title="Dakkapel", party_id=party_id,
+                      channel="web", opened_on=date(2026, 3, 1), zgw_url=ZAAK)
+    session.add(dossier)
+    await session.flush()
+    return dossier.id
+
+
+def test_a_question_becomes_a_klantcontact_of_the_party_found_by_bsn(world: World) -> None:
+    """A question about a zaak: a partij by BSN (2.6 codes), a klantcontact with its text,
+    the party as initiating betrokkene, an onderwerpobject naming the zaak; a second question
+    of the same party finds the partij rather than making another."""
+    dossier = world.run(_zaak_dossier, world.jan)
+    first = asking(world, dossier_id=dossier)
+    assert world.deliver() == Counter(done=1)
+    [partij] = world.objects("partijen")
+    [ident] = world.objects("partij-identificatoren")
+    assert ident["partijIdentificator"] == {"codeObjecttype": "natuurlijk_persoon",
+                                            "codeSoortObjectId": "bsn", "objectId": JAN,
+                                            "codeRegister": "brp"}
+    assert ident["identificeerdePartij"]["uuid"] == partij["uuid"]
+    [contact] = world.objects("klantcontacten")
+    assert contact["kanaal"] == "Webformulier"
+    assert contact["inhoud"] == "Wanneer hoor ik iets over mijn aanvraag?"
+    assert contact["taal"] == "nld" and contact["vertrouwelijk"] is False
+    [involved] = world.objects("betrokkenen")
+    assert involved["wasPartij"]["uuid"] == partij["uuid"] and involved["initiator"] is True
+    assert involved["hadKlantcontact"]["uuid"] == contact["uuid"]
+    [about] = world.objects("onderwerpobjecten")
+    assert about["onderwerpobjectidentificator"] == {
+        "objectId": ZAAK.rsplit("/", 1)[1], "codeObjecttype": "zaak",
+        "codeRegister": "openzaak", "codeSoortObjectId": "uuid"}
+    links = world.run(_links, f"question:{first}")
+    assert links["klantcontact"] == contact["url"] and links["betrokkene"] == involved["url"]
+    asking(world, "Nog een vraag.")
+    assert world.deliver() == Counter(done=1)
+    assert len(world.objects("partijen")) == 1 and len(world.objects("klantcontacten")) == 2
+    assert assert_valid(world) == 3  # one partij, two maak-klantcontact
+
+
+async def _links(session: AsyncSession, subject: str) -> dict[str, str]:
+    rows = await session.execute(select(OpenKlantLink.role, OpenKlantLink.url)
+                                 .where(OpenKlantLink.subject == subject))
+    return {role: url for role, url in rows.all()}
+
+
+def _handover(world: World) -> Handover:
+    return Handover(world.team, world.specialist.id, "Jan Jansen", "Wil weten of een "
+                    "dakkapel mag.", "Bestemmingsplan bekeken.")
+
+
+def test_a_handover_is_an_internetaak_and_the_reply_ends_it(world: World) -> None:
+    """A handover: an internal klantcontact of the note and an internetaak for the
+    specialist (te_verwerken); the specialist's reply: a klantcontact linked to the question
+    with an actorklantcontact for them, and the internetaak verwerkt."""
+    question = asking(world)
+    acting(world, question, "claim", world.agent, lambda s, q: claim(s, q, world.agent))
+    acting(world, question, "hand_over", world.agent,
+           lambda s, q: hand_over(s, q, world.agent, _handover(world)))
+    assert world.deliver() == Counter(done=2)
+    [task] = world.objects("internetaken")
+    assert task["status"] == "te_verwerken" and task["gevraagdeHandeling"] == "Vraag beantwoorden"
+    assert task["toelichting"] == _handover(world).note()
+    [specialist] = [a for a in world.objects("actoren") if a["soortActor"] == "medewerker"
+                    and a["naam"] == "Sam Visser"]
+    assert task["toegewezenAanActoren"] == [{"uuid": specialist["uuid"]}]
+    cause = world.server.store.objects["klantcontacten"][
+        task["aanleidinggevendKlantcontact"]["uuid"]]
+    assert cause["vertrouwelijk"] is True and cause["inhoud"] == _handover(world).note()
+    acting(world, question, "reply", world.specialist,
+           lambda s, q: reply(s, q, world.specialist, "Ja, dat mag zonder vergunning."))
+    assert world.deliver() == Counter(done=2)  # the reply, and the end of the task
+    [answer] = [c for c in world.objects("klantcontacten") if c.get("reactie")]
+    assert answer["reactie"] == "Ja, dat mag zonder vergunning."
+    asked = world.run(_links, f"question:{question}")["klantcontact"]
+    linked = [o for o in world.objects("onderwerpobjecten")
+              if (o["klantcontact"] or {}).get("uuid") == answer["uuid"]]
+    assert [o["wasKlantcontact"]["uuid"] for o in linked] == [asked.rsplit("/", 1)[1]]
+    handled = {(a["actor"]["uuid"], a["klantcontact"]["uuid"])
+               for a in world.objects("actorklantcontacten")}
+    assert (specialist["uuid"], answer["uuid"]) in handled
+    assert world.server.store.objects["internetaken"][task["uuid"]]["status"] == "verwerkt"
+    assert assert_valid(world) >= 6
+
+
+def test_a_callback_request_is_a_klantcontact_an_internetaak_and_the_number(
+    world: World,
+) -> None:
+    """A callback request: a klantcontact, the number to call as the betrokkene's
+    digitaal adres (telefoonnummer), an internetaak "Terugbellen" for the team's actor."""
+    async def call(session: AsyncSession) -> int:
+        start, end = suggest_window(world.settings.calendar, datetime.now().astimezone())
+        question = await request_callback(session, world.agent, Callback(
+            world.jan, world.topic, "06 1234 5678", start, end,
+            Handover(world.team, None, "Jan", "Terugbellen over de aanslag.")),
+            world.settings.calendar)
+        assert end - start <= timedelta(days=1)
+        for kind in ("question", "handover"):
+            await enqueue(session, world.settings.openklant, kind, question.id,
+                          question.reference)
+        return question.id
+    world.run(call)
+    assert world.deliver() == Counter(done=2)
+    [number] = world.objects("digitaleadressen")
+    assert number["adres"] == "0612345678" and number["soortDigitaalAdres"] == "telefoonnummer"
+    [task] = world.objects("internetaken")
+    assert task["gevraagdeHandeling"] == "Terugbellen"
+    [team] = [a for a in world.objects("actoren") if a["soortActor"] == "organisatorische_eenheid"]
+    assert task["toegewezenAanActoren"] == [{"uuid": team["uuid"]}]
+    assert assert_valid(world) >= 5
+
+
+@pytest.mark.parametrize("resource", ["partijen", "maak-klantcontact", "internetaken"])
+def test_a_retry_after_a_time_out_that_succeeded_creates_nothing_twice(
+    world: World, resource: str,
+) -> None:
+    """The server stores, then answers too late: the export is retried, finds what the first
+    attempt made, and makes nothing twice."""
+    question = asking(world)
+    acting(world, question, "claim", world.agent, lambda s, q: claim(s, q, world.agent))
+    acting(world, question, "hand_over", world.agent,
+           lambda s, q: hand_over(s, q, world.agent, _handover(world)))
+    world.server.store.troubles.append(Trouble("slow_after", 1, "POST", resource))
+    first = world.deliver()
+    assert first["pending"] == 1  # the one that timed out waits for its retry
+    assert world.deliver()["done"] >= 1
+    assert world.run(_states) == {"done": 2}
+    assert len(world.objects("partijen")) == 1
+    assert len(world.objects("klantcontacten")) == 2  # the question and the handover note
+    assert len(world.objects("internetaken")) == 1
+
+
+async def _states(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(OpenKlantExport.state, func.count())
+                                 .group_by(OpenKlantExport.state))
+    return {state: int(count) for state, count in rows.all()}
+
+
+def test_the_server_down_for_a_while_loses_nothing(world: World) -> None:
+    """While Open Klant answers 503 (or times out) every export waits with its error; once it
+    is back, every one arrives, once."""
+    for _ in range(3):
+        asking(world)
+    world.server.store.troubles.append(Trouble("down", 100, "*"))
+    assert world.deliver() == Counter(pending=3)
+    world.server.store.troubles[:] = [Trouble("slow", 3, "*")]
+    assert world.deliver() == Counter(pending=3)
+    errors = world.run(_errors)
+    assert errors and all("Open Klant answered 503" in e or "Timeout" in e for e in errors)
+    world.server.store.troubles.clear()
+    assert world.deliver() == Counter(done=3)
+    assert len(world.objects("klantcontacten")) == 3 and len(world.objects("partijen")) == 1
+
+
+async def _errors(session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(OpenKlantExport.last_error)))
+
+
+def test_a_refusal_is_dead_at_once_and_staff_put_it_back(world: World) -> None:
+    """A 4xx will not pass: the export is dead with the error (the fields Open Klant named,
+    no values); put back, it goes when the cause is gone."""
+    asking(world)
+    world.server.store.objects["partij-identificatoren"]["x"] = {  # someone else has the BSN
+        "partijIdentificator": {"codeObjecttype": "natuurlijk_persoon",
+                                "codeSoortObjectId": "bsn", "objectId": JAN,
+                                "codeRegister": "brp"}}
+    assert world.deliver() == Counter(dead=1)
+    [error] = world.run(_errors)
+    assert error.startswith("OpenKlantError: Open Klant answered 400 to POST partijen")
+    assert "partijIdentificator (unique)" in error and JAN not in error
+    del world.server.store.objects["partij-identificatoren"]["x"]
+    [dead] = world.run(_dead_ids)
+    assert world.run(requeue_export, dead) is True
+    assert world.deliver() == Counter(done=1), world.run(_errors)
+
+
+async def _dead_ids(session: AsyncSession) -> list[int]:
+    return list(await session.scalars(select(OpenKlantExport.id)
+                                      .where(OpenKlantExport.state == "dead")))
+
+
+def test_long_texts_travel_whole(world: World) -> None:
+    """A question over inhoud's 1,000 characters: inhoud ends with a marker and the metadata
+    holds the whole text; a handover note over toelichting's 1,000: the task says where the
+    whole note is, and its klantcontact has it."""
+    body = "Mijn vraag gaat over de dakkapel. " * 110  # 3,740 characters
+    question = asking(world, body.strip())
+    acting(world, question, "claim", world.agent, lambda s, q: claim(s, q, world.agent))
+    long = Handover(world.team, None, "Jan Jansen", "Context. " * 200)
+    acting(world, question, "hand_over", world.agent,
+           lambda s, q: hand_over(s, q, world.agent, long))
+    assert world.deliver() == Counter(done=2)
+    asked = next(c for c in world.objects("klantcontacten") if not c["vertrouwelijk"])
+    assert len(asked["inhoud"]) == 1000 and asked["inhoud"].endswith(
+        "(volledige tekst in metadata.volledigeInhoud)")
+    assert asked["metadata"] == {"volledigeInhoud": body.strip()}
+    [task] = world.objects("internetaken")
+    assert len(task["toelichting"]) == 1000 and task["toelichting"].endswith(MARK_TASK)
+    cause = world.server.store.objects["klantcontacten"][
+        task["aanleidinggevendKlantcontact"]["uuid"]]
+    assert cause["metadata"]["volledigeInhoud"] == long.note()
+    assert assert_valid(world) >= 4
+
+
+def test_nothing_is_noted_while_open_klant_is_off(run: Any, settings: Settings) -> None:
+    """Without MIJN_OPENKLANT_URL no export is noted."""
+    assert not settings.openklant.enabled
+
+    async def call(session: AsyncSession) -> int:
+        jan = await get_or_create_party(session, "bsn", JAN)
+        topic = (await list_topics(session))[0]
+        question, _ = await ask(session, NewQuestion(jan.id, topic.id, "Vraag"),
+                                settings.calendar)
+        await enqueue(session, settings.openklant, "question", question.id, question.reference)
+        return int(await session.scalar(select(func.count()).select_from(OpenKlantExport)) or 0)
+    assert run(call) == 0
