@@ -125,7 +125,7 @@ def test_everything_reachable_passes_but_a_refusing_api(
 ) -> None:
     code, out = _check(monkeypatch, capsys, _env(database_url, data_dir, web, smtp))
     assert _line(out, "configuration").startswith("ok    configuration   MIJN_ENV=development")
-    assert "migrations at head (0013" in _line(out, "database") and out.startswith("ok")
+    assert "migrations at head (0014" in _line(out, "database") and out.startswith("ok")
     assert _line(out, "smtp").startswith("ok    smtp ")
     assert _line(out, "login citizen") == (
         f"ok    login citizen   {web}/oidc: discovery document valid")
@@ -133,12 +133,12 @@ def test_everything_reachable_passes_but_a_refusing_api(
     assert _line(out, "zgw zaken") == f"ok    zgw zaken       {web}/zaken answers (200)"
     assert _line(out, "zgw catalogi").startswith("FAIL  zgw catalogi")
     assert "what to do: check MIJN_ZGW_CLIENT_ID and MIJN_ZGW_SECRET" in out
-    assert (code, out.splitlines()[-1]) == (1, "1 of 8 checks failed.")
+    assert (code, out.splitlines()[-1]) == (1, "1 of 9 checks failed.")
 
     env = _env(database_url, data_dir, web, smtp)
     del env["MIJN_ZGW_NOTIFICATIONS_TOKEN"]
     code, out = _check(monkeypatch, capsys, env)
-    assert (code, out.splitlines()[-1]) == (0, "All 7 checks passed.")
+    assert (code, out.splitlines()[-1]) == (0, "All 8 checks passed.")
 
 
 def test_a_closed_port_a_silent_server_and_a_wrong_issuer_fail_quickly(

@@ -6,13 +6,16 @@ against the schemas kept in tests/openklant_schemas/. On SQLite and PostgreSQL."
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 import jsonschema
 import pytest
 from openklant_server import TOKEN, Server, Trouble, running, schema
@@ -20,12 +23,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
+from conftest import Auth, form_fields, make_settings
 from mijn.access.staff import Staff
+from mijn.audit.models import AuditEvent
+from mijn.check import Result, run_checks
 from mijn.dossiers.models import Dossier, DossierType
+from mijn.envvalues import ConfigurationError
 from mijn.openklant.client import OpenKlantClient
+from mijn.openklant.export import contact_reference
 from mijn.openklant.models import OpenKlantExport, OpenKlantLink
 from mijn.openklant.queue import after_action, deliver_due, enqueue, requeue_export
 from mijn.openklant.texts import MARK_TASK
+from mijn.openklantsettings import openklant_settings
 from mijn.parties.service import get_or_create_party
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.callbacks import suggest_window
@@ -368,3 +377,187 @@ def test_nothing_is_noted_while_open_klant_is_off(run: Any, settings: Settings) 
         await enqueue(session, settings.openklant, "question", question.id, question.reference)
         return int(await session.scalar(select(func.count()).select_from(OpenKlantExport)) or 0)
     assert run(call) == 0
+
+
+def _post(client: TestClient, path: str, data: dict[str, str], token: str) -> Any:
+    return client.post(path, data={**data, "csrf_token": token})
+
+
+def test_the_portal_and_the_kcc_note_their_exports_with_the_change(world: World) -> None:
+    """Through the real pages: Jan asks, an agent answers; each change's export is noted in
+    its own transaction and arrives, the reply linked to the question."""
+    auth = Auth(world.client)
+    auth.login("demo-jan")
+    auth.login_staff("demo-agent")
+    token = auth.csrf()
+    fields = form_fields(world.client.get("/mijn/vragen/nieuw").text)
+    asked = _post(world.client, "/mijn/vragen", {
+        "submit_key": fields["submit_key"], "topic": str(world.topic),
+        "body": "Wanneer komt de ploeg?", "suggestions_seen": "1"}, token)
+    assert asked.status_code == 303
+    reference = asked.headers["location"].split("/")[-1].split("?")[0]
+    answered = _post(world.client, f"/kcc/vragen/{reference}/reply",
+                     {"body": "Volgende week."}, token)
+    assert answered.status_code == 303
+    assert world.run(_kinds) == ["question", "reply"]
+    assert world.deliver() == Counter(done=2)
+    [asking_contact] = [c for c in world.objects("klantcontacten") if c.get("inhoud")]
+    [answer] = [c for c in world.objects("klantcontacten") if c.get("reactie")]
+    assert asking_contact["referentienummer"] == reference.removeprefix("V-")
+    assert asking_contact["inhoud"] == "Wanneer komt de ploeg?"
+    assert answer["reactie"] == "Volgende week."
+    [agent] = world.objects("actoren")
+    assert agent["soortActor"] == "medewerker"
+    assert assert_valid(world) == 5  # partij, 2 maak-klantcontact, actor, actorklantcontact
+
+
+async def _kinds(session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(OpenKlantExport.kind).order_by(OpenKlantExport.id)))
+
+
+def test_staff_see_a_dead_export_and_put_it_back(world: World) -> None:
+    """The deliveries page lists a dead export with its error; "Opnieuw proberen" puts it
+    back in the queue (audited), and it goes."""
+    asking(world)
+    world.server.store.troubles.append(Trouble("down", 1))
+    world.client.app.state.settings = replace(  # type: ignore[attr-defined]
+        world.settings, openklant=replace(world.settings.openklant, max_attempts=1))
+    world.settings = world.client.app.state.settings  # type: ignore[attr-defined]
+    assert world.deliver() == Counter(dead=1)
+    auth = Auth(world.client)
+    auth.login_staff("demo-lead")
+    page = world.client.get("/kcc/meldingen").text
+    [dead] = world.run(_dead_ids)
+    assert "Mislukte exports naar Open Klant" in page
+    assert "gave up after 1 attempts: OpenKlantError: Open Klant answered 503" in page
+    url = f"/kcc/meldingen/openklant/{dead}/opnieuw"
+    assert world.client.post(url).status_code == 403  # no CSRF token
+    done = world.client.post(url, data={"csrf_token": form_fields(page)["csrf_token"]})
+    assert (done.status_code, done.headers["location"]) == (303, "/kcc/meldingen?opnieuw=openklant")
+    assert "De export naar Open Klant staat weer in de wachtrij." in world.client.get(
+        done.headers["location"]).text
+    assert world.run(_audit) == ["kcc.retry.openklant"]
+    assert world.client.post(url, data={"csrf_token": auth.csrf()}).status_code == 404
+    assert world.deliver() == Counter(done=1)
+
+
+async def _audit(session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(AuditEvent.action)
+                                      .where(AuditEvent.action.like("kcc.retry.%"))))
+
+
+def test_mijn_check_reports_whether_open_klant_answers_mijns_token(
+    server: tuple[Server, str], database_url: str, data_dir: Any,
+) -> None:
+    """`mijn check`: ok when Open Klant accepts the token, FAIL (with what to do) when it
+    refuses it or cannot be reached; a line saying it is off when unset."""
+    _, url = server
+
+    def line(**env: str) -> Result:
+        settings = make_settings(database_url, data_dir, **env)
+        return next(r for r in asyncio.run(run_checks(settings, 5)) if r.name == "open klant")
+
+    assert line() == Result("open klant", True, "not configured (MIJN_OPENKLANT_URL unset)")
+    found = line(MIJN_OPENKLANT_URL=url, MIJN_OPENKLANT_TOKEN=TOKEN)
+    assert found.ok and found.detail == f"{url}: Mijn's token is accepted"
+    refused = line(MIJN_OPENKLANT_URL=url, MIJN_OPENKLANT_TOKEN="wrong")
+    assert not refused.ok and "answered 401" in refused.detail
+    assert "MIJN_OPENKLANT_TOKEN" in refused.advice
+    gone = line(MIJN_OPENKLANT_URL="http://127.0.0.1:9/klantinteracties/api/v1",
+                MIJN_OPENKLANT_TOKEN=TOKEN)
+    assert not gone.ok and "MIJN_OPENKLANT_URL" in gone.advice
+
+
+def _ident(kind: str, soort: str, value: str, register: str, **more: Any) -> dict[str, Any]:
+    return {"partijIdentificator": {"codeObjecttype": kind, "codeSoortObjectId": soort,
+                                    "objectId": value, "codeRegister": register}, **more}
+
+
+def test_the_test_server_holds_to_the_standard(server: tuple[Server, str]) -> None:
+    """The server refuses what Open Klant 2.6 refuses, so a test that passes means
+    something: no token, pre-2.6 identifier codes, a combination that is not allowed, an
+    identifier twice, a branch without its company, a bad BSN or phone number, a text over
+    its length, an unknown filter; and it keeps what it accepts."""
+    found, url = server
+    found.store.reset()
+    api = httpx.Client(base_url=url, headers={"Authorization": f"Token {TOKEN}"})
+    person = {"soortPartij": "persoon", "indicatieActief": True}
+    assert httpx.post(f"{url}/partijen", json=person).status_code == 401
+
+    def refused(resource: str, body: dict[str, Any]) -> str:
+        answer = api.post(f"/{resource}", json=body)
+        assert answer.status_code == 400, answer.text
+        return str(answer.json()["invalidParams"][0]["name"])
+
+    old = _ident("inp", "bsn", JAN, "brp")  # before 2.6
+    assert refused("partijen", {**person, "partijIdentificatoren": [old]}).startswith(
+        "partijIdentificatoren")
+    mixed = _ident("natuurlijk_persoon", "kvk_nummer", KVK, "hr")
+    assert refused("partijen", {**person, "partijIdentificatoren": [mixed]}) == \
+        "partijIdentificator"
+    bad_bsn = _ident("natuurlijk_persoon", "bsn", "123456789", "brp")
+    assert refused("partijen", {**person, "partijIdentificatoren": [bad_bsn]}) == \
+        "partijIdentificator.objectId"
+    jan = _ident("natuurlijk_persoon", "bsn", JAN, "brp")
+    made = api.post("/partijen", json={**person, "partijIdentificatoren": [jan]})
+    assert made.status_code == 201
+    assert refused("partijen", {**person, "partijIdentificatoren": [jan]}) == \
+        "partijIdentificator"  # unique
+    branch = _ident("vestiging", "vestigingsnummer", "000038509504", "hr")
+    company = {"soortPartij": "organisatie", "indicatieActief": True}
+    assert refused("partijen", {**company, "partijIdentificatoren": [branch]}) == \
+        "subIdentificatorVan"
+    kvk = api.post("/partijen", json={**company, "partijIdentificatoren": [
+        _ident("niet_natuurlijk_persoon", "kvk_nummer", KVK, "hr")]}).json()
+    parent = kvk["partijIdentificatoren"][0]
+    assert api.post("/partijen", json={**company, "partijIdentificatoren": [
+        {**branch, "subIdentificatorVan": parent}]}).status_code == 201
+    phone = {"verstrektDoorPartij": {"uuid": made.json()["uuid"]}, "adres": "06 1234 5678",
+             "soortDigitaalAdres": "telefoonnummer"}
+    assert refused("digitaleadressen", phone) == "adres"
+    contact = {"kanaal": "Webformulier", "onderwerp": "x" * 201, "taal": "nld",
+               "vertrouwelijk": False}
+    assert refused("klantcontacten", contact) == "onderwerp"
+    assert refused("maak-klantcontact", {"klantcontact": {**contact, "onderwerp": "Vraag"},
+                                         "betrokkene": {"rol": "burger", "initiator": True}}
+                   ) == "betrokkene.rol"
+    assert found.store.objects["klantcontacten"] == {}  # all or nothing
+    assert api.get("/partijen", params={"partijIdentificator__objectId": JAN}).json()[
+        "count"] == 1
+    assert api.get("/partijen", params={"bsn": JAN}).status_code == 400  # unknown filter
+
+
+def test_the_settings_are_off_when_unset_and_refuse_what_cannot_work() -> None:
+    """MIJN_OPENKLANT_*: off without a URL; a URL needs a token (and https in production);
+    the channel names replace the defaults one by one, each a generic name of at most 50."""
+    assert not openklant_settings({}, production=False).enabled
+    found = openklant_settings({"MIJN_OPENKLANT_URL": "https://ok.example.nl/klantinteracties/"
+                                "api/v1/", "MIJN_OPENKLANT_TOKEN": "t" * 40,
+                                "MIJN_OPENKLANT_CHANNELS": "phone=KCC-telefoon, web=Mijn"},
+                               production=True)
+    assert found.enabled and found.url == "https://ok.example.nl/klantinteracties/api/v1"
+    assert found.api("partijen") == "https://ok.example.nl/klantinteracties/api/v1/partijen"
+    assert (found.channels["phone"], found.channels["web"], found.channels["counter"]) == (
+        "KCC-telefoon", "Mijn", "Balie")
+    assert "t" * 40 not in repr(found)
+    wrong = [
+        ({"MIJN_OPENKLANT_URL": "http://ok.example.nl"}, "MIJN_OPENKLANT_TOKEN must be set"),
+        ({"MIJN_OPENKLANT_URL": "ok.example.nl", "MIJN_OPENKLANT_TOKEN": "x"}, "http(s)://"),
+        ({"MIJN_OPENKLANT_CHANNELS": "fax=Fax"}, "'fax=Fax' is not"),
+        ({"MIJN_OPENKLANT_CHANNELS": f"web={'x' * 51}"}, "1 to 50 characters"),
+        ({"MIJN_OPENKLANT_MAX_ATTEMPTS": "0"}, "between 1 and 100"),
+    ]
+    for env, message in wrong:
+        with pytest.raises(ConfigurationError, match=re.escape(message)):
+            openklant_settings(env, production=False)
+    with pytest.raises(ConfigurationError, match="an https:// URL"):
+        openklant_settings({"MIJN_OPENKLANT_URL": "http://ok.example.nl",
+                            "MIJN_OPENKLANT_TOKEN": "x"}, production=True)
+
+
+def test_contact_references_fit_referentienummer() -> None:
+    """A question's referentienummer is its reference without V-; a message's is M and its
+    id in base 36, 10 characters either way."""
+    assert contact_reference("V-ABCDEFGH23") == "ABCDEFGH23"
+    assert contact_reference("V-ABCDEFGH23", 35) == "M00000000Z"
+    assert contact_reference("V-X", 36 ** 9 - 1) == "MZZZZZZZZZ"

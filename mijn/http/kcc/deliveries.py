@@ -1,5 +1,6 @@
 """How the deliveries fare: the notification e-mails per state, and what is dead (will not be
-tried again: an e-mail, a ZGW notification) with its error, to put back in the queue."""
+tried again: an e-mail, a ZGW notification, an export to Open Klant) with its error, to put
+back in the queue."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from mijn.http.common import redirect, small_int
 from mijn.http.kcc.common import render_staff, require_staff
 from mijn.intake.zgw_queue import dead_notifications, requeue
 from mijn.notifications.service import dead_deliveries, delivery_counts, requeue_delivery
+from mijn.openklant.queue import dead_exports, requeue_export
 
-KINDS = ("e-mail", "zgw")
+KINDS = ("e-mail", "zgw", "openklant")
+AUDIT_KINDS = {"e-mail": "email", "zgw": "zgw", "openklant": "openklant"}
 
 
 def _require_watcher(request: Request) -> Staff:
@@ -33,14 +36,16 @@ async def deliveries(request: Request) -> Response:
         counts = await delivery_counts(session)
         failed = await dead_deliveries(session)
         zgw = await dead_notifications(session)
+        exports = await dead_exports(session)
     return render_staff(request, "kcc/deliveries.html", {
-        "counts": counts, "failed": failed, "zgw": zgw, "staff": staff,
+        "counts": counts, "failed": failed, "zgw": zgw, "exports": exports, "staff": staff,
         "requeued": request.query_params.get("opnieuw", ""),
     })
 
 
 async def retry(request: Request) -> Response:
-    """Put one dead e-mail or ZGW notification back in the queue ("Opnieuw proberen");
+    """Put one dead e-mail, ZGW notification or Open Klant export back in the queue
+    ("Opnieuw proberen");
     audited. One that is not dead (any more) is a 404."""
     staff = _require_watcher(request)
     kind = request.path_params["kind"]
@@ -51,13 +56,15 @@ async def retry(request: Request) -> Response:
         if kind == "e-mail":
             party_id = await requeue_delivery(session, item_id)
             found = party_id is not None
-        else:
+        elif kind == "zgw":
             party_id, found = None, await requeue(session, item_id)
+        else:
+            party_id, found = None, await requeue_export(session, item_id)
         if not found:
             raise HTTPException(status_code=404)
         await record_access(
             session, actor_type="staff", actor_id=str(staff.id), actor_role=staff.main_role,
-            action=f"kcc.retry.{'email' if kind == 'e-mail' else 'zgw'}", party_id=party_id,
+            action=f"kcc.retry.{AUDIT_KINDS[kind]}", party_id=party_id,
         )
         await session.commit()
     return redirect(request, request.app.url_path_for("kcc:deliveries") + f"?opnieuw={kind}")
