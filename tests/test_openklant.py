@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from conftest import Auth, form_fields, make_settings
+from mijn import cli
 from mijn.access.staff import Staff
 from mijn.audit.models import AuditEvent
 from mijn.check import Result, run_checks
@@ -561,3 +562,39 @@ def test_contact_references_fit_referentienummer() -> None:
     assert contact_reference("V-ABCDEFGH23") == "ABCDEFGH23"
     assert contact_reference("V-ABCDEFGH23", 35) == "M00000000Z"
     assert contact_reference("V-X", 36 ** 9 - 1) == "MZZZZZZZZZ"
+
+
+def test_backfill_exports_what_was_there_before_and_twice_changes_nothing(
+    world: World, database_url: str, data_dir: Any, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Questions from before the export was on (nothing noted for them): `mijn openklant
+    backfill` notes and sends the question, its reply, its handover and the end of the task;
+    run again, it notes and sends nothing more; --since leaves older questions out."""
+    off = replace(world.settings.openklant, url="")
+    world.settings = replace(world.settings, openklant=off)  # the helpers note nothing now
+    question = asking(world)
+    acting(world, question, "claim", world.agent, lambda s, q: claim(s, q, world.agent))
+    acting(world, question, "hand_over", world.agent,
+           lambda s, q: hand_over(s, q, world.agent, _handover(world)))
+    acting(world, question, "reply", world.specialist,
+           lambda s, q: reply(s, q, world.specialist, "Ja."))
+    assert world.run(_kinds) == []
+    for key, value in {"MIJN_DATABASE_URL": database_url, "MIJN_DATA_DIR": str(data_dir),
+                       "MIJN_ENV": "development", "MIJN_OPENKLANT_URL": world.server.store.base
+                       + "/klantinteracties/api/v1", "MIJN_OPENKLANT_TOKEN": TOKEN}.items():
+        monkeypatch.setenv(key, value)
+    assert cli.main(["openklant", "backfill", "--since", "2999-01-01"]) == 0
+    assert "0 questions: 0 exports noted" in capsys.readouterr().err
+    assert cli.main(["openklant", "backfill"]) == 0
+    err = capsys.readouterr().err
+    assert "1 questions: 4 exports noted" in err and "4 sent, 0 to retry" in err
+    assert sorted(world.run(_kinds)) == ["done", "handover", "question", "reply"]
+    assert len(world.objects("klantcontacten")) == 3  # question, handover note, reply
+    [task] = world.objects("internetaken")
+    assert task["status"] == "verwerkt"
+    before = len(world.server.store.requests)
+    assert cli.main(["openklant", "backfill"]) == 0
+    assert "1 questions: 0 exports noted" in capsys.readouterr().err
+    assert len(world.server.store.requests) == before
+    assert assert_valid(world) >= 7

@@ -162,3 +162,11 @@ async def latest_message_id(session: AsyncSession, question_id: int, kind: str) 
 async def topic_by_id(session: AsyncSession, topic_id: int) -> Topic | None:
     """A topic by its id, also one no longer offered (for exports of older questions)."""
     return await session.get(Topic, topic_id)
+
+
+async def question_ids_since(session: AsyncSession, since: datetime | None) -> list[int]:
+    """The ids of every question (and callback request) asked since then, oldest first."""
+    query = select(Question.id).order_by(Question.id)
+    if since is not None:
+        query = query.where(Question.created_at >= since)
+    return list(await session.scalars(query))
