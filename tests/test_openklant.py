@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -45,6 +46,7 @@ from mijn.questions.workflow import Handover, claim, hand_over, reply
 from mijn.settings import Settings
 from mijn.staff.models import Team
 from mijn.staff.service import record_login
+from mijn.worker import run_worker
 
 T = TypeVar("T")
 JAN, KVK = "999990019", "69599084"
@@ -598,3 +600,20 @@ def test_backfill_exports_what_was_there_before_and_twice_changes_nothing(
     assert "1 questions: 0 exports noted" in capsys.readouterr().err
     assert len(world.server.store.requests) == before
     assert assert_valid(world) >= 7
+
+
+class NoMail:
+    """A mailer for worker rounds with no e-mail due: opening a connection fails the test."""
+
+    def connection(self) -> Any:
+        raise AssertionError("nothing was due, yet the worker opened an SMTP connection")
+
+
+def test_mijn_worker_delivers_the_exports(world: World) -> None:
+    """`mijn worker` delivers the exports in its rounds (with --once: until none is due)."""
+    asking(world)
+    asking(world, "Tweede vraag.")
+    assert world.client.portal is not None
+    world.client.portal.call(partial(run_worker, world.settings, once=True, mailer=NoMail()))
+    assert world.run(_states) == {"done": 2}
+    assert len(world.objects("klantcontacten")) == 2
