@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ from mijn.openklant.models import OpenKlantExport, OpenKlantLink
 from mijn.openklant.queue import after_action, deliver_due, enqueue, requeue_export
 from mijn.openklant.texts import MARK_TASK
 from mijn.openklantsettings import openklant_settings
+from mijn.parties.models import Party
 from mijn.parties.service import get_or_create_party
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.callbacks import suggest_window
@@ -617,3 +618,53 @@ def test_mijn_worker_delivers_the_exports(world: World) -> None:
     world.client.portal.call(partial(run_worker, world.settings, once=True, mailer=NoMail()))
     assert world.run(_states) == {"done": 2}
     assert len(world.objects("klantcontacten")) == 2
+
+
+def test_a_contact_an_agent_registers_is_a_klantcontact_on_its_channel(world: World) -> None:
+    """A phone call registered on Jan's page: a klantcontact on "Telefoon" with the summary,
+    confidential when internal only, Jan as betrokkene and the agent as actor."""
+    auth = Auth(world.client)
+    auth.login_staff("demo-agent")
+    saved = _post(world.client, f"/kcc/klanten/{world.jan}/contact", {
+        "channel": "phone", "summary": "Belde over de aanslag; uitleg gegeven.",
+        "internal": "1"}, auth.csrf())
+    assert saved.status_code == 303
+    assert world.run(_kinds) == ["contact"]
+    assert world.deliver() == Counter(done=1)
+    [contact] = world.objects("klantcontacten")
+    assert (contact["kanaal"], contact["inhoud"], contact["vertrouwelijk"]) == (
+        "Telefoon", "Belde over de aanslag; uitleg gegeven.", True)
+    assert contact["referentienummer"].startswith("C")
+    [involved] = world.objects("betrokkenen")
+    [partij] = world.objects("partijen")
+    assert involved["wasPartij"]["uuid"] == partij["uuid"]
+    [handled] = world.objects("actorklantcontacten")
+    assert handled["klantcontact"]["uuid"] == contact["uuid"]
+    assert world.deliver() == Counter()  # nothing twice
+    assert assert_valid(world) == 4
+
+
+async def _verified(session: AsyncSession, party_id: int, email: str) -> None:
+    party = await session.get(Party, party_id)
+    assert party is not None
+    party.email, party.email_verified_at = email, datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def test_a_verified_email_address_goes_with_the_partij_once(world: World) -> None:
+    """The address Mijn verified is a digitaal adres of the partij, with its verificatieDatum
+    and referentie portaalvoorkeur; a second export finds it; one over 80 characters is not
+    sent rather than cut."""
+    world.run(_verified, world.jan, "jan@example.org")
+    asking(world)
+    asking(world, "Nog een vraag.")
+    assert world.deliver() == Counter(done=2)
+    [address] = world.objects("digitaleadressen")
+    [partij] = world.objects("partijen")
+    assert address == {**address, "adres": "jan@example.org", "soortDigitaalAdres": "email",
+                       "verificatieDatum": "2026-03-02", "referentie": "portaalvoorkeur",
+                       "verstrektDoorPartij": {"uuid": partij["uuid"]}}
+    world.run(_verified, world.jan, "j" * 70 + "@example.org")
+    asking(world, "Een derde vraag.")
+    assert world.deliver() == Counter(done=1)
+    assert len(world.objects("digitaleadressen")) == 1
+    assert assert_valid(world) == 5

@@ -18,7 +18,8 @@ from mijn.openklant.links import Remote, links_of
 from mijn.openklant.texts import contact_texts, task_note
 from mijn.openklantsettings import OpenKlantSettings
 from mijn.parties.service import get_party
-from mijn.questions.common import message_by_id, question_by_id, topic_by_id
+from mijn.questions.common import contact_by_id, message_by_id, question_by_id, topic_by_id
+from mijn.questions.titles import short_title
 from mijn.questions.workflow import full_thread
 from mijn.staff.service import get_staff, get_team
 
@@ -34,16 +35,18 @@ class Gone(Exception):
     """What was to be exported is no longer in Mijn (removed by retention): nothing to do."""
 
 
-def contact_reference(question_reference: str, message_id: int | None = None) -> str:
+def contact_reference(question_reference: str, message_id: int | None = None,
+                      prefix: str = "M") -> str:
     """A klantcontact's referentienummer (10 characters): the question's reference without
-    its V-; for a message, M and its id in base 36. How a retry finds what it made."""
+    its V-; for a message, M and its id in base 36 (a registered contact: C and its id). How
+    a retry finds what it made."""
     if message_id is None:
         return question_reference.removeprefix("V-")[:10]
     digits = ""
     while message_id:
         message_id, rest = divmod(message_id, 36)
         digits = _ALPHABET[rest] + digits
-    return "M" + digits.rjust(9, "0")
+    return prefix + digits.rjust(9, "0")
 
 
 def _when(moment: datetime) -> str:
@@ -73,16 +76,15 @@ async def context(session: AsyncSession, client: OpenKlantClient,
     return Context(session, client, settings, question, party, topic.label_nl if topic else "-")
 
 
-async def _zaak(ctx: Context) -> JSON | None:
-    """The onderwerpobject of a question about a ZGW zaak (its uuid, in the zaak register)."""
-    if ctx.question.dossier_id is None:
-        return None
-    dossier = await dossier_by_id(ctx.session, ctx.question.dossier_id)
+async def _zaak(session: AsyncSession, settings: OpenKlantSettings, dossier_id: int | None
+                ) -> JSON | None:
+    """The onderwerpobject of a contact about a ZGW zaak (its uuid, in the zaak register)."""
+    dossier = await dossier_by_id(session, dossier_id) if dossier_id else None
     if dossier is None or not dossier.zgw_url:
         return None
     return {"onderwerpobjectidentificator": {
         "objectId": dossier.zgw_url.rstrip("/").rsplit("/", 1)[-1], "codeObjecttype": "zaak",
-        "codeRegister": ctx.settings.zaak_register, "codeSoortObjectId": "uuid"}}
+        "codeRegister": settings.zaak_register, "codeSoortObjectId": "uuid"}}
 
 
 def _fields(ctx: Context, channel: str, at: datetime, reference: str) -> JSON:
@@ -102,7 +104,8 @@ async def question(ctx: Context) -> tuple[Remote, Remote | None]:
               **contact_texts(ctx.topic, inhoud=first.body if first else None)}
     subject = f"question:{ctx.question.id}"
     contact = await objects.klantcontact(ctx.session, ctx.client, objects.NewContact(
-        subject, fields, person, initiator=True, about=await _zaak(ctx)))
+        subject, fields, person, initiator=True,
+        about=await _zaak(ctx.session, ctx.settings, ctx.question.dossier_id)))
     if ctx.question.kind == "callback" and ctx.question.callback_phone:
         involved = await objects.betrokkene(ctx.session, ctx.client, subject, contact)
         if involved is not None:
@@ -119,10 +122,16 @@ async def _message(ctx: Context, message_id: int | None, kind: str) -> QuestionM
 
 
 async def _staff_actor(ctx: Context, staff_id: int | None) -> Remote | None:
-    member = await get_staff(ctx.session, staff_id) if staff_id else None
+    return await staff_actor(ctx.session, ctx.client, staff_id)
+
+
+async def staff_actor(session: AsyncSession, client: OpenKlantClient, staff_id: int | None
+                      ) -> Remote | None:
+    """The actor (medewerker) of a staff member; None when there is none (any more)."""
+    member = await get_staff(session, staff_id) if staff_id else None
     if member is None:
         return None
-    return await objects.actor(ctx.session, ctx.client, objects.ActorOf(
+    return await objects.actor(session, client, objects.ActorOf(
         f"staff:{member.id}", "medewerker", member.name, str(member.id)))
 
 
@@ -188,3 +197,28 @@ async def done(ctx: Context) -> int:
         await ctx.client.patch("internetaken", task.uuid, {
             "status": "verwerkt", "afgehandeldOp": _when(utcnow())})
     return len(tasks)
+
+
+async def registered_contact(session: AsyncSession, client: OpenKlantClient,
+                             settings: OpenKlantSettings, contact_id: int) -> Remote:
+    """A contact an agent registered (a call, a visit to the counter, ...) as a klantcontact
+    on its channel: its summary as inhoud (its first words the onderwerp), vertrouwelijk
+    when internal only, the party as initiating betrokkene, the agent as actor."""
+    found = await contact_by_id(session, contact_id)
+    party = await get_party(session, found.party_id) if found else None
+    if found is None or party is None:
+        raise Gone(f"contact {contact_id}")
+    person = await objects.partij(session, client, party)
+    fields = {"kanaal": settings.channels.get(found.channel, found.channel)[:50],
+              "taal": objects.language(party.language), "vertrouwelijk": found.internal,
+              "plaatsgevondenOp": _when(found.at), "indicatieContactGelukt": True,
+              "referentienummer": contact_reference("", found.id, "C"),
+              **contact_texts(short_title(found.summary), inhoud=found.summary)}
+    subject = f"contact:{found.id}"
+    made = await objects.klantcontact(session, client, objects.NewContact(
+        subject, fields, person, initiator=True,
+        about=await _zaak(session, settings, found.dossier_id)))
+    agent = await staff_actor(session, client, found.staff_id)
+    if agent is not None:
+        await objects.actorklantcontact(session, client, subject, agent, made)
+    return made

@@ -5,6 +5,7 @@ actorklantcontact, an internetaak, a phone number to call back."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ IDENTIFIERS = {
 }
 LANGUAGES = {"nl": "nld", "en": "eng"}  # ISO 639-2/B
 ACTOR_REGISTER = "mijn"  # actoridentificator.codeRegister of Mijn's staff and teams
+ADRES_MAX = 80  # digitaal adres
 PHONE = re.compile(r"^(0[1-9][0-9]{8}|\+[0-9]{9,15}|00[0-9]{7,13})$")  # Open Klant's rule
 
 
@@ -57,9 +59,31 @@ async def partij(session: AsyncSession, client: OpenKlantClient, party: Party) -
     }
     if not person and party.name:  # a company's name is no personal data; a person's is
         body["partijIdentificatie"] = {"naam": party.name[:200]}  # the BRP's to give
-    return await linked(session, f"party:{party.id}", "partij",
-                        lambda: client.find("partijen", **filters),
-                        lambda: client.create("partijen", body))
+    found = await linked(session, f"party:{party.id}", "partij",
+                         lambda: client.find("partijen", **filters),
+                         lambda: client.create("partijen", body))
+    await verified_email(session, client, party, found)
+    return found
+
+
+async def verified_email(session: AsyncSession, client: OpenKlantClient, party: Party,
+                         person: Remote) -> Remote | None:
+    """The party's e-mail address as a digitaal adres of its partij, once Mijn verified it
+    (verificatieDatum, referentie "portaalvoorkeur": the portal's preferred address, as Open
+    Klant's own migration names it). An address over adres's 80 characters is not sent
+    rather than cut."""
+    email = party.email or ""
+    if party.email_verified_at is None or not email or len(email) > ADRES_MAX:
+        return None
+    body = {"verstrektDoorPartij": person.ref, "adres": email, "soortDigitaalAdres": "email",
+            "isStandaardAdres": True, "referentie": "portaalvoorkeur",
+            "verificatieDatum": party.email_verified_at.date().isoformat()}
+    role = "email:" + hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+    return await linked(
+        session, f"party:{party.id}", role,
+        lambda: client.find("digitaleadressen", verstrektDoorPartij__uuid=person.uuid,
+                            soortDigitaalAdres="email", adres=email),
+        lambda: client.create("digitaleadressen", body))
 
 
 @dataclass(frozen=True)

@@ -62,9 +62,25 @@ async def after_action(session: AsyncSession, settings: OpenKlantSettings,
             await enqueue(session, settings, kind, question.id, question.reference)
 
 
+async def enqueue_contact(session: AsyncSession, settings: OpenKlantSettings,
+                          contact_id: int) -> None:
+    """Note the export of a contact an agent registered (nothing when Open Klant is off)."""
+    if not settings.enabled:
+        return
+    now = utcnow()
+    session.add(OpenKlantExport(
+        kind="contact", contact_id=contact_id, state="pending", attempts=0,
+        reference=export.contact_reference("", contact_id, "C"), next_attempt_at=now,
+        last_error="", created_at=now))
+    await session.flush()
+
+
 async def run_export(session: AsyncSession, client: OpenKlantClient,
                      settings: OpenKlantSettings, row: OpenKlantExport) -> None:
     """Send one export to Open Klant (all of it again, finding what was made before)."""
+    if row.kind == "contact" and row.contact_id is not None:
+        await export.registered_contact(session, client, settings, row.contact_id)
+        return
     if row.question_id is None:
         raise export.Gone("question")
     ctx = await export.context(session, client, settings, row.question_id)

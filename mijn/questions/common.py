@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mijn import nearstatic
 from mijn.plaintext import has_control, is_blank
 from mijn.questions.models import (
+    Contact,
     Question,
     QuestionEvent,
     QuestionMessage,
@@ -170,3 +171,8 @@ async def question_ids_since(session: AsyncSession, since: datetime | None) -> l
     if since is not None:
         query = query.where(Question.created_at >= since)
     return list(await session.scalars(query))
+
+
+async def contact_by_id(session: AsyncSession, contact_id: int) -> Contact | None:
+    """A registered contact by its id (for exports to other systems, not for pages)."""
+    return await session.get(Contact, contact_id)

@@ -21,7 +21,7 @@ from mijn.dossiers.service import party_dossier_id
 from mijn.http.common import LOCAL_TZ, app_settings, form_values, redirect, small_int
 from mijn.http.kcc.common import audit_view, handover_from_form, render_staff, require_staff
 from mijn.notifications.service import party_notifications
-from mijn.openklant.queue import after_action, enqueue
+from mijn.openklant.queue import after_action, enqueue, enqueue_contact
 from mijn.parties.service import get_party
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.callbacks import suggest_window
@@ -108,10 +108,11 @@ async def _register_contact(
     session: AsyncSession, staff: Staff, party_id: int, values: dict[str, str], settings: Settings
 ) -> str:
     dossier_id = await _dossier(session, values, party_id)
-    await register_contact(
+    contact = await register_contact(
         session, staff, party_id, values.get("channel", ""), values.get("summary", ""),
         internal=values.get("internal") == "1", dossier_id=dossier_id,
     )
+    await enqueue_contact(session, settings.openklant, contact.id)
     return "contact"
 
 
