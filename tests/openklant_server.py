@@ -111,7 +111,7 @@ class Store:
         default_factory=lambda: {name: {} for name in RESOURCES})
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     troubles: list[Trouble] = field(default_factory=list)
-    delay: float = 2.0  # a time-out: longer than the client waits
+    delay: float = 3.0  # a time-out: longer than the client waits
 
     def reset(self) -> None:
         """Forget everything (between tests)."""

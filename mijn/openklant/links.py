@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import insert_ignore, utcnow
-from mijn.openklant.client import JSON
+from mijn.openklant.client import JSON, OpenKlantError
 from mijn.openklant.models import OpenKlantLink
 
 
@@ -26,6 +26,16 @@ class Remote:
     def ref(self) -> dict[str, str]:
         """The object as a foreign key in a request body."""
         return {"uuid": self.uuid}
+
+
+async def one_at_a_time(session: AsyncSession, subject: str, role: str) -> None:
+    """On PostgreSQL, wait until no other transaction is getting this object (a lock held to
+    the end of this transaction: another worker then sees what this one made). Open Klant
+    keeps no key that would refuse a second actor or klantcontact, so two workers must not
+    both look, find nothing and make one. A transaction-level lock: fine behind PgBouncer."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                              {"key": f"mijn.openklant:{subject}:{role}"})
 
 
 async def known(session: AsyncSession, subject: str, role: str) -> Remote | None:
@@ -50,12 +60,23 @@ async def linked(
     find: Callable[[], Awaitable[JSON | None]], create: Callable[[], Awaitable[JSON]],
 ) -> Remote:
     """The object for this subject and role: kept here, else found in Open Klant, else
-    created there; kept here at once either way."""
+    created there (and when Open Klant refuses that, found again: made meanwhile by another
+    worker); kept here at once either way."""
+    await one_at_a_time(session, subject, role)
     remote = await known(session, subject, role)
     if remote is not None:
         return remote
     found = await find()
-    return await keep(session, subject, role, found if found is not None else await create())
+    if found is None:
+        try:
+            found = await create()
+        except OpenKlantError as exc:
+            # Another worker made it a moment ago (a partij's identifier is unique): then
+            # it is there now; anything else stays the refusal it was.
+            found = None if exc.temporary else await find()
+            if found is None:
+                raise
+    return await keep(session, subject, role, found)
 
 
 async def links_of(session: AsyncSession, subjects: list[str], role: str) -> list[Remote]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.openklant.client import JSON, OpenKlantClient
-from mijn.openklant.links import Remote, keep, known, linked
+from mijn.openklant.links import Remote, keep, known, linked, one_at_a_time
 
 if TYPE_CHECKING:  # other areas' rows, only named in annotations
     from mijn.parties.models import Party
@@ -124,6 +124,7 @@ class NewContact:
 async def klantcontact(session: AsyncSession, client: OpenKlantClient, new: NewContact) -> Remote:
     """The klantcontact, found by its referentienummer or made with its betrokkene and
     onderwerpobject in one call; each kept."""
+    await one_at_a_time(session, new.subject, "klantcontact")
     remote = await known(session, new.subject, "klantcontact")
     if remote is not None:
         return remote

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from mijn.db import utcnow
 from mijn.openklant import export
@@ -130,6 +131,17 @@ def _failed(row: OpenKlantExport, exc: BaseException, max_attempts: int) -> None
     log.warning("Open Klant export %s is dead: %s", row.id, row.last_error)
 
 
+# One question's exports go in order, one at a time (its reply needs its klantcontact; two
+# workers must not both make it): a row waits while an earlier one of its question is pending.
+_EARLIER = aliased(OpenKlantExport)
+_EARLIER_PENDING = (
+    select(_EARLIER.id)
+    .where(_EARLIER.question_id == OpenKlantExport.question_id, _EARLIER.state == "pending",
+           _EARLIER.id < OpenKlantExport.id)
+    .exists()
+)
+
+
 def _claim(session: AsyncSession, query: Select[OpenKlantExport]
            ) -> Select[OpenKlantExport]:
     if session.get_bind().dialect.name == "postgresql":
@@ -153,7 +165,7 @@ async def deliver_due(
                 query = query.where(OpenKlantExport.next_attempt_at <= utcnow())
             if seen:
                 query = query.where(OpenKlantExport.id.not_in(seen))
-            query = query.order_by(OpenKlantExport.id).limit(1)
+            query = query.where(~_EARLIER_PENDING).order_by(OpenKlantExport.id).limit(1)
             row = await session.scalar(_claim(session, query))
             if row is None:
                 break
