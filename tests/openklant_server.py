@@ -35,7 +35,7 @@ PREFIX = "/klantinteracties/api/v1"
 TOKEN = "test-openklant-token-0123456789abcdef"  # noqa: S105 - a test server's
 RESOURCES = ("partijen", "partij-identificatoren", "digitaleadressen", "klantcontacten",
              "betrokkenen", "onderwerpobjecten", "actoren", "actorklantcontacten",
-             "internetaken")
+             "internetaken", "vertegenwoordigingen")
 # The list filters Mijn uses (Open Klant's filtersets, src/openklant/components/
 # klantinteracties/api/filterset/*.py); any other is refused (400), so that a misspelt filter
 # fails a test rather than returning every object, as django-filter would.
@@ -66,6 +66,8 @@ FILTERS: dict[str, dict[str, str]] = {
                          "verstrektDoorBetrokkene__uuid": "verstrektDoorBetrokkene.uuid",
                          "soortDigitaalAdres": "soortDigitaalAdres", "adres": "adres"},
     "partij-identificatoren": {},
+    "vertegenwoordigingen": {"vertegenwoordigendePartij__uuid": "vertegenwoordigendePartij.uuid",
+                             "vertegenwoordigdePartij__uuid": "vertegenwoordigdePartij.uuid"},
 }
 # Open Klant 2.6 (PartijIdentificatorTypesValidator): the allowed combinations.
 COMBINATIONS = {
@@ -264,6 +266,8 @@ CREATE: dict[str, Any] = {
     "actorklantcontacten": _simple("actorklantcontact", {"actor": "actoren",
                                                          "klantcontact": "klantcontacten"}),
     "internetaken": _internetaak,
+    "vertegenwoordigingen": _simple("vertegenwoordiging", {
+        "vertegenwoordigendePartij": "partijen", "vertegenwoordigdePartij": "partijen"}),
 }
 
 
@@ -295,7 +299,7 @@ class Server:
         self.app = Starlette(routes=[
             Route(PREFIX + "/maak-klantcontact", self.maak, methods=["POST"]),
             Route(PREFIX + "/{resource}", self.collection, methods=["GET", "POST"]),
-            Route(PREFIX + "/{resource}/{key}", self.item, methods=["GET", "PATCH"]),
+            Route(PREFIX + "/{resource}/{key}", self.item, methods=["GET", "PATCH", "DELETE"]),
         ])
 
     async def _enter(self, request: Request, resource: str) -> tuple[Any, str | None]:
@@ -349,6 +353,9 @@ class Server:
             found = self.store.objects[resource].get(key)
             if found is None:
                 raise _Refused(404, {"detail": "Niet gevonden."})
+            if request.method == "DELETE":
+                del self.store.objects[resource][key]
+                return Response(status_code=204)
             if request.method == "PATCH":
                 if resource != "internetaken":
                     raise _Refused(405, {"detail": "Niet in deze testserver."})

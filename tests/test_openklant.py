@@ -31,6 +31,7 @@ from mijn.audit.models import AuditEvent
 from mijn.check import Result, run_checks
 from mijn.dossiers.models import Dossier, DossierType
 from mijn.envvalues import ConfigurationError
+from mijn.intake.service import create_api_client
 from mijn.openklant.client import OpenKlantClient
 from mijn.openklant.export import contact_reference
 from mijn.openklant.models import OpenKlantExport, OpenKlantLink
@@ -55,7 +56,8 @@ ZAAK = "https://zaken.example.nl/zaken/api/v1/zaken/1f9c3e5a-2b7d-4c8e-9a1b-3c5d
 # Which schema each request Mijn sends must satisfy.
 SCHEMA_OF = {"partijen": "partij", "maak-klantcontact": "maak-klantcontact",
              "actoren": "actor", "actorklantcontacten": "actorklantcontact",
-             "internetaken": "internetaak", "digitaleadressen": "digitaal-adres"}
+             "internetaken": "internetaak", "digitaleadressen": "digitaal-adres",
+             "vertegenwoordigingen": "vertegenwoordiging"}
 
 
 @pytest.fixture(scope="module")
@@ -699,3 +701,34 @@ def test_two_workers_at_once_make_one_partij_and_each_export_once(
     assert world.run(_states) == {"done": 8}
     assert len(world.objects("partijen")) == 1 and len(world.objects("klantcontacten")) == 8
     assert len(world.objects("actoren")) == 1
+
+
+SANNE = "999990032"
+
+
+def test_a_mandate_is_a_vertegenwoordiging_while_it_holds(world: World) -> None:
+    """A mandate registered through the API: both parties as partijen and a
+    vertegenwoordiging between them (once, also when it is sent again); revoked, it is
+    removed from Open Klant."""
+    async def token(session: AsyncSession) -> str:
+        _client, found = await create_api_client(session, "register", "bewind", ["mandates"])
+        return found
+    headers = {"Authorization": f"Bearer {world.run(token)}"}
+    mandate = {"representative": {"type": "bsn", "id": SANNE}, "represented": {"type": "bsn",
+               "id": JAN}, "role": "bewindvoerder", "dossier_types": [], "can_ask": True,
+               "valid_from": "2026-01-01", "valid_until": None}
+    path = "/api/v1/mandates/bewind/b-17"
+    assert world.client.put(path, json=mandate, headers=headers).status_code == 201
+    assert world.client.put(path, json=mandate, headers=headers).status_code == 200
+    assert world.deliver() == Counter(done=2)
+    [link] = world.objects("vertegenwoordigingen")
+    partijen = {world.server.store.objects["partij-identificatoren"][i["uuid"]][
+        "partijIdentificator"]["objectId"]: p["uuid"]
+        for p in world.objects("partijen") for i in p["partijIdentificatoren"]}
+    assert link["vertegenwoordigendePartij"]["uuid"] == partijen[SANNE]
+    assert link["vertegenwoordigdePartij"]["uuid"] == partijen[JAN]
+    assert world.client.delete(path, headers=headers).status_code == 204
+    assert world.deliver() == Counter(done=1)
+    assert world.objects("vertegenwoordigingen") == []
+    assert ("DELETE", "vertegenwoordigingen", None) in world.server.store.requests
+    assert assert_valid(world) == 3

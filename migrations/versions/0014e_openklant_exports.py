@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("question_id", sa.Integer(), nullable=True),
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("contact_id", sa.Integer(), nullable=True),
+        sa.Column("mandate_id", sa.Integer(), nullable=True),
         sa.Column("reference", sa.String(length=10), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -37,6 +38,8 @@ def upgrade() -> None:
                                 name="fk_openklant_exports_message_id_question_messages"),
         sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], ondelete="CASCADE",
                                 name="fk_openklant_exports_contact_id_contacts"),
+        sa.ForeignKeyConstraint(["mandate_id"], ["mandates.id"], ondelete="CASCADE",
+                                name="fk_openklant_exports_mandate_id_mandates"),
         sa.PrimaryKeyConstraint("id", name="pk_openklant_exports"),
     )
     pending, dead = sa.text("state = 'pending'"), sa.text("state = 'dead'")

@@ -85,6 +85,12 @@ class OpenKlantClient:
         url = self.settings.api(f"{resource}/{uuid}")
         return _check(await self._http.patch(url, json=body))
 
+    async def delete(self, resource: str, uuid: str) -> None:
+        """DELETE one object; one that is gone already is fine."""
+        response = await self._http.delete(self.settings.api(f"{resource}/{uuid}"))
+        if not response.is_success and response.status_code != 404:
+            _check(response)  # raises OpenKlantError
+
     async def ping(self) -> int:
         """How many klantcontacten there are (reachable, and the token accepted)."""
         response = await self._http.get(self.settings.api("klantcontacten"),

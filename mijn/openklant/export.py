@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import utcnow
 from mijn.dossiers.service import dossier_by_id
+from mijn.mandates.service import mandate_by_id, mandate_parties
 from mijn.openklant import objects
 from mijn.openklant.client import JSON, OpenKlantClient
-from mijn.openklant.links import Remote, links_of
+from mijn.openklant.links import Remote, known, links_of
 from mijn.openklant.texts import contact_texts, task_note
 from mijn.openklantsettings import OpenKlantSettings
 from mijn.parties.service import get_party
@@ -222,3 +223,25 @@ async def registered_contact(session: AsyncSession, client: OpenKlantClient,
     if agent is not None:
         await objects.actorklantcontact(session, client, subject, agent, made)
     return made
+
+
+async def mandate(session: AsyncSession, client: OpenKlantClient, mandate_id: int) -> None:
+    """A mandate as a vertegenwoordiging between the two partijen while it holds (found or
+    made); once revoked or ended, the vertegenwoordiging Mijn made is removed."""
+    found = await mandate_by_id(session, mandate_id)
+    if found is None:
+        raise Gone(f"mandate {mandate_id}")
+    subject = f"mandate:{found.id}"
+    ended = found.revoked_at is not None or (
+        found.valid_until is not None and found.valid_until < utcnow().date())
+    if ended:
+        made = await known(session, subject, "vertegenwoordiging")
+        if made is not None:
+            await client.delete("vertegenwoordigingen", made.uuid)
+        return
+    representative, represented = await mandate_parties(session, found)
+    acting = await objects.partij(session, client, representative)
+    acted_for = await objects.partij(session, client, represented)
+    if acting is None or acted_for is None:
+        raise Gone(f"a party of mandate {mandate_id} has no identifier in the standard")
+    await objects.vertegenwoordiging(session, client, subject, acting, acted_for)

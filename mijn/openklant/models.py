@@ -13,8 +13,9 @@ from mijn.db import Base, UTCDateTime, utcnow
 # question: a klantcontact (maak-klantcontact) with its betrokkene and onderwerpobject;
 # reply: a klantcontact linked to the question, with an actorklantcontact for the employee;
 # handover: a klantcontact of the handover note and an internetaak (te_verwerken);
-# done: the question's internetaken become verwerkt; contact: a contact an agent registered.
-KINDS = ("question", "reply", "handover", "done", "contact")
+# done: the question's internetaken become verwerkt; contact: a contact an agent registered;
+# mandate: a vertegenwoordiging (made while the mandate holds, removed when it is revoked).
+KINDS = ("question", "reply", "handover", "done", "contact", "mandate")
 STATES = ("pending", "done", "dead")  # dead: see mijn.retry
 
 
@@ -37,6 +38,7 @@ class OpenKlantExport(Base):
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("question_messages.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id", ondelete="CASCADE"))
     # The klantcontact's referentienummer (10 characters): how a retry finds what an attempt
     # that timed out created after all.
     reference: Mapped[str] = mapped_column(String(10))

@@ -190,3 +190,14 @@ async def internetaak(session: AsyncSession, client: OpenKlantClient, subject: s
         session, subject, "internetaak",
         lambda: client.find("internetaken", aanleidinggevendKlantcontact__uuid=cause),
         lambda: client.create("internetaken", body))
+
+
+async def vertegenwoordiging(session: AsyncSession, client: OpenKlantClient, subject: str,
+                             acting: Remote, acted_for: Remote) -> Remote:
+    """That one partij represents another (a mandate), once."""
+    return await linked(
+        session, subject, "vertegenwoordiging",
+        lambda: client.find("vertegenwoordigingen", vertegenwoordigendePartij__uuid=acting.uuid,
+                            vertegenwoordigdePartij__uuid=acted_for.uuid),
+        lambda: client.create("vertegenwoordigingen", {
+            "vertegenwoordigendePartij": acting.ref, "vertegenwoordigdePartij": acted_for.ref}))

@@ -76,11 +76,26 @@ async def enqueue_contact(session: AsyncSession, settings: OpenKlantSettings,
     await session.flush()
 
 
+async def enqueue_mandate(session: AsyncSession, settings: OpenKlantSettings,
+                          mandate_id: int) -> None:
+    """Note the export of a mandate registered, changed or revoked (nothing when off)."""
+    if not settings.enabled:
+        return
+    now = utcnow()
+    session.add(OpenKlantExport(
+        kind="mandate", mandate_id=mandate_id, state="pending", attempts=0, reference="",
+        next_attempt_at=now, last_error="", created_at=now))
+    await session.flush()
+
+
 async def run_export(session: AsyncSession, client: OpenKlantClient,
                      settings: OpenKlantSettings, row: OpenKlantExport) -> None:
     """Send one export to Open Klant (all of it again, finding what was made before)."""
     if row.kind == "contact" and row.contact_id is not None:
         await export.registered_contact(session, client, settings, row.contact_id)
+        return
+    if row.kind == "mandate" and row.mandate_id is not None:
+        await export.mandate(session, client, row.mandate_id)
         return
     if row.question_id is None:
         raise export.Gone("question")
