@@ -1,5 +1,6 @@
 """`mijn openklant backfill [--since DATE]`: export to Open Klant what Mijn held before the
-export was turned on (README.md, "Open Klant"); registered on the `mijn` command by mijn.cli."""
+export was turned on: questions, contacts, mandates (README.md, "Open Klant"); registered on
+the `mijn` command by mijn.cli."""
 
 from __future__ import annotations
 
@@ -30,20 +31,20 @@ def _backfill(settings: Settings, args: argparse.Namespace) -> int:
 async def _run(settings: Settings, since: datetime | None) -> int:
     from mijn.db import make_engine, make_sessionmaker
     from mijn.models import import_all
-    from mijn.openklant.backfill import deliver_all, note_all, pending_count
+    from mijn.openklant.backfill import deliver_all, note_all, pending_count, to_note
     from mijn.openklant.client import OpenKlantClient
     from mijn.progress import Progress
-    from mijn.questions.common import question_ids_since
 
     import_all()
     engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
     try:
         sessionmaker = make_sessionmaker(engine)
         async with sessionmaker() as session:
-            questions = len(await question_ids_since(session, since))
-        progress = Progress("Open Klant: noting", questions)
-        noted = await note_all(sessionmaker, since, progress.advance)
-        progress.finish(f"{questions} questions: {noted} exports noted")
+            items = await to_note(session, since)
+        progress = Progress("Open Klant: noting", sum(map(len, items.values())))
+        noted = await note_all(sessionmaker, items, progress.advance)
+        counted = ", ".join(f"{len(ids)} {kind}s" for kind, ids in items.items())
+        progress.finish(f"{counted}: {noted} exports noted")
         async with sessionmaker() as session:
             progress = Progress("Open Klant: sending", await pending_count(session))
         async with OpenKlantClient(settings.openklant) as client:
@@ -61,7 +62,8 @@ def add_openklant_commands(sub: Any) -> None:
     openklant = sub.add_parser("openklant", help="the export to Open Klant (Klantinteracties)")
     openklant_sub = openklant.add_subparsers(dest="openklant_command", required=True)
     run = openklant_sub.add_parser(
-        "backfill", help="export the questions Mijn held before (safe to run again)")
+        "backfill",
+        help="export the questions, contacts and mandates Mijn held before (safe to run again)")
     run.add_argument("--since", type=_since, default=None,
-                     help="only questions asked on or after this date (YYYY-MM-DD)")
+                     help="only questions and contacts on or after this date (YYYY-MM-DD)")
     run.set_defaults(func=_backfill)

@@ -43,7 +43,7 @@ from mijn.parties.service import get_or_create_party
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.callbacks import suggest_window
 from mijn.questions.common import list_topics, question_by_id
-from mijn.questions.contacts import Callback, request_callback
+from mijn.questions.contacts import Callback, register_contact, request_callback
 from mijn.questions.workflow import Handover, claim, hand_over, reply
 from mijn.settings import Settings
 from mijn.staff.models import Team
@@ -574,8 +574,9 @@ def test_backfill_exports_what_was_there_before_and_twice_changes_nothing(
     world: World, database_url: str, data_dir: Any, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Questions from before the export was on (nothing noted for them): `mijn openklant
-    backfill` notes and sends the question, its reply, its handover and the end of the task;
+    """A question and a contact from before the export was on (nothing noted for them): `mijn
+    openklant backfill` notes and sends the question, its reply, its handover, the end of the
+    task and the contact;
     run again, it notes and sends nothing more; --since leaves older questions out."""
     off = replace(world.settings.openklant, url="")
     world.settings = replace(world.settings, openklant=off)  # the helpers note nothing now
@@ -585,23 +586,26 @@ def test_backfill_exports_what_was_there_before_and_twice_changes_nothing(
            lambda s, q: hand_over(s, q, world.agent, _handover(world)))
     acting(world, question, "reply", world.specialist,
            lambda s, q: reply(s, q, world.specialist, "Ja."))
+    world.run(lambda session: register_contact(session, world.agent, world.jan, "counter",
+                                               "Aan de balie geweest.", internal=False))
     assert world.run(_kinds) == []
     for key, value in {"MIJN_DATABASE_URL": database_url, "MIJN_DATA_DIR": str(data_dir),
                        "MIJN_ENV": "development", "MIJN_OPENKLANT_URL": world.server.store.base
                        + "/klantinteracties/api/v1", "MIJN_OPENKLANT_TOKEN": TOKEN}.items():
         monkeypatch.setenv(key, value)
     assert cli.main(["openklant", "backfill", "--since", "2999-01-01"]) == 0
-    assert "0 questions: 0 exports noted" in capsys.readouterr().err
+    assert "0 questions, 0 contacts, 0 mandates: 0 exports noted" in capsys.readouterr().err
     assert cli.main(["openklant", "backfill"]) == 0
     err = capsys.readouterr().err
-    assert "1 questions: 4 exports noted" in err and "4 sent, 0 to retry" in err
-    assert sorted(world.run(_kinds)) == ["done", "handover", "question", "reply"]
-    assert len(world.objects("klantcontacten")) == 3  # question, handover note, reply
+    assert "1 questions, 1 contacts, 0 mandates: 5 exports noted" in err
+    assert "5 sent, 0 to retry" in err
+    assert sorted(world.run(_kinds)) == ["contact", "done", "handover", "question", "reply"]
+    assert len(world.objects("klantcontacten")) == 4  # question, handover note, reply, contact
     [task] = world.objects("internetaken")
     assert task["status"] == "verwerkt"
     before = len(world.server.store.requests)
     assert cli.main(["openklant", "backfill"]) == 0
-    assert "1 questions: 0 exports noted" in capsys.readouterr().err
+    assert "1 questions, 1 contacts, 0 mandates: 0 exports noted" in capsys.readouterr().err
     assert len(world.server.store.requests) == before
     assert assert_valid(world) >= 7
 

@@ -1,7 +1,8 @@
 """`mijn openklant backfill`: what Mijn held before the export was turned on goes to Open Klant
 too. For each question, the exports it would have had (the question, each public message,
-each handover, the end of its tasks) are noted when not noted before, then delivered like any
-other; running it again notes nothing twice, and what it sends is found before it is made."""
+each handover, the end of its tasks), each registered contact and each mandate not revoked
+are noted when not noted before, then delivered like any other; running it again notes
+nothing twice, and what it sends is found before it is made."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mijn.db import utcnow
+from mijn.mandates.service import unrevoked_mandate_ids
 from mijn.openklant.client import OpenKlantClient
 from mijn.openklant.export import contact_reference
 from mijn.openklant.models import OpenKlantExport
 from mijn.openklant.queue import deliver_due
 from mijn.openklantsettings import OpenKlantSettings
-from mijn.questions.common import question_by_id, question_ids_since
+from mijn.questions.common import contact_ids_since, question_by_id, question_ids_since
 from mijn.questions.workflow import full_thread
 
 EXPORTED_MESSAGES = {"reply": "reply", "handover": "handover"}  # message kind -> export kind
@@ -57,21 +59,50 @@ async def note_missing(session: AsyncSession, question_id: int) -> int:
     return added
 
 
+async def note_other(session: AsyncSession, kind: str, ids: list[int]) -> int:
+    """Note the export of each contact or mandate ("contact", "mandate") never noted."""
+    column = OpenKlantExport.contact_id if kind == "contact" else OpenKlantExport.mandate_id
+    noted = set(await session.scalars(select(column).where(column.in_(ids))))
+    now, added = utcnow(), 0
+    for item in ids:
+        if item in noted:
+            continue
+        session.add(OpenKlantExport(
+            kind=kind, state="pending", attempts=0, next_attempt_at=now, last_error="",
+            created_at=now, contact_id=item if kind == "contact" else None,
+            mandate_id=item if kind == "mandate" else None,
+            reference=contact_reference("", item, "C") if kind == "contact" else ""))
+        added += 1
+    await session.flush()
+    return added
+
+
+async def to_note(session: AsyncSession, since: datetime | None) -> dict[str, list[int]]:
+    """What the backfill goes through: the questions and contacts since then (all: None),
+    and the mandates not revoked."""
+    return {"question": await question_ids_since(session, since),
+            "contact": await contact_ids_since(session, since),
+            "mandate": await unrevoked_mandate_ids(session)}
+
+
 async def note_all(
-    sessionmaker: async_sessionmaker[AsyncSession], since: datetime | None,
+    sessionmaker: async_sessionmaker[AsyncSession], items: dict[str, list[int]],
     advance: Callable[[int], None], batch: int = 100,
 ) -> int:
-    """Note what is missing for every question asked since then (all: None), a batch of
-    questions per transaction; how many exports were noted."""
-    async with sessionmaker() as session:
-        ids = await question_ids_since(session, since)
+    """Note what is missing for these questions, contacts and mandates, a batch per
+    transaction; how many exports were noted."""
     noted = 0
-    for start in range(0, len(ids), batch):
-        async with sessionmaker() as session:
-            for question_id in ids[start:start + batch]:
-                noted += await note_missing(session, question_id)
-            await session.commit()
-        advance(len(ids[start:start + batch]))
+    for kind, ids in items.items():
+        for start in range(0, len(ids), batch):
+            part = ids[start:start + batch]
+            async with sessionmaker() as session:
+                if kind == "question":
+                    for question_id in part:
+                        noted += await note_missing(session, question_id)
+                else:
+                    noted += await note_other(session, kind, part)
+                await session.commit()
+            advance(len(part))
     return noted
 
 

@@ -176,3 +176,11 @@ async def question_ids_since(session: AsyncSession, since: datetime | None) -> l
 async def contact_by_id(session: AsyncSession, contact_id: int) -> Contact | None:
     """A registered contact by its id (for exports to other systems, not for pages)."""
     return await session.get(Contact, contact_id)
+
+
+async def contact_ids_since(session: AsyncSession, since: datetime | None) -> list[int]:
+    """The ids of every registered contact since then, oldest first."""
+    query = select(Contact.id).order_by(Contact.id)
+    if since is not None:
+        query = query.where(Contact.at >= since)
+    return list(await session.scalars(query))
