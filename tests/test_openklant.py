@@ -35,7 +35,13 @@ from mijn.intake.service import create_api_client
 from mijn.openklant.client import OpenKlantClient
 from mijn.openklant.export import contact_reference
 from mijn.openklant.models import OpenKlantExport, OpenKlantLink
-from mijn.openklant.queue import after_action, deliver_due, enqueue, requeue_export
+from mijn.openklant.queue import (
+    after_action,
+    backlog_counts,
+    deliver_due,
+    enqueue,
+    requeue_export,
+)
 from mijn.openklant.texts import MARK_TASK
 from mijn.openklantsettings import openklant_settings
 from mijn.parties.models import Party
@@ -312,6 +318,7 @@ def test_the_server_down_for_a_while_loses_nothing(world: World) -> None:
         asking(world)
     world.server.store.troubles.append(Trouble("down", 100, "*"))
     assert world.deliver() == Counter(pending=3)
+    assert world.run(backlog_counts) == {"pending": 3, "dead": 0}  # the metrics' figures
     assert [e.split(" to ")[0] for e in world.run(_errors)] == [
         "OpenKlantError: Open Klant answered 503"] * 3
     world.server.store.troubles[:] = [Trouble("slow", 1, "*")]

@@ -209,8 +209,9 @@ async def requeue_export(session: AsyncSession, export_id: int) -> bool:
     return found is not None
 
 
-async def export_counts(session: AsyncSession) -> dict[str, int]:
-    """How many exports are pending, done and dead."""
+async def backlog_counts(session: AsyncSession) -> dict[str, int]:
+    """How many exports wait to be sent and how many are dead (for the metrics)."""
     rows = await session.execute(
-        select(OpenKlantExport.state, func.count()).group_by(OpenKlantExport.state))
-    return {"pending": 0, "done": 0, DEAD: 0, **{s: int(n) for s, n in rows.all()}}
+        select(OpenKlantExport.state, func.count())
+        .where(OpenKlantExport.state.in_(("pending", DEAD))).group_by(OpenKlantExport.state))
+    return {"pending": 0, DEAD: 0, **{state: int(count) for state, count in rows.all()}}
