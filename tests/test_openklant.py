@@ -136,12 +136,13 @@ def world(server: tuple[Server, str], client_with: Callable[..., TestClient]) ->
 
 
 def assert_valid(world: World) -> int:
-    """Every body Mijn sent is valid against the standard's schema; how many there were."""
-    sent = [(resource, body) for method, resource, body in world.server.store.requests
-            if method == "POST"]
-    for resource, body in sent:
-        jsonschema.validate(body, schema(SCHEMA_OF[resource]),
-                            format_checker=jsonschema.FormatChecker())
+    """Every body Mijn sent (POST, PATCH) is valid against the standard's schema; how many
+    there were."""
+    sent = [(method, resource, body) for method, resource, body in world.server.store.requests
+            if method in ("POST", "PATCH")]
+    for method, resource, body in sent:
+        name = SCHEMA_OF[resource] + ("-patch" if method == "PATCH" else "")
+        jsonschema.validate(body, schema(name), format_checker=jsonschema.FormatChecker())
     return len(sent)
 
 
@@ -303,6 +304,7 @@ def test_a_retry_after_a_time_out_that_succeeded_creates_nothing_twice(
     assert len(world.objects("partijen")) == 1
     assert len(world.objects("klantcontacten")) == 2  # the question and the handover note
     assert len(world.objects("internetaken")) == 1
+    assert assert_valid(world) >= 6
 
 
 async def _states(session: AsyncSession) -> dict[str, int]:
@@ -327,6 +329,7 @@ def test_the_server_down_for_a_while_loses_nothing(world: World) -> None:
     world.server.store.troubles.clear()
     assert world.deliver() == Counter(done=1)
     assert len(world.objects("klantcontacten")) == 3 and len(world.objects("partijen")) == 1
+    assert assert_valid(world) >= 4
 
 
 async def _errors(session: AsyncSession) -> list[str]:
