@@ -314,15 +314,17 @@ async def _states(session: AsyncSession) -> dict[str, int]:
 
 
 def test_the_server_down_for_a_while_loses_nothing(world: World) -> None:
-    """While Open Klant answers 503 (or times out) every export waits with its error; once it
-    is back, every one arrives, once."""
+    """While Open Klant answers 503 the exports wait (a round stops at the first, and
+    however often it is tried, none is dead); one that times out waits with its error; once
+    Open Klant is back, every one arrives, once."""
     for _ in range(3):
         asking(world)
     world.server.store.troubles.append(Trouble("down", 100, "*"))
-    assert world.deliver() == Counter(pending=3)
+    for _ in range(3):  # out of reach: the round stops at the first; never dead
+        assert world.deliver() == Counter(pending=1)
     assert world.run(backlog_counts) == {"pending": 3, "dead": 0}  # the metrics' figures
-    assert [e.split(" to ")[0] for e in world.run(_errors)] == [
-        "OpenKlantError: Open Klant answered 503"] * 3
+    assert [e for e in world.run(_errors) if e] == [
+        "unreachable: OpenKlantError: Open Klant answered 503 to GET partijen"]
     world.server.store.troubles[:] = [Trouble("slow", 1, "*")]
     assert world.deliver() == Counter(pending=1, done=2)
     assert [e for e in world.run(_errors) if e] == ["ReadTimeout"]
@@ -436,7 +438,7 @@ def test_staff_see_a_dead_export_and_put_it_back(world: World) -> None:
     """The deliveries page lists a dead export with its error; "Opnieuw proberen" puts it
     back in the queue (audited), and it goes."""
     asking(world)
-    world.server.store.troubles.append(Trouble("down", 1))
+    world.server.store.troubles.append(Trouble("fail", 1))
     world.client.app.state.settings = replace(  # type: ignore[attr-defined]
         world.settings, openklant=replace(world.settings.openklant, max_attempts=1))
     world.settings = world.client.app.state.settings  # type: ignore[attr-defined]
@@ -446,7 +448,7 @@ def test_staff_see_a_dead_export_and_put_it_back(world: World) -> None:
     page = world.client.get("/kcc/meldingen").text
     [dead] = world.run(_dead_ids)
     assert "Mislukte exports naar Open Klant" in page
-    assert "gave up after 1 attempts: OpenKlantError: Open Klant answered 503" in page
+    assert "gave up after 1 attempts: OpenKlantError: Open Klant answered 500" in page
     url = f"/kcc/meldingen/openklant/{dead}/opnieuw"
     assert world.client.post(url).status_code == 403  # no CSRF token
     done = world.client.post(url, data={"csrf_token": form_fields(page)["csrf_token"]})
@@ -746,3 +748,19 @@ def test_a_mandate_is_a_vertegenwoordiging_while_it_holds(world: World) -> None:
     assert world.objects("vertegenwoordigingen") == []
     assert ("DELETE", "vertegenwoordigingen", None) in world.server.store.requests
     assert assert_valid(world) == 3
+
+
+def test_open_klant_out_of_reach_is_never_dead(world: World) -> None:
+    """No connection at all: the export waits (its attempts counted, back-off to an hour),
+    however many attempts are allowed, and the round stops at the first."""
+    asking(world)
+    asking(world, "Nog een.")
+    nowhere = replace(world.settings.openklant, url="http://127.0.0.1:9/klantinteracties/api/v1",
+                      max_attempts=1)
+    world.settings = replace(world.settings, openklant=nowhere)
+    assert world.deliver() == Counter(pending=1)
+    assert world.deliver() == Counter(pending=1)
+    assert world.run(backlog_counts) == {"pending": 2, "dead": 0}
+    # the first export, tried twice (still pending, not dead); the second not tried yet
+    assert [e for e in world.run(_errors) if e] == [
+        "unreachable: ConnectError: All connection attempts failed"]

@@ -18,9 +18,10 @@ class OpenKlantError(Exception):
     5xx, 408, 429), else it never will (another 4xx: the request is wrong). The text names
     the method, the resource and the fields Open Klant named, never a value."""
 
-    def __init__(self, message: str, *, temporary: bool) -> None:
+    def __init__(self, message: str, *, temporary: bool, status: int = 0) -> None:
         super().__init__(message)
         self.temporary = temporary
+        self.status = status
 
 
 def _resource(url: str) -> str:
@@ -44,7 +45,15 @@ def _check(response: httpx.Response) -> JSON:
             names = ""
     where = f"{response.request.method} {_resource(str(response.request.url))}"
     raise OpenKlantError(f"Open Klant answered {status} to {where}{names}",
-                         temporary=status >= 500 or status in (408, 429))
+                         temporary=status >= 500 or status in (408, 429), status=status)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Open Klant is not there at all (no connection, or a gateway that says it is down): an
+    outage, not the export's fault."""
+    if isinstance(exc, OpenKlantError):
+        return exc.status in (502, 503, 504)
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
 
 
 class OpenKlantClient:

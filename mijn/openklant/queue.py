@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from mijn.db import utcnow
 from mijn.openklant import export
-from mijn.openklant.client import OpenKlantClient
+from mijn.openklant.client import OpenKlantClient, unreachable
 from mijn.openklant.models import OpenKlantExport
 from mijn.openklantsettings import OpenKlantSettings
 from mijn.questions.common import latest_message_id
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # another area's rows, only named in annotations
 
 log = logging.getLogger(__name__)
 FIRST_DELAY = timedelta(seconds=30)
+UNREACHABLE = "unreachable: "  # the start of last_error while Open Klant is out of reach
 MAX_DELAY = timedelta(hours=1)
 MESSAGE_KINDS = {"reply": "reply", "handover": "handover"}  # export kind -> message kind
 # A staff action on a question -> what it exports: a public message (a reply, or asking the
@@ -132,10 +133,13 @@ async def attempt(session: AsyncSession, client: OpenKlantClient,
 
 
 def _failed(row: OpenKlantExport, exc: BaseException, max_attempts: int) -> None:
+    """Later, with back-off; dead when it will never pass or after the last attempt. Open
+    Klant out of reach never makes an export dead (an outage is not its fault): it waits, up
+    to an hour between tries, until Open Klant is back."""
     text = error_summary(exc)
-    if is_temporary(exc) and row.attempts < max_attempts:
+    if unreachable(exc) or (is_temporary(exc) and row.attempts < max_attempts):
         row.next_attempt_at = utcnow() + backoff(row.attempts, FIRST_DELAY, MAX_DELAY)
-        row.last_error = text
+        row.last_error = (UNREACHABLE + text if unreachable(exc) else text)[:500]
         log.info("Open Klant export %s: retry at %s (%s)", row.id,
                  row.next_attempt_at.isoformat(), text)
         return
@@ -169,8 +173,8 @@ async def deliver_due(
     client: OpenKlantClient, limit: int = 100, *, ignore_schedule: bool = False,
 ) -> Counter[str]:
     """Deliver up to `limit` due exports, oldest first, each in its own transaction; how
-    many ended in each state. An export whose attempt broke the database connection is
-    counted and tried again later."""
+    many ended in each state. Open Klant out of reach ends the round (the others are tried
+    in the next)."""
     counts: Counter[str] = Counter()
     seen: list[int] = []
     for _ in range(limit):
@@ -185,8 +189,11 @@ async def deliver_due(
             if row is None:
                 break
             seen.append(row.id)
-            counts[await attempt(session, client, settings, row)] += 1
+            state = await attempt(session, client, settings, row)
+            counts[state] += 1
             await session.commit()
+            if state == "pending" and row.last_error.startswith(UNREACHABLE):
+                break  # the rest waits for the next round, not a time-out each
     return counts
 
 
