@@ -192,6 +192,7 @@ async def run_checks(settings: Settings, seconds: float) -> list[Result]:
         work.extend(_zgw_checks(settings, http, seconds))
         work.append(scanner_check(settings.scanner, seconds))
         work.append(object_store_check(settings.object_store, seconds))
+        work.append(_openklant_check(settings, seconds))
         return list(await asyncio.gather(*(_ready(item) for item in work)))
     finally:
         await http.aclose()
@@ -263,6 +264,27 @@ async def object_store_check(store: ObjectStoreSettings, seconds: float) -> Resu
     return await _timed("object store", _bucket(store), seconds,
                         "check MIJN_S3_ENDPOINT, MIJN_S3_BUCKET and the key pair "
                         "(MIJN_S3_ACCESS_KEY, MIJN_S3_SECRET_KEY)")
+def _openklant_check(settings: Settings, seconds: float) -> Awaitable[Result] | Result:
+    if not settings.openklant.enabled:
+        return Result("open klant", True, "not configured (MIJN_OPENKLANT_URL unset)")
+    return _timed("open klant", _openklant(settings), seconds,
+                  "check MIJN_OPENKLANT_URL and that Mijn may reach it (proxy, firewall)")
+
+
+async def _openklant(settings: Settings) -> Result:
+    """Open Klant answers a list of klantcontacten to Mijn's token."""
+    from mijn.openklant.client import OpenKlantClient, OpenKlantError
+
+    url = settings.openklant.url
+    async with OpenKlantClient(settings.openklant) as client:
+        try:
+            await client.ping()
+        except OpenKlantError as exc:
+            refused = " 401 " in str(exc) or " 403 " in str(exc)
+            return Result("open klant", False, f"{url}: {exc}",
+                          "check MIJN_OPENKLANT_TOKEN with Open Klant's administrator" if refused
+                          else "Open Klant has a problem: ask its administrator")
+    return Result("open klant", True, f"{url}: Mijn's token is accepted")
 
 
 def report(results: list[Result], out: TextIO) -> int:

@@ -10,6 +10,7 @@ import socket
 import sys
 from typing import Any
 
+from mijn.openklantcommands import add_openklant_commands
 from mijn.operations import add_operations_commands
 from mijn.settings import ConfigurationError, Settings, load_settings
 
@@ -298,6 +299,7 @@ def parser() -> argparse.ArgumentParser:
     _add_sessions_commands(sub)
     _add_worker_commands(sub)
     add_operations_commands(sub)
+    add_openklant_commands(sub)
     return p
 
 

@@ -14,6 +14,7 @@ def import_all() -> None:
     import mijn.intake.models  # noqa: F401
     import mijn.mandates.models  # noqa: F401
     import mijn.notifications.models  # noqa: F401
+    import mijn.openklant.models  # noqa: F401
     import mijn.parties.models  # noqa: F401
     import mijn.questions.models  # noqa: F401
     import mijn.ratelimits.models  # noqa: F401

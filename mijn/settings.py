@@ -23,6 +23,7 @@ from mijn.envvalues import (
     share_value,
 )
 from mijn.objectstore.settings import ObjectStoreSettings, object_store_settings
+from mijn.openklantsettings import OpenKlantSettings, openklant_settings
 from mijn.pgbouncer import PgBouncerSettings, load_pgbouncer
 from mijn.ratewindows import RATE_LIMIT_DEFAULTS as RATE_LIMIT_DEFAULTS
 from mijn.ratewindows import RateLimits
@@ -154,6 +155,7 @@ class Settings:
     scanner: ScannerSettings = field(default_factory=ScannerSettings)  # clamd for uploads
     object_store: ObjectStoreSettings = field(default_factory=ObjectStoreSettings)  # S3
     documents: DocumentSettings = field(default_factory=DocumentSettings)  # storage, upload limit
+    openklant: OpenKlantSettings = field(default_factory=OpenKlantSettings)  # Klantinteracties
 
     @property
     def is_production(self) -> bool:
@@ -347,6 +349,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         scanner=scanner_settings(env),
         object_store=object_store_settings(env, env.get("MIJN_ENV", "development") == "production"),
         documents=document_settings(env),
+        openklant=openklant_settings(env, env.get("MIJN_ENV", "development") == "production"),
     )
     settings.check()
     return settings

@@ -1,6 +1,8 @@
-"""The worker behind `mijn worker`: rounds of deliver_due until stopped; each round first puts
-the satisfaction e-mails that are due in the outbox, and also gives claims nobody worked on for
-MIJN_CLAIM_IDLE_MINUTES back to the queue."""
+"""The worker behind `mijn worker`: rounds of deliver_due until stopped; each round first notes
+the tasks' reminders, pushes completed tasks to the back-office and puts the satisfaction
+e-mails that are due in the outbox, then sends the e-mails, gives claims nobody worked on for
+MIJN_CLAIM_IDLE_MINUTES back to the queue, and delivers the exports to Open Klant when
+MIJN_OPENKLANT_URL is set."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from mijn.db import make_engine, make_sessionmaker
 from mijn.models import import_all
 from mijn.notifications.delivery import DeliveryReport, deliver_due
 from mijn.notifications.mail import Mailer, SmtpMailer
+from mijn.openklant.client import OpenKlantClient
+from mijn.openklant.queue import deliver_due as deliver_exports
 from mijn.questions.claims import release_idle
 from mijn.questions.invitations import invite_due
 from mijn.retry import error_summary, is_temporary
@@ -73,6 +77,24 @@ async def invite_satisfaction(sessionmaker: async_sessionmaker[AsyncSession],
     return made
 
 
+async def _round(
+    sessionmaker: async_sessionmaker[AsyncSession], mailer: Mailer, settings: Settings,
+    batch: int, exporter: OpenKlantClient | None, client: httpx.AsyncClient,
+) -> tuple[DeliveryReport, int]:
+    """One round: the tasks, the satisfaction invitations, the e-mails, the idle claims, the
+    exports; the report and how many tasks and exports were handled."""
+    tasks = await task_round(sessionmaker, settings, client)
+    await invite_satisfaction(sessionmaker, settings)
+    report = await deliver_due(sessionmaker, mailer, settings, batch=batch)
+    await release_idle_claims(sessionmaker, settings)
+    if exporter is None:
+        return report, tasks
+    counts = await deliver_exports(sessionmaker, settings.openklant, exporter, batch)
+    if counts:
+        log.info("Open Klant exports: %s", dict(counts))
+    return report, tasks + sum(counts.values())
+
+
 async def run_worker(
     settings: Settings, *, once: bool = False, interval: float = 5.0, batch: int = 200,
     mailer: Mailer | None = None, stop: asyncio.Event | None = None,
@@ -85,31 +107,33 @@ async def run_worker(
     stop = stop or asyncio.Event()
     total, started, last_line = DeliveryReport(), time.monotonic(), time.monotonic()
     client = httpx.AsyncClient()
+    exporter = OpenKlantClient(settings.openklant) if settings.openklant.enabled else None
     try:
         while not stop.is_set():
+            other = 0
             try:
-                tasks = await task_round(sessionmaker, settings, client)
-                await invite_satisfaction(sessionmaker, settings)
-                report = await deliver_due(sessionmaker, mailer, settings, batch=batch)
-                await release_idle_claims(sessionmaker, settings)
+                report, other = await _round(sessionmaker, mailer, settings, batch, exporter,
+                                             client)
             except Exception as exc:
                 if not is_temporary(exc):  # a programming error: never retried for ever
                     log.error("delivery round failed: %s; stopping", error_summary(exc))
                     raise
                 log.warning("delivery round failed (%s); again in %g s", error_summary(exc),
                             interval)
-                report, tasks = DeliveryReport(), 0
+                report, other = DeliveryReport(), 0
             _add(total, report)
-            if once and report.handled == 0 and tasks == 0:
+            if once and report.handled + other == 0:
                 break
             if time.monotonic() - last_line > 10 and not once:
                 print(summary(total, time.monotonic() - started), file=sys.stderr, flush=True)
                 last_line = time.monotonic()
-            if report.handled == 0 or report.handled == report.postponed:
+            if report.handled + other in (0, report.postponed):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
     finally:
         await client.aclose()
+        if exporter is not None:
+            await exporter.__aexit__()
         await engine.dispose()
     print(summary(total, time.monotonic() - started), file=sys.stderr, flush=True)
     return total

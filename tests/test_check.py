@@ -138,12 +138,12 @@ def test_everything_reachable_passes_but_a_refusing_api(
     assert "what to do: check MIJN_ZGW_CLIENT_ID and MIJN_ZGW_SECRET" in out
     assert _line(out, "virus scanner").startswith("ok    virus scanner   not configured")
     assert _line(out, "object store").startswith("ok    object store    not configured")
-    assert (code, out.splitlines()[-1]) == (1, "1 of 10 checks failed.")
+    assert (code, out.splitlines()[-1]) == (1, "1 of 11 checks failed.")
 
     env = _env(database_url, data_dir, web, smtp)
     del env["MIJN_ZGW_NOTIFICATIONS_TOKEN"]
     code, out = _check(monkeypatch, capsys, env)
-    assert (code, out.splitlines()[-1]) == (0, "All 9 checks passed.")
+    assert (code, out.splitlines()[-1]) == (0, "All 10 checks passed.")
 
 
 def test_a_closed_port_a_silent_server_and_a_wrong_issuer_fail_quickly(

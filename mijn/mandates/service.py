@@ -216,6 +216,17 @@ async def revoke_mandate(session: AsyncSession, source: str, external_id: str) -
     return True
 
 
+async def unrevoked_mandate_ids(session: AsyncSession) -> list[int]:
+    """The ids of every mandate not revoked, oldest first (for exports to other systems)."""
+    return list(await session.scalars(
+        select(Mandate.id).where(Mandate.revoked_at.is_(None)).order_by(Mandate.id)))
+
+
+async def mandate_by_id(session: AsyncSession, mandate_id: int) -> Mandate | None:
+    """A mandate by its id, also a revoked one (for exports to other systems)."""
+    return await session.get(Mandate, mandate_id)
+
+
 async def mandate_parties(session: AsyncSession, mandate: Mandate) -> tuple[Party, Party]:
     """The representative and the represented party of a mandate."""
     representative = await get_party(session, mandate.representative_id)

@@ -1,5 +1,6 @@
 """The database's figures as metrics: the KCC queue (length, the oldest waiting question, the
-late ones), the e-mail outbox (pending, dead) and the ZGW retry backlog (pending, dead).
+late ones), the e-mail outbox (pending, dead), the ZGW retry backlog (pending, dead) and the
+exports to Open Klant (pending, dead).
 
 Read at each scrape, through the areas' own count queries (a few indexed counts).
 """
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mijn.db import utcnow
 from mijn.intake.zgw_queue import backlog_counts
 from mijn.notifications.service import outbox_counts
+from mijn.openklant.queue import backlog_counts as export_counts
 from mijn.questions.workload import queue_figures
 
 
@@ -30,6 +32,8 @@ class Gauges:
             "mijn.outbox.notifications", description="Notification e-mails by state")
         self.zgw = meter.create_gauge(
             "mijn.zgw.backlog", description="ZGW notifications by state")
+        self.openklant = meter.create_gauge(
+            "mijn.openklant.exports", description="Exports to Open Klant by state")
 
 
 async def refresh(gauges: Gauges, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -39,6 +43,7 @@ async def refresh(gauges: Gauges, sessionmaker: async_sessionmaker[AsyncSession]
         queue = await queue_figures(session, now)
         outbox = await outbox_counts(session)
         zgw = await backlog_counts(session)
+        exports = await export_counts(session)
     gauges.waiting.set(queue.waiting)
     oldest = queue.oldest_waiting
     gauges.oldest.set((now - oldest).total_seconds() if oldest is not None else 0.0)
@@ -47,3 +52,5 @@ async def refresh(gauges: Gauges, sessionmaker: async_sessionmaker[AsyncSession]
         gauges.outbox.set(count, {"state": state})
     for state, count in zgw.items():
         gauges.zgw.set(count, {"state": state})
+    for state, count in exports.items():
+        gauges.openklant.set(count, {"state": state})

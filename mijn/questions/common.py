@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mijn import nearstatic
 from mijn.plaintext import has_control, is_blank
 from mijn.questions.models import (
+    Contact,
     Question,
     QuestionEvent,
     QuestionMessage,
@@ -153,3 +154,48 @@ def new_message(
         author_type="staff" if staff_id else "party", author_staff_id=staff_id,
         author_name=by.name[:200] if by else None,
     )
+
+
+async def question_by_id(session: AsyncSession, question_id: int) -> Question | None:
+    """A question by its id, whoever's (for exports to other systems, not for pages)."""
+    return await session.get(Question, question_id)
+
+
+async def message_by_id(session: AsyncSession, message_id: int) -> QuestionMessage | None:
+    """A message of a thread by its id (for exports to other systems, not for pages)."""
+    return await session.get(QuestionMessage, message_id)
+
+
+async def latest_message_id(session: AsyncSession, question_id: int, kind: str) -> int | None:
+    """The id of the question's newest message of this kind (reply, handover, ...)."""
+    found = await session.scalar(
+        select(QuestionMessage.id)
+        .where(QuestionMessage.question_id == question_id, QuestionMessage.kind == kind)
+        .order_by(QuestionMessage.id.desc()).limit(1))
+    return found
+
+
+async def topic_by_id(session: AsyncSession, topic_id: int) -> Topic | None:
+    """A topic by its id, also one no longer offered (for exports of older questions)."""
+    return await session.get(Topic, topic_id)
+
+
+async def question_ids_since(session: AsyncSession, since: datetime | None) -> list[int]:
+    """The ids of every question (and callback request) asked since then, oldest first."""
+    query = select(Question.id).order_by(Question.id)
+    if since is not None:
+        query = query.where(Question.created_at >= since)
+    return list(await session.scalars(query))
+
+
+async def contact_by_id(session: AsyncSession, contact_id: int) -> Contact | None:
+    """A registered contact by its id (for exports to other systems, not for pages)."""
+    return await session.get(Contact, contact_id)
+
+
+async def contact_ids_since(session: AsyncSession, since: datetime | None) -> list[int]:
+    """The ids of every registered contact since then, oldest first."""
+    query = select(Contact.id).order_by(Contact.id)
+    if since is not None:
+        query = query.where(Contact.at >= since)
+    return list(await session.scalars(query))

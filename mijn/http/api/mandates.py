@@ -12,6 +12,7 @@ from mijn.db import request_session
 from mijn.dossiers.service import known_type_codes
 from mijn.http.api import schemas
 from mijn.http.api.common import ApiProblem, api_client, parse_date, path_ids, read_json
+from mijn.http.common import app_settings
 from mijn.mandates.service import (
     MandateError,
     MandateInput,
@@ -20,6 +21,7 @@ from mijn.mandates.service import (
     put_mandate,
     revoke_mandate,
 )
+from mijn.openklant.queue import enqueue_mandate
 
 if TYPE_CHECKING:
     from mijn.intake.service import Client
@@ -61,6 +63,7 @@ async def put_mandate_route(request: Request) -> Response:
         except MandateError as exc:
             raise ApiProblem(exc.status, f"The mandate cannot be registered: {exc}.",
                              [{"field": exc.field, "message": str(exc)}]) from None
+        await enqueue_mandate(session, app_settings(request).openklant, mandate.id)
         await session.commit()
         return JSONResponse(describe_mandate(mandate), 201 if created else 200)
 
@@ -83,5 +86,8 @@ async def delete_mandate_route(request: Request) -> Response:
         await _mandate_client(request, session, source)
         if not await revoke_mandate(session, source, external_id):
             raise ApiProblem(404, "No such mandate.")
+        revoked = await find_mandate(session, source, external_id)
+        assert revoked is not None  # just revoked, in this transaction
+        await enqueue_mandate(session, app_settings(request).openklant, revoked.id)
         await session.commit()
     return Response(status_code=204)

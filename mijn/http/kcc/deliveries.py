@@ -1,6 +1,6 @@
 """How the deliveries fare: the notification e-mails per state, and what is dead (will not be
-tried again: an e-mail, a ZGW notification, a completed task pushed to the back-office) with
-its error, to put back in the queue."""
+tried again: an e-mail, a ZGW notification, a completed task pushed to the back-office, an
+export to Open Klant) with its error, to put back in the queue."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from mijn.http.common import redirect, small_int
 from mijn.http.kcc.common import render_staff, require_staff
 from mijn.intake.zgw_queue import dead_notifications, requeue
 from mijn.notifications.service import dead_deliveries, delivery_counts, requeue_delivery
+from mijn.openklant.queue import dead_exports, requeue_export
 from mijn.tasks.webhook import dead_pushes, requeue_push
 
-KINDS = ("e-mail", "zgw", "taak")
-AUDIT = {"e-mail": "email", "zgw": "zgw", "taak": "task_push"}
+KINDS = ("e-mail", "zgw", "taak", "openklant")
+AUDIT = {"e-mail": "email", "zgw": "zgw", "taak": "task_push", "openklant": "openklant"}
 
 
 def _require_watcher(request: Request) -> Staff:
@@ -37,14 +38,17 @@ async def deliveries(request: Request) -> Response:
         failed = await dead_deliveries(session)
         zgw = await dead_notifications(session)
         pushes = await dead_pushes(session)
+        exports = await dead_exports(session)
     return render_staff(request, "kcc/deliveries.html", {
         "counts": counts, "failed": failed, "zgw": zgw, "staff": staff, "pushes": pushes,
+        "exports": exports,
         "requeued": request.query_params.get("opnieuw", ""),
     })
 
 
 async def retry(request: Request) -> Response:
-    """Put one dead e-mail or ZGW notification back in the queue ("Opnieuw proberen");
+    """Put one dead e-mail, ZGW notification or Open Klant export back in the queue
+    ("Opnieuw proberen");
     audited. One that is not dead (any more) is a 404."""
     staff = _require_watcher(request)
     kind = request.path_params["kind"]
@@ -58,8 +62,10 @@ async def retry(request: Request) -> Response:
         elif kind == "taak":
             party_id = await requeue_push(session, item_id)
             found = party_id is not None
-        else:
+        elif kind == "zgw":
             party_id, found = None, await requeue(session, item_id)
+        else:
+            party_id, found = None, await requeue_export(session, item_id)
         if not found:
             raise HTTPException(status_code=404)
         await record_access(

@@ -21,6 +21,7 @@ from mijn.dossiers.service import party_dossier_id
 from mijn.http.common import LOCAL_TZ, app_settings, form_values, redirect, small_int
 from mijn.http.kcc.common import audit_view, handover_from_form, render_staff, require_staff
 from mijn.notifications.service import party_notifications
+from mijn.openklant.queue import after_action, enqueue, enqueue_contact
 from mijn.parties.service import get_party
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.callbacks import suggest_window
@@ -109,10 +110,11 @@ async def _register_contact(
     session: AsyncSession, staff: Staff, party_id: int, values: dict[str, str], settings: Settings
 ) -> str:
     dossier_id = await _dossier(session, values, party_id)
-    await register_contact(
+    contact = await register_contact(
         session, staff, party_id, values.get("channel", ""), values.get("summary", ""),
         internal=values.get("internal") == "1", dossier_id=dossier_id,
     )
+    await enqueue_contact(session, settings.openklant, contact.id)
     return "contact"
 
 
@@ -132,9 +134,12 @@ async def _question_for(
                     submit_key=values.get("submit_key") or None),
         settings.calendar, staff,
     )
+    if created:
+        await enqueue(session, settings.openklant, "question", question.id, question.reference)
     if created and answer:  # answered on the phone: first-contact resolution
         await claim(session, question, staff)
         await reply(session, question, staff, answer)
+        await after_action(session, settings.openklant, question, "reply")
     return "vraag"
 
 
@@ -147,7 +152,9 @@ async def _callback(
         window_from=window_from, window_until=window_until, handover=handover_from_form(values),
         dossier_id=await _dossier(session, values, party_id),
     )
-    await request_callback(session, staff, callback, settings.calendar)
+    question = await request_callback(session, staff, callback, settings.calendar)
+    for kind in ("question", "handover"):  # a klantcontact, and the internetaak for it
+        await enqueue(session, settings.openklant, kind, question.id, question.reference)
     return "terugbellen"
 
 

@@ -34,6 +34,7 @@ from mijn.http.kcc.common import (
     require_staff,
 )
 from mijn.http.kcc.queue import claim_and_open
+from mijn.openklant.queue import after_action
 from mijn.questions.callbacks import callback_attempts, may_record
 from mijn.questions.closing import CLOSE_REASON_LABELS, Closing, staff_close
 from mijn.questions.common import QuestionError, topic_row
@@ -269,6 +270,7 @@ async def act(request: Request) -> Response:
         try:
             check_version(question, values.get("version"))
             await ACTIONS[action](session, question, staff, values, app_settings(request))
+            await after_action(session, app_settings(request).openklant, question, action)
         except QuestionError as error:  # checked before anything changed
             await session.rollback()
             return await _rerender(request, session, reference, staff, values, error, action)

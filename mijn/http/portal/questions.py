@@ -33,6 +33,7 @@ from mijn.http.portal.kept import ask_page, login_keeping_text, restored, take_k
 from mijn.http.portal.stepup import step_up
 from mijn.http.session import require_identity
 from mijn.notifications.service import mark_question_read, unread_count
+from mijn.openklant.queue import enqueue
 from mijn.questions.asking import (
     NewQuestion,
     check_question,
@@ -198,7 +199,7 @@ async def ask(request: Request) -> Response:
         except QuestionError as error:
             context = await _ask_context(session, access, values, error)
             return render(request, "portal/questions/ask.html", context, status_code=422)
-        await _count_asked(session, values.get("submit_key", ""), question.id, _created)
+        await _asked(request, session, values.get("submit_key", ""), question, _created)
         await session.commit()
     url = request.app.url_path_for("questions:detail", reference=question.reference)
     return redirect(request, f"{url}?verstuurd=1")
@@ -220,12 +221,17 @@ def _party(request: Request, access: Access) -> str:
     return limits.party(request, access.party_id)
 
 
-async def _count_asked(
-    session: AsyncSession, form_key: str, question_id: int, created: bool
+async def _asked(
+    request: Request, session: AsyncSession, form_key: str, question: Question, created: bool
 ) -> None:
-    """A question sent from a form that showed suggestions: they did not deflect it."""
-    if created and form_key and await events.suggestions_shown(session, form_key):
-        await events.record(session, "asked", [None], "ask", form_key, question_id)
+    """A new question: its export to Open Klant (when configured) in this transaction; and,
+    sent from a form that showed suggestions, that they did not deflect it."""
+    if not created:
+        return
+    await enqueue(session, app_settings(request).openklant, "question", question.id,
+                  question.reference)
+    if form_key and await events.suggestions_shown(session, form_key):
+        await events.record(session, "asked", [None], "ask", form_key, question.id)
 
 
 async def _dossier_id(
