@@ -28,6 +28,7 @@ from starlette.types import ExceptionHandler
 from mijn import PROJECT_ROOT
 from mijn.db import make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
+from mijn.documents.objectstore import ObjectDocumentStore
 from mijn.documents.store import DirectoryStore
 from mijn.http.api import routes as api_routes
 from mijn.http.api.common import ApiProblem, problem_response
@@ -45,6 +46,7 @@ from mijn.intake.zgw_client import ZgwClient
 from mijn.observe import health
 from mijn.observe.logs import configure_logging
 from mijn.observe.requests import ObserveMiddleware, make_metrics
+from mijn.scanning.clamd import Clamd
 from mijn.settings import Settings, load_settings
 
 STATIC = PROJECT_ROOT / "mijn" / "static"
@@ -122,8 +124,13 @@ def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
     app.state.http = http
     app.state.oidc_clients = _oidc_clients(settings, http)
     app.state.zgw = ZgwClient(settings.zgw, zgw_http) if zgw_http is not None else None
-    app.state.documents = DirectoryStore(settings.documents.directory)
-    app.state.scanner = None  # no virus scanner yet: documents are kept 'unscanned'
+    # The files: in the S3-compatible object store when one is configured (several
+    # instances), else in a directory; scanned by clamd when MIJN_CLAMD_SOCKET is set, else
+    # kept 'unscanned'.
+    app.state.documents = (
+        ObjectDocumentStore(settings.object_store) if settings.object_store.enabled
+        else DirectoryStore(settings.documents.directory))
+    app.state.scanner = Clamd(settings.scanner) if settings.scanner.enabled else None
     if settings.dev_idp_enabled:
         app.state.dev_idp_key = devidp.load_signing_key(settings.data_dir)
 
@@ -153,6 +160,8 @@ def create_app(
         await http.aclose()
         if zgw_http is not None:
             await zgw_http.aclose()
+        if isinstance(app.state.documents, ObjectDocumentStore):
+            await app.state.documents.aclose()
         await engine.dispose()
 
     middleware = [

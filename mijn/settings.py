@@ -343,12 +343,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         fcr_target=share_value(env, "MIJN_FCR_TARGET", 0.8),
         rate_limits=ratewindows.rate_limits(env, ConfigurationError),
         retention=retention_periods(env),
-        tasks=task_settings(env),
-        satisfaction=satisfaction_settings(env),
+        tasks=task_settings(env), satisfaction=satisfaction_settings(env),
+        scanner=scanner_settings(env), documents=document_settings(env),
         telemetry=telemetry_settings(env, env.get("MIJN_ENV", "development") == "production"),
-        scanner=scanner_settings(env),
         object_store=object_store_settings(env, env.get("MIJN_ENV", "development") == "production"),
-        documents=document_settings(env),
         openklant=openklant_settings(env, env.get("MIJN_ENV", "development") == "production"),
     )
     settings.check()

@@ -106,14 +106,12 @@ async def run_worker(
     mailer = mailer or SmtpMailer(settings.smtp_url)
     stop = stop or asyncio.Event()
     total, started, last_line = DeliveryReport(), time.monotonic(), time.monotonic()
-    client = httpx.AsyncClient()
+    web = httpx.AsyncClient()  # the tasks' webhook
     exporter = OpenKlantClient(settings.openklant) if settings.openklant.enabled else None
     try:
         while not stop.is_set():
-            other = 0
             try:
-                report, other = await _round(sessionmaker, mailer, settings, batch, exporter,
-                                             client)
+                report, other = await _round(sessionmaker, mailer, settings, batch, exporter, web)
             except Exception as exc:
                 if not is_temporary(exc):  # a programming error: never retried for ever
                     log.error("delivery round failed: %s; stopping", error_summary(exc))
@@ -131,7 +129,7 @@ async def run_worker(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
     finally:
-        await client.aclose()
+        await web.aclose()
         if exporter is not None:
             await exporter.__aexit__()
         await engine.dispose()
