@@ -135,6 +135,13 @@ def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
         app.state.dev_idp_key = devidp.load_signing_key(settings.data_dir)
 
 
+# An idle kept-alive connection is dropped after 2 s, before the server may close it: httpx
+# and uvicorn both default to 5 s, and a request sent on a connection the server was closing
+# at that moment failed with ReadError (the e2e run saw a login's token request fail so,
+# exactly 5 s after the one before).
+OUTGOING_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+
+
 def create_app(
     settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
@@ -143,10 +150,11 @@ def create_app(
     configure_logging(settings.telemetry)
     engine = make_engine(settings.database_url, **settings.pool)
     metrics = make_metrics(settings.telemetry, engine)
-    http = httpx.AsyncClient(transport=http_transport, timeout=httpx.Timeout(10.0))
+    http = httpx.AsyncClient(transport=http_transport, timeout=httpx.Timeout(10.0),
+                             limits=OUTGOING_LIMITS)
     # The ZGW APIs are other hosts: their own client, always real HTTP, their own timeout.
     zgw_http = (
-        httpx.AsyncClient(timeout=httpx.Timeout(settings.zgw.timeout))
+        httpx.AsyncClient(timeout=httpx.Timeout(settings.zgw.timeout), limits=OUTGOING_LIMITS)
         if settings.zgw.enabled else None
     )
 
