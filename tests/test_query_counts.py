@@ -168,11 +168,11 @@ async def _withdraw_answers(session: AsyncSession) -> None:
 # latest questions with theirs, its contacts, its mandates, the question's dossier with its
 # timeline, the answers suggested beside it (none when nothing matches) and the staff
 # member's draft, and the satisfaction answers (issue 20) of the questions shown and of this
-# one. The teams, the staff's names, the specialists, the text modules, the topics and which
-# answers suit the question's text are kept per process.
-WORKSPACE = 14
-KEPT = ("FROM teams", "FROM staff_members", "FROM text_modules", "FROM search_terms",
-        "FROM search_variants", "FROM question_topics")
+# one; and the search for the answers that suit the question's text (6: the ranking is read
+# each time, as one kept per process went stale across workers). The teams, the staff's
+# names, the specialists, the text modules and the topics are kept per process.
+WORKSPACE = 20
+KEPT = ("FROM teams", "FROM staff_members", "FROM text_modules", "FROM question_topics")
 
 
 async def _question_about_a_dossier(session: AsyncSession) -> tuple[str, int]:
