@@ -150,8 +150,7 @@ def create_app(
     configure_logging(settings.telemetry)
     engine = make_engine(settings.database_url, **settings.pool)
     metrics = make_metrics(settings.telemetry, engine)
-    http = httpx.AsyncClient(transport=http_transport, timeout=httpx.Timeout(10.0),
-                             limits=OUTGOING_LIMITS)
+    http = httpx.AsyncClient(transport=http_transport, timeout=10.0, limits=OUTGOING_LIMITS)
     # The ZGW APIs are other hosts: their own client, always real HTTP, their own timeout.
     zgw_http = (
         httpx.AsyncClient(timeout=httpx.Timeout(settings.zgw.timeout), limits=OUTGOING_LIMITS)
