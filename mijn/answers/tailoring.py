@@ -10,17 +10,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mijn import nearstatic
 from mijn.access.scope import Access
 from mijn.answers import search as index
 from mijn.answers.events import record
 from mijn.answers.models import (
     Answer,
     AnswerTarget,
-    AnswerTerm,
     AnswerTopic,
-    SearchTerm,
-    SearchVariant,
 )
 from mijn.answers.reading import audiences_for, published_by_ids
 from mijn.answers.text import DossierFacts, render_html
@@ -44,27 +40,6 @@ async def suggest(
     with those about its topic or its dossier moved up."""
     return await published_by_ids(session, await _ranked(session, text, context, audiences,
                                                          limit), audiences)
-
-
-# What a suggestion reads (the index, and what moves an answer up): a change to any of them
-# drops the kept suggestions (see mijn.nearstatic).
-_SUGGEST_TABLES = (Answer.__tablename__, AnswerTerm.__tablename__, SearchTerm.__tablename__,
-                   SearchVariant.__tablename__, AnswerTopic.__tablename__,
-                   AnswerTarget.__tablename__)
-nearstatic.watch(*_SUGGEST_TABLES)
-
-
-async def kept_suggestions(
-    session: AsyncSession, text: str, context: Context, audiences: Sequence[str],
-    limit: int = 3,
-) -> list[Answer]:
-    """suggest for a text that stays as it is (a question's first message, beside it at the
-    KCC), ranked now: a ranking kept per process missed, for up to a minute, what an editor
-    changed through another worker (the e2e run on 2 workers found no suggestion at all
-    after an answer was withdrawn elsewhere); the answers are read in one statement, none
-    when nothing matched."""
-    ids = await _ranked(session, text, context, audiences, limit)
-    return await published_by_ids(session, ids, audiences)
 
 
 async def _ranked(

@@ -19,7 +19,7 @@ from mijn.answers.events import record
 from mijn.answers.feedback import flag
 from mijn.answers.models import AUDIENCES
 from mijn.answers.reading import published_by_ids, search_answers
-from mijn.answers.tailoring import Context, dossier_facts, kept_suggestions
+from mijn.answers.tailoring import Context, dossier_facts, suggest
 from mijn.answers.text import plain_text, render_html
 from mijn.db import request_session
 from mijn.dossiers.records import summary_of
@@ -137,7 +137,7 @@ async def _answers_panel(
         found = await search_answers(session, kb_query, AUDIENCES, limit=5)
     else:
         text = next((m.body for m in messages if m.kind == "citizen"), "")
-        found = await kept_suggestions(session, text, context, AUDIENCES, limit=3)
+        found = await suggest(session, text, context, AUDIENCES, limit=3)
     fill = facts.values() if facts else None
     return {
         "kb_query": kb_query, "kb_answers": found, "kb_facts": fill,
