@@ -3,6 +3,7 @@
     uvicorn bench.app:create_bench_app --factory
     uvicorn bench.app:create_kcc_bench_app --factory     # bench/kcc.py
     uvicorn bench.app:create_workspace_bench_app --factory  # bench/workspace.py
+    uvicorn bench.app:create_documents_bench_app --factory  # bench/documents.py
 
 /bench/template-only renders "portal/dossiers/overview.html" with the same render() helper and
 the same login check as /mijn/dossiers, from a DossierPage built once in memory (10 rows,
@@ -19,6 +20,7 @@ the same 303. The claim's own cost is what is left when it is compared with that
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
@@ -27,7 +29,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from bench.product import (
     DOSSIER_TYPES,
@@ -188,4 +191,20 @@ def create_workspace_bench_app() -> Starlette:
     app = create_app()
     app.router.routes.insert(0, Route(WORKSPACE_TEMPLATE_PATH, workspace_template_endpoint(),
                                       name="bench:workspace-template"))
+    return app
+
+
+STATIC_PATH = "/bench/statisch"  # bench/documents.py: the same bytes as a static file
+STATIC_DIR_VARIABLE = "MIJN_BENCH_STATIC_DIR"
+
+
+def create_documents_bench_app() -> Starlette:
+    """The normal portal (settings from the environment) plus Starlette's StaticFiles at
+    /bench/statisch, serving the directory MIJN_BENCH_STATIC_DIR: the same bytes as the
+    documents, from the same disk, through the same middleware, with no session, query, audit
+    row or store between. bench/documents.py compares the document download with it."""
+    app = create_app()
+    directory = os.environ[STATIC_DIR_VARIABLE]
+    app.router.routes.insert(0, Mount(STATIC_PATH, StaticFiles(directory=directory),
+                                      name="bench:static"))
     return app

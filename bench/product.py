@@ -57,11 +57,15 @@ from mijn.models import import_all
 from mijn.notifications import delivery as notification_delivery
 from mijn.notifications import mail as notification_mail
 from mijn.notifications.mail import compose_news
+from mijn.openklant import queue as openklant_queue
+from mijn.openklant.client import OpenKlantClient
+from mijn.openklantsettings import openklant_settings
+from mijn.parties.service import get_or_create_party
 from mijn.progress import Progress
 from mijn.questions.asking import NewQuestion, ask
 from mijn.questions.common import REFERENCE_ALPHABET, list_topics
 from mijn.questions.models import Topic
-from mijn.questions.workflow import claim_next, staff_question
+from mijn.questions.workflow import claim, claim_next, reply, staff_question
 from mijn.sessions.service import Limits, open_session
 from mijn.settings import RATE_LIMIT_DEFAULTS, load_settings
 from mijn.staff.models import StaffMember
@@ -91,4 +95,6 @@ __all__ = [
     "request_session", "require_identity", "require_staff", "review_default", "search_answers",
     "slugify", "summary", "tcp_listener", "upgrade_async", "utcnow",
     "note_handover_news", "render_staff", "staff_question", "workspace_context",
+    "OpenKlantClient", "claim", "get_or_create_party", "openklant_queue",
+    "openklant_settings", "reply",
 ]

@@ -28,8 +28,7 @@ from starlette.types import ExceptionHandler
 from mijn import PROJECT_ROOT
 from mijn.db import make_engine, make_sessionmaker
 from mijn.dev import idp as devidp
-from mijn.documents.objectstore import ObjectDocumentStore
-from mijn.documents.store import DirectoryStore
+from mijn.documents.objectstore import close_store, open_store
 from mijn.http.api import routes as api_routes
 from mijn.http.api.common import ApiProblem, problem_response
 from mijn.http.boundary import BoundaryMiddleware
@@ -89,10 +88,12 @@ def _routes(settings: Settings) -> list[BaseRoute]:
     """The three front ends, the login routes, static files and, in development, the
     development identity provider."""
     routes: list[BaseRoute] = [
+        # The API first: its paths (/api/v1/...) match nothing else, and Starlette tries the
+        # routes in turn: behind the ~90 others, an API request paid ~0.1 ms for the search.
+        *api_routes.routes,
         *_static_mounts(),
         *portal_routes.routes,
         *kcc_routes.routes,
-        *api_routes.routes,
         *login_routes.routes,
         *health.routes,  # answered by ObserveMiddleware, listed for url_for and the matrix
     ]
@@ -120,6 +121,7 @@ def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.autocommit_sessionmaker = settings.pgbouncer.autocommit_sessionmaker(engine)
+    app.state.autocommit_engine = settings.pgbouncer.autocommit_engine(engine)
     app.state.templates = make_templates(settings)
     app.state.http = http
     app.state.oidc_clients = _oidc_clients(settings, http)
@@ -127,9 +129,7 @@ def _set_state(app: Starlette, settings: Settings, engine: AsyncEngine,
     # The files: in the S3-compatible object store when one is configured (several
     # instances), else in a directory; scanned by clamd when MIJN_CLAMD_SOCKET is set, else
     # kept 'unscanned'.
-    app.state.documents = (
-        ObjectDocumentStore(settings.object_store) if settings.object_store.enabled
-        else DirectoryStore(settings.documents.directory))
+    app.state.documents = open_store(settings.object_store, settings.documents.directory)
     app.state.scanner = Clamd(settings.scanner) if settings.scanner.enabled else None
     if settings.dev_idp_enabled:
         app.state.dev_idp_key = devidp.load_signing_key(settings.data_dir)
@@ -167,8 +167,7 @@ def create_app(
         await http.aclose()
         if zgw_http is not None:
             await zgw_http.aclose()
-        if isinstance(app.state.documents, ObjectDocumentStore):
-            await app.state.documents.aclose()
+        await close_store(app.state.documents)
         await engine.dispose()
 
     middleware = [

@@ -16,23 +16,21 @@ from mijn.settings import ConfigurationError, Settings, load_settings
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from mijn.migrate import upgrade
-    from mijn.serving import WORKER_HEALTHCHECK_SECONDS, run_workers
+    from mijn.serving import WORKER_HEALTHCHECK_SECONDS, DrainingServer, ServeConfig, run_workers
 
     if settings.is_embedded_database:
         upgrade(settings.database_url)
     print(f"Mijn runs on http://{args.host}:{args.port} (stop with Ctrl+C)", file=sys.stderr)
-    config = uvicorn.Config(
-        "mijn.app:create_app", factory=True, host=args.host, port=args.port,
-        workers=args.workers, proxy_headers=True, log_level=args.log_level,
+    config = ServeConfig(
+        "mijn.app:create_app", drain_seconds=args.drain_seconds, factory=True, host=args.host,
+        port=args.port, workers=args.workers, proxy_headers=True, log_level=args.log_level,
         timeout_graceful_shutdown=args.graceful_timeout,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         log_config=None,  # the log's format is Mijn's (MIJN_LOG_FORMAT), in every process
     )
     if args.workers <= 1:
-        uvicorn.Server(config).run()
+        DrainingServer(config, args.drain_seconds).run()
         return 0
     run_workers(config, [tcp_listener(args.host, args.port)])
     return 0
@@ -231,6 +229,9 @@ def _add_portal_commands(sub: Any) -> None:
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--graceful-timeout", type=int, default=30,
                        help="seconds requests in flight may take after SIGTERM (default 30)")
+    serve.add_argument("--drain-seconds", type=float, default=3,
+                       help="seconds to keep serving after SIGTERM while /health/ready says "
+                            "draining, before the listener closes (default 3)")
     serve.set_defaults(func=_serve)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, MetaData, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -122,6 +123,22 @@ async def request_session(
     )
     async with sessionmaker() as session:
         yield session
+
+
+@asynccontextmanager
+async def request_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection without an ORM session for a request that runs a few Core statements
+    (the API's ping and status events): each statement commits on its own; behind PgBouncer
+    (`autocommit_engine` is then the engine itself) one transaction, committed when the block
+    ends without an error, as its "autocommit" sessions do (mijn.pgbouncer)."""
+    engine: AsyncEngine = request.app.state.autocommit_engine
+    if engine.dialect.name == "postgresql" and engine.get_execution_options().get(
+            "isolation_level") == "AUTOCOMMIT":
+        async with engine.connect() as connection:
+            yield connection
+    else:
+        async with engine.begin() as connection:
+            yield connection
 
 
 def insert_ignore(

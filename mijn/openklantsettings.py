@@ -34,11 +34,18 @@ class OpenKlantSettings:
     zaak_register: str = "openzaak"
     timeout: float = 10.0
     max_attempts: int = 12
+    # The token Open Klant's Notificaties API sends to Mijn's callback (import); unset: none.
+    notifications_token: Secret = field(default_factory=lambda: Secret(""))
 
     @property
     def enabled(self) -> bool:
         """True when MIJN_OPENKLANT_URL is set."""
         return bool(self.url)
+
+    @property
+    def takes_notifications(self) -> bool:
+        """True when Open Klant's notifications are taken in (URL and notifications token)."""
+        return self.enabled and bool(self.notifications_token)
 
     def api(self, resource: str) -> str:
         """The address of one resource, e.g. api("partijen")."""
@@ -62,7 +69,8 @@ def _channels(raw: str) -> dict[str, str]:
 
 def openklant_settings(env: Mapping[str, str], production: bool) -> OpenKlantSettings:
     """Read MIJN_OPENKLANT_URL (…/klantinteracties/api/v1), _TOKEN, _CHANNELS,
-    _ZAAK_REGISTER, _TIMEOUT and _MAX_ATTEMPTS; refuse what cannot work."""
+    _ZAAK_REGISTER, _TIMEOUT, _MAX_ATTEMPTS and _NOTIFICATIONS_TOKEN; refuse what cannot
+    work."""
     url = env.get("MIJN_OPENKLANT_URL", "").strip().rstrip("/")
     found = OpenKlantSettings(
         url=url, token=Secret(env.get("MIJN_OPENKLANT_TOKEN", "").strip()),
@@ -70,6 +78,7 @@ def openklant_settings(env: Mapping[str, str], production: bool) -> OpenKlantSet
         zaak_register=env.get("MIJN_OPENKLANT_ZAAK_REGISTER", "").strip() or "openzaak",
         timeout=float_value(env, "MIJN_OPENKLANT_TIMEOUT", 10.0),
         max_attempts=int_value(env, "MIJN_OPENKLANT_MAX_ATTEMPTS", 12),
+        notifications_token=Secret(env.get("MIJN_OPENKLANT_NOTIFICATIONS_TOKEN", "").strip()),
     )
     if not 0 < found.timeout <= 300:
         raise ConfigurationError("MIJN_OPENKLANT_TIMEOUT must be between 0 and 300 seconds.")
@@ -86,4 +95,9 @@ def openklant_settings(env: Mapping[str, str], production: bool) -> OpenKlantSet
         raise ConfigurationError(
             "MIJN_OPENKLANT_URL is set, so MIJN_OPENKLANT_TOKEN must be set too (the token "
             "Open Klant gave Mijn's client).")
+    incoming = found.notifications_token.reveal()
+    if production and incoming and (len(incoming) < 32 or len(set(incoming)) < 10):
+        raise ConfigurationError(
+            "MIJN_ENV=production needs a random MIJN_OPENKLANT_NOTIFICATIONS_TOKEN of at least "
+            "32 characters.")
     return found

@@ -18,6 +18,7 @@ def _retention_run(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _retention(settings: Settings, dry_run: bool, batch: int) -> int:
     from mijn.db import make_engine, make_sessionmaker, utcnow
+    from mijn.documents.objectstore import close_store, open_store
     from mijn.models import import_all
     from mijn.progress import Progress
     from mijn.retention.service import due, run
@@ -37,7 +38,11 @@ async def _retention(settings: Settings, dry_run: bool, batch: int) -> int:
             print("Dry run: nothing was changed.", file=sys.stderr)
             return 0
         progress = Progress("Retention", sum(item.count for item in plan))
-        removed = await run(sessionmaker, plan, now, batch, progress.advance)
+        store = open_store(settings.object_store, settings.documents.directory)
+        try:  # the files of deleted dossiers' documents go from the store too
+            removed = await run(sessionmaker, plan, now, batch, progress.advance, store)
+        finally:
+            await close_store(store)
         progress.finish("Retention: " + ", ".join(f"{n} {kind}" for kind, n in removed.items()))
         return 0
     finally:

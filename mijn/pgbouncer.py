@@ -75,6 +75,13 @@ class PgBouncerSettings:
             return make_autocommit_sessionmaker(engine)
         return async_sessionmaker(engine, class_=CommitOnExitSession, expire_on_commit=False)
 
+    def autocommit_engine(self, engine: AsyncEngine) -> AsyncEngine:
+        """The engine of `mijn.db.request_connection`: in AUTOCOMMIT, except behind PgBouncer
+        (there the engine itself: a transaction per request)."""
+        if self.enabled or engine.dialect.name != "postgresql":
+            return engine
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+
 
 def load_pgbouncer(env: Mapping[str, str]) -> PgBouncerSettings:
     """MIJN_DATABASE_PGBOUNCER: 1 (or true) behind PgBouncer in transaction pooling."""

@@ -15,6 +15,7 @@ from mijn.envvalues import ConfigurationError, int_value
 
 SCALES = ("five", "two", "off")  # five-point scale, tevreden / niet tevreden, not asked
 DEFAULT_SCALES = {"question": "five", "callback": "two"}
+DOSSIER_DEFAULT = "off"  # after a dossier is closed: asked only when an operator turns it on
 MAX_WAIT_MINUTES = 30 * 24 * 60
 MAX_DAYS = 90
 
@@ -28,10 +29,12 @@ class SatisfactionSettings:
     callback: str = DEFAULT_SCALES["callback"]
     wait_minutes: int = 60
     days: int = 14
+    dossier: str = DOSSIER_DEFAULT  # after a dossier is closed (its final status)
 
     def scale(self, kind: str) -> str | None:
-        """The scale asked for this kind of question; None when it is not asked."""
-        value = getattr(self, kind, "off") if kind in DEFAULT_SCALES else "off"
+        """The scale asked for this kind of question (or "dossier": after a dossier is
+        closed); None when it is not asked."""
+        value = getattr(self, kind, "off") if kind in (*DEFAULT_SCALES, "dossier") else "off"
         return None if value == "off" else str(value)
 
     @property
@@ -41,10 +44,10 @@ class SatisfactionSettings:
 
 
 def satisfaction_settings(env: Mapping[str, str]) -> SatisfactionSettings:
-    """Read MIJN_SATISFACTION_{QUESTION,CALLBACK} (five | two | off),
+    """Read MIJN_SATISFACTION_{QUESTION,CALLBACK,DOSSIER} (five | two | off),
     MIJN_SATISFACTION_WAIT_MINUTES and MIJN_SATISFACTION_DAYS."""
     scales: dict[str, str] = {}
-    for kind, default in DEFAULT_SCALES.items():
+    for kind, default in {**DEFAULT_SCALES, "dossier": DOSSIER_DEFAULT}.items():
         key = f"MIJN_SATISFACTION_{kind.upper()}"
         scales[kind] = (env.get(key) or default).strip().lower()
         if scales[kind] not in SCALES:
@@ -57,4 +60,5 @@ def satisfaction_settings(env: Mapping[str, str]) -> SatisfactionSettings:
     days = int_value(env, "MIJN_SATISFACTION_DAYS", 14)
     if not 1 <= days <= MAX_DAYS:
         raise ConfigurationError(f"MIJN_SATISFACTION_DAYS must be 1 to {MAX_DAYS}, not {days}.")
-    return SatisfactionSettings(scales["question"], scales["callback"], wait, days)
+    return SatisfactionSettings(scales["question"], scales["callback"], wait, days,
+                                scales["dossier"])

@@ -1,5 +1,6 @@
 """The organisation's theme: its name, the portal's name, logo, colours (design tokens),
-phone numbers and the pages the footer links to (accessibility, privacy, contact).
+phone numbers, the pages the footer links to (accessibility, privacy, contact) and, when
+it wants its own, the wording of the satisfaction question (KTO) per kind.
 
 A theme is a TOML file (MIJN_THEME_FILE; the demo's own is mijn/themes/voorbeeld.toml) with
 its logo beside it. It is read and checked once at start-up: a wrong colour, a colour pair
@@ -22,6 +23,9 @@ _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 # Token name -> CSS custom property; the pairs below must keep a contrast of at least 4.5:1.
 TOKENS = {"accent": "--mijn-accent", "accent_text": "--mijn-accent-text", "focus": "--mijn-focus"}
 _PAIRS = (("accent", "accent_text"), ("accent", "#ffffff"))
+# Satisfaction (KTO): the kinds it is asked after, and the longest wording a theme may give.
+SURVEY_KINDS = ("question", "callback", "dossier")
+SURVEY_TEXTS = {"question": 200, "invitation": 500}  # the question asked; the e-mail's sentence
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,15 @@ class Theme:
     logo: Path | None = None
     logo_alt: Text = Text("", "")
     pages: Mapping[str, Page] = field(default_factory=dict)
+    # Per kind (SURVEY_KINDS) the theme's own "question" and "invitation"; none: Mijn's own.
+    survey: Mapping[str, Mapping[str, Text]] = field(default_factory=dict)
+
+    def survey_text(self, kind: str, key: str, lang: str) -> str | None:
+        """The theme's own satisfaction wording of this kind ("question": the question
+        asked, "invitation": the e-mail's sentence; its {org} the organisation's name), in
+        this language; None when it has none (then Mijn's own, translated, is used)."""
+        text = self.survey.get(kind, {}).get(key)
+        return text(lang).replace("{org}", self.name(lang)) if text is not None else None
 
     def css(self) -> str:
         """The theme's design tokens as CSS custom properties (served as /thema.css)."""
@@ -118,6 +131,40 @@ def _phone(data: Mapping[str, Any], key: str, default: Phone) -> Phone:
     return Phone(shown, re.sub(r"[^0-9+]", "", shown))
 
 
+def _survey(
+    data: Mapping[str, Any], where: str, fail: Callable[[str], Exception]
+) -> dict[str, dict[str, Text]]:
+    """The optional [satisfaction.<kind>] tables: each text in both languages, not too long."""
+    tables = data.get("satisfaction", {})
+    wrong = [str(kind) for kind in tables if kind not in SURVEY_KINDS] if isinstance(
+        tables, dict) else ["satisfaction"]
+    if wrong:
+        raise fail(f"{where}: [satisfaction] has tables {', '.join(SURVEY_KINDS)} only, "
+                   f"not {', '.join(wrong)}.")
+    wording: dict[str, dict[str, Text]] = {}
+    for kind, table in tables.items():
+        at = f"{where} satisfaction.{kind}"
+        texts = table if isinstance(table, dict) else {}
+        if not texts or any(key not in SURVEY_TEXTS for key in texts):
+            raise fail(f"{at}: give question = {{ nl = \"...\", en = \"...\" }} and/or "
+                       "invitation = { nl = \"...\", en = \"...\" }, nothing else.")
+        wording[kind] = {}
+        for key, longest in SURVEY_TEXTS.items():
+            if key not in texts:
+                continue
+            value = texts[key]
+            for lang in ("nl", "en"):
+                own = value.get(lang) if isinstance(value, dict) else None
+                if not isinstance(own, str) or not own.strip():
+                    raise fail(f"{at}: {key}.{lang} is missing; give the text in Dutch (nl) "
+                               "and in English (en).")
+                if len(own.strip()) > longest:
+                    raise fail(f"{at}: {key}.{lang} has {len(own.strip())} characters; make it "
+                               f"at most {longest}.")
+            wording[kind][key] = Text(value["nl"].strip(), value["en"].strip())
+    return wording
+
+
 def load_theme(path: Path | None, fail: Callable[[str], Exception]) -> Theme:
     """Read and check a theme file (default: the demo's)."""
     path = path or DEFAULT_THEME
@@ -143,5 +190,6 @@ def load_theme(path: Path | None, fail: Callable[[str], Exception]) -> Theme:
         phone=_phone(contact, "phone", Theme.phone), website=str(contact.get("website", "")),
         phone_abroad=_phone(contact, "phone_abroad", Theme.phone_abroad),
         colours=_colours(data, where, fail), logo=logo_path, pages=pages,
+        survey=_survey(data, where, fail),
         logo_alt=_text(logo, "alt", f"{where} logo", fail) if logo_path else Text("", ""),
     )

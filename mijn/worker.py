@@ -21,8 +21,10 @@ from mijn.models import import_all
 from mijn.notifications.delivery import DeliveryReport, deliver_due
 from mijn.notifications.mail import Mailer, SmtpMailer
 from mijn.openklant.client import OpenKlantClient
+from mijn.openklant.ended import DailySweep
 from mijn.openklant.queue import deliver_due as deliver_exports
 from mijn.questions.claims import release_idle
+from mijn.questions.dossier_satisfaction import invite_due as invite_dossiers_due
 from mijn.questions.invitations import invite_due
 from mijn.retry import error_summary, is_temporary
 from mijn.settings import Settings
@@ -30,6 +32,7 @@ from mijn.tasks.reminders import remind_due
 from mijn.tasks.webhook import push_due
 
 log = logging.getLogger("mijn.worker")
+_sweep = DailySweep()  # the exported mandates that ended by their date, once a day
 
 
 def _add(total: DeliveryReport, report: DeliveryReport) -> None:
@@ -70,9 +73,11 @@ async def task_round(sessionmaker: async_sessionmaker[AsyncSession], settings: S
 
 async def invite_satisfaction(sessionmaker: async_sessionmaker[AsyncSession],
                               settings: Settings) -> int:
-    """One round of satisfaction invitations (one link per question, whatever runs it)."""
+    """One round of satisfaction invitations (one link per question and per closed dossier,
+    whatever runs it)."""
     async with sessionmaker() as session:
         made = await invite_due(session, settings)
+        made += await invite_dossiers_due(session, settings)
         await session.commit()
     return made
 
@@ -89,6 +94,7 @@ async def _round(
     await release_idle_claims(sessionmaker, settings)
     if exporter is None:
         return report, tasks
+    await _sweep(sessionmaker, settings.openklant)
     counts = await deliver_exports(sessionmaker, settings.openklant, exporter, batch)
     if counts:
         log.info("Open Klant exports: %s", dict(counts))

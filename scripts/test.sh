@@ -5,6 +5,7 @@
 # coverage on the SQLite half (README.md, "Coverage"). With arguments: only `pytest ARGS`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "test: $(date +%T) setup"
 MIJN_SETUP_TESTS=1 ./scripts/setup.sh
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -14,7 +15,7 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   fi
 fi
 
-echo "test: ruff"
+echo "test: $(date +%T) ruff"
 .venv/bin/ruff check .
 echo "test: mypy (strict, also over the tests and benchmarks)"
 .venv/bin/mypy mijn tests bench
@@ -33,16 +34,28 @@ fi
 # PostgreSQL half's follows when both are done.
 rm -f .coverage .coverage.*
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+trap 'kill "${ticker:-}" 2>/dev/null; rm -rf "$log"' EXIT
 workers="${MIJN_TEST_WORKERS:-2}"
-echo "test: pytest on PostgreSQL (in the background; its output follows at the end)"
+# Every few minutes a line with both halves' progress and the PostgreSQL half's current file:
+# CI shows only the end of a run's log, and these lines say where its time went.
+started=$SECONDS
+progress() { { grep -oE '\[ *[0-9]+%\]' "$1" 2>/dev/null || true; } | tail -n 1 | tr -d '[] '; }
+( while sleep "${MIJN_TEST_TICK:-300}"; do
+    printf '\ntest: %s, %d min: SQLite half at %s, PostgreSQL half at %s (%s)\n' "$(date +%T)" \
+      $(( (SECONDS - started) / 60 )) "$(progress "$log/sqlite")" "$(progress "$log/postgresql")" \
+      "$(tail -n 1 "$log/postgresql" 2>/dev/null | cut -d' ' -f1)"
+  done ) &
+ticker=$!
+echo "test: $(date +%T) pytest on PostgreSQL (in the background; its output follows at the end)"
 ( .venv/bin/pytest --durations=15 -k postgresql >"$log/postgresql" 2>&1; echo $? >"$log/postgresql.rc" ) &
 pg_pid=$!
-echo "test: pytest on SQLite and without a database in $workers processes, measuring coverage"
+echo "test: $(date +%T) pytest on SQLite and without a database in $workers processes, measuring coverage"
 sqlite=0
 .venv/bin/coverage run -m pytest --durations=15 -n "$workers" --dist loadfile -k "not postgresql" 2>&1 \
   | tee "$log/sqlite" || sqlite=$?
 wait "$pg_pid" || true
+kill "$ticker" 2>/dev/null || true
+echo "test: $(date +%T) both halves done in $(( (SECONDS - started) / 60 )) min"
 echo "test: pytest on PostgreSQL"
 cat "$log/postgresql"
 postgresql=$(cat "$log/postgresql.rc" 2>/dev/null || echo 1)

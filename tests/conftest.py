@@ -15,6 +15,7 @@ import html
 import os
 import re
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, TypeVar, cast
 import asyncpg
 import httpx
 import pytest
+from demo_snapshot import demo_data
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
@@ -245,6 +247,14 @@ def client_with(
         yield make
 
 
+def steady_clock(client: TestClient) -> None:
+    """Hold the portal's rate-limit clock (app.state.clock) still, in the middle of today:
+    the limits count in fixed windows (10 minutes, an hour, a day) that start again at their
+    end, and a test that crossed one would see its count start again."""
+    moment = float(int(time.time()) // 86400 * 86400 + 43200 + 300)
+    client.app.state.clock = lambda: moment  # type: ignore[attr-defined]
+
+
 Runner = Callable[..., Any]
 
 
@@ -269,10 +279,9 @@ def run(client: TestClient, app: Starlette) -> Runner:
 @pytest.fixture
 def demo(run: Runner, settings: Settings) -> None:
     """The demo data: Jan (many dossiers, three questions), Fatima, Sanne (none), a business,
-    and the demo staff with their teams."""
-    from mijn.dev.demo import seed_demo
-
-    run(seed_demo, None, settings)
+    and the demo staff with their teams (seeded once per database, then restored: see
+    tests/demo_snapshot.py)."""
+    run(demo_data, settings.database_url, settings)
 
 
 def form_fields(page: str) -> dict[str, str]:

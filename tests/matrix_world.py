@@ -36,6 +36,7 @@ from mijn.mandates.models import Mandate
 from mijn.mandates.service import MandateInput, put_mandate
 from mijn.parties.models import Party
 from mijn.questions.asking import NewQuestion, ask
+from mijn.questions.attachments import attach_to_last_message
 from mijn.questions.callbacks import suggest_window
 from mijn.questions.contacts import Callback, request_callback
 from mijn.questions.models import Question, Topic
@@ -44,6 +45,7 @@ from mijn.settings import Settings
 from mijn.staff.models import Team
 from mijn.staff.service import record_login
 from mijn.staff.textmodules import ModuleInput, save_module
+from mijn.tasks.files import add_task_files
 from mijn.tasks.models import Task
 
 JAN, FATIMA, SANNE = (p.bsn for p in CITIZENS)
@@ -76,6 +78,8 @@ class World:
     text_modules: dict[str, int] = field(default_factory=dict)  # kept, removed
     tasks: dict[str, int] = field(default_factory=dict)  # jan, high, company, branch, grant
     documents: dict[str, int] = field(default_factory=dict)  # by dossier; jan_hidden
+    attachments: dict[str, int] = field(default_factory=dict)  # by question: jan, high
+    task_files: dict[str, int] = field(default_factory=dict)  # by upload task: upjan, uphigh
 
 
 async def _party(session: AsyncSession, identifier: str) -> int:
@@ -203,6 +207,8 @@ async def build_world(session: AsyncSession, settings: Settings) -> World:
     await put_mandate(session, mandate, await known_type_codes(session, ()))
     world.tasks = await _tasks(session, world)
     world.documents = await _documents(session, settings)
+    world.attachments = await _attachments(session, settings, world)
+    world.task_files = await _task_files(session, settings, world)
     await session.commit()
     return world
 
@@ -213,13 +219,24 @@ TASKS = (("jan", "jan", None, JAN_DOSSIER), ("high", "fatima", None, HIGH_DOSSIE
          ("grant", "bakery", None, GRANT_DOSSIER))
 
 
+# Upload tasks: done with a file (upjan, uphigh) and open (upgrant, upbranch).
+UPLOAD_TASKS = (("upjan", "jan", None, JAN_DOSSIER, "done"),
+                ("uphigh", "fatima", None, HIGH_DOSSIER, "done"),
+                ("upgrant", "bakery", None, GRANT_DOSSIER, "open"),
+                ("upbranch", "bakery", BAKERY_BRANCH, None, "open"))
+
+
 async def _tasks(session: AsyncSession, world: World) -> dict[str, int]:
     found = {}
-    for key, party, branch, about in TASKS:
+    for key, party, branch, about, status in (
+        *[(*task, "open") for task in TASKS], *UPLOAD_TASKS,
+    ):
         dossier_id = (await _dossier(session, about)).id if about else None
+        upload = key.startswith("up")
         task = Task(source="gemeente", external_id=f"matrix-t-{key}", party_id=world.parties[party],
-                    branch=branch, dossier_id=dossier_id, kind="confirm",
-                    title=f"Matrixtaak {key}", explanation="Bevestig dit.", status="open",
+                    branch=branch, dossier_id=dossier_id, kind="upload" if upload else "confirm",
+                    title=f"Matrix{'upload' if upload else 'taak'} {key}",
+                    explanation="Bevestig dit.", status=status,
                     deadline=date.today(), version=1, push_attempts=0, push_error="")
         session.add(task)
         await session.flush()
@@ -245,4 +262,30 @@ async def _documents(session: AsyncSession, settings: Settings) -> dict[str, int
         document = await attach(session, dossier.id, dossier.party_id, NewDocument(
             f"Matrixdocument {key}", "brief", "openbaar", visible, "api", "matrix"), kept=kept)
         found[key] = document.id
+    return found
+
+
+async def _task_files(session: AsyncSession, settings: Settings, world: World) -> dict[str, int]:
+    """A file sent for Jan's done upload task and for Fatima's on her 'hoog' dossier."""
+    store = DirectoryStore(settings.documents.directory)
+    found = {}
+    for key in ("upjan", "uphigh"):
+        kept = await keep_upload(store, _pdf(), 1024)
+        rows = await add_task_files(session, world.tasks[key], [("stuk.pdf", kept)], "matrix")
+        found[key] = rows[0].id
+    return found
+
+
+async def _attachments(session: AsyncSession, settings: Settings, world: World) -> dict[str, int]:
+    """A file sent with Jan's question and with Fatima's question about her 'hoog' dossier."""
+    store = DirectoryStore(settings.documents.directory)
+    found = {}
+    for key in ("jan", "high"):
+        question = await session.scalar(select(Question).where(
+            Question.reference == world.questions[key]))
+        assert question is not None
+        kept = await keep_upload(store, _pdf(), 1024)
+        rows = await attach_to_last_message(session, question.id, [("bijlage.pdf", kept)],
+                                            "matrix")
+        found[key] = rows[0].id
     return found

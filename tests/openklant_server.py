@@ -11,6 +11,7 @@ exist) are checked here, each with its source.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import socket
 import threading
@@ -113,7 +114,8 @@ class Store:
         default_factory=lambda: {name: {} for name in RESOURCES})
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     troubles: list[Trouble] = field(default_factory=list)
-    delay: float = 3.0  # a time-out: longer than the client waits
+    delay: float = 8.0  # a time-out: longer than the client waits in a slow round
+    joined: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # see _joined
 
     def reset(self) -> None:
         """Forget everything (between tests)."""
@@ -145,10 +147,18 @@ class Store:
         return {"uuid": key, "url": self.objects[resource][key]["url"]}
 
 
+@functools.cache
+def _validator(name: str) -> Any:
+    """The schema's validator, checked and built once (as jsonschema.validate would each time)."""
+    found = schema(name)
+    kind = jsonschema.validators.validator_for(found)
+    kind.check_schema(found)
+    return kind(found, format_checker=jsonschema.FormatChecker())
+
+
 def _check(name: str, data: Any) -> None:
-    try:
-        jsonschema.validate(data, schema(name), format_checker=jsonschema.FormatChecker())
-    except jsonschema.ValidationError as exc:
+    exc = jsonschema.exceptions.best_match(_validator(name).iter_errors(data))
+    if exc is not None:  # the error jsonschema.validate raises
         raise Invalid(".".join(str(p) for p in exc.absolute_path) or "nonFieldErrors",
                       str(exc.validator), exc.message) from None
 
@@ -271,20 +281,48 @@ CREATE: dict[str, Any] = {
 }
 
 
+def _patch_adres(found: dict[str, Any], body: dict[str, Any]) -> None:
+    _check("digitaal-adres-patch", body)
+    changed = {**found, **body}
+    _check("digitaal-adres", {k: v for k, v in changed.items() if k not in ("uuid", "url")})
+    found.update(body)
+
+
+def _patch_taak(found: dict[str, Any], body: dict[str, Any]) -> None:
+    _check("internetaak-patch", body)
+    found.update(body)
+    if found["status"] == "verwerkt" and not found.get("afgehandeldOp"):
+        found["afgehandeldOp"] = datetime.now(UTC).isoformat()
+
+
+PATCHED: dict[str, Any] = {"digitaleadressen": _patch_adres, "internetaken": _patch_taak}
+
+
+def _joined(store: Store, path: str) -> dict[str, set[str]]:
+    """Per klantcontact, the partijen of its betrokkenen or the objectIds of its
+    onderwerpobjecten (built once per list request: a scan per object was quadratic)."""
+    if path in store.joined:
+        return store.joined[path]
+    resource, via, field, key = (
+        ("betrokkenen", "hadKlantcontact", "wasPartij", "uuid") if path == "partijen" else
+        ("onderwerpobjecten", "klantcontact", "onderwerpobjectidentificator", "objectId"))
+    joined: dict[str, set[str]] = {}
+    for item in store.objects[resource].values():
+        contact = (item.get(via) or {}).get("uuid")
+        if contact:
+            joined.setdefault(contact, set()).add((item.get(field) or {}).get(key, ""))
+    store.joined[path] = joined
+    return joined
+
+
 def _value(obj: dict[str, Any], path: str, store: Store) -> set[str]:
     """The values a filter compares with (derived ones for joins across resources)."""
     if path.startswith("ids."):
         ids = [store.objects["partij-identificatoren"][i["uuid"]]["partijIdentificator"]
                for i in obj.get("partijIdentificatoren", [])]
         return {i[path[4:]] for i in ids}
-    if path == "partijen":
-        return {(b.get("wasPartij") or {}).get("uuid", "")
-                for b in store.objects["betrokkenen"].values()
-                if (b.get("hadKlantcontact") or {}).get("uuid") == obj["uuid"]}
-    if path == "onderwerpen":
-        return {(o.get("onderwerpobjectidentificator") or {}).get("objectId", "")
-                for o in store.objects["onderwerpobjecten"].values()
-                if (o.get("klantcontact") or {}).get("uuid") == obj["uuid"]}
+    if path in ("partijen", "onderwerpen"):
+        return _joined(store, path).get(obj["uuid"], set())
     found: Any = obj
     for part in path.split("."):
         found = found.get(part) if isinstance(found, dict) else None
@@ -357,12 +395,9 @@ class Server:
                 del self.store.objects[resource][key]
                 return Response(status_code=204)
             if request.method == "PATCH":
-                if resource != "internetaken":
+                if resource not in PATCHED:
                     raise _Refused(405, {"detail": "Niet in deze testserver."})
-                _check("internetaak-patch", body)
-                found.update(body)
-                if found["status"] == "verwerkt" and not found.get("afgehandeldOp"):
-                    found["afgehandeldOp"] = datetime.now(UTC).isoformat()
+                PATCHED[resource](found, body)
             return await self._answer(mode, 200, found)
         except _Refused as exc:
             return JSONResponse(exc.body, status_code=exc.status)
@@ -400,6 +435,7 @@ class Server:
         unknown = set(query) - set(FILTERS[resource])
         if unknown:
             raise _Refused(400, {"detail": f"Onbekende filters: {sorted(unknown)}"})
+        self.store.joined = {}
         found = [obj for obj in self.store.objects[resource].values()
                  if all(value in _value(obj, FILTERS[resource][name], self.store)
                         for name, value in query.items())]

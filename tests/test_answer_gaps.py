@@ -5,20 +5,24 @@ the rest group by topic and shared word, and the examples the editors read (mask
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from test_query_counts import counting
 
 from conftest import Auth, Runner
 from mijn.access.staff import Staff
-from mijn.answers import gaps
+from mijn.answers import batchsearch, gaps, search
+from mijn.answers.models import AUDIENCES
 from mijn.audit.models import AuditEvent
 from mijn.db import utcnow
 from mijn.dev.personas import CITIZENS
 from mijn.parties.models import Party
 from mijn.questions.asking import NewQuestion, ask
-from mijn.questions.models import Topic
+from mijn.questions.models import Question, QuestionMessage, Topic
 from mijn.questions.texts import QuestionText
 from mijn.questions.workflow import claim, reply
 from mijn.settings import Settings
@@ -114,3 +118,63 @@ def test_grouping_takes_the_most_shared_word_and_leaves_single_questions_out() -
     ])
     assert [(g.topic_id, g.word, g.count, [e.question_id for e in g.examples])
             for g in groups] == [(1, "parkeervergunning", 3, [1, 2, 3])]
+
+
+TEXTS = [
+    "Wanneer wordt het grofvuil opgehaald?", "Hoe lang duurt mijn omgevingsvergunning?",
+    "Hoeveel hondenbelasting betaal ik?", "Mag ik kippen houden?", "vergunning",
+    "omgevingsvergunnig aanvragen",  # a typo
+    "grofvuill ophalen", "parkeervergunning bezoek", "subsidie aanvraag status", "", "de het",
+    "Kan ik mijn paspoort verlengen", "zwembad openingstijden", "uitkering bijstand aanvragen",
+]
+
+
+async def _one_by_one(session: AsyncSession) -> list[Any]:
+    found = []
+    for text in TEXTS:
+        hits = await search.search(session, text, AUDIENCES, limit=1)
+        found.append((hits[0].answer_id, round(hits[0].score, 6), hits[0].matched)
+                     if hits else None)
+    return found
+
+
+async def _at_once(session: AsyncSession) -> list[Any]:
+    return [(h.answer_id, round(h.score, 6), h.matched) if h else None
+            for h in await batchsearch.best_hits(session, TEXTS)]
+
+
+def test_the_batch_finds_what_the_search_finds_one_by_one(run: Runner, demo: None) -> None:
+    one_by_one = run(_one_by_one)
+    assert sum(1 for hit in one_by_one if hit) >= 8  # the demo's answers are found
+    assert run(_at_once) == one_by_one
+
+
+async def _many_questions(session: AsyncSession, count: int, start: int) -> None:
+    jan = await session.scalar(select(Party.id).where(Party.identifier == CITIZENS[0].bsn))
+    topics = list(await session.scalars(select(Topic.id).order_by(Topic.id)))
+    for n in range(start, start + count):
+        question = Question(reference=f"GAP-{n}", party_id=jan, topic_id=topics[n % 3],
+                            channel="web", created_at=NOW - timedelta(hours=n + 1))
+        session.add(question)
+        await session.flush()
+        session.add(QuestionMessage(question_id=question.id, kind="citizen", author_type="party",
+                                    body=f"{TEXTS[n % len(TEXTS)]} nummer{n} kippenhok"))
+
+
+def test_the_page_is_a_few_statements_however_many_questions(
+    client: TestClient, app: Starlette, run: Runner, demo: None
+) -> None:
+    Auth(client).login_staff("demo-editor", "/kcc/antwoorden")
+    path = "/kcc/antwoorden/zonder-antwoord"
+    run(_many_questions, 10, 0)
+    assert client.get(path).status_code == 200
+    with counting(app) as few:
+        assert client.get(path).status_code == 200
+    run(_many_questions, 60, 10)
+    with counting(app) as many:
+        page = client.get(path)
+    assert "73 vragen bekeken" in page.text  # the demo's 3 and these 70
+    # The session; the questions and their messages; the search: the words' counts, the
+    # compounds, the typos' variants and their words, the index entries; one audit insert
+    # for all examples shown; the topics.
+    assert len(many) == len(few) == 10, "\n".join(s[:70] for s in many)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import insert
+import pytest
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
@@ -18,6 +19,9 @@ from mijn.answers.editing import Draft, create_answer
 from mijn.answers.models import AnswerEvent, AnswerFeedback
 from mijn.answers.publishing import publish
 from mijn.answers.quality import Figures
+from mijn.parties.models import Party
+from mijn.questions.models import Question, Topic
+from mijn.questions.satisfaction import record
 
 
 def _mid(months_back: int) -> datetime:
@@ -108,3 +112,48 @@ def test_concern_is_the_worst_share_with_enough_figures() -> None:
     assert Figures(forms_opened=10, asked_after=3, yes=1, no=4).concern == 0.8
     assert Figures(forms_opened=10, asked_after=3, satisfaction=2.0).concern == 0.75
     assert Figures().concern == 0.0
+
+
+async def _scored_world(session: AsyncSession) -> int:
+    """An answer used in four questions' replies: Q1 (score 5, used twice: counts once) and
+    Q2 (score 2) last month, Q3 (no score) last month, Q4 (score 1) the month before."""
+    answer = await create_answer(session, None, Draft("Afval scheiden", "Over afval.",
+                                                      review_by="2099-01-01"))
+    await publish(session, answer, None)
+    party = Party(kind="person", identifier_type="bsn", identifier="999990019", name="Jan")
+    session.add(party)
+    await session.flush()
+    topic = await session.scalar(select(Topic.id).limit(1))
+    questions = []
+    for n in range(4):
+        q = Question(reference=f"AQ-{n}", party_id=party.id, topic_id=topic, channel="web",
+                     state="answered", answered_at=LAST, created_at=LAST)
+        session.add(q)
+        questions.append(q)
+    await session.flush()
+    for q, score in ((questions[0], 5), (questions[1], 2), (questions[3], 1)):
+        await record(session, q, "five", score, "", "portal", LAST)
+    used = [(questions[0], LAST), (questions[0], LAST + timedelta(hours=1)),
+            (questions[1], LAST), (questions[2], LAST), (questions[3], BEFORE)]
+    await session.execute(insert(AnswerEvent), [
+        {"kind": "used", "answer_id": answer.id, "question_id": q.id, "context": "kcc", "at": at}
+        for q, at in used])
+    return answer.id
+
+
+def test_satisfaction_is_the_mean_score_of_the_questions_it_was_used_in(
+    client: TestClient, run: Runner
+) -> None:
+    a = run(_scored_world)
+    by_month = {month: f for month, f in run(quality.trend, a, date.today())}
+    assert by_month[LAST.date().replace(day=1)].satisfaction == 3.5  # (5 + 2) / 2
+    assert by_month[LAST.date().replace(day=1)].used == 4
+    assert by_month[BEFORE.date().replace(day=1)].satisfaction == 1.0
+    assert by_month[date.today().replace(day=1)].satisfaction is None
+    row = run(quality.attention_list, False)[0]
+    assert row.figures.satisfaction == pytest.approx(8 / 3)  # the 90 days: 5, 2 and 1
+
+    Auth(client).login_staff("demo-editor", "/kcc/antwoorden")
+    assert re.search(r"<td>2[.,]7</td>", client.get("/kcc/antwoorden?weergave=alle").text)
+    page = client.get(f"/kcc/antwoorden/{a}").text
+    assert re.search(r"<td>4</td>\s*<td>3[.,]5</td>", page), "last month: used 4, mean 3.5"

@@ -53,11 +53,13 @@ from starlette.testclient import TestClient
 
 from conftest import BASE_URL, Auth, _wipe, build_app, form_fields, make_settings
 from mijn.answers.models import Answer, AnswerFlag
+from mijn.documents.models import Document
 from mijn.mandates.models import Mandate
 from mijn.parties.models import Party
 from mijn.questions.models import (
     CallbackAttempt,
     Contact,
+    DossierSatisfaction,
     Question,
     QuestionMessage,
     ReplyDraft,
@@ -74,7 +76,7 @@ REPRESENTATIVES = ("rep", "rep_readonly", "rep_expired")
 PORTAL = (*CITIZENS, *BUSINESS, *REPRESENTATIVES)
 STAFF = ("agent", "specialist", "lead", "editor")
 BROWSER = ("anonymous", *PORTAL, *STAFF)
-API = ("api", "api_no_scope", "api_other_source", "zgw")
+API = ("api", "api_no_scope", "api_other_source", "zgw", "openklant")
 ACTORS = (*BROWSER, *API)
 
 WHO = {
@@ -95,6 +97,7 @@ WHO = {
     "api_no_scope": "an API client of source gemeente without the route's scope",
     "api_other_source": "an API client of source provincie, with every scope",
     "zgw": "the Notificaties API of the ZGW intake, with its notifications token",
+    "openklant": "Open Klant's Notificaties API, with the import's notifications token",
 }
 assert set(WHO) == set(ACTORS)
 
@@ -202,7 +205,7 @@ def api(allowed: Outcome, *, other_source: Outcome = 403, no_scope: Outcome = 40
         ) -> dict[str, Outcome]:
     """An API route: no bearer token (every browser visitor, whatever its cookies) is 401."""
     return {**dict.fromkeys(BROWSER, 401), "api_no_scope": no_scope,
-            "api_other_source": other_source, "api": allowed, "zgw": 401}
+            "api_other_source": other_source, "api": allowed, "zgw": 401, "openklant": 401}
 
 
 # --- the table ---------------------------------------------------------------------------------
@@ -221,6 +224,7 @@ class Case:
     expect: dict[str, Outcome]
     form: dict[str, str] | None = None  # a form post (with the visitor's CSRF token)
     json: dict[str, Any] | None = None  # an API body
+    files: tuple[tuple[str, bytes], ...] = ()  # with the form: files (multipart, token first)
     scope: str = "dossiers"  # the API scope the route needs (api_no_scope lacks it)
     marker: str = ""  # text of the object that no refused visitor may see
     fresh: bool = False  # it changes the session: log the visitor in anew for it
@@ -289,13 +293,19 @@ def names(world: World) -> dict[str, Any]:
         "flag": world.flags["wrong"], "topic": world.topic, "tm": world.text_modules,
         "proposal": world.proposal,
         "t": world.tasks,
+        "tf": world.task_files,
         "doc": world.documents,
+        "att": world.attachments,
     }
 
 
 JAN_ONLY = {"jan": 200, "rep": 200}
+TASK_FILE = "/mijn/taken/{task_id:int}/bestanden/{file_id}"
+MATRIX_PDF = b"%PDF-1.7\n" + bytes(range(1, 256)) * 8 + b"\n%%EOF\n"
 DOC = "/mijn/dossiers/{reference}/documenten/{document_id}"
 KCC_DOC = "/kcc/dossiers/{reference}/documenten/{document_id}"
+ATT = "/mijn/vragen/{reference}/bijlagen/{attachment_id}"
+KCC_ATT = "/kcc/vragen/{reference}/bijlagen/{attachment_id}"
 API_DOCS = "/api/v1/dossiers/{source}/{external_id}/documents"
 ASK = {"topic": "{topic}", "body": "Een vraag van de matrix over mijn dossier.",
        "suggestions_seen": "1"}
@@ -392,6 +402,19 @@ CASES: list[Case] = [
     Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[grant]}",
          portal(karin=DONE, rep_readonly=403), form={"version": "1"},
          probe=_task_status("grant")),
+    # An upload task sent without files: 422 for who may do it (nothing done either way).
+    Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[upgrant]}",
+         portal(karin=422, rep_readonly=403), form={"version": "1"},
+         probe=_task_status("upgrant")),
+    Case("POST", "/mijn/taken/{task_id:int}", "/mijn/taken/{t[upbranch]}",
+         portal(karin=422, ahmed=422), form={"version": "1"}, probe=_task_status("upbranch")),
+    Case("GET", TASK_FILE, "/mijn/taken/{t[upjan]}/bestanden/{tf[upjan]}", portal(**JAN_ONLY)),
+    Case("GET", TASK_FILE, "/mijn/taken/{t[uphigh]}/bestanden/{tf[uphigh]}",
+         portal(fatima=STEP_UP, fatima_hoog=200)),
+    Case("GET", TASK_FILE, "/mijn/taken/{t[upjan]}/bestanden/{tf[uphigh]}", portal(),
+         label="a file of another task"),
+    Case("GET", TASK_FILE, "/mijn/taken/{t[upjan]}/bestanden/99999999999", portal(),
+         label="beyond a database integer"),
     # --- documents: the dossier's rules, and only what the citizen may see ------------------
     Case("GET", DOC, f"/mijn/dossiers/{JAN_DOSSIER}/documenten/{{doc[jan]}}",
          portal(**JAN_ONLY)),
@@ -422,6 +445,14 @@ CASES: list[Case] = [
     Case("GET", "/mijn/vragen/{reference}", "/mijn/vragen/{q[grant]}",
          portal(karin=200, rep_readonly=200), marker="Matrixvraag grant"),
     Case("GET", "/mijn/vragen/{reference}", "/mijn/vragen/V-ONBEKEND", portal()),
+    # --- files sent with a question: the question's rules -----------------------------------
+    Case("GET", ATT, "/mijn/vragen/{q[jan]}/bijlagen/{att[jan]}", portal(**JAN_ONLY)),
+    Case("GET", ATT, "/mijn/vragen/{q[high]}/bijlagen/{att[high]}",
+         portal(fatima=STEP_UP, fatima_hoog=200)),
+    Case("GET", ATT, "/mijn/vragen/{q[fatima]}/bijlagen/{att[high]}",
+         portal(), label="another question's file"),
+    Case("GET", ATT, "/mijn/vragen/{q[jan]}/bijlagen/99999999999", portal(),
+         label="beyond a database integer"),
     # --- mandates, messages, settings -------------------------------------------------------
     Case("GET", "/mijn/namens", "/mijn/namens",
          portal(rep=200, rep_readonly=200, rep_expired=200)),
@@ -450,6 +481,12 @@ CASES: list[Case] = [
     Case("GET", "/kcc/vragen/{reference}", "/kcc/vragen/{q[high]}",
          kcc(200, specialist=404, editor=404), marker="Matrixvraag high"),
     Case("GET", "/kcc/vragen/{reference}", "/kcc/vragen/V-ONBEKEND", kcc()),
+    Case("GET", KCC_ATT, "/kcc/vragen/{q[jan]}/bijlagen/{att[jan]}",
+         kcc(200, specialist=404, editor=404)),
+    Case("GET", KCC_ATT, "/kcc/vragen/{q[high]}/bijlagen/{att[high]}",
+         kcc(200, specialist=404, editor=404)),
+    Case("GET", KCC_ATT, "/kcc/vragen/{q[team]}/bijlagen/{att[jan]}", kcc(),
+         label="another question's file"),
     Case("GET", "/kcc/meldingen", "/kcc/meldingen", kcc(agent=200, lead=200)),
     # only a dead item is put back; one that does not exist (or is not dead) is a 404 to all
     Case("POST", "/kcc/meldingen/{kind}/{item_id}/opnieuw", "/kcc/meldingen/email/999999/opnieuw",
@@ -539,10 +576,19 @@ CASES: list[Case] = [
          api(200)),
     Case("DELETE", "/api/v1/tasks/{source}/{external_id}",
          "/api/v1/tasks/gemeente/matrix-t-company", api(204), probe=_task_status("company")),
+    Case("GET", "/api/v1/tasks/{source}/{external_id}/files/{file_id}",
+         "/api/v1/tasks/gemeente/matrix-t-upjan/files/{tf[upjan]}", api(200)),
+    Case("GET", "/api/v1/tasks/{source}/{external_id}/files/{file_id}",
+         "/api/v1/tasks/gemeente/matrix-t-upjan/files/{tf[uphigh]}", api(404),
+         label="a file of another task"),
     # Only the notifications token opens it (an empty notification: refused by its schema,
     # so nothing is fetched from the ZGW APIs, which are not there).
     Case("POST", "/api/v1/zgw/notificaties", "/api/v1/zgw/notificaties",
          {**dict.fromkeys(ACTORS, 401), "zgw": 422}, json={}),
+    # Only Open Klant's notifications token opens it (an empty notification: refused by its
+    # schema, so nothing is read from Open Klant, which is not there).
+    Case("POST", "/api/v1/openklant/notificaties", "/api/v1/openklant/notificaties",
+         {**dict.fromkeys(ACTORS, 401), "openklant": 422}, json={}),
     # --- form posts of the portal -----------------------------------------------------------
     Case("POST", "/antwoorden/suggesties", "/antwoorden/suggesties", portal(200),
          form={"body": "dakkapel"}),
@@ -586,6 +632,16 @@ CASES: list[Case] = [
     Case("POST", "/mijn/vragen/{reference}/heropenen", "/mijn/vragen/{q[jan]}/heropenen",
          portal(jan=409, rep=409), form={"reason": "Niet tevreden in de matrix."},
          probe=_question_messages("jan")),
+    # After a dossier is closed (not asked by default: a redirect to the page either way): only
+    # the party's own dossier, at its level of assurance; a read-only mandate gives no answer.
+    Case("POST", "/mijn/dossiers/{reference}/mening", f"/mijn/dossiers/{JAN_DOSSIER}/mening",
+         portal(jan=DONE, rep=DONE), form={"score": "4"}, probe=_count(DossierSatisfaction)),
+    Case("POST", "/mijn/dossiers/{reference}/mening", f"/mijn/dossiers/{HIGH_DOSSIER}/mening",
+         portal(fatima=STEP_UP, fatima_hoog=DONE), form={"score": "4"},
+         probe=_count(DossierSatisfaction)),
+    Case("POST", "/mijn/dossiers/{reference}/mening", f"/mijn/dossiers/{GRANT_DOSSIER}/mening",
+         portal(karin=DONE, rep_readonly=403), form={"score": "4"},
+         probe=_count(DossierSatisfaction)),
     # The e-mail link: no login for anyone; a token that was never made is a 404 to all.
     Case("GET", "/tevredenheid/{token}", "/tevredenheid/onbekend", everyone(404)),
     Case("POST", "/tevredenheid/{token}", "/tevredenheid/onbekend", everyone(404),
@@ -614,6 +670,15 @@ CASES: list[Case] = [
          form={"body": "Matrixinvoeging.", "note": "", "gebruik": "{answer}"},
          marker="Moet ik nog tekeningen opsturen",
          probe=_count(ReplyDraft, ReplyDraft.body.like("Matrixinvoeging.%"))),
+    # Adding documents to the question's dossier: whoever may reply to it; none without one.
+    Case("POST", "/kcc/vragen/{reference}/documenten", "/kcc/vragen/{q[jan]}/documenten",
+         kcc(DONE, specialist=404, editor=404),
+         form={"titel": "Matrixdocument", "soort": "brief", "zichtbaar": "1"},
+         files=(("matrix.pdf", MATRIX_PDF),),
+         probe=_count(Document, Document.title == "Matrixdocument")),
+    Case("POST", "/kcc/vragen/{reference}/documenten", "/kcc/vragen/{q[held]}/documenten",
+         kcc(), form={"titel": "Matrixdocument"}, files=(("matrix.pdf", MATRIX_PDF),),
+         probe=_count(Document, Document.title == "Matrixdocument"), label="no dossier"),
     Case("POST", "/kcc/vragen/{reference}/{action}", "/kcc/vragen/{q[team]}/note",
          kcc(DONE, editor=404), form={"note": "Matrixnotitie."}, probe=_question_messages("team")),
     Case("POST", "/kcc/vragen/{reference}/{action}", "/kcc/vragen/{q[claim]}/claim",
@@ -705,6 +770,12 @@ ZGW = {  # the ZGW intake on, its APIs nowhere: no request of the matrix gets th
     "MIJN_ZGW_CATALOGI_URL": "http://127.0.0.1:9/catalogi", "MIJN_ZGW_CLIENT_ID": "mijn",
     "MIJN_ZGW_SECRET": "matrix-zgw-secret",
 }
+OPENKLANT_TOKEN = "matrix-openklant-notifications-0123456789"
+OPENKLANT = {  # the import on, its Open Klant nowhere: no request of the matrix gets that far
+    "MIJN_OPENKLANT_URL": "http://127.0.0.1:9/klantinteracties/api/v1",
+    "MIJN_OPENKLANT_TOKEN": "matrix-openklant-token",
+    "MIJN_OPENKLANT_NOTIFICATIONS_TOKEN": OPENKLANT_TOKEN,
+}
 NO_SCOPE_CLIENT = {"dossiers": "matrix-no-dossiers", "catalogue": "matrix-no-catalogue",
                    "mandates": "matrix-no-mandates"}
 
@@ -752,9 +823,10 @@ class Matrix:
         path = case.path.format(**values)
         headers: dict[str, str] = {}
         if actor in API:
-            tokens = {**self.world.tokens, "zgw": ZGW_TOKEN}
+            tokens = {**self.world.tokens, "zgw": ZGW_TOKEN, "openklant": OPENKLANT_TOKEN}
             client = {"api": "matrix-all", "api_no_scope": NO_SCOPE_CLIENT[case.scope],
-                      "api_other_source": "matrix-other-source", "zgw": "zgw"}[actor]
+                      "api_other_source": "matrix-other-source", "zgw": "zgw",
+                      "openklant": "openklant"}[actor]
             headers["Authorization"] = f"Bearer {tokens[client]}"
             self.client.cookies = httpx.Cookies()
         else:
@@ -763,9 +835,13 @@ class Matrix:
         if case.json is not None:
             response = self.client.request(case.method, path, json=case.json, headers=headers)
         elif case.form is not None:
-            data = {key: value.format(**values) for key, value in case.form.items()}
+            data = {"csrf_token": ""}  # the first field: a multipart body's first part
+            data.update({key: value.format(**values) for key, value in case.form.items()})
             data["csrf_token"] = self.csrf.get(actor, "")
-            response = self.client.request(case.method, path, data=data, headers=headers)
+            files = [("bestanden", (name, content, "application/octet-stream"))
+                     for name, content in case.files]
+            response = self.client.request(case.method, path, data=data, files=files or None,
+                                           headers=headers)
         else:
             response = self.client.request(case.method, path, headers=headers)
         assert isinstance(response, httpx.Response)
@@ -775,7 +851,7 @@ class Matrix:
 @pytest.fixture(scope="module")
 def matrix(database_url: str, data_dir: Path) -> Iterator[Matrix]:
     """The world on this backend, built once for every case, with every visitor logged in."""
-    app = build_app(make_settings(database_url, data_dir, **ZGW))
+    app = build_app(make_settings(database_url, data_dir, **ZGW, **OPENKLANT))
     with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
         assert client.portal is not None
         try:

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["run", "answers", "kcc", "notify", "ingest", "insight", "workspace", "scaleout"]
+BENCHMARKS = ["run", "answers", "kcc", "notify", "ingest", "insight", "workspace", "scaleout",
+              "openklant", "documents", "ingest_cpu", "profile"]
 SUMMARY = re.compile(r"^SMOKE (\w+): (PASS|FAIL) in [\d.]+ s; requests (\d+), failed (\d+)",
                      re.MULTILINE)
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.bench
 
 @pytest.mark.parametrize("name", BENCHMARKS)
 def test_smoke(name: str) -> None:
-    assert name == "notify" or shutil.which("wrk"), "wrk is missing: run ./scripts/setup.sh"
+    assert name in ("notify", "openklant", "ingest_cpu", "profile") or shutil.which("wrk"), "wrk is missing: run ./scripts/setup.sh"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--smoke"], cwd=ROOT,

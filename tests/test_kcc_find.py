@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 from test_kcc_http import FATIMA_BSN, JAN_BSN, Ids, _audits, _ids, post
 
-from conftest import Auth, Runner
+from conftest import Auth, Runner, steady_clock
 from mijn.audit.models import AuditEvent
 from mijn.audit.service import subject_hash
 from mijn.dev.personas import CITIZENS
@@ -355,6 +355,7 @@ def test_look_ups_are_rate_limited_per_staff_member(
     client_with: Callable[..., TestClient],
 ) -> None:
     client = client_with(MIJN_RATE_KCC_FIND="2/10m")
+    steady_clock(client)
     auth = Auth(client)
     auth.login_staff("demo-agent")
     for _ in range(2):

@@ -417,6 +417,37 @@ def test_a_mandate_asserted_in_the_claims(
     assert "Uzelf: Bob Burger" in choices
 
 
+def test_a_mandate_asserted_at_login_is_exported_once(
+    database_url: str, data_dir: Path, provider: str, browser: httpx.Client
+) -> None:
+    """With Open Klant on, the mandate DigiD Machtigen asserts is noted for export at the
+    first login, not again at the next (it waits, or is in Open Klant already)."""
+    from mijn.openklant.models import OpenKlantExport
+
+    settings = make_settings(
+        database_url, data_dir, MIJN_OIDC_CITIZEN_ISSUER=provider,
+        MIJN_OIDC_CITIZEN_CLIENT_ID=CLIENT_ID, MIJN_OIDC_CITIZEN_CLIENT_SECRET=CLIENT_SECRET,
+        MIJN_OPENKLANT_URL="http://127.0.0.1:9/klantinteracties/api/v1",
+        MIJN_OPENKLANT_TOKEN="not-used-no-export-is-delivered")
+    app = create_app(settings)
+
+    async def kinds() -> list[str]:
+        async with app.state.sessionmaker() as session:
+            return list(await session.scalars(select(OpenKlantExport.kind)))
+
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
+        assert client.portal is not None
+        try:
+            for _ in range(2):
+                callback = _at_provider(browser, _start_login(client, provider), "burger-3")
+                assert _back_at_portal(client, callback).status_code == 303
+                browser.cookies.clear()
+                client.cookies.clear()
+            assert client.portal.call(kinds) == ["mandate"]
+        finally:
+            client.portal.call(_wipe, app)
+
+
 async def _hoog_dossier(session: Any) -> None:
     from datetime import date
 

@@ -46,7 +46,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from stdnum.nl import bsn as nl_bsn
 
-from conftest import BASE_URL, Auth, Runner, form_fields, make_settings
+from conftest import BASE_URL, Auth, Runner, form_fields, make_settings, steady_clock
 from mijn.access.staff import Staff
 from mijn.db import utcnow
 from mijn.dossiers.changes import (
@@ -1109,6 +1109,7 @@ def test_verification_links_are_limited_per_day(
 ) -> None:
     """A logged-in party cannot use Mijn to mail any number of strangers (MIJN_RATE_VERIFY_EMAILS,
     5 a day; tests/test_rate_limits*.py test the rule itself, also with parallel requests)."""
+    steady_clock(client)
     auth.login("demo-jan")
     for n in range(5):
         response = save_address(client, f"nieuw{n}@example.org")

@@ -20,7 +20,7 @@ from mijn.envvalues import ConfigurationError
 from mijn.migrate import upgrade
 from mijn.observe.logs import REQUEST_ID, JsonFormatter, TextFormatter
 from mijn.observe.metrics import Metrics
-from mijn.telemetry import TelemetrySettings, telemetry_settings
+from mijn.telemetry import MAX_METRICS_WORKERS, TelemetrySettings, telemetry_settings
 
 
 def _requests(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -173,7 +173,8 @@ def test_a_worker_takes_the_next_free_metrics_port(tmp_path: Path) -> None:
         return metrics.port, port, other.text, scraped.text
 
     got, taken, other, scraped = asyncio.run(scenario())
-    assert got == taken + 1
+    # The next free one: taken + 1, unless a parallel test's process holds that one too.
+    assert got is not None and taken < got < taken + MAX_METRICS_WORKERS
     assert other.startswith("Not Found")
     assert 'http_server_request_duration_seconds_count{http_request_method="GET"' in scraped
     assert "mijn_queue_waiting" not in scraped  # only the first port reads the database

@@ -74,3 +74,13 @@ def test_the_changelog_keeps_a_changelog_with_the_current_version() -> None:
                      changelog, re.MULTILINE)
     assert "Semantic Versioning" in changelog
     assert "SECURITY.md" in changelog or (ROOT / "SECURITY.md").exists()
+
+
+def test_security_md_names_the_maintenance_contact_of_publiccode() -> None:
+    """One address to report to: SECURITY.md's is publiccode.yml's maintenance contact (a
+    placeholder the organisation fills in, in both)."""
+    contacts = [c["email"] for c in _publiccode()["maintenance"]["contacts"] if "email" in c]
+    security = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", security))
+    assert contacts and named == {contacts[0]}
+    assert "placeholder" in security

@@ -24,7 +24,7 @@ from test_notifications import mail_settings as mail_settings  # noqa: F401 - fi
 from test_notifications import smtp as smtp  # noqa: F401
 from test_notifications import worker as worker  # noqa: F401
 
-from conftest import BASE_URL, Auth, Runner
+from conftest import BASE_URL, Auth, Runner, steady_clock
 from mijn.db import utcnow
 from mijn.insight.handling import handling
 from mijn.insight.period import Period, month_start
@@ -222,6 +222,7 @@ def test_the_link_is_rate_limited_per_client_address(
     client_with: Any, run: Runner
 ) -> None:
     limited: TestClient = client_with(MIJN_RATE_SATISFACTION_LINKS="3/10m")
+    steady_clock(limited)
     answers = [limited.get("/tevredenheid/onbekend").status_code for _ in range(4)]
     assert answers == [404, 404, 404, 429]
     assert "retry-after" in limited.get("/tevredenheid/onbekend").headers

@@ -45,7 +45,8 @@ from test_notifications_concurrency import _seed_many
 from conftest import HIGH_RATE_LIMITS, POSTGRES_URL, form_fields
 from mijn.db import make_engine, make_sessionmaker, utcnow
 from mijn.dev.cluster import Cluster, free_port, missing_tools, stop
-from mijn.dev.demo import seed_demo
+from mijn.dev.demo import CONTACT_DETAILS, seed_demo
+from mijn.dev.personas import BUSINESSES, CITIZENS, STAFF
 from mijn.migrate import upgrade
 from mijn.parties.service import get_or_create_party
 from mijn.pgbouncer import PgBouncerSettings
@@ -337,12 +338,33 @@ def test_sigterm_to_one_instance_loses_no_accepted_request(world: World) -> None
     for thread in threads:
         thread.join(30)
     assert status == 0, world.cluster.log("portal1")[-3000:]
+    # It drained: HAProxy took it out on its check of /health/ready (503 "draining") while
+    # it still listened, not on a refused connection.
+    assert "portal1 is DOWN, reason: Layer7 wrong status, code: 503" in world.cluster.log(
+        "haproxy")
     assert failures == [], failures[:5]
     assert len(resent) <= len(askers)  # at most each asker's connection to the stopped one
     assert 0 < before < during < len(sent)  # asked before, during and after the stop
     stored = asyncio.run(_postgres(
         world.dsn, "SELECT m.body FROM question_messages m WHERE m.body LIKE 'Tijdens%'"))
     assert sorted(row["body"] for row in stored) == sorted(sent)  # each once, none lost
+
+
+def test_no_log_of_the_run_holds_a_bsn_name_or_e_mail_address(world: World) -> None:
+    """Every process's log of the whole run (HAProxy's holds every URL asked for): none of
+    the demo persons' or the seeded parties' BSNs, names and e-mail addresses."""
+    logs = {path.name: path.read_text(errors="replace")
+            for path in world.cluster.workdir.glob("*.log")}
+    assert {"haproxy.log", "portal1.log", "worker1.log"} <= set(logs)
+    assert "/mijn/vragen" in logs["haproxy.log"]  # it holds the requests
+    people = (*CITIZENS, *BUSINESSES, *STAFF)
+    secrets = [p.bsn for p in people] + [p.name for p in people]
+    secrets += [p.name.split()[-1] for p in CITIZENS]  # a family name on its own
+    secrets += [p.company_number for p in BUSINESSES] + list(world.addresses.values())
+    secrets += [d[5] for d in CONTACT_DETAILS.values() if d[5]]
+    found = [(name, secret) for name, text in logs.items() for secret in secrets
+             if secret and secret in text]
+    assert found == []
 
 
 def test_the_pgbouncer_setting_turns_the_statement_caches_off_and_names_a_wrong_value(

@@ -138,7 +138,10 @@ def test_a_stream_over_the_limit_is_not_clean(daemon: Daemon) -> None:
     # Mijn allows more than clamd does: clamd refuses, and says so.
     refused = asyncio.run(_clamd(daemon, stream_max_length=4 * LIMIT).scan(_stream(LIMIT + 1)))
     assert refused.verdict is Verdict.UNAVAILABLE
-    assert "size limit" in refused.reason
+    # clamd's own answer; or, when it closed while the stream was still being sent and its
+    # answer never reached the reader (a race on a busy machine), the broken connection.
+    assert "size limit" in refused.reason or refused.reason.startswith("clamd broke off"), \
+        refused.reason
 
     # Mijn's own limit: it stops reading the stream and sending it.
     pulled: list[int] = []

@@ -30,6 +30,7 @@ from mijn.settings import ZgwSettings
 
 
 @pytest.mark.parametrize(("env", "named"), [
+    ({"MIJN_SATISFACTION_DOSSIER": "ja"}, "MIJN_SATISFACTION_DOSSIER must be five, two"),
     ({"MIJN_SATISFACTION_QUESTION": "tien"}, "MIJN_SATISFACTION_QUESTION must be five, two"),
     ({"MIJN_SATISFACTION_WAIT_MINUTES": "-1"}, "MIJN_SATISFACTION_WAIT_MINUTES must be 0 to"),
     ({"MIJN_SATISFACTION_DAYS": "0"}, "MIJN_SATISFACTION_DAYS must be 1 to"),

@@ -269,9 +269,9 @@ def test_confirm_link_and_upload_tasks(
     link_page = client.get(f"/mijn/taken/{_task_id(run, 't-link')}").text
     assert 'href="https://betalen.example.nl/leges/123"' not in link_page  # done: no link
     path = f"/mijn/taken/{_task_id(run, 't-up')}"
-    page = client.get(path).text
-    assert "Een document sturen" in page and 'name="version"' not in page
-    assert client.post(path, data={"csrf_token": auth.csrf(), "version": "1"}).status_code == 403
+    page = client.get(path).text  # done with its files (tests/test_task_uploads.py)
+    assert "Een document sturen" in page and 'name="bestanden" multiple' in page
+    assert client.post(path, data={"csrf_token": auth.csrf(), "version": "1"}).status_code == 422
     assert _stored(run, "t-up").status == "open"
 
 
@@ -319,12 +319,20 @@ def test_representatives_branches_and_the_level_of_assurance(
     grant = f"/mijn/taken/{tasks['grant']}"
     page = client.get(grant)
     assert page.status_code == 200 and "mag deze taak bekijken, maar niet doen" in page.text
+    # the menu counts the bakery's open tasks within the mandate (the grant's), not none
+    assert re.search(r'Mijn dossiers <span class="mijn-badge">1<', page.text)
     assert client.get(f"/mijn/taken/{tasks['company']}").status_code == 404  # no dossier
     assert client.post(grant, data={"csrf_token": auth.csrf(), "version": "1"}).status_code == 403
     jan = next(v for k, v in choices.items() if "Jan" in k)
     assert client.post("/mijn/namens", data={"csrf_token": auth.csrf(), "keuze": jan}
                        ).status_code == 303
-    assert client.post(jan_path, data=form_fields(client.get(jan_path).text)).status_code == 303
+    jan_page = client.get(jan_path).text
+    assert re.search(r'Mijn dossiers <span class="mijn-badge">1<', jan_page)  # Jan's one
+    for path in ("/mijn/dossiers", "/mijn/dossiers/Z-2026-0001"):  # read with the page
+        assert re.search(r'Mijn dossiers <span class="mijn-badge">1<', client.get(path).text)
+    assert client.post(jan_path, data=form_fields(jan_page)).status_code == 303
+    done = client.get("/mijn/dossiers/Z-2026-0001").text
+    assert "Mijn dossiers <span class=\"mijn-badge\">" not in done and "Mijn dossiers" in done
     by = api("GET", "/api/v1/tasks/gemeente/t-jan").json()["completed_by"]
     assert by == {"type": "representative", "name": "Sanne de Vries"}
     auth.logout()

@@ -45,6 +45,14 @@ def test_contrast_is_computed_as_wcag_does() -> None:
     (('[pages.privacy]', '[pages.privacyverklaring]'), "[pages.privacy] is missing"),
     (('file = "voorbeeld-logo.svg"', 'file = "elders.svg"'), "does not exist"),
     (('nl = "Mijn Gemeente Voorbeeld"\n', ''), "[portal_name] needs nl"),
+    (("[pages.contact]", '[satisfaction.question]\nquestion = { nl = "Hielp het?" }\n'
+      "[pages.contact]"), "satisfaction.question: question.en is missing"),
+    (("[pages.contact]", '[satisfaction.dossier]\ninvitation = { nl = "%s", en = "x" }\n'
+      "[pages.contact]" % ("a" * 501)), "invitation.nl has 501 characters; make it at most 500"),
+    (("[pages.contact]", '[satisfaction.zaak]\nquestion = { nl = "x", en = "x" }\n'
+      "[pages.contact]"), "not zaak"),
+    (("[pages.contact]", '[satisfaction.callback]\nvraag = { nl = "x", en = "x" }\n'
+      "[pages.contact]"), "nothing else"),
 ])
 def test_a_wrong_theme_stops_the_start_with_what_to_change(
     tmp_path: Path, replace: tuple[str, str], message: str

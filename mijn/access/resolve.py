@@ -9,6 +9,7 @@ revoked or expired since the last request is gone on the next one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -17,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.access.identity import Identity
 from mijn.access.scope import Access, Choice
-from mijn.mandates.service import OWN_AND_MANDATES, own_and_mandates
-from mijn.parties.service import PARTY_NAME
+from mijn.mandates.service import OWN_AND_MANDATES, OWN_AND_MANDATES_PART, own_and_mandates
+from mijn.parties.service import PARTY_NAME, PARTY_NAME_PART
 
 # The access statements with more columns, by (business login, the columns): built once per
 # set of columns (callers pass columns they built once themselves).
@@ -38,12 +39,12 @@ def _query(business: bool, columns: Columns) -> Select[*tuple[Any, ...]]:
     return found[1]
 
 
-def _choice(row: Row[Any]) -> Choice:
+def _choice(row: Any) -> Choice:
     return Choice(row.mandate_id, row.party_name, row.party_kind, row.role, row.can_ask,
                   row.valid_until)
 
 
-def _types(row: Row[Any]) -> tuple[str, ...] | None:
+def _types(row: Any) -> tuple[str, ...] | None:
     codes = tuple(row.dossier_types.split())
     return codes or None
 
@@ -70,21 +71,36 @@ async def resolve_access_with(
         else (column,)
     query = _query(identity.audience == "business", columns)
     if identity.audience == "business":
-        company = (await session.execute(
-            query, {**(params or {}), "party_id": identity.party_id})).first()
-        access = Access(
+        rows = list((await session.execute(
+            query, {**(params or {}), "party_id": identity.party_id})).all())
+    else:
+        rows = await own_and_mandates(session, identity.party_id, date.today(), query, params)
+    access, extra = access_from(identity, rows), _extra(rows[0] if rows else None, columns)
+    return access, (extra if isinstance(column, tuple) else extra[0] if extra else None)
+
+
+def access_part(identity: Identity) -> Select[*tuple[Any, ...]]:
+    """The access statement of a visitor who acts for themselves or their company, as a part
+    of a page's own statement (mijn.combined), so that the page and the access take one
+    round trip: bound by party_id (the identity's) and day (today); read back with
+    access_from. A representative's page needs the access first: the mandate sets its
+    scope."""
+    return PARTY_NAME_PART if identity.audience == "business" else OWN_AND_MANDATES_PART
+
+
+def access_from(identity: Identity, rows: Sequence[Any]) -> Access:
+    """The Access that the access statement's rows (or its part's) give this identity."""
+    if identity.audience == "business":
+        company = rows[0] if rows else None
+        return Access(
             identity.party_id, company.own_name if company else "", "organisation", "employee",
             identity.actor_ref, identity.actor_name, None, branch=identity.branch,
             loa=identity.loa,
         )
-        extra = _extra(company, columns)
-    else:
-        rows = await own_and_mandates(session, identity.party_id, date.today(), query, params)
-        access, extra = _person_access(identity, rows), _extra(rows[0] if rows else None, columns)
-    return access, (extra if isinstance(column, tuple) else extra[0] if extra else None)
+    return _person_access(identity, rows)
 
 
-def _person_access(identity: Identity, rows: list[Row[Any]]) -> Access:
+def _person_access(identity: Identity, rows: Sequence[Any]) -> Access:
     own_name, own_kind = (rows[0].own_name, rows[0].own_kind) if rows else ("", "person")
     held = [row for row in rows if row.mandate_id is not None]
     choices = tuple(_choice(row) for row in held)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.answers import search as index
+from mijn.answers.batchsearch import best_hits
 from mijn.answers.models import AUDIENCES
 from mijn.masking import mask
 from mijn.questions.texts import QuestionText, recent_questions
@@ -22,7 +23,7 @@ from mijn.questions.texts import QuestionText, recent_questions
 # question an answer is about scores 12 to 24 with most of its words; one it is not about
 # scores below 8, on one word of several, or finds nothing).
 MATCH_SCORE, MATCH_SHARE = 8.0, 0.5
-SCAN_LIMIT = 200  # the newest questions of the period that are looked at (each one search)
+SCAN_LIMIT = 200  # the newest questions of the period that are looked at (searched at once)
 MIN_GROUP = 2  # a group is frequent from this many questions on
 EXAMPLES = 3
 EXAMPLE_LENGTH = 300
@@ -66,14 +67,14 @@ class Gaps:
     capped: bool  # more questions were asked than SCAN_LIMIT: the newest were looked at
 
 
-async def matches(session: AsyncSession, text: str) -> bool:
-    """Whether an answer matches this question text well enough (see MATCH_SCORE)."""
+def good_enough(text: str, hit: index.Hit | None) -> bool:
+    """Whether the search's best hit for this question text matches it well enough (see
+    MATCH_SCORE)."""
     query_words = set(index.words(text))
-    hits = await index.search(session, text, AUDIENCES, limit=1)
-    if not hits or not query_words:
+    if hit is None or not query_words:
         return False
-    share = hits[0].matched / min(len(query_words), index.MAX_QUERY_WORDS)
-    return hits[0].score >= MATCH_SCORE and share >= MATCH_SHARE
+    share = hit.matched / min(len(query_words), index.MAX_QUERY_WORDS)
+    return hit.score >= MATCH_SCORE and share >= MATCH_SHARE
 
 
 def _example(found: QuestionText) -> Example:
@@ -125,6 +126,8 @@ async def unanswered(session: AsyncSession, since: datetime, until: datetime) ->
     questions = await recent_questions(session, since, until, SCAN_LIMIT + 1)
     capped = len(questions) > SCAN_LIMIT
     questions = questions[:SCAN_LIMIT]
-    unmatched = [q for q in questions if q.question.strip()
-                 and not await matches(session, q.question)]
+    asked = [q for q in questions if q.question.strip()]
+    hits = await best_hits(session, [q.question for q in asked], AUDIENCES)
+    unmatched = [q for q, hit in zip(asked, hits, strict=True)
+                 if not good_enough(q.question, hit)]
     return Gaps(group(unmatched), len(questions), len(unmatched), capped)

@@ -1,7 +1,7 @@
 """How well each answer does over time: how often it was read, the 'ja' and 'nee' votes,
 how often a question was still asked after reading it in the ask form, how often agents
-used it in a reply, and (once the KTO measures it) the satisfaction with the questions it
-was used in. The editors' attention list ranks by these figures."""
+used it in a reply, and the satisfaction (KTO) with the questions it was used in. The
+editors' attention list ranks by these figures."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from mijn.answers.feedback import EditorRow, editor_list
 from mijn.answers.models import AnswerEvent, AnswerFeedback
+from mijn.questions.satisfaction import scores
 
 PERIOD_DAYS = 90  # the editors' list counts the last 90 days
 TREND_MONTHS = 6  # an answer's page shows its last six months
@@ -37,8 +38,7 @@ class Figures:
     forms_opened: int = 0  # ask forms in which it was opened as a suggestion
     asked_after: int = 0  # ... from which a question was sent after that
     used: int = 0  # put into a reply by an agent
-    # The mean satisfaction (1-5) with the questions it was used in: a place kept for the
-    # KTO (issue 20, items 1-3), which measures satisfaction per question; None until then.
+    # The mean satisfaction (1-5) with the questions it was used in; None: none scored.
     satisfaction: float | None = None
 
     @property
@@ -122,12 +122,29 @@ async def _forms(
 
 
 async def satisfaction_of_questions_used_in(
-    session: AsyncSession, answer_ids: Sequence[int], since: datetime, until: datetime
-) -> dict[int, float]:
-    """The mean satisfaction (1-5) with the questions each answer was used in (the "used"
-    events name the question). The KTO (issue 20, items 1-3) keeps the scores; until it is
-    merged there are none, and every answer's satisfaction is unknown."""
-    return {}
+    session: AsyncSession, ranges: Sequence[tuple[datetime, datetime]],
+    answer_ids: Sequence[int] | None,
+) -> dict[tuple[int, int], float]:
+    """Per (answer, range number) the mean satisfaction (1-5) with the questions it was used
+    in, by when it was first used in each ("used" events name the question; a question
+    counts once per answer however often the answer went into its replies). One statement;
+    an answer without scored questions in a range is left out (unknown)."""
+    used = AnswerEvent
+    first = (select(used.answer_id, used.question_id, func.min(used.at).label("at"))
+             .where(used.kind == "used", used.question_id.is_not(None),
+                    used.answer_id.is_not(None),
+                    used.at >= ranges[0][0], used.at < ranges[-1][1],
+                    *([used.answer_id.in_(answer_ids)] if answer_ids is not None else []))
+             .group_by(used.answer_id, used.question_id).subquery())
+    given = scores().subquery()
+    columns = [func.avg(case((_period(first.c.at, a, b), given.c.score), else_=None))
+               for a, b in ranges]
+    rows = await session.execute(
+        select(first.c.answer_id, *columns)
+        .join(given, given.c.question_id == first.c.question_id)
+        .group_by(first.c.answer_id))
+    return {(answer_id, i): float(mean) for answer_id, *means in rows
+            for i, mean in enumerate(means) if mean is not None}
 
 
 async def figures(
@@ -140,10 +157,9 @@ async def figures(
     found: dict[tuple[int, int], Figures] = {}
     for key in counts.keys() | forms.keys():
         found[key] = Figures(**counts.get(key, {}), **forms.get(key, {}))
-    for i, (a, b) in enumerate(ranges):
-        ids = sorted({answer for answer, n in found if n == i})
-        for answer, score in (await satisfaction_of_questions_used_in(session, ids, a, b)).items():
-            found[(answer, i)] = replace(found.get((answer, i), Figures()), satisfaction=score)
+    for key, score in (await satisfaction_of_questions_used_in(
+            session, ranges, answer_ids)).items():
+        found[key] = replace(found.get(key, Figures()), satisfaction=score)
     return found
 
 

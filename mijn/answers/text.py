@@ -42,6 +42,12 @@ PLACEHOLDERS = {
 }
 
 
+@lru_cache(maxsize=4096)  # babel parses its locale and pattern again on every call
+def _long_date(value: date) -> str:
+    """A date as the answers write it: in Dutch, babel's long format (4 december 2026)."""
+    return format_date(value, format="long", locale="nl")
+
+
 @dataclass(frozen=True)
 class DossierFacts:
     """What placeholders may say about one dossier of the reader's own."""
@@ -58,11 +64,8 @@ class DossierFacts:
         values = {
             "kenmerk": self.reference, "soort": self.type_name, "status": self.status,
             "afdeling": self.department,
-            "ontvangen_op": format_date(self.opened_on, format="long", locale="nl"),
-            "verwacht_klaar": (
-                format_date(self.expected_end, format="long", locale="nl")
-                if self.expected_end else ""
-            ),
+            "ontvangen_op": _long_date(self.opened_on),
+            "verwacht_klaar": _long_date(self.expected_end) if self.expected_end else "",
         }
         return {key: value for key, value in values.items() if value}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,21 @@ async def record_access(
             "question_id": question_id, "subject_hash": subject_hash,
         },
     )
+
+
+async def record_question_accesses(
+    session: AsyncSession, *, actor_type: str, actor_id: str, actor_role: str, action: str,
+    seen: Sequence[tuple[int, int]],
+) -> None:
+    """record_access for many questions at once, (party, question) each: one statement."""
+    if not seen:
+        return
+    at = utcnow()
+    await session.execute(_INSERT, [
+        {"at": at, "actor_type": actor_type, "actor_id": actor_id, "actor_role": actor_role,
+         "action": action, "party_id": party_id, "dossier_id": None, "mandate_id": None,
+         "question_id": question_id, "subject_hash": None}
+        for party_id, question_id in seen])
 
 
 def subject_hash(key: str, kind: str, identifier: str) -> str:

@@ -49,3 +49,16 @@ class Document(Base):
     scan_status: Mapped[str] = mapped_column(String(20), default="unscanned")  # SCAN_STATES
     # When the party itself first opened it (not a representative): until then "new".
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReplyDocument(Base):
+    """A document of the question's dossier that staff sent along with a reply: the citizen
+    finds it under that reply (while it stays visible to them and servable)."""
+
+    __tablename__ = "reply_documents"
+    __table_args__ = (Index("ix_reply_documents_document", "document_id"),)
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("question_messages.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)

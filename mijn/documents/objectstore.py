@@ -6,8 +6,9 @@ files; the directory store serves one machine."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
-from mijn.documents.store import CHUNK, Stored, StoreError, TooLarge
+from mijn.documents.store import CHUNK, DirectoryStore, DocumentStore, Stored, StoreError, TooLarge
 from mijn.objectstore import s3
 from mijn.objectstore.settings import ObjectStoreSettings
 
@@ -42,3 +43,14 @@ class ObjectDocumentStore:
 
     async def aclose(self) -> None:
         await self.objects.aclose()
+
+
+def open_store(object_store: ObjectStoreSettings, directory: Path) -> DocumentStore:
+    """The documents' store as configured: the object store when it is, else the directory."""
+    return ObjectDocumentStore(object_store) if object_store.enabled else DirectoryStore(directory)
+
+
+async def close_store(store: DocumentStore) -> None:
+    """Let go of what the store holds open (the object store's connections)."""
+    if isinstance(store, ObjectDocumentStore):
+        await store.aclose()

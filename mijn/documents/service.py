@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import utcnow
@@ -97,6 +98,17 @@ async def dossier_documents(
     return list(found)
 
 
+def dossier_documents_part(dossier_id: ColumnElement[int]) -> Select[Any]:
+    """The citizen's dossier_documents (what the dossier's page shows of them) as a part of
+    a combined statement (mijn.combined), the dossier given as an expression."""
+    order = (Document.created_at.desc(), Document.id.desc())
+    query: Select[*tuple[Any, ...]] = select(
+        Document.id, Document.title, Document.kind, Document.size, Document.created_at,
+        Document.read_at, func.row_number().over(order_by=order).label("n"),
+    ).where(Document.dossier_id == dossier_id, *_for_citizen())
+    return query
+
+
 async def find_document(
     session: AsyncSession, document_id: int, dossier_id: int, *, staff: bool = False
 ) -> Document | None:
@@ -153,3 +165,12 @@ async def documents_at(
         if known:
             found[news_id] = known[-1]
     return found
+
+
+async def stored_keys(session: AsyncSession, dossier_ids: Sequence[int]) -> list[str]:
+    """The store keys of the documents of these dossiers (ZGW references have none)."""
+    if not dossier_ids:
+        return []
+    keys = await session.scalars(select(Document.storage_key).where(
+        Document.dossier_id.in_(list(dossier_ids)), Document.storage_key.is_not(None)))
+    return [key for key in keys if key]

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from mijn.db import UTCDateTime, insert_ignore, utcnow
@@ -160,14 +160,18 @@ def one_statement(dialect: Dialect) -> bool:
 
 
 async def record_source_status(
-    session: AsyncSession, event: SourceEvent, linked: ColumnElement[int]
+    session: AsyncSession | AsyncConnection, event: SourceEvent, linked: ColumnElement[int]
 ) -> StatusOutcome:
     """Record a source's status event once per event id (see the module's docstring);
     `linked` is the id of a dossier forwarded to the source under this id (a scalar
-    subquery on source and external_id, or NULL)."""
-    if not one_statement(session.get_bind().dialect):
+    subquery on source and external_id, or NULL). A bare connection (no ORM session: the
+    API's hot path) only where the event is one statement (PostgreSQL)."""
+    if isinstance(session, AsyncConnection):
+        connection = session
+    elif not one_statement(session.get_bind().dialect):
         return await _few_statements(session, event, linked)
-    connection = await session.connection()  # Core: no ORM compilation on the hot path
+    else:
+        connection = await session.connection()  # Core: no ORM compilation on the hot path
     row = (await connection.execute(_one_statement(linked), event.params())).one_or_none()
     if row is None:
         return StatusOutcome(NO_DOSSIER)

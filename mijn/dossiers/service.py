@@ -378,21 +378,3 @@ async def dossier_by_id(session: AsyncSession, dossier_id: int, *, lock: bool = 
                         ) -> Dossier | None:
     """A dossier by its id; lock: for update."""
     return await session.scalar(_LOCKED[lock][1], {"id": dossier_id})
-
-
-_TYPE_CODE = select(DossierType.code).where(DossierType.id == bindparam("id"))
-_STATUS_CODE = select(StatusType.code).where(StatusType.id == bindparam("id"))
-
-
-async def current_status_code(session: AsyncSession, dossier: Dossier) -> str | None:
-    """The code of the dossier's current status."""
-    if dossier.current_status_id is None:
-        return None
-    return await session.scalar(_STATUS_CODE, {"id": dossier.current_status_id})
-
-
-async def dossier_codes(session: AsyncSession, dossier: Dossier) -> tuple[str, str | None]:
-    """The codes of the dossier's type and of its current status."""
-    type_code = await session.scalar(_TYPE_CODE, {"id": dossier.dossier_type_id})
-    assert type_code is not None
-    return type_code, await current_status_code(session, dossier)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,9 @@ from babel.numbers import format_decimal
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -113,6 +116,7 @@ def make_environment(lang: Language | None = None, *, auto_reload: bool = True) 
     env.filters["datetime"] = _format_datetime
     env.filters["month"] = _format_month
     env.filters["number"] = _format_number
+    env.filters["filesize"] = _format_filesize
     env.filters["weekday"] = _format_weekday
     env.filters["clock"] = _format_clock
     env.globals.update(lang.template_globals(), **label_helpers(lang), languages=LANGUAGES)
@@ -136,9 +140,24 @@ def _format_month(value: date, lang: str) -> str:
     return babel_format_date(value, "LLLL yyyy", locale=lang)
 
 
+@lru_cache(maxsize=1024)  # babel parses its locale and pattern again on every call
 def _format_number(value: int, lang: str) -> str:
     """A whole number as the language writes it: 4.000 in Dutch, 4,000 in English."""
     return format_decimal(value, locale=lang)
+
+
+@lru_cache(maxsize=1024)
+def _format_filesize(value: int, lang: str) -> str:
+    """A file's size as the language writes it, in units of 1,000: '16,4 kB' in Dutch,
+    '16.4 kB' in English."""
+    if value < 1000:
+        return f"{format_decimal(value, locale=lang)} B"
+    size = float(value)
+    for unit in ("kB", "MB", "GB"):
+        size /= 1000
+        if size < 1000 or unit == "GB":
+            return f"{format_decimal(size, format='#,##0.0', locale=lang)} {unit}"
+    raise AssertionError("unreachable")
 
 
 def _format_datetime(value: datetime | None, lang: str) -> str:
@@ -167,10 +186,43 @@ def app_settings(request: Request) -> Settings:
     return settings
 
 
+PLAIN_FORM_BYTES = 1024 * 1024  # a form without files, however it is encoded
+
+
+async def capped_form(request: Request) -> FormData:
+    """A posted form (use it instead of request.form()). A multipart form here (not one read
+    for its files first, see http/uploads.py) is held to a form's size and may carry no file:
+    the CSRF check streams multipart bodies on, so nothing else caps what a visitor sends."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data") and (
+        getattr(request, "_form", None) is None
+    ):
+        request._form = await _plain_multipart(request)  # noqa: SLF001 -- Starlette's cache
+    return await request.form()
+
+
 async def form_values(request: Request) -> dict[str, str]:
-    """The text fields of a posted form (file uploads are not taken)."""
-    form = await request.form()
+    """The text fields of a posted form, read as capped_form does."""
+    form = await capped_form(request)
     return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+async def _plain_multipart(request: Request) -> FormData:
+    """A multipart form of text fields only: 400 for a file, 413 past PLAIN_FORM_BYTES."""
+
+    async def capped() -> AsyncGenerator[bytes, None]:
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > PLAIN_FORM_BYTES:
+                raise HTTPException(status_code=413)
+            yield chunk
+
+    parser = MultiPartParser(request.headers, capped(), max_files=0, max_fields=100,
+                             max_part_size=PLAIN_FORM_BYTES)
+    try:
+        return await parser.parse()
+    except MultiPartException:
+        raise HTTPException(status_code=400) from None
 
 
 def small_int(raw: str | None) -> int | None:

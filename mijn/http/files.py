@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from urllib.parse import quote
 
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from mijn.documents.keptfiles import SentFileColumns
 from mijn.documents.remote import Remote, RemoteError
 from mijn.documents.sniff import EXTENSIONS
-from mijn.documents.store import CHUNK
+from mijn.documents.store import CHUNK, StoreError
 
 FORM_OVERHEAD = 64 * 1024  # the form's other fields and the parts' headers
 
@@ -64,8 +66,20 @@ async def read_multipart(request: Request, limit: int, max_files: int = 1) -> Fo
 
 
 def uploaded_files(form: FormData, name: str) -> list[UploadFile]:
-    """The files sent under a field name (an empty file input sends one without a name)."""
-    return [f for f in form.getlist(name) if isinstance(f, UploadFile) and (f.filename or f.size)]
+    """The files sent under a field name (an empty file input sends one without a name),
+    their names without control characters (a NUL byte PostgreSQL would refuse to store)."""
+    files = [f for f in form.getlist(name) if isinstance(f, UploadFile) and (f.filename or f.size)]
+    for f in files:
+        f.filename = plain_name(f.filename or "")
+    return files
+
+
+def plain_name(name: str) -> str:
+    """A file name as the sender gave it, without control or format characters (NUL,
+    newlines, bidirectional overrides), at most 200 characters."""
+    plain = "".join(c for c in unicodedata.normalize("NFC", name)
+                    if unicodedata.category(c) not in ("Cc", "Cf"))
+    return plain.strip()[:200]
 
 
 async def file_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
@@ -132,3 +146,18 @@ async def document_stream(request: Request, storage_key: str | None, zgw_url: st
         chunks = await remote.open(zgw_url)
     first = await anext(chunks, b"")
     return _primed(first, chunks)
+
+
+async def opened(request: Request, found: SentFileColumns | None,
+                 missing: Callable[[], Exception] = lambda: HTTPException(status_code=404),
+                 ) -> StreamingResponse:
+    """The download of a sent file found for its reader (with a question, a reply or an
+    upload task), opened already: `missing()` is raised when there is none or the store lost
+    it, so before the caller audits the opening and answers."""
+    if found is None:
+        raise missing()
+    try:
+        chunks = await document_stream(request, found.storage_key, None)
+    except StoreError:
+        raise missing() from None
+    return download(chunks, found.title.rsplit(".", 1)[0], found.content_type, found.size)

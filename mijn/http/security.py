@@ -15,6 +15,7 @@ from starlette.responses import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mijn.http.common import CSRF_FIELD, CSRF_HEADER, csrf_cookie, csrf_valid
+from mijn.http.csrfparts import first_part, is_multipart, replaying
 from mijn.http.errors import error_page, problem
 from mijn.http.headers import content_security_policy, security_headers
 from mijn.settings import Settings
@@ -22,7 +23,9 @@ from mijn.settings import Settings
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-MAX_FORM_BYTES = 1024 * 1024  # forms are small; the CSRF check reads the body into memory
+# Urlencoded forms are small: the CSRF check reads them into memory. A multipart form is read
+# only up to the end of its first part, the token (see csrfparts); its files stream on.
+MAX_FORM_BYTES = 1024 * 1024
 
 
 class SecurityMiddleware:
@@ -53,26 +56,19 @@ class SecurityMiddleware:
             await self.app(scope, replay, wrapped_send)
 
     async def _check_csrf(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_FORM_BYTES:
-                too_large = PlainTextResponse("Request body too large", status_code=413)
-                await too_large(scope, receive, send)
-                return None
-        replay = _replaying(body, receive)
-        request = Request(scope, _replaying(body, receive))
-        token = request.headers.get(CSRF_HEADER)
-        if token is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")
-        ):
-            form = await request.form()
-            field = form.get(CSRF_FIELD)
-            token = field if isinstance(field, str) else None
         request = Request(scope)
+        token = request.headers.get(CSRF_HEADER)
+        replay = receive
+        content_type = request.headers.get("content-type", "")
+        if is_multipart(content_type):
+            if token is None:
+                part = await first_part(content_type, receive)
+                token, replay = part.token, replaying(part.head, receive, part.more)
+        else:
+            read, token = await _whole_form(scope, receive, send, token)
+            if read is None:
+                return None
+            replay = read
         if csrf_valid(request, token):
             return replay
         response = await _csrf_error_page(scope)
@@ -98,17 +94,27 @@ class SecurityMiddleware:
         return wrapped
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
+async def _whole_form(scope: Scope, receive: Receive, send: Send, token: str | None
+                      ) -> tuple[Receive | None, str | None]:
+    """A small body read whole (413 past MAX_FORM_BYTES: None) to replay, and the token: the
+    header's, else its urlencoded form's."""
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > MAX_FORM_BYTES:
+            too_large = PlainTextResponse("Request body too large", status_code=413)
+            await too_large(scope, receive, send)
+            return None, None
+    request = Request(scope, replaying(body, receive))
+    if token is None and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        field = (await request.form()).get(CSRF_FIELD)
+        token = field if isinstance(field, str) else None
+    return replaying(body, receive), token
 
 
 async def _csrf_error_page(scope: Scope) -> Response:

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.dossiers.models import Dossier, DossierType
 from mijn.insight.handling import seconds_between
-from mijn.insight.period import Period, add_months, between, in_department
-from mijn.questions.models import Question, SatisfactionResponse, Topic
+from mijn.insight.period import Period, add_months, between, in_department, of_department
+from mijn.questions.models import DossierSatisfaction, Question, SatisfactionResponse, Topic
 from mijn.questions.resolution import needed_more
 from mijn.staff.models import Team
 
@@ -101,6 +101,24 @@ async def by_dossier_type(session: AsyncSession, period: Period) -> list[Score]:
         session, period, [DossierType.id, DossierType.name_nl, DossierType.name_en],
         [(Dossier, Dossier.id == Question.dossier_id),
          (DossierType, DossierType.id == Dossier.dossier_type_id)])
+
+
+async def closed_by_type(session: AsyncSession, period: Period) -> list[Score]:
+    """Satisfaction after a dossier was closed, per dossier type (tied to the dossier: no
+    person in it), answers given in the month; a department: its dossiers."""
+    d = DossierSatisfaction
+    inner = (select(DossierType.id.label("k"), DossierType.name_nl.label("nl"),
+                    DossierType.name_en.label("en"), d.scale, d.score, d.satisfied)
+             .select_from(d).join(Dossier, Dossier.id == d.dossier_id)
+             .join(DossierType, DossierType.id == Dossier.dossier_type_id)
+             .where(between(d.created_at, period.month, period.end), *of_department(period))
+             .subquery())
+    stmt = select(inner.c.k, inner.c.nl, inner.c.en, *_counts(inner)).group_by(
+        inner.c.k, inner.c.nl, inner.c.en)
+    found = [Score(key, nl or "", en or "", int(n), int(yes or 0), int(five or 0),
+                   int(total or 0)) for key, nl, en, n, yes, five, total in
+             (await session.execute(stmt)).all()]
+    return sorted(found, key=lambda s: (-s.responses, s.label_nl))
 
 
 def _resolution() -> Any:

@@ -33,6 +33,7 @@ class SatisfactionFigures:
     service_level: list[Score]
     time_to_answer: dict[bool, float | None]
     comments: list[Comment]
+    closed: list[Score]  # after a dossier was closed, per dossier type
 
 
 async def collect(session: AsyncSession, period: Period,
@@ -43,7 +44,7 @@ async def collect(session: AsyncSession, period: Period,
         await kto.by_team(session, period), await kto.by_dossier_type(session, period),
         await kto.trend(session, period), await kto.by_resolution(session, period),
         await kto.by_service_level(session, period), await kto.time_to_answer(session, period),
-        await kto.comments(session, period, chosen),
+        await kto.comments(session, period, chosen), await kto.closed_by_type(session, period),
     )
 
 
@@ -130,6 +131,11 @@ def group_tables(figures: SatisfactionFigures, lang: Language) -> list[Table]:
               teams, empty=empty),
         Table("tevredenheid-soort", _("Tevredenheid per soort dossier"),
               _headers(lang, _("Soort")), types, empty=empty),
+        Table("tevredenheid-afhandeling", _("Tevredenheid na het afronden van een dossier"),
+              _headers(lang, _("Soort")),
+              [_row(_tr(lang, s.label_nl, s.label_en), s) for s in figures.closed],
+              note=_("Gevraagd na de laatste status van een aanvraag of melding, per soort."),
+              empty=_("Deze maand gaf niemand een mening over een afgerond dossier.")),
     ]
 
 

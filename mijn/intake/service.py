@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Executable, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 if TYPE_CHECKING:
     from mijn.dossiers.models import Dossier, DossierType, StatusEvent
@@ -125,7 +125,8 @@ _WITH_COLUMN: dict[int, tuple[ColumnElement[Any], Executable]] = {}
 
 
 async def authenticate_with(
-    session: AsyncSession, token: str, column: ColumnElement[Any] | None = None,
+    session: AsyncSession | AsyncConnection, token: str,
+    column: ColumnElement[Any] | None = None,
     params: dict[str, Any] | None = None,
 ) -> tuple[Client | None, Any]:
     """`authenticate`, selecting `column` (bound with `params`) in the same statement: its
@@ -140,7 +141,7 @@ async def authenticate_with(
             column_and_statement = (column, _CLIENT_BY_HASH.add_columns(column.label("extra")))
             _WITH_COLUMN[id(column)] = column_and_statement
         statement = column_and_statement[1]
-    connection = await session.connection()
+    connection = session if isinstance(session, AsyncConnection) else await session.connection()
     row = (await connection.execute(statement, {"digest": digest, **(params or {})})
            ).one_or_none()
     if row is None or row.revoked_at is not None:
@@ -294,7 +295,7 @@ _LINKED_ID = select(DossierLink.dossier_id).where(
 
 
 async def add_source_status(
-    session: AsyncSession, source: str, external_id: str, data: StatusInput
+    session: AsyncSession | AsyncConnection, source: str, external_id: str, data: StatusInput
 ) -> StatusOutcome:
     """Record a status event of the dossier the source knows by this id (its own, or one
     forwarded to it) once per event id, without loading the dossier: one statement on

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -69,6 +69,10 @@ OWN_AND_MANDATES: Select[*tuple[Any, ...]] = (
     .where(Party.id == bindparam("party_id"))
     .order_by(_REPRESENTED.name, Mandate.id)
 )
+
+# OWN_AND_MANDATES as a part of a page's own statement (mijn.combined): `n`, a row's place.
+OWN_AND_MANDATES_PART: Select[*tuple[Any, ...]] = OWN_AND_MANDATES.add_columns(
+    func.row_number().over(order_by=(_REPRESENTED.name, Mandate.id)).label("n"))
 
 
 async def own_and_mandates(
@@ -220,6 +224,21 @@ async def unrevoked_mandate_ids(session: AsyncSession) -> list[int]:
     """The ids of every mandate not revoked, oldest first (for exports to other systems)."""
     return list(await session.scalars(
         select(Mandate.id).where(Mandate.revoked_at.is_(None)).order_by(Mandate.id)))
+
+
+async def ended_mandate_ids(session: AsyncSession, mandate_ids: list[int],
+                            day: date) -> list[int]:
+    """Which of these mandates no longer hold on this day (revoked, or their last day
+    passed), or are gone (for exports to other systems)."""
+    ended: list[int] = []
+    for start in range(0, len(mandate_ids), 500):
+        part = mandate_ids[start:start + 500]
+        holding = set(await session.scalars(
+            select(Mandate.id).where(Mandate.id.in_(part), Mandate.revoked_at.is_(None),
+                                     or_(Mandate.valid_until.is_(None),
+                                         Mandate.valid_until >= day))))
+        ended.extend(i for i in part if i not in holding)
+    return ended
 
 
 async def mandate_by_id(session: AsyncSession, mandate_id: int) -> Mandate | None:

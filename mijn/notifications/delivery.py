@@ -35,6 +35,8 @@ log = logging.getLogger("mijn.notifications")
 MAX_ATTEMPTS = 8  # the default of MIJN_NOTIFY_MAX_ATTEMPTS
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
+# A satisfaction e-mail's bundle key -> the kind it asks after (the wording: compose_survey).
+SURVEY_KEYS = {"survey": "question", "callbacksurvey": "callback", "dossiersurvey": "dossier"}
 
 
 @dataclass
@@ -159,7 +161,8 @@ async def _deliver_group(
     group: Sequence[Notification], now: datetime, report: DeliveryReport,
 ) -> bool:
     """Send one group's e-mail (or skip or postpone it); False when the server is unreachable."""
-    kind = key.partition(":")[0] if key.startswith(("verify:", "survey:", "task:")) else "news"
+    own = ("verify:", "survey:", "callbacksurvey:", "dossiersurvey:", "task:")
+    kind = key.partition(":")[0] if key.startswith(own) else "news"
     recipient = _recipient(party, kind)
     if recipient is None:  # portal only, or no verified address: the inbox has it
         for row in group:
@@ -194,8 +197,8 @@ def _compose(settings: Settings, kind: str, lang: str, to: str, link: str) -> Em
     how satisfied the party is (with its single-use link)."""
     if kind == "verify":
         return compose_verification(settings, lang, to, link)
-    if kind == "survey":
-        return compose_survey(settings, lang, to, link)
+    if kind in SURVEY_KEYS:
+        return compose_survey(settings, lang, to, link, SURVEY_KEYS[kind])
     if kind == "task":
         return compose_task_reminder(settings, lang, to)
     return compose_news(settings, lang, to)

@@ -197,17 +197,26 @@ def compose_verification(settings: Settings, lang_code: str, to: str, link: str)
     return _message(settings, to, subject, text, html)
 
 
-def compose_survey(settings: Settings, lang_code: str, to: str, link: str) -> EmailMessage:
-    """How satisfied is the party with our answer: a link that works once, without login and
-    without any name, case or question in it."""
+def compose_survey(settings: Settings, lang_code: str, to: str, link: str,
+                   kind: str = "question") -> EmailMessage:
+    """How satisfied is the party with our answer (or, kind "dossier", with how we handled a
+    closed case or report): a link that works once, without login and without any name, case
+    or question in it. The invitation sentence is the theme's own for this kind, if it has
+    one."""
     lang = language(lang_code)
     _ = lang.gettext
     org = settings.theme.name(lang.code)
-    subject = _("Wat vond u van ons antwoord?")
+    if kind == "dossier":
+        subject = _("Wat vond u van onze afhandeling?")
+        asked = _("%(org)s heeft onlangs uw aanvraag of melding afgehandeld. Wij horen graag "
+                  "wat u daarvan vond. Dat is één vraag, en kost een minuut.", org=org)
+    else:
+        subject = _("Wat vond u van ons antwoord?")
+        asked = _("U stelde %(org)s onlangs een vraag. Wij horen graag wat u van ons antwoord "
+                  "vond. Dat is één vraag, en kost een minuut.", org=org)
+    asked = settings.theme.survey_text(kind, "invitation", lang.code) or asked
     lines = [
-        _("Goedendag,"),
-        _("U stelde %(org)s onlangs een vraag. Wij horen graag wat u van ons antwoord vond. "
-          "Dat is één vraag, en kost een minuut.", org=org),
+        _("Goedendag,"), asked,
         _("De link werkt één keer. U hoeft er niet voor in te loggen. Wij zetten in deze "
           "e-mail geen persoonlijke gegevens."),
     ]

@@ -77,16 +77,34 @@ async def notify_task(
         "attempts": 0, "next_attempt_at": now, "last_error": "",
     })
 async def notify_survey(
-    session: AsyncSession, party_id: int, question_id: int, link: str, now: datetime
+    session: AsyncSession, party_id: int, question_id: int, link: str, now: datetime,
+    callback: bool = False,
 ) -> None:
     """Ask the party, in its inbox and by e-mail, how satisfied they are with the answer to
-    a question (the e-mail its own, never bundled; the link kept only until it is sent).
-    The inbox line is no news that waits to be read: marked read."""
+    a question (`callback`: with a callback request; its e-mail has its own wording in a
+    theme that gives one); the e-mail its own, never bundled; the link kept only until it is
+    sent. The inbox line is no news that waits to be read: marked read."""
+    key = f"{'callbacksurvey' if callback else 'survey'}:{question_id}"
     await session.execute(
         _INSERT,
         {
             "party_id": party_id, "kind": "survey", "dossier_id": None,
-            "question_id": question_id, "bundle_key": f"survey:{question_id}",
+            "question_id": question_id, "bundle_key": key,
+            "created_at": now, "read_at": now, "email_state": "pending", "attempts": 0,
+            "next_attempt_at": now, "last_error": "", "payload": link,
+        },
+    )
+
+
+async def notify_dossier_survey(
+    session: AsyncSession, party_id: int, dossier_id: int, link: str, now: datetime
+) -> None:
+    """As notify_survey, about a closed dossier (an e-mail of its own wording)."""
+    await session.execute(
+        _INSERT,
+        {
+            "party_id": party_id, "kind": "survey", "dossier_id": dossier_id,
+            "question_id": None, "bundle_key": f"dossiersurvey:{dossier_id}",
             "created_at": now, "read_at": now, "email_state": "pending", "attempts": 0,
             "next_attempt_at": now, "last_error": "", "payload": link,
         },

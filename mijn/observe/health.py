@@ -2,6 +2,10 @@
 /health/ready (the database answers and its migrations are at the head: JSON with each check;
 503 when not ready). /health is /health/live under its older name.
 
+Once `mijn serve` is told to stop (SIGTERM), /health/ready answers 503 `{"status": "draining"}`
+for the drain period (mijn/serving.py) while the instance still serves: the load balancer
+takes it out on its health check before the listener closes.
+
 They are answered by the outermost middleware (mijn/observe/requests.py), before sessions,
 CSRF, audit and rate limits: a load balancer asking every few seconds touches none of them.
 """
@@ -24,6 +28,17 @@ from mijn.migrate import alembic_config
 CHECK_TIMEOUT = 3.0  # seconds: a database that takes longer is not ready for visitors
 NO_STORE = {"Cache-Control": "no-store"}
 _HEADS: list[tuple[str, ...]] = []  # the migrations' head(s), read once per process
+_DRAINING: set[str] = set()  # holds "draining" once this process is stopping
+
+
+def start_draining() -> None:
+    """From now on this process is stopping: /health/ready answers 503 "draining"."""
+    _DRAINING.add("draining")
+
+
+def draining() -> bool:
+    """Whether this process is stopping (start_draining was called)."""
+    return bool(_DRAINING)
 
 
 async def live(request: Request) -> Response:
@@ -56,7 +71,10 @@ async def _check_database(engine: AsyncEngine) -> tuple[dict[str, Any], dict[str
 
 
 async def ready(request: Request) -> Response:
-    """Ready for visitors: the database answers and is migrated to this code's head."""
+    """Ready for visitors: the database answers and is migrated to this code's head, and the
+    process is not stopping."""
+    if draining():
+        return JSONResponse({"status": "draining"}, status_code=503, headers=NO_STORE)
     database, migrations = await _check_database(request.app.state.engine)
     ok = database["ok"] and migrations["ok"]
     body = {"status": "ready" if ok else "not ready",

@@ -85,6 +85,10 @@ class OpenKlantClient:
         response = await self._http.get(self.settings.api(resource), params=filters)
         return list(_check(response).get("results") or [])
 
+    async def get(self, resource: str, uuid: str) -> JSON:
+        """One object by its uuid (an OpenKlantError with status 404 when it is not there)."""
+        return _check(await self._http.get(self.settings.api(f"{resource}/{uuid}")))
+
     async def create(self, resource: str, body: JSON) -> JSON:
         """POST a new object; its answer (with uuid and url)."""
         return _check(await self._http.post(self.settings.api(resource), json=body))
@@ -93,6 +97,14 @@ class OpenKlantClient:
         """PATCH some fields of one object."""
         url = self.settings.api(f"{resource}/{uuid}")
         return _check(await self._http.patch(url, json=body))
+
+    async def patch_if_there(self, resource: str, uuid: str, body: JSON) -> bool:
+        """PATCH some fields of one object; False when it is no longer there (404)."""
+        response = await self._http.patch(self.settings.api(f"{resource}/{uuid}"), json=body)
+        if response.status_code == 404:
+            return False
+        _check(response)
+        return True
 
     async def delete(self, resource: str, uuid: str) -> None:
         """DELETE one object; one that is gone already is fine."""

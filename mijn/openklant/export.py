@@ -15,7 +15,7 @@ from mijn.dossiers.service import dossier_by_id
 from mijn.mandates.service import mandate_by_id, mandate_parties
 from mijn.openklant import objects
 from mijn.openklant.client import JSON, OpenKlantClient
-from mijn.openklant.links import Remote, known, links_of
+from mijn.openklant.links import Remote, forget, known, links_of
 from mijn.openklant.texts import contact_texts, task_note
 from mijn.openklantsettings import OpenKlantSettings
 from mijn.parties.service import get_party
@@ -227,7 +227,9 @@ async def registered_contact(session: AsyncSession, client: OpenKlantClient,
 
 async def mandate(session: AsyncSession, client: OpenKlantClient, mandate_id: int) -> None:
     """A mandate as a vertegenwoordiging between the two partijen while it holds (found or
-    made); once revoked or ended, the vertegenwoordiging Mijn made is removed."""
+    made); once revoked or ended (its last day passed), the vertegenwoordiging Mijn made is
+    removed (DELETE: Klantinteracties 0.9's Vertegenwoordiging has no dates to end it by)
+    and forgotten here, so that a mandate that holds again is made again."""
     found = await mandate_by_id(session, mandate_id)
     if found is None:
         raise Gone(f"mandate {mandate_id}")
@@ -236,8 +238,9 @@ async def mandate(session: AsyncSession, client: OpenKlantClient, mandate_id: in
         found.valid_until is not None and found.valid_until < utcnow().date())
     if ended:
         made = await known(session, subject, "vertegenwoordiging")
-        if made is not None:
+        if made is not None:  # the standard keeps no end date: the object goes
             await client.delete("vertegenwoordigingen", made.uuid)
+            await forget(session, subject, "vertegenwoordiging")
         return
     representative, represented = await mandate_parties(session, found)
     acting = await objects.partij(session, client, representative)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import insert_ignore, utcnow
@@ -77,6 +77,15 @@ async def linked(
             if found is None:
                 raise
     return await keep(session, subject, role, found)
+
+
+async def forget(session: AsyncSession, subject: str, role: str) -> None:
+    """Forget what was kept for this subject in this role (a role ending in % : every role
+    that starts so), when Open Klant's object is gone or no longer what it was."""
+    where = (OpenKlantLink.role.like(role) if role.endswith("%")
+             else OpenKlantLink.role == role)
+    await session.execute(delete(OpenKlantLink).where(OpenKlantLink.subject == subject, where))
+    await session.flush()
 
 
 async def links_of(session: AsyncSession, subjects: list[str], role: str) -> list[Remote]:

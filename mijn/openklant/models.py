@@ -25,10 +25,16 @@ class OpenKlantExport(Base):
 
     __tablename__ = "openklant_exports"
     __table_args__ = (
+        # How the import knows a klantcontact of Mijn's own that comes back (mijn.openklant.
+        # imports): by its referentienummer.
+        Index("ix_openklant_exports_reference", "reference"),
         Index("ix_openklant_exports_due", "next_attempt_at", "id",
               postgresql_where=text("state = 'pending'"), sqlite_where=text("state = 'pending'")),
         Index("ix_openklant_exports_dead", "created_at",
               postgresql_where=text("state = 'dead'"), sqlite_where=text("state = 'dead'")),
+        # The claim's order (oldest pending first) without walking the done ones (0015e).
+        Index("ix_openklant_exports_pending", "id", postgresql_where=text("state = 'pending'"),
+              sqlite_where=text("state = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,7 +61,10 @@ class OpenKlantLink(Base):
     object Open Klant keeps for it in one role (partij, klantcontact, betrokkene, ...)."""
 
     __tablename__ = "openklant_links"
-    __table_args__ = (UniqueConstraint("subject", "role", name="uq_openklant_links_subject_role"),)
+    __table_args__ = (
+        UniqueConstraint("subject", "role", name="uq_openklant_links_subject_role"),
+        Index("ix_openklant_links_uuid", "uuid"),  # the import: whether a uuid is known
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(40))

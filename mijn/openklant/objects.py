@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.openklant.client import JSON, OpenKlantClient
-from mijn.openklant.links import Remote, keep, known, linked, one_at_a_time
+from mijn.openklant.links import Remote, forget, keep, known, linked, one_at_a_time
 
 if TYPE_CHECKING:  # other areas' rows, only named in annotations
     from mijn.parties.models import Party
@@ -63,6 +63,7 @@ async def partij(session: AsyncSession, client: OpenKlantClient, party: Party) -
                          lambda: client.find("partijen", **filters),
                          lambda: client.create("partijen", body))
     await verified_email(session, client, party, found)
+    await phone_number(session, client, party, found)
     return found
 
 
@@ -84,6 +85,43 @@ async def verified_email(session: AsyncSession, client: OpenKlantClient, party: 
         lambda: client.find("digitaleadressen", verstrektDoorPartij__uuid=person.uuid,
                             soortDigitaalAdres="email", adres=email),
         lambda: client.create("digitaleadressen", body))
+
+
+def _dialled(phone: str) -> str:
+    """A phone number as typed, without the spaces, dashes and parentheses people write."""
+    return re.sub(r"[\s()\-.]", "", phone)
+
+
+async def phone_number(session: AsyncSession, client: OpenKlantClient, party: Party,
+                       person: Remote) -> Remote | None:
+    """The party's phone number as a digitaal adres (telefoonnummer) of its partij: found by
+    its number or made, once; when the number changed, the one Mijn made is brought up to
+    date (PATCH), not a second made. Mijn does not verify phone numbers, so it sends no
+    verificatieDatum. A number the standard's pattern refuses is not sent."""
+    number = _dialled(party.phone or "")
+    if not PHONE.match(number):
+        return None
+    subject = f"party:{party.id}"
+    sent = "phone:" + hashlib.sha256(number.encode()).hexdigest()[:16]  # what was sent last
+    await one_at_a_time(session, subject, "phone")
+    if (remote := await known(session, subject, sent)) is not None:
+        return remote
+    remote = await known(session, subject, "phone")
+    if remote is not None and not await client.patch_if_there(
+            "digitaleadressen", remote.uuid, {"adres": number}):
+        await forget(session, subject, "phone")  # removed in Open Klant: made again below
+        remote = None
+    if remote is None:
+        remote = await linked(
+            session, subject, "phone",
+            lambda: client.find("digitaleadressen", verstrektDoorPartij__uuid=person.uuid,
+                                soortDigitaalAdres="telefoonnummer", adres=number),
+            lambda: client.create("digitaleadressen", {
+                "verstrektDoorPartij": person.ref, "adres": number,
+                "soortDigitaalAdres": "telefoonnummer", "isStandaardAdres": False,
+                "omschrijving": "Telefoonnummer"}))
+    await forget(session, subject, "phone:%")  # the number sent before
+    return await keep(session, subject, sent, {"uuid": remote.uuid, "url": remote.url})
 
 
 @dataclass(frozen=True)

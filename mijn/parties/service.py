@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.be import nn, vat
@@ -111,6 +111,8 @@ def note_birth_date(party: Party, claimed: object) -> None:
 PARTY_NAME: Select[*tuple[Any, ...]] = select(
     Party.name.label("own_name"), Party.kind.label("own_kind")
 ).where(Party.id == bindparam("party_id"))
+# PARTY_NAME as a part of a page's own statement (mijn.combined): `n`, its row's place.
+PARTY_NAME_PART: Select[*tuple[Any, ...]] = PARTY_NAME.add_columns(literal(1).label("n"))
 
 
 async def get_party(session: AsyncSession, party_id: int) -> Party | None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    bindparam,
     func,
     or_,
     select,
@@ -113,6 +115,26 @@ async def check_question(session: AsyncSession, new: NewQuestion) -> None:
     """QuestionError for what ask() would refuse about the text and topic (nothing saved)."""
     clean_body(new.body)
     await get_topic(session, new.topic_id)
+
+
+FORM_ORDER = ("topic", "dossier", "body")
+
+
+async def question_errors(
+    session: AsyncSession, topic_id: int | None, body: str, first: QuestionError
+) -> list[QuestionError]:
+    """Every error of the ask form, in the form's order, not only the first one found."""
+    found = {first.field: first}
+    try:
+        await get_topic(session, topic_id)
+    except QuestionError as error:
+        found.setdefault(error.field, error)
+    try:
+        clean_body(body)
+    except QuestionError as error:
+        found.setdefault(error.field, error)
+    return sorted(found.values(), key=lambda error: (
+        FORM_ORDER.index(error.field) if error.field in FORM_ORDER else len(FORM_ORDER)))
 
 
 def _role(staff: Staff | None, question: Question) -> str | None:
@@ -280,16 +302,27 @@ _FIRST_BODY = (
 )
 
 
+@lru_cache(maxsize=256)
+def _titled(branched: bool, types: tuple[str, ...] | None, loa: str | None) -> Select[Any]:
+    """titled_dossier_questions' statement, built once per shape of scope: the dossier, the
+    party and the branch bound (dossier_id, party_id, branch)."""
+    scope = PartyScope(cast(int, bindparam("party_id")),
+                       cast(str, bindparam("branch")) if branched else None, types, loa)
+    return (
+        select(Question, Topic, _FIRST_BODY)
+        .join(Topic, Topic.id == Question.topic_id)
+        .where(Question.dossier_id == bindparam("dossier_id"), *_in_scope(scope))
+        .order_by(Question.created_at.desc())
+    )
+
+
 async def titled_dossier_questions(
     session: AsyncSession, dossier_id: int, scope: PartyScope
 ) -> tuple[list[tuple[Question, Topic]], dict[int, str]]:
     """dossier_questions and their titles (as question_titles gives them), in one query."""
     rows = await session.execute(
-        select(Question, Topic, _FIRST_BODY)
-        .join(Topic, Topic.id == Question.topic_id)
-        .where(Question.dossier_id == dossier_id, *_in_scope(scope))
-        .order_by(Question.created_at.desc())
-    )
+        _titled(scope.branch is not None, scope.dossier_types, scope.loa),
+        {"dossier_id": dossier_id, "party_id": scope.party_id, "branch": scope.branch})
     found = rows.all()
     titles = {q.id: short_title(body) for q, _t, body in found if body and body.strip()}
     return [(q, t) for q, t, _body in found], titles

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     Row,
+    func,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,3 +200,11 @@ async def contact_ids_since(session: AsyncSession, since: datetime | None) -> li
     if since is not None:
         query = query.where(Contact.at >= since)
     return list(await session.scalars(query))
+
+
+async def latest_reply_id(session: AsyncSession, question_id: int) -> int | None:
+    """The id of the question's newest public reply (under the question's lock: the one just
+    sent)."""
+    found: int | None = await session.scalar(select(func.max(QuestionMessage.id)).where(
+        QuestionMessage.question_id == question_id, QuestionMessage.kind == "reply"))
+    return found

@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import insert_ignore, utcnow
 from mijn.notifications.service import notify_survey
-from mijn.questions.models import Question, SatisfactionInvite, SatisfactionResponse
+from mijn.questions.models import (
+    DossierSatisfactionInvite,
+    Question,
+    SatisfactionInvite,
+    SatisfactionResponse,
+)
 from mijn.questions.satisfaction import since_column
 from mijn.settings import Settings
 
@@ -35,7 +40,7 @@ def _due(settings: Settings, now: datetime) -> object:
     earliest = latest - timedelta(days=kto.days)
     since = since_column()
     return (
-        select(Question.id, Question.party_id)
+        select(Question.id, Question.party_id, Question.kind)
         .where(Question.state.in_(("answered", "closed")), Question.kind.in_(kto.kinds),
                Question.updated_at > earliest,  # ix_questions_state_updated
                since <= latest, since > earliest,
@@ -55,7 +60,7 @@ async def invite_due(
         return 0
     made = 0
     rows = (await session.execute(_due(settings, now))).all()  # type: ignore[call-overload]
-    for question_id, party_id in rows:
+    for question_id, party_id, kind in rows:
         raw = secrets.token_urlsafe(32)
         values = {"question_id": question_id, "token_hash": token_hash(raw), "created_at": now,
                   "expires_at": now + timedelta(days=settings.satisfaction.days)}
@@ -63,7 +68,7 @@ async def invite_due(
         if not result.rowcount:  # type: ignore[attr-defined]
             continue  # another worker was first
         await notify_survey(session, party_id, question_id,
-                            f"{settings.base_url}{LINK_PATH}{raw}", now)
+                            f"{settings.base_url}{LINK_PATH}{raw}", now, kind == "callback")
         made += 1
     return made
 
@@ -83,6 +88,6 @@ async def invite_by_token(
     return (row[0], row[1]) if row is not None else None
 
 
-def link_usable(invite: SatisfactionInvite, now: datetime) -> bool:
+def link_usable(invite: SatisfactionInvite | DossierSatisfactionInvite, now: datetime) -> bool:
     """Not used and not expired."""
     return invite.used_at is None and now < invite.expires_at

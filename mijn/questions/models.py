@@ -1,4 +1,5 @@
-"""Tables of the questions area: topics, questions, their messages and state changes, contacts."""
+"""Tables of the questions area: topics, questions, their messages, attachments and state
+changes, contacts."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
+from mijn.documents.keptfiles import SentFileColumns
 
 STATES = ("new", "claimed", "handed_over", "waiting", "answered", "closed")
 OPEN_STATES = ("new", "claimed", "handed_over", "waiting")
@@ -271,3 +273,54 @@ class SatisfactionInvite(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DossierSatisfaction(Base):
+    """The one satisfaction answer about a closed dossier (KTO): tied to the dossier, never
+    to the person in the figures."""
+
+    __tablename__ = "dossier_satisfaction_responses"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", name="uq_dossier_satisfaction_responses_dossier"),
+        Index("ix_dossier_satisfaction_responses_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    scale: Mapped[str] = mapped_column(String(5))  # five | two
+    score: Mapped[int] = mapped_column(Integer)  # 1..5 (two: 5 tevreden, 1 niet tevreden)
+    satisfied: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    via: Mapped[str] = mapped_column(String(10))  # portal | email
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DossierSatisfactionInvite(Base):
+    """The e-mail link that asks for satisfaction with a closed dossier: as
+    SatisfactionInvite, one per dossier."""
+
+    __tablename__ = "dossier_satisfaction_invites"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", name="uq_dossier_satisfaction_invites_dossier"),
+        UniqueConstraint("token_hash", name="uq_dossier_satisfaction_invites_token"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class QuestionAttachment(SentFileColumns, Base):
+    """A file the party sent with a message of its question (its bytes in the documents'
+    store under a random key; only clean or unscanned files are ever kept)."""
+
+    __tablename__ = "question_attachments"
+    __table_args__ = (Index("ix_question_attachments_question", "question_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("question_messages.id", ondelete="CASCADE"))

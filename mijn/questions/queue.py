@@ -29,13 +29,8 @@ from mijn.mandates.service import MandateLine, party_mandates
 from mijn.parties.service import get_party
 from mijn.questions.asking import party_questions
 from mijn.questions.contacts import party_contacts
-from mijn.questions.models import (
-    Contact,
-    Question,
-    SatisfactionResponse,
-    Topic,
-)
-from mijn.questions.satisfaction import responses_of
+from mijn.questions.models import Contact, Question, Topic
+from mijn.questions.satisfaction_comments import Score, picture_scores
 from mijn.staff.models import StaffMember, Team
 from mijn.staff.service import team_ids_of
 
@@ -155,8 +150,10 @@ class PartyPicture:
     mandates: list[MandateLine]
     dossier_count: int
     question_count: int
-    # The satisfaction answers of its questions (those shown), by question id.
-    satisfaction: dict[int, SatisfactionResponse] = field(default_factory=dict)
+    # The satisfaction answers of its questions and of its closed dossiers (those shown),
+    # by question id and by dossier id.
+    satisfaction: dict[int, Score] = field(default_factory=dict)
+    dossier_satisfaction: dict[int, Score] = field(default_factory=dict)
 
 
 # Beside a question: the latest few questions as Core rows, with their topics' labels and
@@ -173,11 +170,13 @@ _QUESTION_LINES = (
 
 
 async def party_picture(
-    session: AsyncSession, party_id: int, limit: int | None = None, also: int | None = None
+    session: AsyncSession, party_id: int, limit: int | None = None, also: int | None = None,
+    also_dossier: int | None = None,
 ) -> PartyPicture | None:
     """A party's dossiers with status, questions, contacts (internal ones included) and the
     mandates for and by it that hold today or will; with a limit, only the first so many
-    dossiers and questions (as Core rows), and the counts of all."""
+    dossiers and questions (as Core rows), and the counts of all. `also`, `also_dossier`: a
+    question or dossier whose satisfaction is wanted too (the page's own), in the same read."""
     party = await get_party(session, party_id)
     if party is None:
         return None
@@ -190,14 +189,16 @@ async def party_picture(
         lines = (await session.execute(_QUESTION_LINES, {"party_id": party_id, "limit": limit}))
         questions = [(row, row) for row in lines.all()]
         question_count = int(questions[0][0].total) if questions else 0
+    closed = [int(row.id) for row in dossiers if row.closed_on]
+    on_questions, on_dossiers = await picture_scores(
+        session, [q.id for q, _ in questions] + ([also] if also else []),
+        closed + ([also_dossier] if also_dossier else []))
     return PartyPicture(
         party=party, dossiers=dossiers, questions=questions,
         contacts=await party_contacts(session, whole, include_internal=True),
         mandates=await party_mandates(session, party_id),
         dossier_count=dossier_count, question_count=question_count,
-        # `also`: a question whose answer is wanted too (the one beside it), in the same read
-        satisfaction=await responses_of(
-            session, [q.id for q, _ in questions] + ([also] if also else [])),
+        satisfaction=on_questions, dossier_satisfaction=on_dossiers,
     )
 
 

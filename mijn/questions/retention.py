@@ -31,16 +31,27 @@ async def count_expired_questions(session: AsyncSession, cutoff: datetime) -> in
     return int(await session.scalar(query) or 0)
 
 
-async def delete_expired_questions(session: AsyncSession, cutoff: datetime, limit: int) -> int:
-    """Delete at most `limit` of them, with everything that hangs on them; how many went."""
-    ids = list(await session.scalars(
+async def expired_question_ids(session: AsyncSession, cutoff: datetime, limit: int) -> list[int]:
+    """At most `limit` answered or closed questions last changed before the cutoff."""
+    return list(await session.scalars(
         select(Question.id).where(_expired_question(cutoff)).order_by(Question.id).limit(limit)
     ))
+
+
+async def delete_questions(session: AsyncSession, ids: list[int]) -> None:
+    """Delete these questions with everything that hangs on them (their attachments' rows
+    by the foreign key; their files are the caller's: mijn.retention.files)."""
     if ids:
         children: tuple[Any, ...] = (QuestionMessage, QuestionEvent, CallbackAttempt, ReplyDraft)
         for table in children:
             await session.execute(delete(table).where(table.question_id.in_(ids)))
         await session.execute(delete(Question).where(Question.id.in_(ids)))
+
+
+async def delete_expired_questions(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    """Delete at most `limit` of them, with everything that hangs on them; how many went."""
+    ids = await expired_question_ids(session, cutoff, limit)
+    await delete_questions(session, ids)
     return len(ids)
 
 

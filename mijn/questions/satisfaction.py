@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,6 +85,12 @@ def parse_answer(scale: str, raw_score: str | None, comment: str | None) -> tupl
         raise QuestionError("score", "missing")
     text = (comment or "").strip()
     return score, clean_body(text, "comment", MAX_COMMENT) if text else ""
+
+
+def scores() -> Select[int, int]:
+    """(question id, score 1-5) of every satisfaction answer, for another area's report to
+    join (answer quality: the satisfaction with the questions an answer was used in)."""
+    return select(SatisfactionResponse.question_id, SatisfactionResponse.score)
 
 
 async def response_of(session: AsyncSession, question_id: int) -> SatisfactionResponse | None:

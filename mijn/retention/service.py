@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mijn.audit.retention import anonymise_expired_audit_events, count_expired_audit_events
+from mijn.documents.store import DocumentStore
 from mijn.dossiers.retention import count_expired_dossiers, delete_expired_dossiers
 from mijn.notifications.retention import (
     count_expired_notifications,
@@ -22,12 +23,17 @@ from mijn.questions.retention import (
     delete_expired_contacts,
     delete_expired_questions,
 )
+from mijn.retention.files import (
+    delete_expired_dossiers_and_files,
+    delete_expired_questions_and_files,
+)
 from mijn.retention.models import RetentionRun
 from mijn.retentionperiods import RetentionPeriods
 from mijn.sessions.retention import count_expired_sessions, delete_expired_sessions
 
 Counter = Callable[[AsyncSession, datetime], Awaitable[int]]
 Remover = Callable[[AsyncSession, datetime, int], Awaitable[int]]
+FileRemover = Callable[[AsyncSession, datetime, int, DocumentStore], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,8 @@ class Kind:
     action: str  # delete | anonymise
     count: Counter
     remove: Remover
+    # With the documents' store: the removal that also deletes the files of what goes.
+    remove_files: FileRemover | None = None
 
 
 # In this order: what refers to a dossier goes before the dossier; the audit log last.
@@ -45,8 +53,10 @@ KINDS = (
     Kind("sessions", "delete", count_expired_sessions, delete_expired_sessions),
     Kind("notifications", "delete", count_expired_notifications, delete_expired_notifications),
     Kind("contacts", "delete", count_expired_contacts, delete_expired_contacts),
-    Kind("questions", "delete", count_expired_questions, delete_expired_questions),
-    Kind("dossiers", "delete", count_expired_dossiers, delete_expired_dossiers),
+    Kind("questions", "delete", count_expired_questions, delete_expired_questions,
+         delete_expired_questions_and_files),
+    Kind("dossiers", "delete", count_expired_dossiers, delete_expired_dossiers,
+         delete_expired_dossiers_and_files),
     Kind("audit", "anonymise", count_expired_audit_events, anonymise_expired_audit_events),
 )
 
@@ -91,15 +101,18 @@ async def due(session: AsyncSession, periods: RetentionPeriods, now: datetime) -
 async def run(
     sessionmaker: async_sessionmaker[AsyncSession], plan: list[Due], now: datetime,
     batch: int, advance: Callable[[int], None] = lambda n: None,
+    store: DocumentStore | None = None,
 ) -> dict[str, int]:
     """Remove what the plan (of `due`) found, `batch` rows per transaction, and note each
-    kept period's run; returns how many rows each kind lost. Running it again removes
-    nothing more."""
+    kept period's run; returns how many rows each kind lost. With the documents' store, the
+    files of deleted dossiers' documents and questions' attachments go too. Running it again
+    removes nothing more."""
     removed: dict[str, int] = {}
     for kind, item in zip(KINDS, plan, strict=True):
         if item.cutoff is None:
             continue
-        removed[kind.name] = await _remove_all(sessionmaker, kind, item.cutoff, batch, advance)
+        removed[kind.name] = await _remove_all(sessionmaker, kind, item.cutoff, batch, advance,
+                                               store)
         async with sessionmaker() as session:
             await session.execute(insert(RetentionRun), {
                 "at": now, "kind": kind.name, "days": item.days, "cutoff": item.cutoff,
@@ -111,13 +124,16 @@ async def run(
 
 async def _remove_all(
     sessionmaker: async_sessionmaker[AsyncSession], kind: Kind, cutoff: datetime, batch: int,
-    advance: Callable[[int], None],
+    advance: Callable[[int], None], store: DocumentStore | None,
 ) -> int:
     """One kind, batch after batch (each its own transaction), until a batch is not full."""
     total = 0
     while True:
         async with sessionmaker() as session:
-            done = await kind.remove(session, cutoff, batch)
+            if kind.remove_files is not None and store is not None:
+                done = await kind.remove_files(session, cutoff, batch, store)
+            else:
+                done = await kind.remove(session, cutoff, batch)
             await session.commit()
         total += done
         advance(done)

@@ -149,7 +149,15 @@ class Clamd:
             return await self._within(reader.readuntil(b"\0"))
         except asyncio.IncompleteReadError as exc:  # closed without the ending \0
             return exc.partial
-        except (OSError, asyncio.LimitOverrunError) as exc:
+        except OSError as exc:
+            # clamd closed the connection while the stream was still being sent (past its
+            # limit): asyncio's reader then raises before it gives what clamd said, which
+            # it may already hold.
+            said = bytes(getattr(reader, "_buffer", b""))
+            if said:
+                return said
+            raise ScannerUnavailable(f"clamd broke off ({type(exc).__name__})") from exc
+        except asyncio.LimitOverrunError as exc:
             raise ScannerUnavailable(f"clamd broke off ({type(exc).__name__})") from exc
 
     async def _within(self, work: Awaitable[T]) -> T:

@@ -17,7 +17,7 @@ from mijn.dossiers.service import locked_dossier_ids, scope_dossier_ids
 from mijn.tasks.models import Task
 
 MAX_OPEN = 50  # the overview lists at most this many open tasks (the count is of all)
-DOABLE = ("form", "confirm", "link")  # an upload task is done through the dossier's upload
+DOABLE = ("form", "confirm", "link", "upload")  # every kind (upload: with its files)
 
 
 def in_scope(scope: PartyScope) -> list[ColumnElement[bool]]:
@@ -48,6 +48,16 @@ def open_count_select(branched: bool) -> Select[Any]:
     return select(func.count()).select_from(Task).where(*where)
 
 
+def open_count_in(scope: PartyScope) -> Select[Any]:
+    """How many open tasks are in the scope (a representative's: within the mandate)."""
+    return select(func.count()).select_from(Task).where(*in_scope(scope), Task.status == "open")
+
+
+async def open_task_count(session: AsyncSession, scope: PartyScope) -> int:
+    """How many open tasks are in the scope (a representative's: within the mandate)."""
+    return int(await session.scalar(open_count_in(scope)) or 0)
+
+
 _COLUMNS = (Task.id, Task.kind, Task.title, Task.deadline, Task.status, Task.dossier_id,
             Task.completed_at)
 
@@ -64,16 +74,27 @@ async def open_tasks(session: AsyncSession, scope: PartyScope) -> tuple[list[Row
     return rows, int(rows[0].total) if rows else 0
 
 
-async def dossier_tasks(
-    session: AsyncSession, scope: PartyScope, dossier_id: int
-) -> list[Row[Any]]:
-    """A dossier's tasks in scope that are open or done, open first (nearest deadline)."""
+def open_tasks_part(scope: PartyScope) -> Select[Any]:
+    """open_tasks as a part of a combined statement (mijn.combined): the rows, each with
+    the count of all (`total`) and its place (`n`)."""
+    order = (Task.deadline, Task.id)
     query: Select[*tuple[Any, ...]] = (
-        select(*_COLUMNS, _locked(scope))
-        .where(*in_scope(scope), Task.dossier_id == dossier_id, Task.status != "cancelled")
-        .order_by(case((Task.status == "open", 0), else_=1), Task.deadline, Task.id)
+        select(*_COLUMNS, _locked(scope), func.count().over().label("total"),
+               func.row_number().over(order_by=order).label("n"))
+        .where(*in_scope(scope), Task.status == "open").order_by(*order).limit(MAX_OPEN)
     )
-    return list((await session.execute(query)).all())
+    return query
+
+
+def dossier_tasks_part(scope: PartyScope, dossier_id: ColumnElement[int]) -> Select[Any]:
+    """A dossier's tasks in scope that are open or done, open first (nearest deadline), as
+    a part of a combined statement (mijn.combined), the dossier given as an expression."""
+    order = (case((Task.status == "open", 0), else_=1), Task.deadline, Task.id)
+    query: Select[*tuple[Any, ...]] = (
+        select(*_COLUMNS, _locked(scope), func.row_number().over(order_by=order).label("n"))
+        .where(*in_scope(scope), Task.dossier_id == dossier_id, Task.status != "cancelled")
+    )
+    return query
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mijn.db import Base, UTCDateTime, utcnow
+from mijn.documents.keptfiles import SentFileColumns
 
 # form: answer a few typed fields; confirm: say yes to something; link: go to an address
-# (a payment page); upload: send a document (done through the dossier's upload, later).
+# (a payment page); upload: send one or more documents (kept as TaskFile rows).
 KINDS = ("form", "confirm", "link", "upload")
 STATUSES = ("open", "done", "cancelled")
 
@@ -69,3 +79,15 @@ class Task(Base):
     push_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskFile(SentFileColumns, Base):
+    """A file the party sent to do an upload task (its bytes in the documents' store under a
+    random key; only clean or unscanned files are ever kept). Written in the completion's
+    transaction: a done upload task has its files, an open one none."""
+
+    __tablename__ = "task_files"
+    __table_args__ = (Index("ix_task_files_task", "task_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mijn.db import utcnow
 from mijn.dossiers.service import dossier_by_id, dossier_by_source
 from mijn.parties.service import InvalidIdentifier, find_party, get_or_create_party
+from mijn.tasks.files import file_json, task_files
 from mijn.tasks.forms import FormDefinitionError, check_definition
 from mijn.tasks.models import KINDS, Task
 
@@ -196,7 +197,10 @@ async def list_tasks(session: AsyncSession, source: str, wanted: TaskFilter) -> 
 
 
 async def describe_task(session: AsyncSession, task: Task) -> dict[str, Any]:
-    """A task as the API shows it: with the answers and who completed it, when."""
+    """A task as the API shows it: with the answers (a form) or the files sent (an upload)
+    and who completed it, when."""
+    files = [file_json(f) for f in await task_files(session, task.id)] \
+        if task.kind == "upload" else None
     dossier = await dossier_by_id(session, task.dossier_id) if task.dossier_id else None
     completed_by = None
     if task.completed_by_type is not None:
@@ -209,6 +213,7 @@ async def describe_task(session: AsyncSession, task: Task) -> dict[str, Any]:
         "deadline": task.deadline.isoformat(), "status": task.status,
         "overdue": task.status == "open" and task.deadline < date.today(),
         "answers": json.loads(task.answers) if task.answers else None,
+        "files": files,
         "completed_by": completed_by,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,
         "version": task.version,

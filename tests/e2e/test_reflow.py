@@ -67,6 +67,9 @@ def test_an_error_summary_fits_a_phone(narrow: Session) -> None:
     page.locator("form.mijn-form button[type=submit]").last.click()
     summary = page.locator("#fouten")
     expect(summary).to_be_visible()
+    expect(summary).to_be_focused()  # read first by a screen reader
+    expect(summary.locator("li a")).to_have_text(  # every error, in the form's order
+        ["Kies waar uw vraag over gaat.", "Schrijf uw tekst in het tekstvak."])
     assert_fits(page, "the ask form with its error summary", summary)
     _one_column(summary)
     narrow.axe("ask form with an error at 320 px")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mijn.db import request_session
+from mijn.db import request_connection, request_session
 from mijn.dossiers.changes import KEEP, DossierError, StatusSpec, ensure_dossier_type
+from mijn.dossiers.codes import dossier_codes
 from mijn.dossiers.ingest import one_statement
-from mijn.dossiers.service import dossier_codes
 from mijn.http.api import schemas
 from mijn.http.api.common import (
     ApiProblem,
@@ -35,6 +35,7 @@ from mijn.intake.service import (
 from mijn.intake.zgw import TYPE_PREFIX as ZGW_TYPE_PREFIX
 
 if TYPE_CHECKING:
+    from mijn.dossiers.ingest import StatusOutcome
     from mijn.dossiers.models import Dossier
 
 
@@ -125,24 +126,34 @@ async def get_dossier(request: Request) -> Response:
         return JSONResponse(await _dossier_json(session, found[0]))
 
 
+async def _status(
+    request: Request, db: AsyncSession | AsyncConnection, source: str, external_id: str
+) -> tuple[StatusInput, StatusOutcome]:
+    await source_client(request, db, source)
+    body = await read_json(request, schemas.STATUS_IN)
+    data = StatusInput(
+        event_id=body["event_id"], status=body["status"],
+        occurred_at=parse_moment(body["occurred_at"], "occurred_at"),
+        explanation=body.get("explanation", ""), channel=body.get("channel"),
+    )
+    return data, await add_source_status(db, source, external_id, data)
+
+
 async def post_status(request: Request) -> Response:
     """Record a status event (idempotent by event_id; order of arrival does not matter)."""
     source, external_id = path_ids(request)
-    # On PostgreSQL the event is one statement, atomic by itself: no transaction around it.
-    atomic = one_statement(request.app.state.engine.dialect)
-    async with request_session(request, autocommit=atomic) as session:
-        await source_client(request, session, source)
-        body = await read_json(request, schemas.STATUS_IN)
-        occurred_at = parse_moment(body["occurred_at"], "occurred_at")
-        data = StatusInput(
-            event_id=body["event_id"], status=body["status"], occurred_at=occurred_at,
-            explanation=body.get("explanation", ""), channel=body.get("channel"),
-        )
-        recorded = await add_source_status(session, source, external_id, data)
-        await session.commit()
+    # On PostgreSQL the event is one statement, atomic by itself: no transaction around it,
+    # and no ORM session (a bare connection, Core statements only).
+    if one_statement(request.app.state.engine.dialect):
+        async with request_connection(request) as connection:
+            data, recorded = await _status(request, connection, source, external_id)
+    else:
+        async with request_session(request) as session:
+            data, recorded = await _status(request, session, source, external_id)
+            await session.commit()
     return JSONResponse(
         {"event_id": data.event_id, "status": data.status,
-         "occurred_at": occurred_at.isoformat(), "current_status": recorded.current_status},
+         "occurred_at": data.occurred_at.isoformat(), "current_status": recorded.current_status},
         201 if recorded.created else 200,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mijn.http.api import documentspec, schemas, task_openapi
+from mijn.http.api import documentspec, openklant_openapi, schemas, task_openapi
 from mijn.intake import zgw
 
 
@@ -97,6 +97,7 @@ def _document(base_url: str) -> dict[str, Any]:
             **documentspec.document_paths(DOSSIER_PATH_PARAMS),
             "/api/v1/mandates/{source}/{external_id}": _mandate(),
             "/api/v1/zgw/notificaties": _zgw_notificaties(),
+            **openklant_openapi.paths(),
             **task_openapi.paths(ERRORS),
         },
     }
@@ -126,6 +127,7 @@ def _components() -> dict[str, Any]:
                 "description": "MIJN_ZGW_NOTIFICATIONS_TOKEN itself, or a ZGW JWT "
                                "(HS256) signed with it as the secret.",
             },
+            **openklant_openapi.SECURITY,
         },
         "schemas": {
             "DossierTypeIn": schemas.DOSSIER_TYPE_IN,

@@ -1,5 +1,5 @@
 """HTTP API for back-office systems under /api/v1: dossier types, dossiers, statuses,
-forwarding, mandates and the ZGW callback; the routes the app mounts."""
+forwarding, mandates, the ZGW and Open Klant callbacks; the routes the app mounts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mijn.db import request_session
+from mijn.db import request_connection
 from mijn.http.api.common import api_client
 from mijn.http.api.documents import delete_document, list_documents, post_document
 from mijn.http.api.dossiers import (
@@ -19,8 +19,10 @@ from mijn.http.api.dossiers import (
 )
 from mijn.http.api.mandates import delete_mandate_route, get_mandate_route, put_mandate_route
 from mijn.http.api.openapi import openapi_document
+from mijn.http.api.openklant import openklant_notification
 from mijn.http.api.tasks import (
     delete_task_route,
+    get_task_file_route,
     get_task_route,
     list_tasks_route,
     put_task_route,
@@ -30,9 +32,9 @@ from mijn.http.api.zgw import zgw_notification
 
 async def ping(request: Request) -> Response:
     """Check a token: an authenticated no-op."""
-    async with request_session(request) as session:
-        client = await api_client(request, session, "dossiers")
-        return JSONResponse({"client": client.name, "source": client.source})
+    async with request_connection(request) as connection:
+        client = await api_client(request, connection, "dossiers")
+    return JSONResponse({"client": client.name, "source": client.source})
 
 
 async def openapi(request: Request) -> Response:
@@ -72,6 +74,10 @@ routes = [
           name="api:task_get"),
     Route("/api/v1/tasks/{source}/{external_id}", delete_task_route, methods=["DELETE"],
           name="api:task_delete"),
+    Route("/api/v1/tasks/{source}/{external_id}/files/{file_id}", get_task_file_route,
+          methods=["GET"], name="api:task_file"),
     Route("/api/v1/zgw/notificaties", zgw_notification, methods=["POST"],
           name="api:zgw_notificaties"),
+    Route("/api/v1/openklant/notificaties", openklant_notification, methods=["POST"],
+          name="api:openklant_notificaties"),
 ]

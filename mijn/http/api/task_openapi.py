@@ -15,6 +15,10 @@ TASK_PARAMS = [
      "description": "Your id of the task."},
 ]
 
+FILE_PARAM = {"name": "file_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 1},
+              "description": "The id of the file, from the task's files."}
+
 SCHEMAS = {"TaskIn": task_schemas.TASK_IN, "Task": task_schemas.TASK_OUT,
            "TaskSearch": task_schemas.TASK_SEARCH, "TaskList": task_schemas.TASK_LIST}
 
@@ -32,7 +36,25 @@ def _json(ref: str, description: str) -> dict[str, Any]:
 def paths(errors: dict[str, Any]) -> dict[str, Any]:
     """The task operations (errors: the document's shared error answers)."""
     return {"/api/v1/tasks/search": _list(errors),
-            "/api/v1/tasks/{source}/{external_id}": _item(errors)}
+            "/api/v1/tasks/{source}/{external_id}": _item(errors),
+            "/api/v1/tasks/{source}/{external_id}/files/{file_id}": _file(errors)}
+
+
+def _file(errors: dict[str, Any]) -> dict[str, Any]:
+    return {"parameters": [*TASK_PARAMS, FILE_PARAM], "get": {
+        "operationId": "getTaskFile",
+        "summary": "Download a file the party sent for an upload task.",
+        "description": "Streamed as an attachment, never cached. Scope 'dossiers'; only "
+                       "your source's tasks.",
+        "responses": {
+            "200": {"description": "The file's bytes.", "content": {
+                "application/octet-stream": {"schema": {"type": "string",
+                                                        "format": "binary"}}}},
+            "401": errors["401"], "403": errors["403"],
+            "404": _problem("No such task, or no such file of it."),
+            "422": _problem("The source or external_id in the path is invalid."),
+        },
+    }}
 
 
 def _list(errors: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +95,8 @@ def _item(errors: dict[str, Any]) -> dict[str, Any]:
                 },
             },
             "get": {
-                "operationId": "getTask", "summary": "Read a task back, with the answers.",
+                "operationId": "getTask",
+                "summary": "Read a task back, with the answers or the files sent.",
                 "responses": {"200": _json("Task", "The task."), **auth,
                               "404": _problem("No such task."), **bad_path},
             },

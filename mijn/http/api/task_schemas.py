@@ -74,11 +74,24 @@ TASK_IN: dict[str, Any] = {
     },
 }
 
+TASK_FILE: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "title", "content_type", "size", "sha256", "scan_status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "title": {"type": "string", "description": "The file's name as the party named it."},
+        "content_type": {"type": "string", "description": "Decided by the content."},
+        "size": {"type": "integer"},
+        "sha256": {"type": "string"},
+        "scan_status": {"enum": ["clean", "unscanned"]},
+    },
+}
+
 TASK_OUT: dict[str, Any] = {
     "type": "object",
     "required": ["source", "external_id", "kind", "title", "explanation", "dossier", "branch",
-                 "url", "fields", "deadline", "status", "overdue", "answers", "completed_by",
-                 "completed_at", "version"],
+                 "url", "fields", "deadline", "status", "overdue", "answers", "files",
+                 "completed_by", "completed_at", "version"],
     "properties": {
         "source": {"type": "string"},
         "external_id": {"type": "string"},
@@ -95,6 +108,10 @@ TASK_OUT: dict[str, Any] = {
         "answers": {"type": ["object", "null"], "additionalProperties": {"type": "string"},
                     "description": "form, done: field name -> value (dates YYYY-MM-DD, "
                     "amounts like 12.50)."},
+        "files": {
+            "type": ["array", "null"], "items": TASK_FILE,
+            "description": "upload: the files the party sent (empty until it is done; each "
+                           "downloaded at .../files/{id}); other kinds: null."},
         "completed_by": {
             "type": ["object", "null"], "required": ["type", "name"],
             "properties": {"type": {"enum": ["party", "representative", "employee"]},

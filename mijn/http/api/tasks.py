@@ -1,4 +1,5 @@
-"""The API's task routes: register or update, read, cancel and list tasks ("Te doen")."""
+"""The API's task routes: register or update, read, cancel and list tasks ("Te doen"), and
+download the files a party sent for an upload task."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from starlette.responses import JSONResponse, Response
 from mijn.db import request_session
 from mijn.http.api import task_schemas
 from mijn.http.api.common import ApiProblem, api_client, parse_date, path_ids, read_json
+from mijn.http.files import opened, path_id
+from mijn.tasks.files import find_task_file
 from mijn.tasks.service import (
     TaskError,
     TaskFilter,
@@ -111,3 +114,14 @@ async def list_tasks_route(request: Request) -> Response:
             raise ApiProblem(422, f"{exc}.", [{"field": exc.field, "message": str(exc)}]
                              ) from None
         return JSONResponse({"tasks": [await describe_task(session, t) for t in tasks]})
+
+
+async def get_task_file_route(request: Request) -> Response:
+    """A file the party sent for one of your source's upload tasks, streamed."""
+    source, external_id = path_ids(request)
+    async with request_session(request) as session:
+        await _task_client(request, session, source)
+        task = await find_task(session, source, external_id)
+        found = await find_task_file(session, task.id, path_id(
+            request.path_params["file_id"])) if task is not None else None
+        return await opened(request, found, lambda: ApiProblem(404, "No such file of this task."))

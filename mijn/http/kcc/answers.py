@@ -20,7 +20,7 @@ from mijn.answers.errors import AnswerError
 from mijn.answers.models import AUDIENCES, Answer, AnswerFlag, AnswerVersion
 from mijn.answers.text import PLACEHOLDERS, render_html
 from mijn.db import request_session, utcnow
-from mijn.http.common import redirect, small_int
+from mijn.http.common import capped_form, redirect, small_int
 from mijn.http.kcc.common import render_staff, require_staff
 from mijn.masking import personal_kinds
 from mijn.questions.common import list_topics
@@ -136,7 +136,7 @@ async def new_form(request: Request) -> Response:
 async def create(request: Request) -> Response:
     """Save a new answer as a draft (or publish it at once)."""
     staff = require_editor(request)
-    form = await request.form()
+    form = await capped_form(request)
     draft = _draft(form)
     async with request_session(request) as session:
         try:
@@ -218,7 +218,7 @@ async def edit(request: Request) -> Response:
 async def save(request: Request) -> Response:
     """Save the draft; with "publish", also publish it."""
     staff = require_editor(request)
-    form = await request.form()
+    form = await capped_form(request)
     draft = _draft(form)
     async with request_session(request) as session:
         answer = await _answer(session, request)
@@ -270,7 +270,7 @@ async def resolve_flag(request: Request) -> Response:
     """Mark an agent's flag as dealt with, and go back where it was shown."""
     staff = require_editor(request)
     flag_id = small_int(request.path_params["flag_id"]) or 0
-    form = await request.form()
+    form = await capped_form(request)
     async with request_session(request) as session:
         if not await feedback.resolve_flag(session, flag_id, staff.id):
             raise HTTPException(status_code=404)

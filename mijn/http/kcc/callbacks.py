@@ -15,7 +15,7 @@ from mijn.db import request_session
 from mijn.http.common import app_settings, form_values, redirect
 from mijn.http.kcc.common import require_staff
 from mijn.http.kcc.parties import parse_window
-from mijn.http.kcc.questions import _conflict, _rerender
+from mijn.http.kcc.questions import conflict, rerender
 from mijn.questions.callbacks import record_outcome
 from mijn.questions.common import QuestionError
 from mijn.questions.states import TransitionRefused
@@ -44,11 +44,11 @@ async def record(request: Request) -> Response:
                                  _new_window(values), app_settings(request).calendar)
         except QuestionError as error:  # checked before anything changed
             await session.rollback()
-            return await _rerender(request, session, reference, staff, values, error, "callback")
+            return await rerender(request, session, reference, staff, values, error, "callback")
         except (QuestionChanged, TransitionRefused, PermissionError) as refused:
             await session.rollback()
             changed = isinstance(refused, QuestionChanged)
-            return await _conflict(request, session, reference, staff, values, "callback",
+            return await conflict(request, session, reference, staff, values, "callback",
                                    changed)
         await session.commit()
     url = str(request.app.url_path_for("kcc:question", reference=reference))

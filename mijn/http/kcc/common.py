@@ -16,7 +16,8 @@ from mijn.http.common import render, small_int
 from mijn.http.session import require_identity
 from mijn.questions.handover import handover_news
 from mijn.questions.models import Question
-from mijn.questions.workflow import Handover
+from mijn.questions.states import allowed_actions
+from mijn.questions.workflow import HOLDER_ACTIONS, Handover, handed_away
 
 
 def require_staff(request: Request) -> Staff:
@@ -68,3 +69,32 @@ def handover_from_form(values: dict[str, str]) -> Handover:
         team_id=small_int(values.get("team")), specialist_id=small_int(values.get("specialist")),
         who=values.get("who", ""), what=values.get("what", ""), tried=values.get("tried", ""),
     )
+
+
+def workspace_actions(question: Question, staff: Staff) -> set[str]:
+    """What this staff member may do with the question now (the workspace shows just these)."""
+    actions = set(allowed_actions(question.state)) - {"citizen_reply"}
+    if not staff.sees_all:
+        actions -= {"claim", "release"}
+    if question.state == "claimed" and not staff.may_release(question.assignee_id):
+        actions.discard("release")
+    if not staff.is_specialist or question.assignee_id == staff.id:
+        actions.discard("take")
+    if not staff.may_answer(question.assignee_id) or handed_away(question, staff):
+        actions -= HOLDER_ACTIONS
+    if not (staff.is_specialist and staff.may_answer(question.assignee_id)):
+        actions.discard("hand_back")
+    if not staff.may_take_over(question.assignee_id):
+        actions.discard("take_over")
+    return actions | {"note"}
+
+
+# Whoever may send the reply adds documents to go with it.
+UPLOADERS = frozenset({"reply", "wait"})
+
+
+def may_upload(question: Question, staff: Staff) -> bool:
+    """Whether this staff member adds documents to the question's dossier now: a question
+    about a dossier that they may reply to (nobody else holds it, not handed away)."""
+    return question.dossier_id is not None and bool(
+        UPLOADERS & workspace_actions(question, staff))

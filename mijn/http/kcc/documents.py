@@ -1,5 +1,6 @@
 """A dossier's documents at the KCC: staff who see every party open any of them (also those
-the citizen does not see), except what the virus scanner refused; every opening is audited."""
+the citizen does not see), except what the virus scanner refused; and the files a party sent
+with a question, for staff who may see the question. Every opening is audited."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from mijn.documents.remote import RemoteError
 from mijn.documents.service import find_document
 from mijn.documents.store import StoreError
 from mijn.dossiers.service import party_dossier_ids_by_reference
-from mijn.http.files import document_stream, download, path_id
+from mijn.http.files import document_stream, download, opened, path_id
 from mijn.http.kcc.common import audit_view, require_staff
+from mijn.questions.attachments import find_attachment
+from mijn.questions.workflow import staff_question
 
 
 async def download_document(request: Request) -> Response:
@@ -43,3 +46,20 @@ async def download_document(request: Request) -> Response:
         await session.commit()
         size = document.size if document.storage_key else None
         return download(chunks, document.title, document.content_type, size)
+
+
+async def download_attachment(request: Request) -> Response:
+    """A file a party sent with a question, for staff who may see that question (404 for
+    others and for another question's file); every opening is audited."""
+    staff = require_staff(request)
+    async with request_session(request) as session:
+        question = await staff_question(session, request.path_params["reference"], staff)
+        if question is None:
+            raise HTTPException(status_code=404)
+        response = await opened(request, await find_attachment(
+            session, question.id, path_id(request.path_params["attachment_id"])))
+        await audit_view(session, staff, "kcc.attachment.download", question.party_id,
+                         staff.role_for(question), question_id=question.id,
+                         dossier_id=question.dossier_id)
+        await session.commit()
+    return response

@@ -1,5 +1,6 @@
 """A dossier at the KCC: its whole timeline as the citizen sees it, with what only staff need
-(source system, raw status codes, the questions and contacts about it)."""
+(source system, raw status codes, the questions and contacts about it, the satisfaction
+with it once it is closed)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ async def dossier_page(request: Request) -> Response:
         if view is None:
             raise HTTPException(status_code=404)
         dossier = view.dossier
-        picture = await party_picture(session, dossier.party_id)
+        picture = await party_picture(session, dossier.party_id, also_dossier=dossier.id)
         assert picture is not None  # the dossier's party: it is there (foreign key)
         await audit_view(session, staff, "kcc.dossier.view", dossier.party_id, staff.main_role,
                          dossier_id=dossier.id)
@@ -35,6 +36,7 @@ async def dossier_page(request: Request) -> Response:
     context = {
         "documents": documents, "servable": SERVABLE,
         "view": view, "picture": picture,
+        "survey": picture.dossier_satisfaction.get(dossier.id),
         "questions": [(q, t) for q, t in picture.questions if q.dossier_id == dossier.id],
         "contacts": [c for c in picture.contacts if c.dossier_id == dossier.id],
     }

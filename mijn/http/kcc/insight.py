@@ -22,7 +22,7 @@ from mijn.db import request_session
 from mijn.http.common import app_settings, current_language, render
 from mijn.http.kcc.common import require_staff
 from mijn.i18n import Language
-from mijn.insight import report
+from mijn.insight import report, shortfall
 from mijn.insight.charts import draw
 from mijn.insight.period import TREND_LENGTHS, ZONE, Period, add_months, month_start
 from mijn.insight.period import departments as list_departments
@@ -70,8 +70,10 @@ async def _report(request: Request) -> tuple[Period, list[Table], list[str]]:
         departments = await list_departments(session)
         period = parse_period(request.query_params, now, departments)
         figures = await report.collect(session, period, now)
+        short = await shortfall.shortfall(session, period)
     lang = current_language(request)
-    return period, report.build(figures, lang, app_settings(request).fcr_target), departments
+    tables = report.build(figures, lang, app_settings(request).fcr_target)
+    return period, tables + shortfall.tables(short, lang, period.department), departments
 
 
 def _formatter(lang: Language) -> Any:

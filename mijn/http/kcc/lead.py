@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from mijn.access.staff import Staff
 from mijn.db import request_session
-from mijn.http.common import redirect, small_int
+from mijn.http.common import capped_form, redirect, small_int
 from mijn.http.kcc.common import audit_view, render_staff, require_staff
 from mijn.questions.claims import LeadOutcome, Pick, UnknownColleague, lead_release, reassign
 from mijn.questions.workload import workload
@@ -88,7 +88,7 @@ async def lead_act(request: Request) -> Response:
     """Reassign the selected questions to a colleague, or give them back to the queue.
     Questions that changed since the page was shown are left alone and reported."""
     staff = require_lead(request)
-    form = await request.form()
+    form = await capped_form(request)
     picks = _picks([v for v in form.getlist("vraag") if isinstance(v, str)])
     action = str(form.get("actie", ""))
     back = str(request.app.url_path_for("kcc:lead"))

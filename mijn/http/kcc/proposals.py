@@ -18,8 +18,9 @@ from mijn.access.staff import Staff
 from mijn.answers import gaps, proposals
 from mijn.answers.editing import Draft
 from mijn.answers.errors import AnswerError
+from mijn.audit.service import record_question_accesses
 from mijn.db import request_session, utcnow
-from mijn.http.common import redirect, small_int
+from mijn.http.common import capped_form, redirect, small_int
 from mijn.http.kcc.answers import require_editor
 from mijn.http.kcc.common import audit_view, render_staff, require_staff
 from mijn.masking import mask
@@ -78,7 +79,7 @@ def _draft(values: dict[str, str], topics: list[str]) -> Draft:
 async def propose(request: Request) -> Response:
     """Send the proposal to the editors: a new answer, not published, in their list."""
     staff = require_proposer(request)
-    form = await request.form()
+    form = await capped_form(request)
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     draft = _draft(values, [v for v in form.getlist("topics") if isinstance(v, str)])
     async with request_session(request) as session:
@@ -121,10 +122,10 @@ async def unanswered(request: Request) -> Response:
     until = utcnow()
     async with request_session(request) as session:
         found = await gaps.unanswered(session, until - timedelta(days=days), until)
-        for group in found.groups:
-            for example in group.examples:
-                await audit_view(session, staff, "kcc.question.example", example.party_id,
-                                 "editor", question_id=example.question_id)
+        await record_question_accesses(
+            session, actor_type="staff", actor_id=str(staff.id), actor_role="editor",
+            action="kcc.question.example",
+            seen=[(e.party_id, e.question_id) for g in found.groups for e in g.examples])
         await session.commit()
         topics = {t.id: t for t in await list_topics(session)}
     context = {"gaps": found, "topics": topics, "days": days, "periods": PERIODS,

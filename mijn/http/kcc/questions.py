@@ -32,9 +32,12 @@ from mijn.http.kcc.common import (
     note_handover_news,
     render_staff,
     require_staff,
+    workspace_actions,
 )
 from mijn.http.kcc.queue import claim_and_open
+from mijn.http.kcc.replydocs import check_chosen, chosen_ids, send_chosen, workspace_documents
 from mijn.openklant.queue import after_action
+from mijn.questions.attachments import message_attachments
 from mijn.questions.callbacks import callback_attempts, may_record
 from mijn.questions.closing import CLOSE_REASON_LABELS, Closing, staff_close
 from mijn.questions.common import QuestionError, topic_row
@@ -43,9 +46,8 @@ from mijn.questions.handover import hand_back, mark_seen, parse_note
 from mijn.questions.models import Question, QuestionEvent
 from mijn.questions.queue import party_picture
 from mijn.questions.resolution import resolution_of
-from mijn.questions.states import TransitionRefused, allowed_actions
+from mijn.questions.states import TransitionRefused
 from mijn.questions.workflow import (
-    HOLDER_ACTIONS,
     QuestionChanged,
     add_note,
     ask_citizen,
@@ -87,9 +89,9 @@ async def _workspace(
         question.dossier_id) else None
     return {
         **await _answers_panel(session, question, messages, kb_query, view),
-        "question": question,
-        "topic": await topic_row(session, question.topic_id),
-        "messages": messages,
+        **await workspace_documents(session, question, staff, messages),
+        "question": question, "topic": await topic_row(session, question.topic_id),
+        "messages": messages, "attachments": await message_attachments(session, question.id),
         "events": events,
         "names": names,
         "picture": picture, "picture_limit": PICTURE_LIMIT,
@@ -102,7 +104,7 @@ async def _workspace(
         "handed": _handed(question, staff, events, {t.id: t for t in teams}),
         "close_reasons": CLOSE_REASON_LABELS,
         "specialists": await kept_specialists(session),
-        "actions": _actions_for(question, staff),
+        "actions": workspace_actions(question, staff),
         "staff": staff,
         "fcr": resolution_of(events),
         "survey": picture.satisfaction.get(question.id) if picture else None,
@@ -160,23 +162,6 @@ def _handed(
             "at": last.at}
 
 
-def _actions_for(question: Question, staff: Staff) -> set[str]:
-    actions = set(allowed_actions(question.state)) - {"citizen_reply"}
-    if not staff.sees_all:
-        actions -= {"claim", "release"}
-    if question.state == "claimed" and not staff.may_release(question.assignee_id):
-        actions.discard("release")
-    if not staff.is_specialist or question.assignee_id == staff.id:
-        actions.discard("take")
-    if not staff.may_answer(question.assignee_id) or handed_away(question, staff):
-        actions -= HOLDER_ACTIONS
-    if not (staff.is_specialist and staff.may_answer(question.assignee_id)):
-        actions.discard("hand_back")
-    if not staff.may_take_over(question.assignee_id):
-        actions.discard("take_over")
-    return actions | {"note"}
-
-
 async def question_page(request: Request) -> Response:
     """A question with its whole thread and the party's picture; the view is audited."""
     staff = require_staff(request)
@@ -194,6 +179,7 @@ async def question_page(request: Request) -> Response:
     context["flagged"] = request.query_params.get("gemeld") == "1"
     context["proposed"] = request.query_params.get("voorgesteld") == "1"
     context["focus_reply"] = request.query_params.get("opgepakt") == "1"
+    context["uploaded"] = small_int(request.query_params.get("toegevoegd"))
     return render_staff(request, "kcc/question.html", context, block="knowledge")
 
 
@@ -210,7 +196,8 @@ async def insert_answer(request: Request) -> Response:
             raise HTTPException(status_code=404)
         await audit_question_view(session, staff, question)
         context = await _workspace(session, question, staff)
-        typed = {"body": values.get("body", ""), "note": values.get("note", "")}
+        typed = {"body": values.get("body", ""), "note": values.get("note", ""),
+                 "documents": await chosen_ids(request)}
         used = small_int(values.get("gebruik"))
         text = await _answer_text(session, used, context["kb_facts"])
         if text is not None:
@@ -262,22 +249,24 @@ async def act(request: Request) -> Response:
     reference, action = request.path_params["reference"], request.path_params["action"]
     if action not in ACTIONS:
         raise HTTPException(status_code=404)
-    values = await form_values(request)
+    values = {**await form_values(request), "documents": await chosen_ids(request)}
     async with request_session(request) as session:
         question = await staff_question(session, reference, staff, lock=True)
         if question is None:
             raise HTTPException(status_code=404)
         try:
             check_version(question, values.get("version"))
+            chosen = await check_chosen(session, question, action, values)
             await ACTIONS[action](session, question, staff, values, app_settings(request))
+            await send_chosen(session, question, staff, chosen)
             await after_action(session, app_settings(request).openklant, question, action)
         except QuestionError as error:  # checked before anything changed
             await session.rollback()
-            return await _rerender(request, session, reference, staff, values, error, action)
+            return await rerender(request, session, reference, staff, values, error, action)
         except (QuestionChanged, TransitionRefused, PermissionError) as refused:
             await session.rollback()
             changed = isinstance(refused, QuestionChanged)
-            return await _conflict(request, session, reference, staff, values, action, changed)
+            return await conflict(request, session, reference, staff, values, action, changed)
         if action == "take_over":  # who holds whose question is on the record
             await audit_view(session, staff, "kcc.question.take_over", question.party_id,
                              staff.role_for(question), question_id=question.id,
@@ -320,7 +309,7 @@ async def _sent_from_draft(
                       small_int(values.get("answer_id")) if other == "body" else None)
 
 
-async def _rerender(
+async def rerender(
     request: Request, session: AsyncSession, reference: str, staff: Staff,
     values: dict[str, str], error: QuestionError, form: str,
 ) -> Response:
@@ -347,7 +336,7 @@ TYPED = {"reply": ("body",), "wait": ("body",), "note": ("note",),
          "hand_back": ("handback",)}
 
 
-async def _conflict(
+async def conflict(
     request: Request, session: AsyncSession, reference: str, staff: Staff,
     values: dict[str, str], action: str, changed: bool,
 ) -> Response:

@@ -23,6 +23,7 @@ from mijn.http.kcc import (
     retention,
     satisfaction,
     textmodules,
+    uploads,
 )
 
 routes: list[BaseRoute] = [
@@ -38,6 +39,8 @@ routes: list[BaseRoute] = [
           name="kcc:draft"),
     Route("/kcc/vragen/{reference}/invoegen", questions.insert_answer, methods=["POST"],
           name="kcc:insert"),
+    Route("/kcc/vragen/{reference}/documenten", uploads.upload_documents, methods=["POST"],
+          name="kcc:upload"),
     *proposals.routes,
     Route("/kcc/vragen/{reference}/{action}", questions.act, methods=["POST"], name="kcc:act"),
     Route("/kcc/meldingen", deliveries.deliveries, name="kcc:deliveries"),
@@ -51,6 +54,8 @@ routes: list[BaseRoute] = [
     Route("/kcc/dossiers/{reference}", dossiers.dossier_page, name="kcc:dossier"),
     Route("/kcc/dossiers/{reference}/documenten/{document_id}", documents.download_document,
           name="kcc:document"),
+    Route("/kcc/vragen/{reference}/bijlagen/{attachment_id}", documents.download_attachment,
+          name="kcc:attachment"),
     *callbacks.routes,
     *answers.routes,
     *insight.routes,

@@ -1,6 +1,7 @@
 """The KCC's page of satisfaction answers (/kcc/tevredenheid): a week's scores and comments;
-a team lead sees all of them, an agent or specialist those about the questions they answered.
-Editors find nothing here (404)."""
+a team lead sees all of them, those about closed dossiers too; an agent or specialist those
+about the questions they answered (a dossier is handled by the back office, not by them: its
+answers are not theirs). Editors find nothing here (404)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from starlette.routing import Route
 from mijn.db import request_session
 from mijn.http.common import LOCAL_TZ, small_int
 from mijn.http.kcc.common import render_staff, require_staff
-from mijn.questions.satisfaction_comments import comments_between
+from mijn.questions.satisfaction_comments import (
+    comments_between,
+    dossier_comments_between,
+    merged,
+)
 
 WEEKS_BACK = 12
 
@@ -34,8 +39,11 @@ async def week_page(request: Request) -> Response:
     start = datetime.combine(monday, datetime.min.time(), tzinfo=LOCAL_TZ)
     end = start + timedelta(days=7)
     async with request_session(request, autocommit=True) as session:
-        comments = await comments_between(session, start, end,
-                                          None if staff.is_lead else staff.id)
+        if staff.is_lead:
+            comments = merged(await comments_between(session, start, end),
+                              await dossier_comments_between(session, start, end))
+        else:
+            comments = await comments_between(session, start, end, staff.id)
     context = {
         "comments": comments, "back": back, "weeks_back": WEEKS_BACK, "monday": monday,
         "sunday": monday + timedelta(days=6), "all_of_them": staff.is_lead,

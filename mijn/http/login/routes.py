@@ -32,6 +32,7 @@ from mijn.http.session import (
 from mijn.http.urls import STAFF_ROOT, callback_route, is_staff_path, safe_next
 from mijn.mandates.service import MandateError, put_mandate
 from mijn.observe.requests import count_login
+from mijn.openklant.ended import note_claimed
 from mijn.parties.service import InvalidIdentifier, get_or_create_party, note_birth_date
 from mijn.ratelimits.rules import LOGINS
 from mijn.settings import Settings
@@ -216,6 +217,8 @@ async def _citizen_identity(request: Request, claims: dict[str, object]) -> Iden
             mandate_id = (await put_mandate(
                 session, mandate, await known_type_codes(session, mandate.dossier_types)
             ))[0].id if mandate else None
+            if mandate_id is not None:  # exported once, not at every login
+                await note_claimed(session, request.app.state.settings.openklant, mandate_id)
         except (InvalidIdentifier, MandateError) as exc:
             log.warning("login refused: the provider sent no valid BSN or represented claim "
                         "(%s)", type(exc).__name__)

@@ -17,16 +17,17 @@ from mijn.http.portal.kept import owner_tag
 from mijn.http.session import act_for, require_identity
 from mijn.notifications.service import NewsScope, unread_count, unread_select
 from mijn.questions.asking import locked_question_ids, scope_question_ids
-from mijn.tasks.doing import open_count_select
+from mijn.tasks.doing import open_count_select, open_task_count
 
 
-async def portal_access(request: Request, session: AsyncSession, *, unread: bool = False
-                        ) -> Access:
+async def portal_access(request: Request, session: AsyncSession, *, unread: bool = False,
+                        tasks: bool = True) -> Access:
     """Whose data this request uses (LoginRequired when nobody is logged in). A mandate
     that expired or was revoked since it was chosen is dropped from the session here; the
     header of the page shows for whom the visitor acts. unread: also count the header's
     unread messages and open tasks, in the same statement when the visitor acts for
-    themselves or their company (see unread_messages)."""
+    themselves or their company (see unread_messages); a representative's open tasks then
+    take a statement of their own, unless not `tasks` (a page that counts them itself)."""
     identity = require_identity(request)
     branched = identity.branch is not None
     columns = (_unread_column(identity.loa, branched), _tasks_column(branched)) if (
@@ -34,12 +35,22 @@ async def portal_access(request: Request, session: AsyncSession, *, unread: bool
     access, counts = await resolve_access_with(session, identity, columns, _params(identity))
     if identity.mandate_id is not None and access.mandate_id is None:
         await act_for(request, None)
-    request.state.access = access
-    request.state.unread = int(counts[0] or 0) if counts is not None else None
-    # The menu's count of open tasks (not for a representative: their scope is the mandate's).
-    request.state.open_tasks = int(counts[1] or 0) if counts is not None else None
-    request.state.kept_for = owner_tag(request, access)  # the forms' kept_for (see kept.py)
+    # The menu's count of open tasks; a representative's scope is the mandate's, read in the
+    # access statement, so theirs is counted after it.
+    note_access(request, access, counts[0] if counts is not None else None,
+                counts[1] if counts is not None else (
+                    await open_task_count(session, access.scope()) if unread and tasks else None))
     return access
+
+
+def note_access(request: Request, access: Access, unread: int | None, open_tasks: int | None
+                ) -> None:
+    """Keep the request's access and the header's counts (None: not read yet; see
+    noted_counts) for the page, its header and its forms."""
+    request.state.access = access
+    request.state.unread = int(unread or 0) if unread is not None else None
+    request.state.open_tasks = int(open_tasks or 0) if open_tasks is not None else None
+    request.state.kept_for = owner_tag(request, access)  # the forms' kept_for (see kept.py)
 
 
 async def unread_messages(request: Request, session: AsyncSession, access: Access) -> int:
@@ -49,6 +60,15 @@ async def unread_messages(request: Request, session: AsyncSession, access: Acces
     if counted is not None:
         return counted
     return await unread_count(session, access.party_id, news_scope(access))
+
+
+def noted_counts(request: Request, values: dict[str, Any]) -> None:
+    """Keep the header's counts read with the page's own statement (a representative's:
+    see mijn.http.portal.pagereads), if it read them."""
+    if "unread" in values:
+        request.state.unread = int(values["unread"] or 0)
+    if "open_tasks" in values:
+        request.state.open_tasks = int(values["open_tasks"] or 0)
 
 
 def _params(identity: Identity) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mijn.db import request_session
-from mijn.http.common import LANG_COOKIE, redirect, render
+from mijn.http.common import LANG_COOKIE, form_values, redirect, render
 from mijn.http.session import current_identity
 from mijn.http.urls import safe_next
 from mijn.i18n import LANGUAGES
@@ -23,9 +23,9 @@ async def home(request: Request) -> Response:
 async def switch_language(request: Request) -> Response:
     """Remember the chosen language (for a logged-in party also for their e-mails) and go
     back to the page the visitor was on."""
-    form = await request.form()
-    code = str(form.get("lang", ""))
-    back = safe_next(str(form.get("next", "")), "/")
+    form = await form_values(request)  # a stranger's form: held to a form's size
+    code = form.get("lang", "")
+    back = safe_next(form.get("next", ""), "/")
     response = redirect(request, back)
     if code in LANGUAGES:
         identity = current_identity(request)

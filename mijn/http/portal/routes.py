@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from mijn.http.portal import (
     answers,
+    attachments,
     documents,
     dossiers,
     keepalive,
@@ -17,15 +18,18 @@ from mijn.http.portal import (
     satisfaction,
     tasks,
     theme,
+    thread,
 )
 
 routes: list[BaseRoute] = [
     *dossiers.routes,
     *tasks.routes,
     *documents.routes,
+    *attachments.routes,
     *answers.routes,
     *satisfaction.routes,  # before questions' /mijn/vragen/{reference}/{action}
     *questions.routes,
+    *thread.routes,
     *mandates.routes,
     *notifications.routes,
     *pages.routes,

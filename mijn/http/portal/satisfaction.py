@@ -14,12 +14,16 @@ from starlette.routing import Route
 
 from mijn.access.scope import Access
 from mijn.db import request_session, utcnow
+from mijn.dossiers.service import get_dossier_view
 from mijn.http import limits
 from mijn.http.common import app_settings, form_values, redirect, render
 from mijn.http.errors import rate_limited_page
 from mijn.http.portal.access import portal_access
-from mijn.http.portal.questions import _detail_context, _locked_question, _may_ask, on_behalf
+from mijn.http.portal.dossiers import show_detail
+from mijn.http.portal.questions import _may_ask, on_behalf
+from mijn.http.portal.thread import detail_context, locked_question
 from mijn.http.session import require_identity
+from mijn.questions import dossier_satisfaction as dossier_kto
 from mijn.questions.asking import party_question
 from mijn.questions.common import QuestionError
 from mijn.questions.invitations import invite_by_token, link_usable
@@ -48,7 +52,7 @@ async def _form_error(request: Request, session: AsyncSession, question: Questio
                       access: Access, values: dict[str, str], error: QuestionError) -> Response:
     """The question's page again, with what was filled in and what is wrong (checked
     before anything changed)."""
-    context = await _detail_context(session, question, access, app_settings(request).satisfaction)
+    context = await detail_context(session, question, access, app_settings(request).satisfaction)
     context.update(values=values, error=None, survey_error=error, sent=False)
     return render(request, "portal/questions/detail.html", context, status_code=422)
 
@@ -63,7 +67,7 @@ async def give(request: Request) -> Response:
         access = await portal_access(request, session)
         question = await party_question(session, reference, access.scope(), lock=True)
         if question is None:
-            return await _locked_question(request, session, access, reference)
+            return await locked_question(request, session, access, reference)
         _may_ask(access)
         scale = offered(question, app_settings(request).satisfaction, utcnow())
         if scale is None:  # not (or no longer) asked: nothing to keep
@@ -86,7 +90,7 @@ async def reopen_question(request: Request) -> Response:
         access = await portal_access(request, session)
         question = await party_question(session, reference, access.scope(), lock=True)
         if question is None:
-            return await _locked_question(request, session, access, reference)
+            return await locked_question(request, session, access, reference)
         _may_ask(access)
         response = await response_of(session, question.id)
         try:
@@ -98,6 +102,33 @@ async def reopen_question(request: Request) -> Response:
             raise HTTPException(status_code=409) from None
         await session.commit()
     return _page(request, reference, "gesprek-kop", "heropend")
+
+
+async def give_dossier(request: Request) -> Response:
+    """The party's answer about a closed dossier on its page; a second one changes nothing.
+    Below the dossier type's level of assurance: the page that asks to log in higher; a
+    read-only mandate answers nothing."""
+    require_identity(request)
+    reference = request.path_params["reference"]
+    values = await form_values(request)
+    async with request_session(request) as session:
+        access = await portal_access(request, session)
+        view = await get_dossier_view(session, reference, access.scope(), access.loa)
+        if view is None:
+            raise HTTPException(status_code=404)
+        if view.locked:  # the page asks to log in at the dossier's level
+            return await show_detail(request)
+        _may_ask(access)
+        scale = dossier_kto.offered(view.dossier, app_settings(request).satisfaction, utcnow())
+        if scale is not None:
+            try:
+                score, comment = parse_answer(scale, values.get("score"), values.get("comment"))
+            except QuestionError as error:
+                return await show_detail(request, values, error, 422)
+            await dossier_kto.record(session, view.dossier.id, scale, score, comment, "portal")
+            await session.commit()
+    page = request.app.url_path_for("dossiers:detail", reference=reference)
+    return redirect(request, f"{page}?mening=1#mening-kop")
 
 
 # --- the e-mail link ------------------------------------------------------------------------
@@ -112,16 +143,30 @@ async def _link_limited(request: Request) -> Response | None:
 def _link_context(question: Question, request: Request) -> dict[str, Any]:
     scale = app_settings(request).satisfaction.scale(question.kind)
     return {"scale": scale if asked_since(question) else None, "choices": SCORE_LABELS,
-            "values": {}, "error": None, "state": "form"}
+            "values": {}, "error": None, "state": "form", "kind": question.kind}
+
+
+def _dossier_link_context(request: Request) -> dict[str, Any]:
+    scale = app_settings(request).satisfaction.scale("dossier")
+    return {"scale": scale, "choices": SCORE_LABELS, "values": {}, "error": None,
+            "state": "form", "dossier": True, "kind": "dossier"}
 
 
 async def link_page(request: Request) -> Response:
-    """The one question, for whoever has the link: nothing of the question is shown, and
-    nobody is logged in. Opening it uses nothing (mail scanners open links too)."""
+    """The one question, for whoever has the link: nothing of the question or dossier is
+    shown, and nobody is logged in. Opening it uses nothing (mail scanners open links too)."""
     if (refused := await _link_limited(request)) is not None:
         return refused
+    token = request.path_params["token"]
     async with request_session(request, autocommit=True) as session:
-        found = await invite_by_token(session, request.path_params["token"])
+        found = await invite_by_token(session, token)
+        about_dossier = None if found else await dossier_kto.invite_by_token(session, token)
+    if about_dossier is not None:
+        context = _dossier_link_context(request)
+        if not link_usable(about_dossier, utcnow()) or context["scale"] is None:
+            return render(request, "portal/satisfaction/link.html", {"state": "used"},
+                          status_code=GONE)
+        return render(request, "portal/satisfaction/link.html", context)
     if found is None:
         raise HTTPException(status_code=404)
     invite, question = found
@@ -139,7 +184,7 @@ async def link_answer(request: Request) -> Response:
     async with request_session(request) as session:
         found = await invite_by_token(session, request.path_params["token"], lock=True)
         if found is None:
-            raise HTTPException(status_code=404)
+            return await _dossier_link_answer(request, session, values)
         invite, question = found
         context = _link_context(question, request)
         if not link_usable(invite, utcnow()) or context["scale"] is None:
@@ -160,11 +205,39 @@ async def link_answer(request: Request) -> Response:
                   {"state": "done", "satisfied": kept.satisfied})
 
 
+async def _dossier_link_answer(request: Request, session: AsyncSession,
+                               values: dict[str, str]) -> Response:
+    """link_answer for a dossier's link (404 for a token that is nobody's)."""
+    invite = await dossier_kto.invite_by_token(session, request.path_params["token"], lock=True)
+    if invite is None:
+        raise HTTPException(status_code=404)
+    context = _dossier_link_context(request)
+    if not link_usable(invite, utcnow()) or context["scale"] is None:
+        return render(request, "portal/satisfaction/link.html", {"state": "used"},
+                      status_code=GONE)
+    try:
+        score, comment = parse_answer(context["scale"], values.get("score"),
+                                      values.get("comment"))
+    except QuestionError as error:
+        context.update(values=values, error=error)
+        return render(request, "portal/satisfaction/link.html", context, status_code=422)
+    kept = await dossier_kto.record(session, invite.dossier_id, context["scale"], score,
+                                    comment, "email")
+    await session.commit()
+    if kept is None:
+        return render(request, "portal/satisfaction/link.html", {"state": "used"},
+                      status_code=GONE)
+    return render(request, "portal/satisfaction/link.html",
+                  {"state": "done", "satisfied": kept.satisfied, "dossier": True})
+
+
 routes = [
     Route("/mijn/vragen/{reference}/mening", give, methods=["POST"],
           name="satisfaction:give"),
     Route("/mijn/vragen/{reference}/heropenen", reopen_question, methods=["POST"],
           name="satisfaction:reopen"),
+    Route("/mijn/dossiers/{reference}/mening", give_dossier, methods=["POST"],
+          name="satisfaction:give_dossier"),
     Route("/tevredenheid/{token}", link_page, name="satisfaction:link"),
     Route("/tevredenheid/{token}", link_answer, methods=["POST"], name="satisfaction:link_answer"),
 ]

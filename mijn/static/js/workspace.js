@@ -1,7 +1,8 @@
 // The KCC question workspace: "Gebruik dit antwoord" puts the answer's text where the cursor
 // is in the reply (or at its end, when the reply was never focused) and keeps everything
 // typed. Without this script the button posts the form and the page comes back with the
-// text appended (mijn/http/kcc/questions.py: insert_answer).
+// text appended (mijn/http/kcc/questions.py: insert_answer). Adding documents (a form of its
+// own) sends the reply and the note being typed along, to be kept as the draft.
 (function () {
   "use strict";
 
@@ -62,8 +63,23 @@
     }
   });
 
+  // A form beside the reply (adding documents) takes what is typed along, kept as the draft
+  // there: the draft saved a moment after typing may not have been saved yet.
+  function carryDrafts(form) {
+    form.querySelectorAll("input[data-draft-from]").forEach(function (input) {
+      var from = document.getElementById(input.getAttribute("data-draft-from"));
+      if (from) {
+        input.name = input.getAttribute("data-draft-name") || "";
+        input.value = from.value;
+      }
+    });
+  }
+
   document.addEventListener("submit", function (event) {
     leaving = leaving || !event.defaultPrevented;  // htmx's own forms stay on the page
+    if (!event.defaultPrevented && event.target instanceof HTMLFormElement) {
+      carryDrafts(event.target);
+    }
   });
 
   window.addEventListener("pageshow", function () {

@@ -1,0 +1,53 @@
+"""Files a party sends to do an upload task: linked to the task in the completion's
+transaction (the documents area keeps and scans the bytes), listed per task, found for a
+download only within a task the reader may see, and their keys for retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mijn.documents.keptfiles import sent_file_values
+from mijn.documents.service import Kept
+from mijn.tasks.models import Task, TaskFile
+
+
+async def add_task_files(
+    session: AsyncSession, task_id: int, files: Sequence[tuple[str, Kept]], uploaded_by: str,
+    now: datetime | None = None,
+) -> list[TaskFile]:
+    """The kept files (name, kept) on the task (just completed, in the caller's transaction)."""
+    rows = [TaskFile(task_id=task_id, **sent_file_values(title, kept, uploaded_by, now))
+            for title, kept in files]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def task_files(session: AsyncSession, task_id: int) -> list[TaskFile]:
+    """A task's files, in the order they were sent."""
+    return list(await session.scalars(
+        select(TaskFile).where(TaskFile.task_id == task_id).order_by(TaskFile.id)))
+
+
+async def find_task_file(session: AsyncSession, task_id: int, file_id: int) -> TaskFile | None:
+    """A file of this task (None: another task's or an unknown one)."""
+    found: TaskFile | None = await session.scalar(select(TaskFile).where(
+        TaskFile.id == file_id, TaskFile.task_id == task_id))
+    return found
+
+
+def file_json(row: TaskFile) -> dict[str, object]:
+    """A task's file as the API and the webhook show it."""
+    return {"id": row.id, "title": row.title, "content_type": row.content_type,
+            "size": row.size, "sha256": row.sha256, "scan_status": row.scan_status}
+
+
+async def task_file_keys(session: AsyncSession, dossier_ids: Iterable[int]) -> list[str]:
+    """The stored keys of the files of the tasks about these dossiers (which go with them)."""
+    keys = await session.scalars(select(TaskFile.storage_key).join(
+        Task, Task.id == TaskFile.task_id).where(Task.dossier_id.in_(list(dossier_ids))))
+    return list(keys)
