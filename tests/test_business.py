@@ -262,3 +262,29 @@ def test_the_kcc_sees_which_employee_asked_for_the_company(
     page = client.get(f"/kcc/vragen/{reference}").text
     assert "Ahmed Yilmaz (namens de klant)" in page and f"vestiging {BAKERY_BRANCH}" in page
     assert "Klant · Ahmed Yilmaz" in page
+
+
+def test_a_dossier_page_lists_the_questions_about_it_in_the_visitors_scope(
+    client: TestClient, auth: Auth, demo: None
+) -> None:
+    """The dossier page's questions (read in the page's one statement, issue 17): about
+    this dossier only, newest first, titled by their first message, with who asked; a
+    question about a branch's dossier is the branch's (its employees see it), another
+    company's visitor gets a 404, not the list."""
+    login(auth, "demo-karin")
+    company = _ask(client, "Wanneer is de vergunning voor het terras klaar?", "Z-2026-0204")
+    elsewhere = _ask(client, "Een vraag over de uitbreiding.", "Z-2026-0201")
+    auth.logout()
+    login(auth, "demo-ahmed")
+    branch = _ask(client, "Mag het terras groter?", "Z-2026-0204")
+    for who in ("demo-ahmed", "demo-karin"):
+        auth.logout()
+        login(auth, who)
+        section = client.get("/mijn/dossiers/Z-2026-0204").text.split('id="vragen-kop"', 1)[1]
+        assert section.index(branch) < section.index(company)  # newest first
+        assert "Mag het terras groter?" in section and "gesteld door Ahmed Yilmaz" in section
+        assert "Wanneer is de vergunning voor het terras klaar?" in section
+        assert "gesteld door Karin Smit" in section and elsewhere not in section
+    auth.logout()
+    login(auth, "demo-pieter")
+    assert client.get("/mijn/dossiers/Z-2026-0204").status_code == 404

@@ -69,15 +69,15 @@ def _statements(app: Starlette, client: TestClient, path: str, **headers: str) -
 # the overview reads both tabs' counts, one page of rows, the open tasks ("Te doen", issue
 # 19) and who acts for whom (the access statement as a part) in one UNION ALL
 # (mijn.combined), with the header's unread count as a column; the dossier page reads the
-# dossier with its timeline, its tasks, its documents and who acts for whom in one UNION ALL
-# with the header's counts as columns, then the audit insert and its questions with their
-# titles (the steps of its type, the answers for its type and status and the topics of the
+# dossier with its timeline, its tasks, its documents, its questions with their titles and
+# who acts for whom in one UNION ALL with the header's counts as columns, then the audit
+# insert (the steps of its type, the answers for its type and status and the topics of the
 # ask form are kept per process). A representative's pages take one more each: their scope
 # comes from the mandate read in the access statement, so the page's statement follows it
 # (with the header's counts as columns). Raise these only with a reason: issue 17 measured
 # each statement as a round trip and a worker's CPU. The htmx listing (switching tabs and
 # pages) reads no tasks and no header.
-OVERVIEW, DETAIL, LISTING = 2, 4, 3
+OVERVIEW, DETAIL, LISTING = 2, 3, 3
 REPRESENTED = 1  # a representative's pages: one statement more
 
 

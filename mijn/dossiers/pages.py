@@ -106,7 +106,7 @@ async def list_dossiers_with(
 async def _listing_rows(session: AsyncSession, query: Select[Any], params: dict[str, Any],
                         page: int, page_size: int) -> list[Any]:
     bound = {**params, "limit": page_size, "offset": (page - 1) * page_size}
-    return list((await session.execute(query, bound)).all())
+    return list((await (await session.connection()).execute(query, bound)).all())
 
 
 def _event_part() -> Select[Any]:
@@ -145,7 +145,7 @@ async def get_dossier_view_with(
     """get_dossier_view through a dossier_statement (params: the reference, the party and
     branch). A locked dossier's other parts are read but not given, but for the parts named
     `unlocked` (not about the dossier)."""
-    rows = (await session.execute(statement.query, params)).all()
+    rows = (await (await session.connection()).execute(statement.query, params)).all()
     view = await _view(session, rows, loa)
     combined = statement.combined(rows)
     if view is not None and view.locked:

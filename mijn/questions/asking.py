@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
-    bindparam,
     func,
     or_,
     select,
@@ -281,19 +279,6 @@ async def party_questions(
     return [(q, t) for q, t in rows.all()]
 
 
-async def dossier_questions(
-    session: AsyncSession, dossier_id: int, scope: PartyScope
-) -> list[tuple[Question, Topic]]:
-    """A party's questions about one dossier (in scope)."""
-    rows = await session.execute(
-        select(Question, Topic)
-        .join(Topic, Topic.id == Question.topic_id)
-        .where(Question.dossier_id == dossier_id, *_in_scope(scope))
-        .order_by(Question.created_at.desc())
-    )
-    return [(q, t) for q, t in rows.all()]
-
-
 # The first message the party wrote in a question (its title on the citizen's pages).
 _FIRST_BODY = (
     select(QuestionMessage.body)
@@ -302,27 +287,19 @@ _FIRST_BODY = (
 )
 
 
-@lru_cache(maxsize=256)
-def _titled(branched: bool, types: tuple[str, ...] | None, loa: str | None) -> Select[Any]:
-    """titled_dossier_questions' statement, built once per shape of scope: the dossier, the
-    party and the branch bound (dossier_id, party_id, branch)."""
-    scope = PartyScope(cast(int, bindparam("party_id")),
-                       cast(str, bindparam("branch")) if branched else None, types, loa)
-    return (
-        select(Question, Topic, _FIRST_BODY)
-        .join(Topic, Topic.id == Question.topic_id)
-        .where(Question.dossier_id == bindparam("dossier_id"), *_in_scope(scope))
-        .order_by(Question.created_at.desc())
-    )
+def dossier_questions_part(scope: PartyScope, dossier_id: ColumnElement[int]) -> Select[Any]:
+    """A party's questions about one dossier (in scope), newest first, with the first
+    message the party wrote (`first_body`: its title, see short_title), as a part of a
+    combined statement (mijn.combined), the dossier given as an expression."""
+    order = (Question.created_at.desc(), Question.id.desc())
+    query: Select[*tuple[Any, ...]] = select(
+        Question.id, Question.reference, Question.state, Question.asked_by_name,
+        Question.party_unread, _FIRST_BODY.label("first_body"),
+        func.row_number().over(order_by=order).label("n"),
+    ).where(Question.dossier_id == dossier_id, *_in_scope(scope))
+    return query
 
 
-async def titled_dossier_questions(
-    session: AsyncSession, dossier_id: int, scope: PartyScope
-) -> tuple[list[tuple[Question, Topic]], dict[int, str]]:
-    """dossier_questions and their titles (as question_titles gives them), in one query."""
-    rows = await session.execute(
-        _titled(scope.branch is not None, scope.dossier_types, scope.loa),
-        {"dossier_id": dossier_id, "party_id": scope.party_id, "branch": scope.branch})
-    found = rows.all()
-    titles = {q.id: short_title(body) for q, _t, body in found if body and body.strip()}
-    return [(q, t) for q, t, _body in found], titles
+def question_titles_of(rows: list[Any]) -> dict[int, str]:
+    """The titles of dossier_questions_part's rows by question id (none: no text)."""
+    return {q.id: short_title(q.first_body) for q in rows if q.first_body and q.first_body.strip()}

@@ -30,7 +30,7 @@ from mijn.http.portal.pagereads import (
 )
 from mijn.http.portal.stepup import step_up
 from mijn.http.session import require_identity
-from mijn.questions.asking import titled_dossier_questions
+from mijn.questions.asking import question_titles_of
 from mijn.questions.common import MAX_BODY, QuestionError, topic_choices
 from mijn.questions.dossier_satisfaction import survey_of
 from mijn.questions.satisfaction import SCORE_LABELS
@@ -117,18 +117,18 @@ async def show_detail(request: Request, survey_values: dict[str, str] | None = N
         await record_access(session, action="dossier.view", dossier_id=view.dossier.id,
                             **audit_fields(access))
         await session.commit()
-        questions, titles = await titled_dossier_questions(
-            session, view.dossier.id, access.scope())
         tailored = await reading.kept_for_dossier(
             session, view.dossier.dossier_type_id, view.dossier.current_status_id,
             reading.audiences_for(identity.audience), limit=4)
         topics = await topic_choices(session)
-        tasks, documents = more.rows["tasks"], more.rows["documents"]
+        tasks, documents, questions = (more.rows[part] for part in ("tasks", "documents",
+                                                                    "questions"))
         survey = await survey_of(session, view.dossier, app_settings(request).satisfaction)
     facts = tailoring.dossier_facts(view).values()
     context = {
         "unread_messages": unread,
-        "view": view, "questions": questions, "topics": topics, "error": None, "titles": titles,
+        "view": view, "questions": questions, "topics": topics, "error": None,
+        "titles": question_titles_of(questions),
         "values": {"submit_key": secrets.token_urlsafe(16)},
         "fixed_dossier": view.dossier.reference, "max_body": MAX_BODY,
         "upload_type": view.dossier_type.code,

@@ -17,7 +17,7 @@ from starlette.requests import Request
 
 from mijn.access.identity import Identity
 from mijn.access.resolve import access_from, access_part
-from mijn.access.scope import Access
+from mijn.access.scope import Access, PartyScope
 from mijn.documents.service import dossier_documents_part
 from mijn.dossiers.pages import (
     DOSSIER_ID,
@@ -32,6 +32,7 @@ from mijn.dossiers.service import DossierPage, DossierView
 from mijn.http.portal.access import news_scope, note_access, portal_access
 from mijn.http.session import require_identity
 from mijn.notifications.service import unread_select
+from mijn.questions.asking import dossier_questions_part
 from mijn.tasks.doing import dossier_tasks_part, open_count_in, open_tasks_part
 
 Shape = tuple[bool, tuple[str, ...] | None, str]  # branched, a mandate's types, the loa
@@ -107,12 +108,18 @@ async def own_overview(request: Request, session: AsyncSession, tab: str, page: 
     return access, listing, more
 
 
+def _about_dossier(scope: PartyScope) -> list[tuple[str, Select[Any]]]:
+    """The dossier page's parts from other areas: its tasks, documents and questions."""
+    return [("tasks", dossier_tasks_part(scope, DOSSIER_ID)),
+            ("documents", dossier_documents_part(DOSSIER_ID)),
+            ("questions", dossier_questions_part(scope, DOSSIER_ID))]
+
+
 @lru_cache(maxsize=64)
 def _own_dossier(shape: Shape, access: Select[Any]) -> Statement:
     bound = _bound(shape)
     scope = bound.scope()
-    parts = [("tasks", dossier_tasks_part(scope, DOSSIER_ID)),
-             ("documents", dossier_documents_part(DOSSIER_ID)), ("access", access)]
+    parts = [*_about_dossier(scope), ("access", access)]
     return dossier_statement(scope, parts, _counts(bound, tasks=True))
 
 
@@ -140,9 +147,8 @@ async def own_dossier(request: Request, session: AsyncSession, reference: str
 def _dossier(shape: Shape, counts: bool) -> Statement:
     access = _bound(shape)
     scope = access.scope()
-    parts = [("tasks", dossier_tasks_part(scope, DOSSIER_ID)),
-             ("documents", dossier_documents_part(DOSSIER_ID))]
-    return dossier_statement(scope, parts, _counts(access, tasks=True) if counts else ())
+    return dossier_statement(scope, _about_dossier(scope),
+                             _counts(access, tasks=True) if counts else ())
 
 
 def _later(request: Request) -> bool:
@@ -159,7 +165,7 @@ def overview_statement(request: Request, access: Access, tab: str) -> Statement:
 
 
 def detail_statement(request: Request, access: Access) -> Statement:
-    """The dossier page's statement: the dossier with its timeline, its tasks and documents
-    (parts "tasks" and "documents"), and the header's counts when portal_access could not
-    read them (columns "unread" and "open_tasks")."""
+    """The dossier page's statement: the dossier with its timeline, its tasks, documents and
+    questions (parts "tasks", "documents" and "questions"), and the header's counts when
+    portal_access could not read them (columns "unread" and "open_tasks")."""
     return _dossier(_shape(access), _later(request))
