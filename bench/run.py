@@ -69,8 +69,10 @@ SECRET_KEY = "bench-only-secret-key-4f1d2c9a8b7e6d5c4b3a29181716151413"
 SESSION_COOKIE = "mijn_session"
 CSRF_COOKIE = "mijn_csrf"
 SESSION_MAX_HOURS = 8
-TARGET_RATIO = 0.6
-TARGET_P99_MS = 50.0
+# Issue 17's targets per page: the overview at 0.6 x template-only and p99 <= 50 ms, the
+# dossier page at 0.5 x and p99 <= 60 ms.
+TARGET_RATIO = {"overview": 0.6, "detail": 0.5}
+TARGET_P99_MS = {"overview": 50.0, "detail": 60.0}
 LISTING_MARKER = '<div id="dossiers" class="mijn-listing">'
 DETAIL_MARKER = 'id="tijdlijn-kop"'
 
@@ -773,11 +775,12 @@ def report(results: dict[str, Any]) -> str:
     out.append("")
     for name, ratio in results["ratios"].items():
         out.append(f"ratio {name:9} / template-only: {ratio:.3f}   "
-                   f"(target >= {TARGET_RATIO}: {verdict(ratio >= TARGET_RATIO)})")
+                   f"(target >= {TARGET_RATIO[name]}: {verdict(ratio >= TARGET_RATIO[name])})")
     for name, r in phases.items():
         if name != "template":
             out.append(f"p99 {name:9}: {r['p99_ms']:.2f} ms   "
-                       f"(target <= {TARGET_P99_MS:g} ms: {verdict(r['p99_ms'] <= TARGET_P99_MS)})")
+                       f"(target <= {TARGET_P99_MS[name]:g} ms: "
+                       f"{verdict(r['p99_ms'] <= TARGET_P99_MS[name])})")
     out.append("")
     for pid, m in results["memory"].items():
         phases_text = ", ".join(f"{k} {v:.1f} MB" for k, v in m["phase_peak_mb"].items())
@@ -904,11 +907,13 @@ def judge(results: dict[str, Any]) -> None:
         name: round(r["requests_per_s"] / base["requests_per_s"], 3)
         for name, r in routes.items() if base and name != "template"
     }
-    pages = [r for name, r in routes.items() if name != "template"]
+    pages = [name for name in routes if name != "template"]
     results["targets"] = {
         "ratio_min": TARGET_RATIO, "p99_max_ms": TARGET_P99_MS,
-        "met": bool(pages) and all(v >= TARGET_RATIO for v in results["ratios"].values())
-        and all(r["p99_ms"] <= TARGET_P99_MS for r in pages),
+        "met": bool(pages)
+        and all(v >= TARGET_RATIO[name] for name, v in results["ratios"].items())
+        and all(r["p99_ms"] <= TARGET_P99_MS[name] for name, r in routes.items()
+                if name != "template"),
     }
     results["valid"] = all(r["ok"] for r in routes.values())
 
