@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
+from test_query_counts import counting
 
 from conftest import Auth, Runner, form_fields
 from mijn.access.scope import PartyScope
@@ -154,6 +155,32 @@ def test_api_lists_by_party_dossier_and_status_and_cancels(api: Api) -> None:
         assert api("POST", "/api/v1/tasks/search", json=bad).status_code == 422, bad
     assert search(api, party={"type": "bsn", "id": FATIMA}) == []
     assert search(api, dossier="no-such-dossier") == []
+
+
+def test_api_lists_many_tasks_in_as_many_statements_as_few(
+    api: Api, client: TestClient
+) -> None:
+    """The list reads the upload tasks' files and the tasks' dossiers in one statement each,
+    not per task: six tasks cost what two cost, and each still names its dossier and files."""
+    upload = {**{k: v for k, v in FORM_TASK.items() if k != "fields"}, "kind": "upload"}
+
+    def listed() -> tuple[int, list[dict[str, Any]]]:
+        with counting(client.app) as statements:  # type: ignore[arg-type]
+            found = search(api, party={"type": "bsn", "id": JAN})
+        return len(statements), found
+
+    for n in range(2):
+        assert put(api, f"t-many-{n}", upload).status_code == 201
+    few, tasks = listed()
+    assert len(tasks) == 2
+    for n in range(2, 6):
+        kind = {**upload, "kind": "confirm"} if n % 2 else upload
+        assert put(api, f"t-many-{n}", kind).status_code == 201
+    many, tasks = listed()
+    assert len(tasks) == 6 and many == few
+    assert {t["dossier"] for t in tasks} == {"d-1"}
+    assert [t["files"] for t in tasks if t["kind"] == "upload"] == [[], [], [], []]
+    assert [t["files"] for t in tasks if t["kind"] == "confirm"] == [None, None]
 
 
 def test_openapi_describes_the_task_operations(client: TestClient) -> None:

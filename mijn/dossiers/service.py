@@ -378,3 +378,13 @@ async def dossier_by_id(session: AsyncSession, dossier_id: int, *, lock: bool = 
                         ) -> Dossier | None:
     """A dossier by its id; lock: for update."""
     return await session.scalar(_LOCKED[lock][1], {"id": dossier_id})
+
+
+async def external_ids(session: AsyncSession, dossier_ids: Collection[int]
+                       ) -> dict[int, str | None]:
+    """The ids these dossiers have at their source, by dossier id (one statement)."""
+    if not dossier_ids:
+        return {}
+    rows = await session.execute(select(Dossier.id, Dossier.external_id)
+                                 .where(Dossier.id.in_(list(dossier_ids))))
+    return {dossier_id: external_id for dossier_id, external_id in rows}

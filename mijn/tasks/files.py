@@ -4,7 +4,7 @@ download only within a task the reader may see, and their keys for retention."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -31,6 +31,19 @@ async def task_files(session: AsyncSession, task_id: int) -> list[TaskFile]:
     """A task's files, in the order they were sent."""
     return list(await session.scalars(
         select(TaskFile).where(TaskFile.task_id == task_id).order_by(TaskFile.id)))
+
+
+async def files_of_tasks(session: AsyncSession, task_ids: Collection[int]
+                         ) -> dict[int, list[TaskFile]]:
+    """The files of these tasks by task, each task's in the order they were sent: one
+    statement for a list of tasks, not one per task."""
+    found: dict[int, list[TaskFile]] = {task_id: [] for task_id in task_ids}
+    if found:
+        rows = await session.scalars(select(TaskFile).where(TaskFile.task_id.in_(list(found)))
+                                     .order_by(TaskFile.task_id, TaskFile.id))
+        for row in rows:
+            found[row.task_id].append(row)
+    return found
 
 
 async def find_task_file(session: AsyncSession, task_id: int, file_id: int) -> TaskFile | None:

@@ -4,6 +4,7 @@ id), cancel it, read it back with the answers and who did it, and list them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mijn.db import utcnow
-from mijn.dossiers.service import dossier_by_id, dossier_by_source
+from mijn.dossiers.service import dossier_by_source, external_ids
 from mijn.parties.service import InvalidIdentifier, find_party, get_or_create_party
-from mijn.tasks.files import file_json, task_files
+from mijn.tasks.files import file_json, files_of_tasks
 from mijn.tasks.forms import FormDefinitionError, check_definition
 from mijn.tasks.models import KINDS, Task
 
@@ -196,19 +197,32 @@ async def list_tasks(session: AsyncSession, source: str, wanted: TaskFilter) -> 
     return list(rows)
 
 
+async def describe_tasks(session: AsyncSession, tasks: Sequence[Task]) -> list[dict[str, Any]]:
+    """Tasks as the API shows them (describe_task): their files and their dossiers' ids read
+    in one statement each, not two per task."""
+    files = await files_of_tasks(session, [t.id for t in tasks if t.kind == "upload"])
+    external = await external_ids(session, {t.dossier_id for t in tasks if t.dossier_id})
+    return [_described(t, [file_json(f) for f in files[t.id]] if t.kind == "upload" else None,
+                       external.get(t.dossier_id) if t.dossier_id is not None else None)
+            for t in tasks]
+
+
 async def describe_task(session: AsyncSession, task: Task) -> dict[str, Any]:
     """A task as the API shows it: with the answers (a form) or the files sent (an upload)
     and who completed it, when."""
-    files = [file_json(f) for f in await task_files(session, task.id)] \
-        if task.kind == "upload" else None
-    dossier = await dossier_by_id(session, task.dossier_id) if task.dossier_id else None
+    [described] = await describe_tasks(session, [task])
+    return described
+
+
+def _described(task: Task, files: list[dict[str, object]] | None, dossier: str | None
+               ) -> dict[str, Any]:
     completed_by = None
     if task.completed_by_type is not None:
         completed_by = {"type": task.completed_by_type, "name": task.completed_by_name or ""}
     return {
         "source": task.source, "external_id": task.external_id, "kind": task.kind,
         "title": task.title, "explanation": task.explanation,
-        "dossier": dossier.external_id if dossier else None, "branch": task.branch,
+        "dossier": dossier, "branch": task.branch,
         "url": task.url, "fields": json.loads(task.fields) if task.fields else None,
         "deadline": task.deadline.isoformat(), "status": task.status,
         "overdue": task.status == "open" and task.deadline < date.today(),

@@ -20,6 +20,7 @@ from mijn.tasks.service import (
     TaskInput,
     cancel_task,
     describe_task,
+    describe_tasks,
     find_task,
     list_tasks,
     put_task,
@@ -113,7 +114,7 @@ async def list_tasks_route(request: Request) -> Response:
         except TaskError as exc:
             raise ApiProblem(422, f"{exc}.", [{"field": exc.field, "message": str(exc)}]
                              ) from None
-        return JSONResponse({"tasks": [await describe_task(session, t) for t in tasks]})
+        return JSONResponse({"tasks": await describe_tasks(session, tasks)})
 
 
 async def get_task_file_route(request: Request) -> Response:
