@@ -34,7 +34,10 @@ fi
 # PostgreSQL half's follows when both are done.
 rm -f .coverage .coverage.*
 log=$(mktemp -d)
-trap 'kill "${ticker:-}" 2>/dev/null; rm -rf "$log"' EXIT
+# Under `set -e` a failing command in an EXIT trap becomes the script's exit status: the
+# ticker is already ended when a run gets here, so its kill must not count (it made every
+# passing run exit 1).
+trap 'kill "${ticker:-}" 2>/dev/null || true; rm -rf "$log"' EXIT
 workers="${MIJN_TEST_WORKERS:-2}"
 # Every few minutes a line with both halves' progress and the PostgreSQL half's current file:
 # CI shows only the end of a run's log, and these lines say where its time went.
@@ -71,8 +74,12 @@ echo "test: SQLite:$(tail -n 1 "$log/sqlite" | tr -d '=')"
 echo "test: PostgreSQL:$(tail -n 1 "$log/postgresql" | tr -d '=')"
 echo "pytest: $(count passed) passed, $(( $(count failed) + $(count error) )) failed," \
      "$(count skipped) skipped"
+# The verdict on stdout too: CI shows only the end of stdout (a run whose every test passed
+# failed CI with nothing on stdout to say why).
+verdict="pytest on SQLite: exit $sqlite, on PostgreSQL: exit $postgresql, coverage: exit $areas"
 if (( sqlite || postgresql || areas )); then
-  echo "test: FAILED (pytest on SQLite: exit $sqlite, on PostgreSQL: exit $postgresql," \
-       "coverage: exit $areas)" >&2
+  echo "test: FAILED ($verdict)"
+  echo "test: FAILED ($verdict)" >&2
   exit 1
 fi
+echo "test: passed ($verdict)"
