@@ -26,8 +26,9 @@ so each connection sends its own agent's cookies):
 Afterwards the database is checked: one 'claim' event per claimed question, no question
 claimed twice, every 303 a question claimed by that connection's agent, claimed questions
 = 303 responses (+ the requests wrk hung up on when it stopped), no other responses.
-Reports p50/p90/p99, claims/s, the ratios to the baseline, the target (p99 <= 50 ms, no
-double claim), where the CPU and PostgreSQL's time went, EXPLAIN ANALYZE of the claim,
+Reports p50/p90/p99, claims/s, the ratios to the baseline, the targets (issue 17: p99 <= 2 x
+the no-op's p99 in the same run; p99 <= 50 ms, reported, for agents who pause; no double
+claim), where the CPU and PostgreSQL's time went, EXPLAIN ANALYZE of the claim,
 and writes everything as JSON under bench/results/.
 """
 
@@ -113,6 +114,7 @@ DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mijn_bench_
 APP = "bench.app:create_kcc_bench_app"
 CLAIM_PATH = "/kcc/volgende"
 TARGET_P99_MS = 50.0
+TARGET_P99_NOOP_RATIO = 2.0
 SESSION_MAX_HOURS = 8
 AGENT_SUBJECT = "bench-kcc|agent-{:02d}"
 QUESTION_TABLES = ("questions", "question_messages", "question_events")
@@ -1217,11 +1219,16 @@ def judge(results: dict[str, Any]) -> None:
             "p99 claim / noop": round(claim["p99_ms"] / max(noop["p99_ms"], 1e-9), 2),
         }
     check = claim["check"]
+    # Issue 17: without a pause, p99 <= 2 x the no-op's p99 in the same run; the absolute
+    # 50 ms of the KCC issue holds for agents who pause (--think-ms), and is reported.
+    relative = claim["p99_ms"] <= TARGET_P99_NOOP_RATIO * noop["p99_ms"] if noop else None
     results["targets"] = {
         "p99_max_ms": TARGET_P99_MS,
         "p99_met": claim["p99_ms"] <= TARGET_P99_MS,
+        "p99_max_noop_ratio": TARGET_P99_NOOP_RATIO, "p99_noop_met": relative,
         "no_double_claim": check["no_double_claim"],
-        "met": claim["p99_ms"] <= TARGET_P99_MS and check["no_double_claim"],
+        "met": (relative if relative is not None else claim["p99_ms"] <= TARGET_P99_MS)
+        and check["no_double_claim"],
     }
     for r in phases.values():
         n = max(r["requests"], 1)
@@ -1320,8 +1327,11 @@ def report(results: dict[str, Any]) -> str:
         for name, ratio in results.get("ratios", {}).items():
             out.append(f"ratio {name}: {ratio}")
         t = results["targets"]
-        out.append(f"p99 claim: {claim['p99_ms']:.2f} ms   (target <= {TARGET_P99_MS:g} ms: "
-                   f"{verdict(t['p99_met'])})")
+        if t["p99_noop_met"] is not None:
+            out.append(f"p99 claim / no-op: {results['ratios']['p99 claim / noop']}   (target <= "
+                       f"{TARGET_P99_NOOP_RATIO:g}, issue 17: {verdict(t['p99_noop_met'])})")
+        out.append(f"p99 claim: {claim['p99_ms']:.2f} ms   (<= {TARGET_P99_MS:g} ms with a pause "
+                   f"between claims: {verdict(t['p99_met'])})")
         out.append(f"no double claim: {verdict(t['no_double_claim'])}")
         out.append(f"TARGET: {verdict(t['met'])}")
     out.append("")

@@ -14,6 +14,7 @@ from mijn.access.identity import Identity
 from mijn.access.loa import opens_at
 from mijn.access.scope import PartyScope
 from mijn.access.staff import Staff
+from mijn.answers import reading as answer_reading
 from mijn.answers import search as answer_search
 from mijn.answers.editing import Draft, create_answer, review_default, slugify
 from mijn.answers.models import (
@@ -46,7 +47,13 @@ from mijn.dossiers.service import DossierPage, _summary_columns, get_dossier_vie
 from mijn.http.common import CSRF_COOKIE, redirect, render
 from mijn.http.kcc.common import note_handover_news, render_staff, require_staff
 from mijn.http.kcc.questions import _workspace as workspace_context
-from mijn.http.session import STAFF_SESSION_COOKIE, TOUCH_INTERVAL, require_identity
+from mijn.http.portal import dossiers as dossier_pages
+from mijn.http.session import (
+    STAFF_SESSION_COOKIE,
+    TOUCH_INTERVAL,
+    SessionsMiddleware,
+    require_identity,
+)
 from mijn.i18n import language
 from mijn.insight import report as insight_report
 from mijn.insight.period import Period, add_months, month_start
@@ -95,6 +102,7 @@ __all__ = [
     "request_session", "require_identity", "require_staff", "review_default", "search_answers",
     "slugify", "summary", "tcp_listener", "upgrade_async", "utcnow",
     "note_handover_news", "render_staff", "staff_question", "workspace_context",
+    "SessionsMiddleware", "answer_reading", "dossier_pages",
     "OpenKlantClient", "claim", "get_or_create_party", "openklant_queue",
     "openklant_settings", "reply",
 ]

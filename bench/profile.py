@@ -3,6 +3,7 @@ time goes"): the bench app called through httpx's ASGI transport, no server and 
 
     .venv/bin/python -m bench.profile                      # CPU per request and statements
     .venv/bin/python -m bench.profile --profile detail     # and cProfile's top functions
+    .venv/bin/python -m bench.profile --split              # the CPU of each step of a page
     .venv/bin/python -m bench.profile --smoke              # a small database of its own
 
 Needs the seeded database of bench.seed (its sample of parties). Per route: 50 unmeasured
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
+import inspect
 import io
 import os
 import pstats
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from jinja2 import Template
 from sqlalchemy import event
 
 from bench import DEFAULT_DATABASE_URL
@@ -38,6 +42,7 @@ from bench.common import (
     check_seeded,
     run_smoke,
 )
+from bench.product import SessionsMiddleware, answer_reading, dossier_pages
 from bench.run import Session, load_sample, login_all
 from bench.seed import main_async as seed_main
 from bench.seed import parse_args as seed_args
@@ -57,8 +62,84 @@ def _app(url: str) -> Any:
     return create_bench_app()
 
 
+class RenderClock:
+    """The CPU time spent in Jinja's Template.render (the page's template, its layout and
+    macros) while on: what of a request is its template, and what is the rest (the session,
+    access, statements, middleware, the client)."""
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+        self._original = Template.render
+
+    def __enter__(self) -> RenderClock:
+        original = self._original
+
+        def timed(template: Template, *args: Any, **kwargs: Any) -> str:
+            start = time.process_time()
+            try:
+                return original(template, *args, **kwargs)
+            finally:
+                self.spent += time.process_time() - start
+
+        Template.render = timed  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        Template.render = self._original  # type: ignore[method-assign]
+
+
+# The steps of a dossier page that `--split` clocks: (where the name is looked up, name).
+STEPS: dict[str, tuple[Any, str]] = {
+    "session lookup (middleware)": (SessionsMiddleware, "_load"),
+    "dossier statement and view": (dossier_pages, "_dossier"),
+    "audit row": (dossier_pages, "record_access"),
+    "render: context and template": (dossier_pages, "render"),
+    "tailored answers": (answer_reading, "kept_for_dossier"),
+}
+
+
+class StepClock:
+    """The CPU time spent in each of STEPS while on. Requests run one at a time, so the time
+    between a step's start and end (its awaits included) is that step's own."""
+
+    def __init__(self) -> None:
+        self.spent = dict.fromkeys(STEPS, 0.0)
+        self._originals = {label: getattr(*where) for label, where in STEPS.items()}
+
+    def _timed(self, label: str, original: Any) -> Any:
+        def note(start: float) -> None:
+            self.spent[label] += time.process_time() - start
+
+        if inspect.iscoroutinefunction(original):
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                start = time.process_time()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    note(start)
+            return timed_async
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                note(start)
+        return timed
+
+    def __enter__(self) -> StepClock:
+        for label, (owner, name) in STEPS.items():
+            setattr(owner, name, self._timed(label, self._originals[label]))
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for label, (owner, name) in STEPS.items():
+            setattr(owner, name, self._originals[label])
+
+
 async def _measure(app: Any, sessions: list[Session], route: str, n: int,
-                   profile: cProfile.Profile | None) -> tuple[float, float]:
+                   profile: cProfile.Profile | None, steps: StepClock | None = None
+                   ) -> tuple[float, float, float]:
     path_of = ROUTES[route]
     statements = [0]
 
@@ -79,13 +160,14 @@ async def _measure(app: Any, sessions: list[Session], route: str, n: int,
         start = time.process_time()
         if profile:
             profile.enable()
-        for i in range(n):
-            await one(i)
+        with RenderClock() as rendering, steps or contextlib.nullcontext():
+            for i in range(n):
+                await one(i)
         if profile:
             profile.disable()
         spent = time.process_time() - start
     event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
-    return spent / n * 1000, statements[0] / n
+    return spent / n * 1000, statements[0] / n, rendering.spent / n * 1000
 
 
 async def main(args: argparse.Namespace, sessions: list[Session]) -> None:
@@ -93,13 +175,28 @@ async def main(args: argparse.Namespace, sessions: list[Session]) -> None:
     async with app.router.lifespan_context(app):
         for route in ROUTES:
             profile = cProfile.Profile(time.process_time) if route == args.profile else None
-            ms, per = await _measure(app, sessions, route, args.requests, profile)
-            print(f"{route:14} {ms:6.2f} ms CPU per request, {per:.1f} statements"
+            steps = StepClock() if args.split else None
+            ms, per, render = await _measure(app, sessions, route, args.requests, profile, steps)
+            print(f"{route:14} {ms:6.2f} ms CPU per request, of which the template "
+                  f"{render:5.2f} ms and the rest {ms - render:5.2f} ms; {per:.1f} statements"
                   + (" (under cProfile: its own cost included)" if profile else ""))
+            if steps:
+                _print_steps(steps, ms, args.requests)
             if profile:
                 out = io.StringIO()
                 pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
                 print(out.getvalue())
+
+
+def _print_steps(steps: StepClock, total_ms: float, n: int) -> None:
+    """Each step's CPU per request, and what is left: middleware, routing, the handler's own
+    code, the event loop and the client."""
+    clocked = 0.0
+    for label, spent in steps.spent.items():
+        if spent:
+            clocked += spent / n * 1000
+            print(f"    {label:32} {spent / n * 1000:5.2f} ms")
+    print(f"    {'everything else':32} {total_ms - clocked:5.2f} ms")
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -118,7 +215,7 @@ def smoke(args: argparse.Namespace) -> SmokeResult:
                                      "--sample-parties", "50"])))
     asyncio.run(check_seeded(args.database_url, {"parties": 100, "dossiers": 600,
                                                  "status_events": 2400}, "profile"))
-    args.requests, args.parties, args.profile, args.top = 20, 20, "detail", 5
+    args.requests, args.parties, args.profile, args.top, args.split = 20, 20, "detail", 5, True
     measure(args)  # a page that is not 200 ends it (SystemExit)
     return SmokeResult(0, {route: (50 + args.requests, 0) for route in ROUTES})
 
@@ -132,6 +229,8 @@ def cli(argv: list[str] | None = None) -> None:
     p.add_argument("--profile", choices=sorted(ROUTES), help="cProfile this route")
     p.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
     p.add_argument("--top", type=int, default=40)
+    p.add_argument("--split", action="store_true",
+                   help="the CPU of each step of a page (session, statements, render)")
     add_smoke_flag(p)
     args = p.parse_args(argv)
     if args.smoke:

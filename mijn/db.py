@@ -131,7 +131,15 @@ async def request_connection(request: Request) -> AsyncIterator[AsyncConnection]
     (the API's ping and status events): each statement commits on its own; behind PgBouncer
     (`autocommit_engine` is then the engine itself) one transaction, committed when the block
     ends without an error, as its "autocommit" sessions do (mijn.pgbouncer)."""
-    engine: AsyncEngine = request.app.state.autocommit_engine
+    async with autocommit_connection(request.app.state.autocommit_engine) as connection:
+        yield connection
+
+
+@asynccontextmanager
+async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection of `app.state.autocommit_engine`: each statement commits on its own, or
+    (behind PgBouncer, and on SQLite) one transaction committed when the block ends without
+    an error."""
     if engine.dialect.name == "postgresql" and engine.get_execution_options().get(
             "isolation_level") == "AUTOCOMMIT":
         async with engine.connect() as connection:

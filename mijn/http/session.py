@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mijn.access.identity import Identity
+from mijn.db import autocommit_connection
 from mijn.http.urls import STAFF_ROOT, is_staff_path, safe_next
 from mijn.sessions import service as sessions
 from mijn.sessions.service import Limits
@@ -115,14 +116,14 @@ class SessionsMiddleware:
     ) -> tuple[Identity, datetime, datetime] | None:
         """The live session of this cookie, of the side the path belongs to: who, when it
         ends without further activity and when at the latest."""
-        maker: async_sessionmaker[AsyncSession] = scope["app"].state.autocommit_sessionmaker
         audiences = ("staff",) if staff else PORTAL_AUDIENCES
         lifetime = limits(self.settings, audiences[0])
-        async with maker() as db:
-            row = await sessions.find_session(db, token, now(), lifetime)
-        if row is None or row.audience not in audiences:
+        async with autocommit_connection(scope["app"].state.autocommit_engine) as connection:
+            live = await sessions.find_session(connection, token, now(), lifetime)
+        if live is None or live.row.audience not in audiences:
             return None
-        return sessions.identity_of(row), sessions.ends_at(row, lifetime), row.expires_at
+        return (sessions.identity_of(live.row), sessions.ends_at(live, lifetime),
+                live.row.expires_at)
 
     def _sender(self, send: Send, state: SessionState) -> Send:
         secure = "; Secure" if self.settings.is_production else ""
