@@ -51,6 +51,18 @@ def test_a_logged_in_page_tells_the_seconds_left_and_carries_the_warning(
     assert 800 < _seconds_left(client.get("/mijn/dossiers").text) <= 850
 
 
+def test_a_page_past_the_throttle_counts_the_seconds_left_from_now(
+    client: TestClient, auth: Auth, run: Runner
+) -> None:
+    """A request that notes activity (the last one more than a minute ago) tells the full
+    idle limit, not what was left before it: the page and the row agree."""
+    auth.login()
+    _age(run, timedelta(minutes=10))
+    assert 14 * 60 < _seconds_left(client.get("/mijn/dossiers").text) <= 15 * 60
+    _age(run, timedelta(seconds=50))  # noted just now: within the throttle, nothing written
+    assert 800 < _seconds_left(client.get("/mijn/dossiers").text) <= 850
+
+
 def test_an_anonymous_page_has_no_timeout_warning(client: TestClient) -> None:
     page = client.get("/")
     assert "data-session-seconds" not in page.text
