@@ -70,7 +70,7 @@ async def open_session(
 
 
 # The columns a request needs of its session, read on a plain connection (Core: the ORM's
-# session and identity map cost ~0.4 ms of CPU on every request, bench.profile --split).
+# session and identity map cost ~0.3 ms more CPU on every request: bench.profile --split).
 _FIND = select(
     WebSession.id, WebSession.audience, WebSession.party_id, WebSession.staff_id,
     WebSession.roles, WebSession.loa, WebSession.branch, WebSession.actor_ref,
