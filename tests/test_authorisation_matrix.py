@@ -306,6 +306,7 @@ DOC = "/mijn/dossiers/{reference}/documenten/{document_id}"
 KCC_DOC = "/kcc/dossiers/{reference}/documenten/{document_id}"
 ATT = "/mijn/vragen/{reference}/bijlagen/{attachment_id}"
 KCC_ATT = "/kcc/vragen/{reference}/bijlagen/{attachment_id}"
+KCC_TASK_FILE = "/kcc/klanten/{party_id}/taken/{task_id}/bestanden/{file_id}"
 API_DOCS = "/api/v1/dossiers/{source}/{external_id}/documents"
 ASK = {"topic": "{topic}", "body": "Een vraag van de matrix over mijn dossier.",
        "suggestions_seen": "1"}
@@ -497,6 +498,15 @@ CASES: list[Case] = [
     Case("GET", "/kcc/klanten/{party_id}", "/kcc/klanten/{p[jan]}", kcc(agent=200, lead=200),
          marker="Jan Jansen"),
     Case("GET", "/kcc/klanten/{party_id}", "/kcc/klanten/999999", kcc()),
+    # a file sent for an upload task: staff who see every party; the task must be the party's
+    # and the file the task's
+    Case("GET", KCC_TASK_FILE, "/kcc/klanten/{p[jan]}/taken/{t[upjan]}/bestanden/{tf[upjan]}",
+         kcc(agent=200, lead=200)),
+    Case("GET", KCC_TASK_FILE, "/kcc/klanten/{p[fatima]}/taken/{t[upjan]}/bestanden/{tf[upjan]}",
+         kcc()),
+    Case("GET", KCC_TASK_FILE, "/kcc/klanten/{p[jan]}/taken/{t[upjan]}/bestanden/{tf[uphigh]}",
+         kcc()),
+    Case("GET", KCC_TASK_FILE, "/kcc/klanten/{p[jan]}/taken/{t[upjan]}/bestanden/9x", kcc()),
     Case("GET", "/kcc/dossiers/{reference}", f"/kcc/dossiers/{JAN_DOSSIER}",
          kcc(agent=200, lead=200), marker="Dakkapel aan de achterkant"),
     Case("GET", "/kcc/dossiers/{reference}", f"/kcc/dossiers/{HIGH_DOSSIER}",

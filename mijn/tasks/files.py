@@ -1,6 +1,7 @@
 """Files a party sends to do an upload task: linked to the task in the completion's
-transaction (the documents area keeps and scans the bytes), listed per task, found for a
-download only within a task the reader may see, and their keys for retention."""
+transaction (the documents area keeps and scans the bytes), listed per task (and a party's
+recently done upload tasks with theirs, for the KCC), found for a download only within a
+task the reader may see, and their keys for retention."""
 
 from __future__ import annotations
 
@@ -43,6 +44,28 @@ async def files_of_tasks(session: AsyncSession, task_ids: Collection[int]
                                      .order_by(TaskFile.task_id, TaskFile.id))
         for row in rows:
             found[row.task_id].append(row)
+    return found
+
+
+async def done_uploads(session: AsyncSession, party_id: int, limit: int = 5
+                       ) -> list[tuple[Task, list[TaskFile]]]:
+    """A party's most recently done upload tasks, each with the files sent for it (what the
+    KCC sees of the party: "I sent it last week"). Two statements."""
+    tasks = list(await session.scalars(
+        select(Task).where(Task.party_id == party_id, Task.kind == "upload",
+                           Task.status == "done")
+        .order_by(Task.completed_at.desc(), Task.id.desc()).limit(limit)))
+    files = await files_of_tasks(session, [task.id for task in tasks])
+    return [(task, files[task.id]) for task in tasks]
+
+
+async def find_party_task_file(session: AsyncSession, party_id: int, task_id: int,
+                               file_id: int) -> TaskFile | None:
+    """A file sent for this task of this party (None: another party's task, another task's
+    file or an unknown one)."""
+    found: TaskFile | None = await session.scalar(
+        select(TaskFile).join(Task, Task.id == TaskFile.task_id).where(
+            TaskFile.id == file_id, TaskFile.task_id == task_id, Task.party_id == party_id))
     return found
 
 

@@ -1,6 +1,7 @@
 """A dossier's documents at the KCC: staff who see every party open any of them (also those
 the citizen does not see), except what the virus scanner refused; and the files a party sent
-with a question, for staff who may see the question. Every opening is audited."""
+with a question, for staff who may see the question; and the files a party sent to do an
+upload task, for staff who see every party. Every opening is audited."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from mijn.http.files import document_stream, download, opened, path_id
 from mijn.http.kcc.common import audit_view, require_staff
 from mijn.questions.attachments import find_attachment
 from mijn.questions.workflow import staff_question
+from mijn.tasks.files import find_party_task_file
 
 
 async def download_document(request: Request) -> Response:
@@ -61,5 +63,21 @@ async def download_attachment(request: Request) -> Response:
         await audit_view(session, staff, "kcc.attachment.download", question.party_id,
                          staff.role_for(question), question_id=question.id,
                          dossier_id=question.dossier_id)
+        await session.commit()
+    return response
+
+
+async def download_task_file(request: Request) -> Response:
+    """A file a party sent to do an upload task, for staff who see every party (404 for
+    others, for another party's task and for another task's file)."""
+    staff = require_staff(request)
+    if not staff.sees_all:
+        raise HTTPException(status_code=404)
+    party_id, task_id, file_id = (path_id(request.path_params[name])
+                                  for name in ("party_id", "task_id", "file_id"))
+    async with request_session(request) as session:
+        found = await find_party_task_file(session, party_id, task_id, file_id)
+        response = await opened(request, found)
+        await audit_view(session, staff, "kcc.task_file.download", party_id, staff.main_role)
         await session.commit()
     return response

@@ -35,6 +35,7 @@ from mijn.questions.workflow import (
 from mijn.settings import Settings
 from mijn.staff.service import list_specialists, list_teams
 from mijn.tasks.doing import open_tasks
+from mijn.tasks.files import done_uploads
 from mijn.workingtime import WorkingCalendar
 
 CONTACT_CHANNELS = ("phone", "counter", "email", "social_media")
@@ -62,6 +63,7 @@ async def _party_context(
         "values": values, "error": error, "form": form, "channels": CONTACT_CHANNELS,
         "submit_key": secrets.token_urlsafe(16), "max_body": MAX_BODY,
         "tasks": (await open_tasks(session, PartyScope(party_id)))[0], "today": date.today(),
+        "done_uploads": await done_uploads(session, party_id),
     }
 
 

@@ -49,6 +49,8 @@ routes: list[BaseRoute] = [
     Route("/kcc/klanten", finding.find_page, name="kcc:find"),
     Route("/kcc/klanten", finding.find, methods=["POST"], name="kcc:find_post"),
     Route("/kcc/klanten/{party_id}", parties.party_page, name="kcc:party"),
+    Route("/kcc/klanten/{party_id}/taken/{task_id}/bestanden/{file_id}",
+          documents.download_task_file, name="kcc:task_file"),
     Route("/kcc/klanten/{party_id}/{action}", parties.party_act, methods=["POST"],
           name="kcc:party_act"),
     Route("/kcc/dossiers/{reference}", dossiers.dossier_page, name="kcc:dossier"),
