@@ -62,32 +62,6 @@ def _app(url: str) -> Any:
     return create_bench_app()
 
 
-class RenderClock:
-    """The CPU time spent in Jinja's Template.render (the page's template, its layout and
-    macros) while on: what of a request is its template, and what is the rest (the session,
-    access, statements, middleware, the client)."""
-
-    def __init__(self) -> None:
-        self.spent = 0.0
-        self._original = Template.render
-
-    def __enter__(self) -> RenderClock:
-        original = self._original
-
-        def timed(template: Template, *args: Any, **kwargs: Any) -> str:
-            start = time.process_time()
-            try:
-                return original(template, *args, **kwargs)
-            finally:
-                self.spent += time.process_time() - start
-
-        Template.render = timed  # type: ignore[method-assign,assignment]
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        Template.render = self._original  # type: ignore[method-assign]
-
-
 # The steps of a dossier page that `--split` clocks: (where the name is looked up, name).
 STEPS: dict[str, tuple[Any, str]] = {
     "session lookup (middleware)": (SessionsMiddleware, "_load"),
@@ -96,15 +70,20 @@ STEPS: dict[str, tuple[Any, str]] = {
     "render: context and template": (dossier_pages, "render"),
     "tailored answers": (answer_reading, "kept_for_dossier"),
 }
+# Always clocked: Jinja's Template.render (the page's template, its layout and macros), what
+# of a request is its template and what is the rest.
+TEMPLATE: dict[str, tuple[Any, str]] = {"template": (Template, "render")}
 
 
 class StepClock:
-    """The CPU time spent in each of STEPS while on. Requests run one at a time, so the time
-    between a step's start and end (its awaits included) is that step's own."""
+    """The CPU time spent in each of these steps (label: (owner, name)) while on. Requests run
+    one at a time, so the time between a step's start and end (its awaits included) is that
+    step's own."""
 
-    def __init__(self) -> None:
-        self.spent = dict.fromkeys(STEPS, 0.0)
-        self._originals = {label: getattr(*where) for label, where in STEPS.items()}
+    def __init__(self, steps: dict[str, tuple[Any, str]]) -> None:
+        self.steps = steps
+        self.spent = dict.fromkeys(steps, 0.0)
+        self._originals = {label: getattr(*where) for label, where in steps.items()}
 
     def _timed(self, label: str, original: Any) -> Any:
         def note(start: float) -> None:
@@ -128,12 +107,12 @@ class StepClock:
         return timed
 
     def __enter__(self) -> StepClock:
-        for label, (owner, name) in STEPS.items():
+        for label, (owner, name) in self.steps.items():
             setattr(owner, name, self._timed(label, self._originals[label]))
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        for label, (owner, name) in STEPS.items():
+        for label, (owner, name) in self.steps.items():
             setattr(owner, name, self._originals[label])
 
 
@@ -160,14 +139,14 @@ async def _measure(app: Any, sessions: list[Session], route: str, n: int,
         start = time.process_time()
         if profile:
             profile.enable()
-        with RenderClock() as rendering, steps or contextlib.nullcontext():
+        with StepClock(TEMPLATE) as rendering, steps or contextlib.nullcontext():
             for i in range(n):
                 await one(i)
         if profile:
             profile.disable()
         spent = time.process_time() - start
     event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
-    return spent / n * 1000, statements[0] / n, rendering.spent / n * 1000
+    return spent / n * 1000, statements[0] / n, rendering.spent["template"] / n * 1000
 
 
 async def main(args: argparse.Namespace, sessions: list[Session]) -> None:
@@ -175,7 +154,7 @@ async def main(args: argparse.Namespace, sessions: list[Session]) -> None:
     async with app.router.lifespan_context(app):
         for route in ROUTES:
             profile = cProfile.Profile(time.process_time) if route == args.profile else None
-            steps = StepClock() if args.split else None
+            steps = StepClock(STEPS) if args.split else None
             ms, per, render = await _measure(app, sessions, route, args.requests, profile, steps)
             print(f"{route:14} {ms:6.2f} ms CPU per request, of which the template "
                   f"{render:5.2f} ms and the rest {ms - render:5.2f} ms; {per:.1f} statements"
